@@ -1,0 +1,102 @@
+//! `callmask-local`: serves every function on one port at the template's
+//! paths, against the DynamoDB the AWS environment points at (the moto
+//! emulator under `make run`). Creates the table if it is missing.
+//!
+//! Settings: `PORT` (3000), `HOST` (127.0.0.1), and every function setting
+//! (see `callmask::config`).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use callmask::api::{AppState, Function, ROUTES};
+use callmask::http::ApiError;
+use callmask_local::{route, to_lambda_request, MAX_REQUEST_BYTES};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    callmask::telemetry::init();
+    if std::env::args().any(|a| a == "--routes") {
+        for r in ROUTES {
+            println!("{} {} {}", r.method, r.path, r.function.name());
+        }
+        return Ok(());
+    }
+    let state = AppState::from_env().await.context("reading settings")?;
+    callmask::store::schema::create_table(state.store.client(), state.store.table())
+        .await
+        .context("creating the table")?;
+    for f in Function::ALL {
+        callmask::lambda::warn_if_unsigned(&state, f);
+    }
+    let state: &'static AppState = Box::leak(Box::new(state));
+
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let addr: SocketAddr = format!("{host}:{port}").parse().context("HOST/PORT")?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    println!("callmask local stack on http://{addr} (table {})", state.store.table());
+    for r in ROUTES {
+        println!("  {:<6} http://{addr}{:<22} -> {}", r.method, r.path, r.function.name());
+    }
+    println!("ready");
+
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+            },
+            _ = &mut shutdown => break,
+        };
+        tokio::spawn(async move {
+            let service = service_fn(move |req| serve(state, req));
+            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    println!("stopped");
+    Ok(())
+}
+
+async fn serve(state: &'static AppState, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let resp = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+        Err(_) => ApiError::new(413, "payload_too_large", "request body too large").into_response(),
+        Ok(collected) => match route(parts.method.as_str(), parts.uri.path()) {
+            Err(e) => e.into_response(),
+            Ok((function, params)) => {
+                let req = to_lambda_request(parts, collected.to_bytes().to_vec(), params);
+                function.handle(state, req).await
+            }
+        },
+    };
+    let (parts, body) = resp.into_parts();
+    Ok(hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec()))))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""The local stack: the moto emulator (DynamoDB today; S3 and SES speak the
+same wire protocol) on loopback, plus either the callmask router or any
+command, with the AWS environment pointing at the emulator.
+
+    stack.py serve BINARY      run the router until Ctrl-C / SIGTERM
+    stack.py exec -- CMD ...   run CMD against a fresh emulator, exit with its code
+
+Environment: MOTO_PORT (default: a free port), PORT (router, default 3000),
+and every callmask setting, passed through untouched.
+"""
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+from moto.server import ThreadedMotoServer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_emulator() -> tuple[ThreadedMotoServer, str]:
+    # The emulator's access log would drown the router's own.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = int(os.environ.get("MOTO_PORT") or free_port())
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    # Ready when it answers its own API.
+    urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10).read()
+    return server, url
+
+
+def aws_env(endpoint: str) -> dict:
+    env = dict(os.environ)
+    env["AWS_ENDPOINT_URL"] = endpoint
+    # The emulator accepts any credentials; never use real ones locally.
+    env["AWS_ACCESS_KEY_ID"] = "testing"
+    env["AWS_SECRET_ACCESS_KEY"] = "testing"
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    env.setdefault("AWS_REGION", "us-east-1")
+    env["AWS_DEFAULT_REGION"] = env["AWS_REGION"]
+    env["CALLMASK_TEST_AWS_ENDPOINT"] = endpoint
+    return env
+
+
+def die_with_parent():
+    # Linux: the child gets SIGTERM if this process dies, even by SIGKILL.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def run_child(cmd: list[str], env: dict) -> int:
+    child = subprocess.Popen(cmd, env=env, preexec_fn=die_with_parent)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            forward(signal.SIGINT, None)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[1] not in ("serve", "exec"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    server, endpoint = start_emulator()
+    try:
+        env = aws_env(endpoint)
+        if argv[1] == "serve":
+            if len(argv) != 3:
+                print("usage: stack.py serve BINARY", file=sys.stderr)
+                return 2
+            print(f"emulator (DynamoDB) on {endpoint}", flush=True)
+            return run_child([argv[2]], env)
+        cmd = argv[3:] if len(argv) > 2 and argv[2] == "--" else argv[2:]
+        return run_child(cmd, env)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,153 @@
+//! Which proxy number a participant gets.
+//!
+//! Rule (Twilio Proxy's): a (participant, proxy number) pair is in at most
+//! one active session. Each participant gets its own proxy number per session
+//! (the number it dials), so the number for "B as seen by A" only has to avoid
+//! the numbers A already dials. Taking the lowest free number of a sorted pool
+//! then never uses more than Δ numbers per country, Δ being the most
+//! concurrent sessions of any one participant: when a participant with at most
+//! Δ−1 other sessions asks, one of the first Δ numbers is free.
+
+use std::collections::HashSet;
+
+use crate::domain::PoolNumber;
+use crate::phone::PhoneNumber;
+
+/// Picks the number `participant` will dial: the lowest free number in the
+/// participant's country, else the lowest free number anywhere in the pool.
+///
+/// `pool` must be sorted by number (the store returns it so); `busy` holds the
+/// numbers the participant already dials in active sessions, plus any number
+/// that just lost a race.
+pub fn choose<'a>(
+    pool: &'a [PoolNumber],
+    busy: &HashSet<PhoneNumber>,
+    country: &str,
+) -> Option<&'a PoolNumber> {
+    let free = |p: &&PoolNumber| !busy.contains(&p.number);
+    pool.iter()
+        .filter(|p| p.country == country)
+        .find(free)
+        .or_else(|| pool.iter().find(free))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Provider;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, HashMap};
+
+    fn pool(country_prefixes: &[(&str, &str)], per_country: usize) -> Vec<PoolNumber> {
+        let mut v: Vec<PoolNumber> = country_prefixes
+            .iter()
+            .flat_map(|(country, prefix)| {
+                (0..per_country).map(move |i| PoolNumber {
+                    number: PhoneNumber::parse(&format!("{prefix}{i:04}")).unwrap(),
+                    provider: Provider::Vonage,
+                    country: country.to_string(),
+                    created_at: 0,
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| a.number.cmp(&b.number));
+        v
+    }
+
+    #[test]
+    fn prefers_the_participants_country_then_falls_back() {
+        let p = pool(&[("GB", "+44770090"), ("US", "+1415555")], 2);
+        let none = HashSet::new();
+        assert_eq!(choose(&p, &none, "US").unwrap().country, "US");
+        let busy: HashSet<_> = p.iter().filter(|n| n.country == "US").map(|n| n.number.clone()).collect();
+        assert_eq!(choose(&p, &busy, "US").unwrap().country, "GB");
+        let all: HashSet<_> = p.iter().map(|n| n.number.clone()).collect();
+        assert!(choose(&p, &all, "US").is_none());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Create(usize, usize),
+        Close(usize),
+    }
+
+    fn ops(participants: usize) -> impl Strategy<Value = Vec<Op>> {
+        let op = prop_oneof![
+            3 => (0..participants, 0..participants).prop_map(|(a, b)| Op::Create(a, b)),
+            2 => any::<prop::sample::Index>().prop_map(|i| Op::Close(i.index(usize::MAX))),
+        ];
+        prop::collection::vec(op, 1..300)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// For random workloads, the numbers ever used in a country never
+        /// exceed Δ, the most concurrent sessions of any participant of that
+        /// country, and no (participant, number) pair is in two active
+        /// sessions.
+        #[test]
+        fn numbers_used_never_exceed_delta(workload in ops(12)) {
+            let countries = [("GB", "+44770090"), ("US", "+1415555"), ("DE", "+49301234")];
+            // Participants 0..4 are in GB, 4..8 in US, 8..12 in DE.
+            let people: Vec<(PhoneNumber, &str)> = (0..12)
+                .map(|i| {
+                    let (c, _) = countries[i / 4];
+                    let n = match c {
+                        "GB" => format!("+44770090{:04}", 1000 + i),
+                        "US" => format!("+1212555{:04}", 1000 + i),
+                        _ => format!("+4930{:07}", 1000 + i),
+                    };
+                    (PhoneNumber::parse(&n).unwrap(), c)
+                })
+                .collect();
+            // Enough numbers that the country preference always holds.
+            let pool = pool(&countries, 300);
+            let mut active: Vec<[(usize, PhoneNumber); 2]> = Vec::new();
+            let mut used: BTreeMap<String, HashSet<PhoneNumber>> = BTreeMap::new();
+            let mut delta: HashMap<String, usize> = HashMap::new();
+            for op in workload {
+                match op {
+                    Op::Close(i) => {
+                        if !active.is_empty() {
+                            let i = i % active.len();
+                            active.swap_remove(i);
+                        }
+                    }
+                    Op::Create(a, b) if a != b => {
+                        let mut legs = Vec::new();
+                        for who in [a, b] {
+                            let busy: HashSet<PhoneNumber> = active
+                                .iter()
+                                .flatten()
+                                .filter(|(p, _)| *p == who)
+                                .map(|(_, n)| n.clone())
+                                .collect();
+                            let (_, country) = &people[who];
+                            let chosen = choose(&pool, &busy, country).expect("pool is large enough");
+                            prop_assert_eq!(&chosen.country, country);
+                            used.entry(chosen.country.clone()).or_default().insert(chosen.number.clone());
+                            legs.push((who, chosen.number.clone()));
+                        }
+                        active.push([legs[0].clone(), legs[1].clone()]);
+                        for who in [a, b] {
+                            let concurrent = active.iter().filter(|s| s.iter().any(|(p, _)| *p == who)).count();
+                            let d = delta.entry(people[who].1.to_string()).or_default();
+                            *d = (*d).max(concurrent);
+                        }
+                    }
+                    Op::Create(..) => {}
+                }
+                // The pair rule holds at every step.
+                let mut pairs = HashSet::new();
+                for (p, n) in active.iter().flatten() {
+                    prop_assert!(pairs.insert((*p, n.clone())), "pair in two active sessions");
+                }
+            }
+            for (country, numbers) in &used {
+                let bound = delta.get(country).copied().unwrap_or(0);
+                prop_assert!(numbers.len() <= bound, "{}: {} numbers > Δ = {}", country, numbers.len(), bound);
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The domain: numbers, sessions, legs and what to do with a call. Knows
+//! nothing of DynamoDB, HTTP or a provider's wire format.
+
+pub mod allocation;
+pub mod routing;
+
+use serde::{Deserialize, Serialize};
+
+use crate::phone::PhoneNumber;
+
+/// The telephony provider that owns a number. Both numbers of a session
+/// belong to one provider: the provider that receives the caller's call also
+/// places the call to the callee, with one of its own numbers as caller ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Vonage,
+    Twilio,
+}
+
+impl Provider {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Provider::Vonage => "vonage",
+            Provider::Twilio => "twilio",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "vonage" => Some(Provider::Vonage),
+            "twilio" => Some(Provider::Twilio),
+            _ => None,
+        }
+    }
+}
+
+/// A proxy number in the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolNumber {
+    pub number: PhoneNumber,
+    pub provider: Provider,
+    pub country: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStatus {
+    Open,
+    Closed,
+}
+
+/// One participant of a session and the number it dials to reach the other
+/// one; the same number is the caller ID it sees when the other one calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Participant {
+    pub number: PhoneNumber,
+    pub proxy_number: PhoneNumber,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub provider: Provider,
+    pub status: SessionStatus,
+    pub participants: [Participant; 2],
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+impl Session {
+    pub fn is_active(&self, now: i64) -> bool {
+        self.status == SessionStatus::Open && now < self.expires_at
+    }
+
+    /// The two routing entries of this session: each participant dialling
+    /// its proxy number reaches the other one, who sees their own proxy
+    /// number as caller ID.
+    pub fn legs(&self) -> [Leg; 2] {
+        let [a, b] = &self.participants;
+        let leg = |from: &Participant, to: &Participant| Leg {
+            proxy: from.proxy_number.clone(),
+            caller: from.number.clone(),
+            callee: to.number.clone(),
+            caller_id: to.proxy_number.clone(),
+            session_id: self.id.clone(),
+            provider: self.provider,
+            expires_at: self.expires_at,
+        };
+        [leg(a, b), leg(b, a)]
+    }
+}
+
+/// A routing entry: a call from `caller` to `proxy` goes to `callee`, shown
+/// as coming from `caller_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leg {
+    pub proxy: PhoneNumber,
+    pub caller: PhoneNumber,
+    pub callee: PhoneNumber,
+    pub caller_id: PhoneNumber,
+    pub session_id: String,
+    pub provider: Provider,
+    pub expires_at: i64,
+}
+
+impl Leg {
+    /// Closed sessions delete their legs; expired ones linger until DynamoDB
+    /// TTL removes them, so expiry is checked on every read.
+    pub fn is_active(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
+}

@@ -1,0 +1,276 @@
+//! E.164 phone numbers as a validated newtype.
+//!
+//! Numbers are checked as *possible* for their country calling code (length
+//! and shape), not as *valid* (assigned ranges): libphonenumber marks the
+//! providers' own documentation ranges (`+44 7700 900xxx`, NANP `555`) as
+//! invalid and its metadata lags newly assigned ranges.
+
+use std::fmt;
+
+use phonenumber::metadata::DATABASE;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a string is not a phone number we can route.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("the number is empty")]
+    Empty,
+    #[error("the number must be in international form (+, 00 or country code first)")]
+    NotInternational,
+    #[error("the number contains characters that are not digits")]
+    NotDigits,
+    #[error("the number has an unknown country calling code")]
+    UnknownCountryCode,
+    #[error("the number is too short for its country")]
+    TooShort,
+    #[error("the number is too long for its country")]
+    TooLong,
+    #[error("the number has an impossible length for its country")]
+    InvalidLength,
+    #[error("the number has an extension, which cannot be dialled")]
+    Extension,
+}
+
+/// A phone number in E.164 form (`+447700900100`), known to be possible.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhoneNumber {
+    e164: String,
+    country: String,
+}
+
+impl PhoneNumber {
+    /// Parses `+44 7700 900100`, `00447700900100` or `447700900100` (the form
+    /// Vonage uses in webhooks). Spaces, dashes, dots and brackets are ignored.
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        let mut digits = String::with_capacity(trimmed.len());
+        let mut plus = false;
+        for (i, c) in trimmed.chars().enumerate() {
+            match c {
+                '+' if i == 0 => plus = true,
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+                'x' | 'X' | ';' | ',' | '#' | '*' => return Err(PhoneError::Extension),
+                _ => return Err(PhoneError::NotDigits),
+            }
+        }
+        if digits.is_empty() {
+            return Err(PhoneError::NotDigits);
+        }
+        let international = if plus {
+            digits
+        } else if let Some(rest) = digits.strip_prefix("00") {
+            rest.to_string()
+        } else if digits.starts_with('0') {
+            // A national trunk prefix: we cannot know the country.
+            return Err(PhoneError::NotInternational);
+        } else {
+            digits
+        };
+        if international.len() > 15 {
+            return Err(PhoneError::TooLong);
+        }
+        let parsed = phonenumber::parse(None, format!("+{international}")).map_err(|e| match e {
+            phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
+            phonenumber::ParseError::TooLong => PhoneError::TooLong,
+            phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
+            _ => PhoneError::TooShort,
+        })?;
+        if parsed.extension().is_some() {
+            return Err(PhoneError::Extension);
+        }
+        let code = parsed.code().value();
+        let national = parsed.national().to_string();
+        check_possible_length(code, national.len())?;
+        let country = country_for(&parsed, code).ok_or(PhoneError::UnknownCountryCode)?;
+        Ok(Self {
+            e164: format!("+{code}{national}"),
+            country,
+        })
+    }
+
+    /// `+447700900100`: the form Twilio and our API use.
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// `447700900100`: the form Vonage uses in webhooks and NCCOs.
+    pub fn digits(&self) -> &str {
+        &self.e164[1..]
+    }
+
+    /// ISO 3166 region of the number (`GB`), from the calling code when the
+    /// number's range gives none (`+44 7700 900xxx` is a drama range).
+    pub fn country(&self) -> &str {
+        &self.country
+    }
+
+    /// A form safe for logs: the calling code and the last three digits.
+    pub fn masked(&self) -> Masked<'_> {
+        Masked(self)
+    }
+}
+
+/// Display wrapper that never prints the full number.
+pub struct Masked<'a>(&'a PhoneNumber);
+
+impl fmt::Display for Masked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.0.digits();
+        let tail = &digits[digits.len().saturating_sub(3)..];
+        write!(f, "+{}…{}", &digits[..digits.len().min(2)], tail)
+    }
+}
+
+/// Masks a raw, unvalidated number-like string for logs.
+pub fn mask_raw(raw: &str) -> String {
+    let chars: Vec<char> = raw.chars().collect();
+    if chars.len() <= 4 {
+        return "…".into();
+    }
+    let tail: String = chars[chars.len() - 3..].iter().collect();
+    format!("…{tail}")
+}
+
+fn check_possible_length(code: u16, national_len: usize) -> Result<(), PhoneError> {
+    let metas = DATABASE
+        .by_code(&code)
+        .ok_or(PhoneError::UnknownCountryCode)?;
+    let mut lengths: Vec<u16> = metas
+        .iter()
+        .flat_map(|m| {
+            // The general descriptor's lengths are often empty in this
+            // metadata; libphonenumber's general lengths are the union of
+            // the per-type ones.
+            let d = m.descriptors();
+            [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+            .into_iter()
+            .flatten()
+            .flat_map(|desc| desc.possible_length().to_vec())
+            .collect::<Vec<_>>()
+        })
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let len = national_len as u16;
+    match (lengths.first(), lengths.last()) {
+        (Some(&min), _) if len < min => Err(PhoneError::TooShort),
+        (_, Some(&max)) if len > max => Err(PhoneError::TooLong),
+        _ if lengths.contains(&len) => Ok(()),
+        _ => Err(PhoneError::InvalidLength),
+    }
+}
+
+fn country_for(parsed: &phonenumber::PhoneNumber, code: u16) -> Option<String> {
+    if let Some(id) = parsed.country().id() {
+        return Some(id.as_ref().to_string());
+    }
+    // The main region for the calling code (44 → GB, 1 → US); the database
+    // lists it first.
+    let regions = DATABASE.region(&code)?;
+    let main = DATABASE
+        .by_code(&code)?
+        .into_iter()
+        .find(|m| m.is_main_country_for_code())
+        .map(|m| m.id().to_string());
+    main.or_else(|| regions.first().map(|r| r.to_string()))
+        .filter(|r| r != "001")
+        .or_else(|| Some("001".to_string()))
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.e164)
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    // Debug output ends up in logs and panics: keep it masked.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+impl std::str::FromStr for PhoneNumber {
+    type Err = PhoneError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for PhoneNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.e164)
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_international_forms() {
+        for input in ["+44 7700 900100", "00447700900100", "447700900100", "+44 (0)7700-900100"] {
+            let n = PhoneNumber::parse(input);
+            // "(0)" is a national prefix written inside an international number.
+            if input.contains("(0)") {
+                assert!(n.is_err(), "{input}");
+                continue;
+            }
+            let n = n.unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(n.e164(), "+447700900100");
+            assert_eq!(n.digits(), "447700900100");
+            assert_eq!(n.country(), "GB");
+        }
+    }
+
+    #[test]
+    fn accepts_documentation_ranges() {
+        assert_eq!(PhoneNumber::parse("+15555550100").unwrap().country(), "US");
+        assert_eq!(PhoneNumber::parse("+14155550100").unwrap().country(), "US");
+        assert_eq!(PhoneNumber::parse("+4915112345678").unwrap().country(), "DE");
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_reason() {
+        assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
+        assert_eq!(PhoneNumber::parse("hello"), Err(PhoneError::NotDigits));
+        assert_eq!(PhoneNumber::parse("07700900100"), Err(PhoneError::NotInternational));
+        assert_eq!(PhoneNumber::parse("+44 12"), Err(PhoneError::TooShort));
+        assert_eq!(PhoneNumber::parse("+4477009001001234"), Err(PhoneError::TooLong));
+        assert_eq!(PhoneNumber::parse("+999 123456"), Err(PhoneError::UnknownCountryCode));
+        assert_eq!(PhoneNumber::parse("+1 415 555 0100 x12"), Err(PhoneError::Extension));
+        assert!(PhoneNumber::parse("+44+7700900100").is_err());
+    }
+
+    #[test]
+    fn masked_form_hides_the_number() {
+        let n = PhoneNumber::parse("+447700900123").unwrap();
+        let shown = n.masked().to_string();
+        assert!(!shown.contains("7700900"));
+        assert!(shown.ends_with("123"));
+        assert!(!format!("{n:?}").contains("7700900"));
+    }
+}

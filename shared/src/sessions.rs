@@ -1,0 +1,87 @@
+//! Creating sessions: choose each participant's proxy number and commit the
+//! choice in one conditional transaction, retrying on a lost race.
+
+use std::collections::HashSet;
+
+use crate::domain::allocation::choose;
+use crate::domain::{Participant, PoolNumber, Provider, Session, SessionStatus};
+use crate::phone::PhoneNumber;
+use crate::store::{CreateSessionError, Store, StoreError};
+
+/// Attempts before answering "busy": each lost race re-reads what the
+/// participants dial, so this is only reached under extreme contention.
+const MAX_ATTEMPTS: u32 = 40;
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub participants: [PhoneNumber; 2],
+    pub provider: Provider,
+    pub ttl_seconds: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("no free {provider} number for a participant in {country}")]
+    PoolExhausted { provider: &'static str, country: String },
+    #[error("too many concurrent changes for these participants; try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn create(store: &Store, new: NewSession, id: String, now: i64) -> Result<Session, CreateError> {
+    let [a, b] = &new.participants;
+    let mut pool = store.pool(new.provider).await?;
+    let (busy_a, busy_b) = tokio::join!(store.numbers_dialled_by(a, now), store.numbers_dialled_by(b, now));
+    let mut busy = [busy_a?, busy_b?];
+    for attempt in 0..MAX_ATTEMPTS {
+        let pick = |i: usize, pool: &[PoolNumber], busy: &HashSet<PhoneNumber>| {
+            let who = &new.participants[i];
+            choose(pool, busy, who.country())
+                .map(|p| p.number.clone())
+                .ok_or_else(|| CreateError::PoolExhausted {
+                    provider: new.provider.as_str(),
+                    country: who.country().to_string(),
+                })
+        };
+        let session = Session {
+            id: id.clone(),
+            provider: new.provider,
+            status: SessionStatus::Open,
+            participants: [
+                Participant {
+                    number: a.clone(),
+                    proxy_number: pick(0, &pool, &busy[0])?,
+                },
+                Participant {
+                    number: b.clone(),
+                    proxy_number: pick(1, &pool, &busy[1])?,
+                },
+            ],
+            created_at: now,
+            expires_at: now + new.ttl_seconds as i64,
+            closed_at: None,
+        };
+        match store.create_session(&session, now).await {
+            Ok(()) => return Ok(session),
+            Err(CreateSessionError::Store(e)) => return Err(e.into()),
+            Err(CreateSessionError::Lost { taken, gone }) => {
+                tracing::debug!(attempt, taken = taken.len(), gone = gone.len(), "allocation lost a race");
+                pool.retain(|p| !gone.contains(&p.number));
+                for (i, number) in taken {
+                    // What committed meanwhile, plus the number we just lost
+                    // (the index may not show it yet).
+                    busy[i] = store.numbers_dialled_by(&new.participants[i], now).await?;
+                    busy[i].insert(number);
+                }
+            }
+            Err(CreateSessionError::Contention) => {
+                tracing::debug!(attempt, "allocation hit a concurrent transaction");
+                // Spread the retries of colliding creations apart.
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis(5 + jitter * (1 + attempt as u64 / 4))).await;
+            }
+        }
+    }
+    Err(CreateError::Busy)
+}

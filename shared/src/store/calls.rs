@@ -1,0 +1,126 @@
+//! Call events, kept by call uuid, and a per-session list of calls.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use serde::Serialize;
+
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::{Store, StoreError};
+use crate::vonage::webhook::CallEvent;
+
+/// Call records are kept this long.
+pub const CALL_RETENTION_SECONDS: i64 = 90 * 24 * 3600;
+
+/// The latest state of one call of a session.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CallSummary {
+    pub uuid: String,
+    pub conversation_uuid: Option<String>,
+    pub status: String,
+    pub direction: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub updated_at: String,
+}
+
+impl Store {
+    /// Keeps one event (idempotent: the same event twice is one item) and,
+    /// when it belongs to a session, updates that session's call list.
+    /// Events may arrive out of order; the list keeps the newest.
+    pub async fn record_call_event(&self, event: &CallEvent, session_id: Option<&str>, now: i64) -> Result<(), StoreError> {
+        let timestamp = event.timestamp.clone().unwrap_or_else(|| crate::clock::rfc3339(now));
+        let raw = serde_json::to_string(&event.raw).unwrap_or_default();
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::call(&event.uuid)))
+            .item(keys::SK, s(keys::call_event(&timestamp, &event.status)))
+            .item("status", s(&event.status))
+            .item("payload", s(raw))
+            .item("received_at", n(now))
+            .item(keys::TTL, n(now + CALL_RETENTION_SECONDS));
+        if let Some(sid) = session_id {
+            put = put.item("session_id", s(sid));
+        }
+        put.send().await.map_err(|e| StoreError::sdk("PutItem", e))?;
+
+        let Some(sid) = session_id else { return Ok(()) };
+        let exists = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::session(sid)))
+            .key(keys::SK, s(keys::META))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::session(sid)))
+            .key(keys::SK, s(keys::session_call(&event.uuid)))
+            .condition_expression("attribute_not_exists(updated_at) OR updated_at <= :ts")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":st", s(&event.status))
+            .expression_attribute_values(":ts", s(&timestamp))
+            .expression_attribute_values(":ttl", n(now + CALL_RETENTION_SECONDS));
+        let mut set = vec!["#st = :st", "updated_at = :ts", "#ttl = :ttl"];
+        update = update.expression_attribute_names("#ttl", keys::TTL);
+        if let Some(c) = &event.conversation_uuid {
+            set.push("conversation_uuid = :c");
+            update = update.expression_attribute_values(":c", s(c));
+        }
+        if let Some(d) = &event.direction {
+            set.push("direction = :d");
+            update = update.expression_attribute_values(":d", s(d));
+        }
+        if let Some(secs) = event.duration.as_deref().and_then(|d| d.parse::<i64>().ok()) {
+            set.push("duration_seconds = :dur");
+            update = update.expression_attribute_values(":dur", n(secs));
+        }
+        let update = update
+            .update_expression(format!("SET {}", set.join(", ")))
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(exists).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            // Unknown session, or an older event than the one we have.
+            Err(e) if matches!(e.as_service_error(), Some(TransactWriteItemsError::TransactionCanceledException(_))) => Ok(()),
+            Err(e) => Err(StoreError::sdk("TransactWriteItems", e)),
+        }
+    }
+
+    pub async fn session_calls(&self, session_id: &str) -> Result<Vec<CallSummary>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
+            .expression_attribute_values(":pk", s(keys::session(session_id)))
+            .expression_attribute_values(":c", s(keys::SESSION_CALL_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut calls = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+            let sk = get_s(&item, keys::SK)?;
+            calls.push(CallSummary {
+                uuid: sk.trim_start_matches(keys::SESSION_CALL_PREFIX).to_string(),
+                conversation_uuid: opt_s(&item, "conversation_uuid"),
+                status: get_s(&item, "status")?.to_string(),
+                direction: opt_s(&item, "direction"),
+                duration_seconds: opt_n(&item, "duration_seconds"),
+                updated_at: get_s(&item, "updated_at")?.to_string(),
+            });
+        }
+        calls.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
+        Ok(calls)
+    }
+}

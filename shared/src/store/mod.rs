@@ -1,0 +1,73 @@
+//! DynamoDB storage for numbers, sessions, legs and calls.
+//!
+//! Every method is one or a few requests; the routing read
+//! ([`Store::find_leg`]) is exactly one.
+
+mod attr;
+pub mod keys;
+mod metrics;
+mod numbers;
+pub mod schema;
+mod sessions;
+mod calls;
+
+use aws_sdk_dynamodb::Client;
+
+pub use attr::Item;
+pub use calls::CallSummary;
+pub use metrics::RequestCounter;
+pub use numbers::DeleteNumber;
+pub use sessions::{CloseSession, CreateSessionError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// DynamoDB could not be reached or refused the request.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// An item did not have the shape we write.
+    #[error("stored item is malformed: {0}")]
+    Malformed(String),
+}
+
+impl StoreError {
+    pub(crate) fn sdk<E: std::fmt::Debug>(op: &str, err: E) -> Self {
+        // The SDK's Display is terse ("service error"); Debug names the cause.
+        let text = format!("{err:?}");
+        StoreError::Unavailable(format!("{op}: {}", text.chars().take(300).collect::<String>()))
+    }
+}
+
+/// The table and the client that reaches it.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client from the standard AWS environment (`AWS_ENDPOINT_URL` points
+    /// it at a local emulator), optionally counting the requests it sends.
+    pub async fn client_from_env(counter: Option<RequestCounter>) -> Client {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if let Some(counter) = counter {
+            builder = builder.interceptor(counter);
+        }
+        Client::from_conf(builder.build())
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}

@@ -1,0 +1,182 @@
+//! Proxy numbers in the pool.
+
+use std::collections::HashSet;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::{PoolNumber, Provider};
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::{Store, StoreError};
+
+pub const STATUS_ACTIVE: &str = "active";
+/// Set while a delete checks for active sessions, so no allocation can take
+/// the number in between (allocations require `active`).
+const STATUS_RETIRING: &str = "retiring";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeleteNumber {
+    Deleted,
+    NotFound,
+    InUse,
+}
+
+impl Store {
+    /// Adds a number; `false` when it is already there.
+    pub async fn put_number(&self, rec: &PoolNumber) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::number(&rec.number)))
+            .item(keys::SK, s(keys::META))
+            .item("number", s(rec.number.e164()))
+            .item("provider", s(rec.provider.as_str()))
+            .item("country", s(&rec.country))
+            .item("status", s(STATUS_ACTIVE))
+            .item("created_at", n(rec.created_at))
+            .item(keys::POOL_PK, s(keys::pool(rec.provider)))
+            .item(keys::POOL_SK, s(keys::pool_sort(&rec.country, &rec.number)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::sdk("PutItem", e)),
+        }
+    }
+
+    pub async fn get_number(&self, number: &PhoneNumber) -> Result<Option<PoolNumber>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::number(number)))
+            .key(keys::SK, s(keys::META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("GetItem", e))?;
+        out.item.as_ref().map(pool_number).transpose()
+    }
+
+    /// The provider's usable numbers, sorted by number.
+    pub async fn pool(&self, provider: Provider) -> Result<Vec<PoolNumber>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::POOL_INDEX)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::POOL_PK)
+            .expression_attribute_values(":pk", s(keys::pool(provider)))
+            .into_paginator()
+            .items()
+            .send();
+        let mut numbers = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+            if opt_s(&item, "status").as_deref() == Some(STATUS_ACTIVE) {
+                numbers.push(pool_number(&item)?);
+            }
+        }
+        numbers.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(numbers)
+    }
+
+    /// Every number of every provider, sorted by number.
+    pub async fn all_numbers(&self) -> Result<Vec<PoolNumber>, StoreError> {
+        let mut all = self.pool(Provider::Vonage).await?;
+        all.extend(self.pool(Provider::Twilio).await?);
+        all.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(all)
+    }
+
+    /// Sessions that `number` routes now (its unexpired legs, by session).
+    pub async fn active_sessions_on(&self, number: &PhoneNumber, now: i64) -> Result<usize, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :leg)")
+            .expression_attribute_values(":pk", s(keys::number(number)))
+            .expression_attribute_values(":leg", s(keys::LEG_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut sessions = HashSet::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+            if get_n(&item, "expires_at")? > now {
+                sessions.insert(get_s(&item, "session_id")?.to_string());
+            }
+        }
+        Ok(sessions.len())
+    }
+
+    /// Deletes a number that routes no active session.
+    pub async fn delete_number(&self, number: &PhoneNumber, now: i64) -> Result<DeleteNumber, StoreError> {
+        let key_pk = s(keys::number(number));
+        let set_status = |status: &'static str, cond: &'static str| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(keys::PK, key_pk.clone())
+                .key(keys::SK, s(keys::META))
+                .update_expression("SET #st = :st")
+                .condition_expression(cond)
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":st", s(status))
+                .send()
+        };
+        match set_status(STATUS_RETIRING, "attribute_exists(pk)").await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                return Ok(DeleteNumber::NotFound)
+            }
+            Err(e) => return Err(StoreError::sdk("UpdateItem", e)),
+        }
+        // No allocation can commit on a retiring number, so this count is final.
+        let in_use = match self.active_sessions_on(number, now).await {
+            Ok(count) => count > 0,
+            Err(e) => {
+                let _ = set_status(STATUS_ACTIVE, "attribute_exists(pk)").await;
+                return Err(e);
+            }
+        };
+        if in_use {
+            set_status(STATUS_ACTIVE, "attribute_exists(pk)")
+                .await
+                .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+            return Ok(DeleteNumber::InUse);
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, key_pk)
+            .key(keys::SK, s(keys::META))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("DeleteItem", e))?;
+        Ok(DeleteNumber::Deleted)
+    }
+}
+
+fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
+    let provider = get_s(item, "provider")?;
+    Ok(PoolNumber {
+        number: get_phone(item, "number")?,
+        provider: Provider::parse(provider)
+            .ok_or_else(|| StoreError::Malformed(format!("unknown provider {provider}")))?,
+        country: get_s(item, "country")?.to_string(),
+        created_at: opt_n(item, "created_at").unwrap_or(0),
+    })
+}
+
+/// `status = active` on a number's META item, for allocation transactions.
+pub(crate) fn active_condition() -> (&'static str, &'static str, AttributeValue) {
+    ("#st = :active", ":active", s(STATUS_ACTIVE))
+}

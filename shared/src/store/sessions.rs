@@ -1,0 +1,294 @@
+//! Sessions and their legs.
+
+use std::collections::HashSet;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
+
+use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::numbers::active_condition;
+use crate::store::{Store, StoreError};
+
+/// Closed sessions are kept this long for lookups, then TTL removes them.
+pub const SESSION_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+#[derive(Debug)]
+pub enum CreateSessionError {
+    /// Another session took these (participant index, number) pairs first,
+    /// or the numbers left the pool: choose again without them.
+    Lost {
+        taken: Vec<(usize, PhoneNumber)>,
+        gone: Vec<PhoneNumber>,
+    },
+    /// DynamoDB reported a conflicting transaction in flight: try again.
+    Contention,
+    Store(StoreError),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CloseSession {
+    Closed,
+    AlreadyClosed,
+    NotFound,
+}
+
+fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Malformed(e.to_string()))
+}
+
+impl Store {
+    /// The routing read: one consistent GetItem for (proxy, caller).
+    pub async fn find_leg(&self, proxy: &PhoneNumber, caller: &PhoneNumber) -> Result<Option<Leg>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::number(proxy)))
+            .key(keys::SK, s(keys::leg(caller)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("GetItem", e))?;
+        out.item.as_ref().map(leg_from).transpose()
+    }
+
+    /// Numbers `participant` dials in unexpired sessions. Read from an index,
+    /// so possibly a moment stale: the create transaction's conditions settle
+    /// any race.
+    pub async fn numbers_dialled_by(&self, participant: &PhoneNumber, now: i64) -> Result<HashSet<PhoneNumber>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::PARTICIPANT_INDEX)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", keys::PARTICIPANT_PK)
+            .expression_attribute_values(":pk", s(keys::participant(participant)))
+            .into_paginator()
+            .items()
+            .send();
+        let mut busy = HashSet::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+            if get_n(&item, "expires_at")? > now {
+                busy.insert(get_phone(&item, "proxy")?);
+            }
+        }
+        Ok(busy)
+    }
+
+    /// Writes the session and both legs in one transaction. Each leg is
+    /// written only if its (proxy, caller) pair is free or expired, and each
+    /// proxy number must still be active in the pool.
+    pub async fn create_session(&self, session: &Session, now: i64) -> Result<(), CreateSessionError> {
+        let ttl = session.expires_at + SESSION_RETENTION_SECONDS;
+        let [a, b] = &session.participants;
+        let mut items = Vec::with_capacity(5);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::session(&session.id)))
+            .item(keys::SK, s(keys::META))
+            .item("provider", s(session.provider.as_str()))
+            .item("status", s("open"))
+            .item("p0", s(a.number.e164()))
+            .item("p0_proxy", s(a.proxy_number.e164()))
+            .item("p1", s(b.number.e164()))
+            .item("p1_proxy", s(b.proxy_number.e164()))
+            .item("created_at", n(session.created_at))
+            .item("expires_at", n(session.expires_at))
+            .item(keys::TTL, n(ttl))
+            .condition_expression("attribute_not_exists(pk)");
+        items.push(TransactWriteItem::builder().put(build(put.build())?).build());
+        for leg in session.legs() {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .item(keys::PK, s(keys::number(&leg.proxy)))
+                .item(keys::SK, s(keys::leg(&leg.caller)))
+                .item("proxy", s(leg.proxy.e164()))
+                .item("caller", s(leg.caller.e164()))
+                .item("callee", s(leg.callee.e164()))
+                .item("caller_id", s(leg.caller_id.e164()))
+                .item("session_id", s(&leg.session_id))
+                .item("provider", s(leg.provider.as_str()))
+                .item("expires_at", n(leg.expires_at))
+                .item(keys::TTL, n(leg.expires_at))
+                .item(keys::PARTICIPANT_PK, s(keys::participant(&leg.caller)))
+                .item(keys::PARTICIPANT_SK, s(keys::number(&leg.proxy)))
+                .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                .expression_attribute_values(":now", n(now));
+            items.push(TransactWriteItem::builder().put(build(put.build())?).build());
+        }
+        let mut checked = vec![a.proxy_number.clone()];
+        if b.proxy_number != a.proxy_number {
+            checked.push(b.proxy_number.clone());
+        }
+        for number in &checked {
+            let (cond, name, value) = active_condition();
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::number(number)))
+                .key(keys::SK, s(keys::META))
+                .condition_expression(cond)
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(name, value);
+            items.push(TransactWriteItem::builder().condition_check(build(check.build())?).build());
+        }
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                    if err.as_service_error().is_some_and(|e| e.is_transaction_in_progress_exception()) {
+                        return Err(CreateSessionError::Contention);
+                    }
+                    return Err(CreateSessionError::Store(StoreError::sdk("TransactWriteItems", err)));
+                };
+                let codes: Vec<&str> = cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+                let failed = |i: usize| codes.get(i).is_some_and(|c| *c == "ConditionalCheckFailed");
+                let mut taken = Vec::new();
+                for (i, p) in session.participants.iter().enumerate() {
+                    if failed(1 + i) {
+                        taken.push((i, p.proxy_number.clone()));
+                    }
+                }
+                let gone: Vec<PhoneNumber> = checked
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| failed(3 + i))
+                    .map(|(_, n)| n.clone())
+                    .collect();
+                if taken.is_empty() && gone.is_empty() {
+                    // Conflicts with a concurrent transaction, or a reason
+                    // list we could not read: retrying is safe either way.
+                    Err(CreateSessionError::Contention)
+                } else {
+                    Err(CreateSessionError::Lost { taken, gone })
+                }
+            }
+        }
+    }
+
+    pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::session(id)))
+            .key(keys::SK, s(keys::META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("GetItem", e))?;
+        out.item.as_ref().map(|item| session_from(id, item)).transpose()
+    }
+
+    /// Closes a session and deletes its legs in one transaction, so its
+    /// numbers stop routing at once. A leg another session reused after this
+    /// one expired is left alone.
+    pub async fn close_session(&self, id: &str, now: i64) -> Result<CloseSession, StoreError> {
+        let Some(session) = self.get_session(id).await? else {
+            return Ok(CloseSession::NotFound);
+        };
+        if session.status == SessionStatus::Closed {
+            return Ok(CloseSession::AlreadyClosed);
+        }
+        let mut legs: Vec<Leg> = session.legs().into_iter().collect();
+        for _ in 0..4 {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::session(id)))
+                .key(keys::SK, s(keys::META))
+                .update_expression("SET #st = :closed, closed_at = :now")
+                .condition_expression("#st = :open")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":closed", s("closed"))
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":now", n(now));
+            let mut items = vec![TransactWriteItem::builder().update(build(update.build())?).build()];
+            for leg in &legs {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .key(keys::PK, s(keys::number(&leg.proxy)))
+                    .key(keys::SK, s(keys::leg(&leg.caller)))
+                    .condition_expression("session_id = :sid")
+                    .expression_attribute_values(":sid", s(id));
+                items.push(TransactWriteItem::builder().delete(build(delete.build())?).build());
+            }
+            let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => return Ok(CloseSession::Closed),
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                return Err(StoreError::sdk("TransactWriteItems", err));
+            };
+            let failed: Vec<bool> = cancel
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect();
+            if failed.first().copied().unwrap_or(false) {
+                return Ok(CloseSession::AlreadyClosed);
+            }
+            // Drop legs that no longer belong to this session and go again.
+            let mut index = 0;
+            legs.retain(|_| {
+                index += 1;
+                !failed.get(index).copied().unwrap_or(false)
+            });
+        }
+        Err(StoreError::Unavailable("could not close the session: too much contention".into()))
+    }
+}
+
+fn leg_from(item: &Item) -> Result<Leg, StoreError> {
+    let provider = get_s(item, "provider")?;
+    Ok(Leg {
+        proxy: get_phone(item, "proxy")?,
+        caller: get_phone(item, "caller")?,
+        callee: get_phone(item, "callee")?,
+        caller_id: get_phone(item, "caller_id")?,
+        session_id: get_s(item, "session_id")?.to_string(),
+        provider: Provider::parse(provider).ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
+        expires_at: get_n(item, "expires_at")?,
+    })
+}
+
+fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
+    let provider = get_s(item, "provider")?;
+    let status = match get_s(item, "status")? {
+        "open" => SessionStatus::Open,
+        _ => SessionStatus::Closed,
+    };
+    Ok(Session {
+        id: id.to_string(),
+        provider: Provider::parse(provider).ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
+        status,
+        participants: [
+            Participant {
+                number: get_phone(item, "p0")?,
+                proxy_number: get_phone(item, "p0_proxy")?,
+            },
+            Participant {
+                number: get_phone(item, "p1")?,
+                proxy_number: get_phone(item, "p1_proxy")?,
+            },
+        ],
+        created_at: get_n(item, "created_at")?,
+        expires_at: get_n(item, "expires_at")?,
+        closed_at: opt_n(item, "closed_at"),
+    })
+}
+
+impl From<StoreError> for CreateSessionError {
+    fn from(e: StoreError) -> Self {
+        CreateSessionError::Store(e)
+    }
+}

@@ -1,0 +1,17 @@
+//! Structured logs: JSON in Lambda (CloudWatch), readable text elsewhere.
+//! Log fields never hold a full phone number or a secret: use
+//! `PhoneNumber::masked` and `phone::mask_raw`.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    // try_init: a second call (tests, local router) is harmless.
+    let _ = if in_lambda {
+        builder.json().flatten_event(true).without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,6 @@
+//! Vonage adapter: NCCO rendering, signed-webhook verification and webhook
+//! payload parsing. Vonage writes numbers as E.164 digits without `+`.
+
+pub mod ncco;
+pub mod signature;
+pub mod webhook;

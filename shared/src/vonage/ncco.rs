@@ -1,0 +1,138 @@
+//! NCCO (Call Control Object) actions we send, following
+//! <https://developer.vonage.com/en/voice/voice-api/ncco-reference>.
+
+use serde::Serialize;
+
+use crate::domain::routing::CallPlan;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum Action {
+    Talk(Talk),
+    Connect(Connect),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Talk {
+    /// At most 1,500 characters.
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Connect {
+    /// Exactly one endpoint.
+    pub endpoint: Vec<Endpoint>,
+    /// Caller ID shown to the callee: a number of the account, digits only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Seconds to ring (1..120).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
+    /// Always an array of URLs.
+    #[serde(rename = "eventUrl", skip_serializing_if = "Option::is_none")]
+    pub event_url: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Endpoint {
+    Phone {
+        number: String,
+    },
+    Websocket {
+        uri: String,
+        #[serde(rename = "content-type")]
+        content_type: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        headers: Option<serde_json::Value>,
+    },
+}
+
+pub type Ncco = Vec<Action>;
+
+const MAX_TALK_CHARS: usize = 1500;
+
+pub fn talk(text: &str) -> Action {
+    Action::Talk(Talk {
+        text: text.chars().take(MAX_TALK_CHARS).collect(),
+        language: None,
+    })
+}
+
+/// How a routed call is rendered for Vonage.
+pub struct RenderOptions<'a> {
+    pub greeting: &'a str,
+    pub connect_timeout_seconds: u32,
+    /// Where Vonage posts the callee leg's events.
+    pub event_url: String,
+}
+
+pub fn render(plan: &CallPlan, opts: &RenderOptions<'_>) -> Ncco {
+    match plan {
+        CallPlan::Connect { to, caller_id, .. } => {
+            let mut ncco = Vec::with_capacity(2);
+            if !opts.greeting.trim().is_empty() {
+                ncco.push(talk(opts.greeting));
+            }
+            ncco.push(Action::Connect(Connect {
+                endpoint: vec![Endpoint::Phone {
+                    number: to.digits().to_string(),
+                }],
+                from: Some(caller_id.digits().to_string()),
+                timeout: Some(opts.connect_timeout_seconds.clamp(1, 120)),
+                event_url: Some(vec![opts.event_url.clone()]),
+            }));
+            ncco
+        }
+        CallPlan::Refuse(reason) => vec![talk(reason.message())],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::routing::RefuseReason;
+    use crate::phone::PhoneNumber;
+    use serde_json::json;
+
+    #[test]
+    fn connect_uses_digits_and_an_event_url_array() {
+        let plan = CallPlan::Connect {
+            to: PhoneNumber::parse("+447700900200").unwrap(),
+            caller_id: PhoneNumber::parse("+447700900002").unwrap(),
+            session_id: "s".into(),
+        };
+        let opts = RenderOptions {
+            greeting: "Hello",
+            connect_timeout_seconds: 25,
+            event_url: "https://h/vonage/event".into(),
+        };
+        let v = serde_json::to_value(render(&plan, &opts)).unwrap();
+        assert_eq!(
+            v,
+            json!([
+                {"action": "talk", "text": "Hello"},
+                {"action": "connect", "from": "447700900002", "timeout": 25,
+                 "endpoint": [{"type": "phone", "number": "447700900200"}],
+                 "eventUrl": ["https://h/vonage/event"]}
+            ])
+        );
+        let opts = RenderOptions { greeting: " ", ..opts };
+        assert_eq!(render(&plan, &opts).len(), 1);
+    }
+
+    #[test]
+    fn refusal_is_a_single_talk() {
+        let opts = RenderOptions { greeting: "x", connect_timeout_seconds: 30, event_url: String::new() };
+        let ncco = render(&CallPlan::Refuse(RefuseReason::NoRoute), &opts);
+        assert!(matches!(&ncco[..], [Action::Talk(t)] if t.text.contains("Sorry")));
+    }
+
+    #[test]
+    fn talk_text_is_bounded() {
+        let Action::Talk(t) = talk(&"a".repeat(5000)) else { panic!() };
+        assert_eq!(t.text.len(), MAX_TALK_CHARS);
+    }
+}

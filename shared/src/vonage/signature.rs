@@ -1,0 +1,181 @@
+//! Vonage signed webhooks: `Authorization: Bearer <JWT>`, HS256 with the
+//! account's signature secret, whose `payload_hash` claim is the hex SHA-256
+//! of the raw body (POST) or, for GET, of the query parameters as a compact
+//! JSON object in their original order.
+
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Tokens older than this are refused, which bounds replay.
+pub const MAX_TOKEN_AGE_SECONDS: i64 = 300;
+/// Clock skew we tolerate for tokens issued "in the future".
+const LEEWAY_SECONDS: i64 = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("token signature or format is invalid")]
+    BadToken,
+    #[error("token has no payload_hash")]
+    NoPayloadHash,
+    #[error("payload_hash does not match the request")]
+    PayloadMismatch,
+    #[error("token is too old or from the future")]
+    Stale,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Claims {
+    pub iat: Option<i64>,
+    pub payload_hash: Option<String>,
+    pub api_key: Option<String>,
+    pub application_id: Option<String>,
+}
+
+/// What the token's `payload_hash` covers.
+pub enum Payload<'a> {
+    /// POST: the raw body.
+    Body(&'a [u8]),
+    /// GET: the raw query string (without `?`).
+    Query(&'a str),
+}
+
+pub fn verify(
+    secret: &str,
+    authorization: Option<&str>,
+    payload: Payload<'_>,
+    now: i64,
+) -> Result<Claims, SignatureError> {
+    let token = authorization
+        .and_then(|h| {
+            let (scheme, token) = h.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or(SignatureError::Missing)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.leeway = LEEWAY_SECONDS as u64;
+    let claims = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
+        .map_err(|_| SignatureError::BadToken)?
+        .claims;
+    if let Some(iat) = claims.iat {
+        if iat > now + LEEWAY_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS {
+            return Err(SignatureError::Stale);
+        }
+    }
+    let expected = claims.payload_hash.as_deref().ok_or(SignatureError::NoPayloadHash)?;
+    let matches = match payload {
+        Payload::Body(body) => hex_sha256(body).eq_ignore_ascii_case(expected),
+        Payload::Query(query) => query_json_forms(query)
+            .iter()
+            .any(|json| hex_sha256(json.as_bytes()).eq_ignore_ascii_case(expected)),
+    };
+    if matches {
+        Ok(claims)
+    } else {
+        Err(SignatureError::PayloadMismatch)
+    }
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The query as the compact JSON object Vonage hashes, in original order.
+/// Two spellings are accepted for non-ASCII text: raw UTF-8 and `\u` escapes
+/// (what Python's and JavaScript's serialisers produce respectively differ).
+pub fn query_json_forms(query: &str) -> Vec<String> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let raw = compact_object(&pairs, false);
+    let escaped = compact_object(&pairs, true);
+    if raw == escaped {
+        vec![raw]
+    } else {
+        vec![raw, escaped]
+    }
+}
+
+fn compact_object(pairs: &[(String, String)], ascii: bool) -> String {
+    let enc = |s: &str| {
+        let json = serde_json::Value::String(s.to_string()).to_string();
+        if !ascii {
+            return json;
+        }
+        let mut out = String::with_capacity(json.len());
+        for c in json.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        out
+    };
+    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{}:{}", enc(k), enc(v))).collect();
+    format!("{{{}}}", body.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    use serde_json::json;
+
+    const SECRET: &str = "test-signature-secret-0123456789abcdef";
+
+    fn token(secret: &str, claims: serde_json::Value) -> String {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    }
+
+    fn bearer(t: &str) -> String {
+        format!("Bearer {t}")
+    }
+
+    #[test]
+    fn body_hash_must_match() {
+        let body = br#"{"to":"447700900001","from":"447700900100"}"#;
+        let t = token(SECRET, json!({"iat": 1000, "jti": "x", "iss": "Vonage", "payload_hash": hex_sha256(body)}));
+        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 1000).is_ok());
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(b"{}"), 1000).unwrap_err(),
+            SignatureError::PayloadMismatch
+        );
+        assert_eq!(verify("other", Some(&bearer(&t)), Payload::Body(body), 1000).unwrap_err(), SignatureError::BadToken);
+        assert_eq!(verify(SECRET, None, Payload::Body(body), 1000).unwrap_err(), SignatureError::Missing);
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 1000 + MAX_TOKEN_AGE_SECONDS + 1).unwrap_err(),
+            SignatureError::Stale
+        );
+    }
+
+    #[test]
+    fn get_hash_covers_the_query_as_ordered_compact_json() {
+        let query = "to=447700900001&from=447700900100&uuid=abc&conversation_uuid=CON-1";
+        let json = r#"{"to":"447700900001","from":"447700900100","uuid":"abc","conversation_uuid":"CON-1"}"#;
+        let t = token(SECRET, json!({"iat": 5, "payload_hash": hex_sha256(json.as_bytes())}));
+        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(query), 5).is_ok());
+        let reordered = "from=447700900100&to=447700900001&uuid=abc&conversation_uuid=CON-1";
+        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(reordered), 5).is_err());
+    }
+
+    #[test]
+    fn token_without_payload_hash_is_refused() {
+        let t = token(SECRET, json!({"iat": 5}));
+        assert_eq!(verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(), SignatureError::NoPayloadHash);
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let claims = json!({"iat": 5, "payload_hash": hex_sha256(b"")});
+        let t = encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
+        assert_eq!(verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(), SignatureError::BadToken);
+    }
+}
