@@ -18,7 +18,11 @@ import subprocess
 import sys
 import urllib.request
 
-from moto.server import ThreadedMotoServer
+import threading
+
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -27,11 +31,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_emulator() -> tuple[ThreadedMotoServer, str]:
+class Emulator:
+    """moto's server, with one request at a time.
+
+    DynamoDB runs each request (a TransactWriteItems above all) atomically;
+    moto checks conditions and writes without a lock, and on a cancelled
+    transaction restores a copy of the whole table, so under its threaded
+    server two racing transactions can both commit or undo each other. One
+    lock around each request restores DynamoDB's isolation; clients still
+    send concurrently and keep their connections.
+    """
+
+    def __init__(self, port: int):
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialized(environ, start_response):
+            with lock:
+                result = app(environ, start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            return [body]
+
+        self.server = make_server("127.0.0.1", port, serialized, threaded=True, request_handler=MotoRequestHandler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def start_emulator() -> tuple[Emulator, str]:
     # The emulator's access log would drown the router's own.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = int(os.environ.get("MOTO_PORT") or free_port())
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = Emulator(port)
     server.start()
     url = f"http://127.0.0.1:{port}"
     # Ready when it answers its own API.

@@ -55,7 +55,16 @@ impl Store {
     /// A client from the standard AWS environment (`AWS_ENDPOINT_URL` points
     /// it at a local emulator), optionally counting the requests it sends.
     pub async fn client_from_env(counter: Option<RequestCounter>) -> Client {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::client_with(counter, None).await
+    }
+
+    /// As [`Store::client_from_env`], with an explicit endpoint (tests).
+    pub async fn client_with(counter: Option<RequestCounter>, endpoint: Option<&str>) -> Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(endpoint) = endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let sdk = loader.load().await;
         let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
         if let Some(counter) = counter {
             builder = builder.interceptor(counter);
