@@ -1,0 +1,51 @@
+# callmask: make run (local stack), make test (everything CI runs), make bench.
+# Settings pass straight through: make run PORT=8080 VONAGE_SIGNATURE_SECRET=...
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+export PORT
+
+.PHONY: run test bench fmt lint unit conformance events clean
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both)
+run: $(VENV)/.installed
+	cargo build -p callmask-local
+	$(PY) scripts/stack.py serve target/debug/callmask-local
+
+## make test: format, lint, template lint, unit + handler + emulator tests, conformance
+test: $(VENV)/.installed fmt lint unit conformance
+
+fmt:
+	cargo fmt --all -- --check
+
+lint: $(VENV)/.installed
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit: $(VENV)/.installed
+	$(PY) scripts/stack.py exec -- cargo test --workspace
+
+conformance: $(VENV)/.installed
+	cargo build -p callmask-local
+	$(VENV)/bin/pytest -q tests/conformance
+
+## make bench: figures for docs/benchmarks.md
+bench: $(VENV)/.installed
+	cargo build --release -p callmask-local --bin bench -p vonage-answer -p hello-lambda
+	$(PY) scripts/stack.py exec -- target/release/bench
+
+## regenerate events/ after changing scripts/gen_events.py
+events:
+	python3 scripts/gen_events.py
+
+clean:
+	cargo clean
+	rm -rf $(VENV)

@@ -1,0 +1,71 @@
+"""Bad input never yields a panic or a 5xx: malformed JSON, missing
+parameters, non-numbers, wrong methods, oversized bodies. Webhooks answer
+a valid NCCO (or a 4xx); admin routes a 4xx with a reason."""
+import json
+
+import pytest
+import requests
+
+from conftest import SECRET
+from test_vonage import check_ncco
+from vonage_signing import post_headers
+
+ADMIN = ["/numbers", "/numbers/%2B447700900001", "/numbers/garbage", "/sessions",
+         "/sessions/5e55104d5e55104d5e55104d5e55104d", "/sessions/x/calls", "/sessions/%00"]
+BODIES = {
+    "malformed": b'{"participants": [',
+    "not-object": b'[1, 2, 3]',
+    "empty": b"",
+    "wrong-types": b'{"number": 12, "provider": 7, "participants": "x", "ttl_seconds": "soon"}',
+    "non-numbers": b'{"number": "call me", "participants": ["abc", "def"]}',
+    "missing": b"{}",
+    "nulls": b'{"number": null, "participants": [null, null]}',
+    "huge-numbers": b'{"ttl_seconds": 1e309, "participants": ["+4477009001001234567890", "+1"]}',
+    "unicode": '{"number": "+44 7700 ９００１００"}'.encode(),
+    "oversized": b'{"number": "' + b"9" * 200_000 + b'"}',
+}
+
+
+@pytest.mark.parametrize("path", ADMIN)
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("kind", sorted(BODIES))
+def test_admin_routes_answer_4xx_with_a_reason(stack, path, method, kind):
+    r = requests.request(method, stack.url(path), data=BODIES[kind], headers={"Content-Type": "application/json"})
+    assert r.status_code < 500, (r.status_code, r.text)
+    if r.status_code >= 400:
+        err = r.json()["error"]
+        assert err["code"] and err["message"]
+
+
+@pytest.mark.parametrize("path", ["/vonage/answer", "/vonage/fallback"])
+@pytest.mark.parametrize("kind", sorted(BODIES))
+def test_answer_webhooks_answer_a_polite_ncco(stack, path, kind):
+    body = BODIES[kind]
+    r = requests.post(stack.url(path), data=body, headers=post_headers(SECRET, body))
+    ncco = check_ncco(r)
+    assert [a["action"] for a in ncco] == ["talk"]
+
+
+@pytest.mark.parametrize("kind", sorted(BODIES))
+def test_event_webhook_answers_4xx(stack, kind):
+    body = BODIES[kind]
+    r = requests.post(stack.url("/vonage/event"), data=body, headers=post_headers(SECRET, body))
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+
+
+@pytest.mark.parametrize("path", ["/vonage/answer", "/vonage/fallback", "/vonage/event"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_webhooks_refuse_wrong_methods(stack, path, method):
+    body = b"{}"
+    r = requests.request(method, stack.url(path), data=body, headers=post_headers(SECRET, body))
+    assert r.status_code == 405
+
+
+def test_very_large_body_is_refused_without_5xx(stack):
+    body = b"x" * (11 * 1024 * 1024)
+    r = requests.post(stack.url("/sessions"), data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_unknown_route_is_404(stack):
+    assert requests.get(stack.url("/nope")).status_code == 404

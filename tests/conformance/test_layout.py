@@ -1,0 +1,71 @@
+"""The local stack is the template: same routes, same table."""
+import subprocess
+
+import boto3
+import requests
+import yaml
+
+from conftest import ROOT
+
+
+class CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node, deep=True)}
+    return {suffix: loader.construct_mapping(node, deep=True)}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+
+def template():
+    return yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
+
+
+def test_local_routes_are_the_templates_routes():
+    t = template()
+    declared = set()
+    for res in t["Resources"].values():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        binary = res["Metadata"]["BuildProperties"]["Binary"]
+        assert res["Properties"]["CodeUri"] == f"functions/{binary}"
+        for ev in res["Properties"]["Events"].values():
+            p = ev["Properties"]
+            declared.add((p["Method"], p["Path"], binary))
+    out = subprocess.run([str(ROOT / "target/debug/callmask-local"), "--routes"], capture_output=True, text=True, check=True)
+    local = {tuple(line.split()) for line in out.stdout.splitlines() if line.strip()}
+    assert local == declared
+
+
+def test_admin_routes_use_iam_and_webhooks_do_not():
+    for res in template()["Resources"].values():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        for ev in res["Properties"]["Events"].values():
+            p = ev["Properties"]
+            is_webhook = p["Path"].startswith("/vonage/")
+            assert (p.get("Auth", {}).get("Authorizer") == "AWS_IAM") != is_webhook, p
+
+
+def test_local_table_matches_the_template(stack):
+    requests.get(stack.url("/numbers"))  # the router created it at start
+    props = template()["Resources"]["Table"]["Properties"]
+    ddb = boto3.client("dynamodb", endpoint_url=stack.emulator, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    d = ddb.describe_table(TableName="callmask-conformance")["Table"]
+    assert d["KeySchema"] == props["KeySchema"]
+    assert sorted(d["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == \
+        sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"])
+    assert d["BillingModeSummary"]["BillingMode"] == props["BillingMode"]
+    got = {g["IndexName"]: (g["KeySchema"], g["Projection"]) for g in d["GlobalSecondaryIndexes"]}
+    want = {g["IndexName"]: (g["KeySchema"], g["Projection"]) for g in props["GlobalSecondaryIndexes"]}
+    assert got == want
+    ttl = ddb.describe_time_to_live(TableName="callmask-conformance")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
+    assert ttl["TimeToLiveStatus"] == "ENABLED"
