@@ -63,5 +63,7 @@ pub fn to_lambda_request(
 }
 
 fn url_pairs(q: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect()
 }

@@ -38,12 +38,25 @@ async fn main() -> anyhow::Result<()> {
     let state: &'static AppState = Box::leak(Box::new(state));
 
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let addr: SocketAddr = format!("{host}:{port}").parse().context("HOST/PORT")?;
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
-    println!("callmask local stack on http://{addr} (table {})", state.store.table());
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    println!(
+        "callmask local stack on http://{addr} (table {})",
+        state.store.table()
+    );
     for r in ROUTES {
-        println!("  {:<6} http://{addr}{:<22} -> {}", r.method, r.path, r.function.name());
+        println!(
+            "  {:<6} http://{addr}{:<22} -> {}",
+            r.method,
+            r.path,
+            r.function.name()
+        );
     }
     println!("ready");
 
@@ -59,7 +72,10 @@ async fn main() -> anyhow::Result<()> {
         };
         tokio::spawn(async move {
             let service = service_fn(move |req| serve(state, req));
-            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
                 tracing::debug!(error = %e, "connection ended");
             }
         });
@@ -68,7 +84,10 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(state: &'static AppState, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    state: &'static AppState,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let resp = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Err(_) => ApiError::new(413, "payload_too_large", "request body too large").into_response(),
@@ -81,17 +100,21 @@ async fn serve(state: &'static AppState, req: hyper::Request<Incoming>) -> Resul
         },
     };
     let (parts, body) = resp.into_parts();
-    Ok(hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec()))))
+    Ok(hyper::Response::from_parts(
+        parts,
+        Full::new(Bytes::from(body.to_vec())),
+    ))
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return ctrl_c.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

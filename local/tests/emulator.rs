@@ -49,7 +49,10 @@ async fn session_routes_both_ways_then_closes() {
     assert_eq!(ncco[0]["action"], "talk");
 
     let id = s["id"].as_str().unwrap();
-    assert_eq!(t.get(&format!("/sessions/{id}")).await.json()["status"], "open");
+    assert_eq!(
+        t.get(&format!("/sessions/{id}")).await.json()["status"],
+        "open"
+    );
     assert_eq!(t.delete(&format!("/sessions/{id}")).await.status, 204);
     let ncco = t.answer(digits(&pa), digits(ALICE)).await;
     assert!(connect_of(&ncco).is_none(), "closed session still routes");
@@ -58,8 +61,18 @@ async fn session_routes_both_ways_then_closes() {
     assert_eq!(shown["closed_reason"], "closed");
     // Closing again is harmless; an unknown id is not found.
     assert_eq!(t.delete(&format!("/sessions/{id}")).await.status, 204);
-    assert_eq!(t.delete("/sessions/ffffffffffffffffffffffffffffffff").await.status, 404);
-    assert_eq!(t.get("/sessions/ffffffffffffffffffffffffffffffff").await.status, 404);
+    assert_eq!(
+        t.delete("/sessions/ffffffffffffffffffffffffffffffff")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        t.get("/sessions/ffffffffffffffffffffffffffffffff")
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -68,7 +81,10 @@ async fn routing_takes_exactly_one_dynamodb_request() {
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 3600).await.json();
     let pa = proxy_of(&s, 0);
-    for (to, from, routed) in [(digits(&pa), digits(ALICE), true), (digits(&pa), "447700900999", false)] {
+    for (to, from, routed) in [
+        (digits(&pa), digits(ALICE), true),
+        (digits(&pa), "447700900999", false),
+    ] {
         let before = t.counter.get();
         let ncco = t.answer(to, from).await;
         assert_eq!(connect_of(&ncco).is_some(), routed);
@@ -84,15 +100,24 @@ async fn expired_sessions_stop_routing_and_free_their_numbers() {
     let pa = proxy_of(&s, 0);
     assert!(connect_of(&t.answer(digits(&pa), digits(ALICE)).await).is_some());
     t.state.clock.advance(61);
-    assert!(connect_of(&t.answer(digits(&pa), digits(ALICE)).await).is_none(), "expired session routes");
-    let shown = t.get(&format!("/sessions/{}", s["id"].as_str().unwrap())).await.json();
+    assert!(
+        connect_of(&t.answer(digits(&pa), digits(ALICE)).await).is_none(),
+        "expired session routes"
+    );
+    let shown = t
+        .get(&format!("/sessions/{}", s["id"].as_str().unwrap()))
+        .await
+        .json();
     assert_eq!(shown["status"], "closed");
     assert_eq!(shown["closed_reason"], "expired");
     // The only number serves Alice again, now with Carol.
     let r = t.create_session(ALICE, "+447700900300", 60).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let ncco = t.answer(digits(&pa), digits(ALICE)).await;
-    assert_eq!(connect_of(&ncco).unwrap()["endpoint"][0]["number"], "447700900300");
+    assert_eq!(
+        connect_of(&ncco).unwrap()["endpoint"][0]["number"],
+        "447700900300"
+    );
 }
 
 #[tokio::test]
@@ -101,7 +126,12 @@ async fn pool_exhaustion_answers_409_naming_the_country() {
     t.add_number(P1).await;
     assert_eq!(t.create_session(ALICE, BOB, 3600).await.status, 201);
     // One number serves any number of sessions with different participants...
-    assert_eq!(t.create_session("+447700900300", "+447700900400", 3600).await.status, 201);
+    assert_eq!(
+        t.create_session("+447700900300", "+447700900400", 3600)
+            .await
+            .status,
+        201
+    );
     // ...but Alice cannot dial one number for two counterparts.
     let r = t.create_session(ALICE, "+447700900500", 3600).await;
     assert_eq!(r.status, 409, "{}", r.body);
@@ -111,7 +141,10 @@ async fn pool_exhaustion_answers_409_naming_the_country() {
     assert!(e["error"]["message"].as_str().unwrap().contains("GB"));
     // A provider with no numbers at all.
     let r = t
-        .post("/sessions", r#"{"participants":["+447700900600","+447700900700"],"provider":"twilio"}"#)
+        .post(
+            "/sessions",
+            r#"{"participants":["+447700900600","+447700900700"],"provider":"twilio"}"#,
+        )
         .await;
     assert_eq!(r.status, 409);
 }
@@ -134,7 +167,12 @@ async fn concurrent_creations_never_share_a_pair() {
                 return None;
             }
             let r = t.create_session(&a, &b, 3600).await;
-            assert!(matches!(r.status, 201 | 409 | 503), "{} {}", r.status, r.body);
+            assert!(
+                matches!(r.status, 201 | 409 | 503),
+                "{} {}",
+                r.status,
+                r.body
+            );
             (r.status == 201).then(|| r.json())
         });
     }
@@ -145,17 +183,32 @@ async fn concurrent_creations_never_share_a_pair() {
         }
     }
     // Each person can be in at most 8 sessions (one per pool number).
-    assert!(sessions.len() >= 8, "only {} sessions created", sessions.len());
+    assert!(
+        sessions.len() >= 8,
+        "only {} sessions created",
+        sessions.len()
+    );
     let mut pairs = HashSet::new();
     for s in &sessions {
         for p in s["participants"].as_array().unwrap() {
-            let pair = (p["number"].as_str().unwrap().to_string(), p["proxy_number"].as_str().unwrap().to_string());
-            assert!(pairs.insert(pair.clone()), "pair {pair:?} in two active sessions");
+            let pair = (
+                p["number"].as_str().unwrap().to_string(),
+                p["proxy_number"].as_str().unwrap().to_string(),
+            );
+            assert!(
+                pairs.insert(pair.clone()),
+                "pair {pair:?} in two active sessions"
+            );
         }
     }
     // Every created session routes as it says.
     for s in sessions.iter().take(20) {
-        let ncco = t.answer(digits(&proxy_of(s, 0)), digits(s["participants"][0]["number"].as_str().unwrap())).await;
+        let ncco = t
+            .answer(
+                digits(&proxy_of(s, 0)),
+                digits(s["participants"][0]["number"].as_str().unwrap()),
+            )
+            .await;
         assert_eq!(
             connect_of(&ncco).unwrap()["endpoint"][0]["number"],
             digits(s["participants"][1]["number"].as_str().unwrap())
@@ -167,20 +220,40 @@ async fn concurrent_creations_never_share_a_pair() {
 async fn numbers_admin_counts_uses_and_guards_deletes() {
     let t = env().await;
     t.add_number(P1).await;
-    let dup = t.post("/numbers", &format!(r#"{{"number":"{P1}","provider":"vonage"}}"#)).await;
+    let dup = t
+        .post(
+            "/numbers",
+            &format!(r#"{{"number":"{P1}","provider":"vonage"}}"#),
+        )
+        .await;
     assert_eq!(dup.status, 409);
     assert_eq!(dup.json()["error"]["code"], "number_exists");
-    let bad = t.post("/numbers", r#"{"number":"12","provider":"vonage"}"#).await;
+    let bad = t
+        .post("/numbers", r#"{"number":"12","provider":"vonage"}"#)
+        .await;
     assert_eq!(bad.status, 400);
-    assert!(bad.json()["error"]["message"].as_str().unwrap().contains("number"));
-    let created = t.post("/numbers", r#"{"number":"00 1 415 555 0100","provider":"twilio"}"#).await;
+    assert!(bad.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("number"));
+    let created = t
+        .post(
+            "/numbers",
+            r#"{"number":"00 1 415 555 0100","provider":"twilio"}"#,
+        )
+        .await;
     assert_eq!(created.status, 201);
     assert_eq!(created.json()["number"], "+14155550100");
     assert_eq!(created.json()["country"], "US");
 
     let s = t.create_session(ALICE, BOB, 3600).await.json();
     let list = t.get("/numbers").await.json();
-    let gb = list["numbers"].as_array().unwrap().iter().find(|n| n["number"] == P1).unwrap();
+    let gb = list["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == P1)
+        .unwrap();
     assert_eq!(gb["active_sessions"], 1);
     assert_eq!(gb["provider"], "vonage");
 
@@ -190,7 +263,8 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
     assert_eq!(r.json()["error"]["code"], "number_in_use");
     // Still usable after the refused delete.
     assert!(connect_of(&t.answer(digits(P1), digits(ALICE)).await).is_some());
-    t.delete(&format!("/sessions/{}", s["id"].as_str().unwrap())).await;
+    t.delete(&format!("/sessions/{}", s["id"].as_str().unwrap()))
+        .await;
     assert_eq!(t.delete(&format!("/numbers/{enc}")).await.status, 204);
     assert_eq!(t.delete(&format!("/numbers/{enc}")).await.status, 404);
     // Bare digits name the number too.
@@ -204,10 +278,17 @@ async fn call_events_are_kept_and_listed_per_session() {
     let s = t.create_session(ALICE, BOB, 3600).await.json();
     let id = s["id"].as_str().unwrap();
     let ncco = t.answer(digits(&proxy_of(&s, 0)), digits(ALICE)).await;
-    let event_url = connect_of(&ncco).unwrap()["eventUrl"][0].as_str().unwrap().to_string();
+    let event_url = connect_of(&ncco).unwrap()["eventUrl"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let path = event_url.trim_start_matches("http://127.0.0.1:3000");
     assert!(path.starts_with("/vonage/event?session_id="), "{event_url}");
-    for (status, ts) in [("ringing", "2026-01-01T10:00:01.000Z"), ("completed", "2026-01-01T10:01:00.000Z"), ("answered", "2026-01-01T10:00:05.000Z")] {
+    for (status, ts) in [
+        ("ringing", "2026-01-01T10:00:01.000Z"),
+        ("completed", "2026-01-01T10:01:00.000Z"),
+        ("answered", "2026-01-01T10:00:05.000Z"),
+    ] {
         let body = format!(
             r#"{{"uuid":"leg-1","conversation_uuid":"CON-1","status":"{status}","direction":"outbound","timestamp":"{ts}","duration":"55"}}"#
         );
@@ -219,7 +300,10 @@ async fn call_events_are_kept_and_listed_per_session() {
     // The late "answered" does not overwrite the final state.
     assert_eq!(list[0]["status"], "completed");
     assert_eq!(list[0]["duration_seconds"], 55);
-    assert_eq!(t.post("/vonage/event", r#"{"status":"x"}"#).await.status, 400);
+    assert_eq!(
+        t.post("/vonage/event", r#"{"status":"x"}"#).await.status,
+        400
+    );
     assert_eq!(t.post("/vonage/event", "{not json").await.status, 400);
 }
 
@@ -252,18 +336,50 @@ async fn signed_webhooks_are_enforced_when_a_secret_is_set() {
     .await;
     t.add_number(P1).await;
     let body = r#"{"to":"447700900001","from":"447700900100","uuid":"u","conversation_uuid":"c"}"#;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let claims = serde_json::json!({"iat": now, "jti": "j1", "iss": "Vonage",
         "payload_hash": hex::encode(sha2::Sha256::digest(body.as_bytes()))});
-    let token = encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap();
+    let token = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
     let auth = format!("Bearer {token}");
-    let ok = t.request("POST", "/vonage/answer", Some(body), &[("authorization", &auth)]).await;
+    let ok = t
+        .request(
+            "POST",
+            "/vonage/answer",
+            Some(body),
+            &[("authorization", &auth)],
+        )
+        .await;
     assert_eq!(ok.status, 200);
     let tampered = body.replace("100", "101");
-    let r = t.request("POST", "/vonage/answer", Some(&tampered), &[("authorization", &auth)]).await;
+    let r = t
+        .request(
+            "POST",
+            "/vonage/answer",
+            Some(&tampered),
+            &[("authorization", &auth)],
+        )
+        .await;
     assert_eq!(r.status, 401);
-    assert_eq!(t.request("POST", "/vonage/answer", Some(body), &[]).await.status, 401);
-    assert_eq!(t.request("POST", "/vonage/event", Some(body), &[]).await.status, 401);
+    assert_eq!(
+        t.request("POST", "/vonage/answer", Some(body), &[])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        t.request("POST", "/vonage/event", Some(body), &[])
+            .await
+            .status,
+        401
+    );
     // Admin routes are not signed webhooks.
     assert_eq!(t.get("/numbers").await.status, 200);
 }

@@ -36,7 +36,11 @@ fn event_files() -> Vec<String> {
         for f in std::fs::read_dir(&dir).expect("function dir") {
             let f = f.expect("entry").path();
             if f.extension().is_some_and(|e| e == "json") {
-                let rel = f.strip_prefix(events_dir()).expect("relative").to_string_lossy().into_owned();
+                let rel = f
+                    .strip_prefix(events_dir())
+                    .expect("relative")
+                    .to_string_lossy()
+                    .into_owned();
                 files.push(rel);
             }
         }
@@ -56,47 +60,73 @@ async fn seeded() -> support::TestEnv {
         provider: Provider::Vonage,
         status: SessionStatus::Open,
         participants: [
-            Participant { number: n("+447700900100"), proxy_number: n("+447700900001") },
-            Participant { number: n("+447700900200"), proxy_number: n("+447700900002") },
+            Participant {
+                number: n("+447700900100"),
+                proxy_number: n("+447700900001"),
+            },
+            Participant {
+                number: n("+447700900200"),
+                proxy_number: n("+447700900002"),
+            },
         ],
         created_at: now,
         expires_at: now + 3600,
         closed_at: None,
     };
-    t.state.store.create_session(&session, now).await.expect("seed session");
+    t.state
+        .store
+        .create_session(&session, now)
+        .await
+        .expect("seed session");
     t
 }
 
 #[tokio::test]
 async fn every_event_file_gives_its_expected_response() {
-    let expectations: BTreeMap<String, Expect> =
-        serde_json::from_str(&std::fs::read_to_string(events_dir().join("expectations.json")).expect("expectations.json"))
-            .expect("expectations parse");
+    let expectations: BTreeMap<String, Expect> = serde_json::from_str(
+        &std::fs::read_to_string(events_dir().join("expectations.json"))
+            .expect("expectations.json"),
+    )
+    .expect("expectations parse");
     let files = event_files();
     assert!(files.len() >= 30, "only {} event files", files.len());
     for file in &files {
-        assert!(expectations.contains_key(file), "{file} has no entry in events/expectations.json");
+        assert!(
+            expectations.contains_key(file),
+            "{file} has no entry in events/expectations.json"
+        );
     }
     for name in expectations.keys() {
         assert!(files.contains(name), "expectation for missing file {name}");
     }
     // Every function has events.
     for f in Function::ALL {
-        assert!(files.iter().any(|p| p.starts_with(&format!("{}/", f.name()))), "no events for {}", f.name());
+        assert!(
+            files
+                .iter()
+                .any(|p| p.starts_with(&format!("{}/", f.name()))),
+            "no events for {}",
+            f.name()
+        );
     }
 
     for file in &files {
         let expect = &expectations[file];
-        let function = Function::from_name(file.split('/').next().expect("dir")).expect("known function");
+        let function =
+            Function::from_name(file.split('/').next().expect("dir")).expect("known function");
         let text = std::fs::read_to_string(events_dir().join(file)).expect("read event");
-        let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{file}: not an API Gateway event: {e}"));
+        let req = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{file}: not an API Gateway event: {e}"));
         let t = seeded().await;
         let resp = function.handle(&t.state, req).await;
         let status = resp.status().as_u16();
         let body = String::from_utf8_lossy(resp.body().as_ref()).into_owned();
         assert_eq!(status, expect.status, "{file}: {body}");
         for s in &expect.contains {
-            assert!(body.contains(s.as_str()), "{file}: body lacks {s:?}: {body}");
+            assert!(
+                body.contains(s.as_str()),
+                "{file}: body lacks {s:?}: {body}"
+            );
         }
         for s in &expect.absent {
             assert!(!body.contains(s.as_str()), "{file}: body has {s:?}: {body}");

@@ -48,7 +48,10 @@ impl std::fmt::Debug for Config {
                 &self.vonage_signature_secret.as_ref().map(|_| "<set>"),
             )
             .field("vonage_api_base_url", &self.vonage_api_base_url)
-            .field("default_session_ttl_seconds", &self.default_session_ttl_seconds)
+            .field(
+                "default_session_ttl_seconds",
+                &self.default_session_ttl_seconds,
+            )
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
             .finish()
     }
@@ -78,10 +81,19 @@ impl Config {
     /// process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let non_empty = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let ttl = match non_empty("DEFAULT_SESSION_TTL_SECONDS") {
             None => d.default_session_ttl_seconds,
-            Some(v) => parse_range("DEFAULT_SESSION_TTL_SECONDS", &v, 1, MAX_SESSION_TTL_SECONDS)?,
+            Some(v) => parse_range(
+                "DEFAULT_SESSION_TTL_SECONDS",
+                &v,
+                1,
+                MAX_SESSION_TTL_SECONDS,
+            )?,
         };
         let timeout = match non_empty("CONNECT_TIMEOUT_SECONDS") {
             None => d.connect_timeout_seconds,
@@ -137,7 +149,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -146,7 +161,12 @@ mod tests {
         let c = from(&[]).unwrap();
         assert_eq!(c.default_session_ttl_seconds, 3600);
         assert_eq!(c.greeting_text, DEFAULT_GREETING);
-        let c = from(&[("GREETING_TEXT", ""), ("CONNECT_TIMEOUT_SECONDS", "45"), ("PUBLIC_BASE_URL", "https://x.example/")]).unwrap();
+        let c = from(&[
+            ("GREETING_TEXT", ""),
+            ("CONNECT_TIMEOUT_SECONDS", "45"),
+            ("PUBLIC_BASE_URL", "https://x.example/"),
+        ])
+        .unwrap();
         assert_eq!(c.greeting_text, "");
         assert_eq!(c.connect_timeout_seconds, 45);
         assert_eq!(c.public_base_url.as_deref(), Some("https://x.example"));
@@ -154,9 +174,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_values_by_name() {
-        assert_eq!(from(&[("CONNECT_TIMEOUT_SECONDS", "500")]).unwrap_err().name, "CONNECT_TIMEOUT_SECONDS");
-        assert_eq!(from(&[("DEFAULT_SESSION_TTL_SECONDS", "-1")]).unwrap_err().name, "DEFAULT_SESSION_TTL_SECONDS");
-        assert_eq!(from(&[("PUBLIC_BASE_URL", "ftp:/x")]).unwrap_err().name, "PUBLIC_BASE_URL");
+        assert_eq!(
+            from(&[("CONNECT_TIMEOUT_SECONDS", "500")])
+                .unwrap_err()
+                .name,
+            "CONNECT_TIMEOUT_SECONDS"
+        );
+        assert_eq!(
+            from(&[("DEFAULT_SESSION_TTL_SECONDS", "-1")])
+                .unwrap_err()
+                .name,
+            "DEFAULT_SESSION_TTL_SECONDS"
+        );
+        assert_eq!(
+            from(&[("PUBLIC_BASE_URL", "ftp:/x")]).unwrap_err().name,
+            "PUBLIC_BASE_URL"
+        );
     }
 
     #[test]

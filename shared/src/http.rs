@@ -47,7 +47,11 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
-        Self::new(503, "unavailable", "storage is unavailable; try again shortly")
+        Self::new(
+            503,
+            "unavailable",
+            "storage is unavailable; try again shortly",
+        )
     }
 
     pub fn into_response(self) -> HttpResponse {
@@ -59,7 +63,10 @@ impl ApiError {
             }
         }
         if self.status == 503 {
-            resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            resp.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
         }
         resp
     }
@@ -82,7 +89,10 @@ pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> HttpResponse {
 }
 
 pub fn empty(status: u16) -> HttpResponse {
-    Response::builder().status(status).body(Body::Empty).unwrap_or_default()
+    Response::builder()
+        .status(status)
+        .body(Body::Empty)
+        .unwrap_or_default()
 }
 
 pub fn body_bytes(req: &Request) -> &[u8] {
@@ -93,17 +103,29 @@ pub fn body_bytes(req: &Request) -> &[u8] {
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let body = body_bytes(req);
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(413, "payload_too_large", format!("body exceeds {MAX_BODY_BYTES} bytes")));
+        return Err(ApiError::new(
+            413,
+            "payload_too_large",
+            format!("body exceeds {MAX_BODY_BYTES} bytes"),
+        ));
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("invalid_json", "a JSON object body is required"));
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "a JSON object body is required",
+        ));
     }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
+    })?;
     if !value.is_object() {
-        return Err(ApiError::bad_request("invalid_json", "body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "body must be a JSON object",
+        ));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))
 }
 
 /// The raw query string, in its original order (signatures depend on it).
@@ -150,14 +172,18 @@ pub fn public_base_url(configured: Option<&str>, req: &Request) -> String {
         .map(str::to_string)
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_else(|| "localhost".into());
-    let proto = header(req, "x-forwarded-proto").unwrap_or(if host.starts_with("127.0.0.1") || host.starts_with("localhost") {
-        "http"
-    } else {
-        "https"
-    });
+    let proto = header(req, "x-forwarded-proto").unwrap_or(
+        if host.starts_with("127.0.0.1") || host.starts_with("localhost") {
+            "http"
+        } else {
+            "https"
+        },
+    );
     format!("{proto}://{host}")
 }
 
 pub fn query_map(query: &str) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }

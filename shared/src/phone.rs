@@ -73,12 +73,13 @@ impl PhoneNumber {
         if international.len() > 15 {
             return Err(PhoneError::TooLong);
         }
-        let parsed = phonenumber::parse(None, format!("+{international}")).map_err(|e| match e {
-            phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
-            phonenumber::ParseError::TooLong => PhoneError::TooLong,
-            phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
-            _ => PhoneError::TooShort,
-        })?;
+        let parsed =
+            phonenumber::parse(None, format!("+{international}")).map_err(|e| match e {
+                phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
+                phonenumber::ParseError::TooLong => PhoneError::TooLong,
+                phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
+                _ => PhoneError::TooShort,
+            })?;
         if parsed.extension().is_some() {
             return Err(PhoneError::Extension);
         }
@@ -232,7 +233,12 @@ mod tests {
 
     #[test]
     fn accepts_international_forms() {
-        for input in ["+44 7700 900100", "00447700900100", "447700900100", "+44 (0)7700-900100"] {
+        for input in [
+            "+44 7700 900100",
+            "00447700900100",
+            "447700900100",
+            "+44 (0)7700-900100",
+        ] {
             let n = PhoneNumber::parse(input);
             // "(0)" is a national prefix written inside an international number.
             if input.contains("(0)") {
@@ -250,18 +256,33 @@ mod tests {
     fn accepts_documentation_ranges() {
         assert_eq!(PhoneNumber::parse("+15555550100").unwrap().country(), "US");
         assert_eq!(PhoneNumber::parse("+14155550100").unwrap().country(), "US");
-        assert_eq!(PhoneNumber::parse("+4915112345678").unwrap().country(), "DE");
+        assert_eq!(
+            PhoneNumber::parse("+4915112345678").unwrap().country(),
+            "DE"
+        );
     }
 
     #[test]
     fn rejects_garbage_with_a_reason() {
         assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
         assert_eq!(PhoneNumber::parse("hello"), Err(PhoneError::NotDigits));
-        assert_eq!(PhoneNumber::parse("07700900100"), Err(PhoneError::NotInternational));
+        assert_eq!(
+            PhoneNumber::parse("07700900100"),
+            Err(PhoneError::NotInternational)
+        );
         assert_eq!(PhoneNumber::parse("+44 12"), Err(PhoneError::TooShort));
-        assert_eq!(PhoneNumber::parse("+4477009001001234"), Err(PhoneError::TooLong));
-        assert_eq!(PhoneNumber::parse("+999 123456"), Err(PhoneError::UnknownCountryCode));
-        assert_eq!(PhoneNumber::parse("+1 415 555 0100 x12"), Err(PhoneError::Extension));
+        assert_eq!(
+            PhoneNumber::parse("+4477009001001234"),
+            Err(PhoneError::TooLong)
+        );
+        assert_eq!(
+            PhoneNumber::parse("+999 123456"),
+            Err(PhoneError::UnknownCountryCode)
+        );
+        assert_eq!(
+            PhoneNumber::parse("+1 415 555 0100 x12"),
+            Err(PhoneError::Extension)
+        );
         assert!(PhoneNumber::parse("+44+7700900100").is_err());
     }
 

@@ -22,17 +22,28 @@ pub struct NewSession {
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
     #[error("no free {provider} number for a participant in {country}")]
-    PoolExhausted { provider: &'static str, country: String },
+    PoolExhausted {
+        provider: &'static str,
+        country: String,
+    },
     #[error("too many concurrent changes for these participants; try again")]
     Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-pub async fn create(store: &Store, new: NewSession, id: String, now: i64) -> Result<Session, CreateError> {
+pub async fn create(
+    store: &Store,
+    new: NewSession,
+    id: String,
+    now: i64,
+) -> Result<Session, CreateError> {
     let [a, b] = &new.participants;
     let mut pool = store.pool(new.provider).await?;
-    let (busy_a, busy_b) = tokio::join!(store.numbers_dialled_by(a, now), store.numbers_dialled_by(b, now));
+    let (busy_a, busy_b) = tokio::join!(
+        store.numbers_dialled_by(a, now),
+        store.numbers_dialled_by(b, now)
+    );
     let mut busy = [busy_a?, busy_b?];
     for attempt in 0..MAX_ATTEMPTS {
         let pick = |i: usize, pool: &[PoolNumber], busy: &HashSet<PhoneNumber>| {
@@ -66,7 +77,12 @@ pub async fn create(store: &Store, new: NewSession, id: String, now: i64) -> Res
             Ok(()) => return Ok(session),
             Err(CreateSessionError::Store(e)) => return Err(e.into()),
             Err(CreateSessionError::Lost { taken, gone }) => {
-                tracing::debug!(attempt, taken = taken.len(), gone = gone.len(), "allocation lost a race");
+                tracing::debug!(
+                    attempt,
+                    taken = taken.len(),
+                    gone = gone.len(),
+                    "allocation lost a race"
+                );
                 pool.retain(|p| !gone.contains(&p.number));
                 for (i, number) in taken {
                     // What committed meanwhile, plus the number we just lost
@@ -79,7 +95,10 @@ pub async fn create(store: &Store, new: NewSession, id: String, now: i64) -> Res
                 tracing::debug!(attempt, "allocation hit a concurrent transaction");
                 // Spread the retries of colliding creations apart.
                 let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
-                tokio::time::sleep(std::time::Duration::from_millis(5 + jitter * (1 + attempt as u64 / 4))).await;
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    5 + jitter * (1 + attempt as u64 / 4),
+                ))
+                .await;
             }
         }
     }

@@ -44,27 +44,48 @@ async fn requests_and_latency() -> anyhow::Result<()> {
     let table = format!("bench-{}", uuid_like());
     schema::create_table(&client, &table).await?;
     let state = AppState {
-        config: Config { table_name: table.clone(), ..Config::default() },
+        config: Config {
+            table_name: table.clone(),
+            ..Config::default()
+        },
         store: Store::new(client, table),
         clock: Clock::system(),
     };
     let now = state.clock.now();
     for p in ["+447700900001", "+447700900002"] {
-        state.store.put_number(&PoolNumber { number: n(p), provider: Provider::Vonage, country: "GB".into(), created_at: now }).await?;
+        state
+            .store
+            .put_number(&PoolNumber {
+                number: n(p),
+                provider: Provider::Vonage,
+                country: "GB".into(),
+                created_at: now,
+            })
+            .await?;
     }
     let session = Session {
         id: "bench".into(),
         provider: Provider::Vonage,
         status: SessionStatus::Open,
         participants: [
-            Participant { number: n("+447700900100"), proxy_number: n("+447700900001") },
-            Participant { number: n("+447700900200"), proxy_number: n("+447700900002") },
+            Participant {
+                number: n("+447700900100"),
+                proxy_number: n("+447700900001"),
+            },
+            Participant {
+                number: n("+447700900200"),
+                proxy_number: n("+447700900002"),
+            },
         ],
         created_at: now,
         expires_at: now + 3600,
         closed_at: None,
     };
-    state.store.create_session(&session, now).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    state
+        .store
+        .create_session(&session, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
 
     let calls = 2000;
     let mut times = Vec::with_capacity(calls);
@@ -92,7 +113,11 @@ async fn requests_and_latency() -> anyhow::Result<()> {
 
     // The same decision and rendering without the storage round trip.
     let leg = session.legs()[0].clone();
-    let opts = RenderOptions { greeting: "Please hold.", connect_timeout_seconds: 30, event_url: "https://x/vonage/event?session_id=bench".into() };
+    let opts = RenderOptions {
+        greeting: "Please hold.",
+        connect_timeout_seconds: 30,
+        event_url: "https://x/vonage/event?session_id=bench".into(),
+    };
     let mut cpu = Vec::with_capacity(20_000);
     for _ in 0..20_000 {
         let t = Instant::now();
@@ -134,7 +159,12 @@ fn rideshare() {
     const MAX_PER_DRIVER: usize = 3;
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let pool: Vec<PoolNumber> = (0..1000)
-        .map(|i| PoolNumber { number: n(&format!("+4477009{i:05}")), provider: Provider::Vonage, country: "GB".into(), created_at: 0 })
+        .map(|i| PoolNumber {
+            number: n(&format!("+4477009{i:05}")),
+            provider: Provider::Vonage,
+            country: "GB".into(),
+            created_at: 0,
+        })
         .collect();
     let driver = |i: usize| n(&format!("+4477001{i:05}"));
     let rider = |i: usize| n(&format!("+4477002{i:05}"));
@@ -163,14 +193,20 @@ fn rideshare() {
             if created == SESSIONS {
                 break;
             }
-            let (d, r) = (rng.below(DRIVERS as u64) as usize, rng.below(RIDERS as u64) as usize);
+            let (d, r) = (
+                rng.below(DRIVERS as u64) as usize,
+                rng.below(RIDERS as u64) as usize,
+            );
             if driver_load[d] == MAX_PER_DRIVER || rider_busy[r] {
                 continue;
             }
             let (dp, rp) = (driver(d), rider(r));
             let pick = |who: &PhoneNumber, busy: &HashMap<PhoneNumber, HashSet<PhoneNumber>>| {
                 let empty = HashSet::new();
-                choose(&pool, busy.get(who).unwrap_or(&empty), who.country()).expect("pool").number.clone()
+                choose(&pool, busy.get(who).unwrap_or(&empty), who.country())
+                    .expect("pool")
+                    .number
+                    .clone()
             };
             let dn = pick(&dp, &busy);
             let rn = pick(&rp, &busy);
@@ -191,7 +227,10 @@ fn rideshare() {
     println!("- peak concurrent sessions: {peak}");
     println!("- numbers used by callmask: {}", used.len());
     println!("- lower bound (Δ = most concurrent sessions of one participant): {delta}");
-    println!("- two numbers per session (the naive scheme) at peak: {}", 2 * peak);
+    println!(
+        "- two numbers per session (the naive scheme) at peak: {}",
+        2 * peak
+    );
     println!("- simulation time: {:.0} ms\n", ms(started.elapsed()));
 }
 
@@ -203,44 +242,77 @@ struct Harness {
 
 /// Runs `binary` under a minimal Lambda Runtime API, timing process start to
 /// the first response, and reading its peak RSS.
-async fn cold_start_once(binary: &PathBuf, event: &str, env: &[(&str, String)]) -> anyhow::Result<(Duration, u64)> {
+async fn cold_start_once(
+    binary: &PathBuf,
+    event: &str,
+    env: &[(&str, String)],
+) -> anyhow::Result<(Duration, u64)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Mutex::new(Harness { event: event.to_string(), responded: None }));
+    let shared = Arc::new(Mutex::new(Harness {
+        event: event.to_string(),
+        responded: None,
+    }));
     let served = shared.clone();
     let server = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { break };
+            let Ok((stream, _)) = listener.accept().await else {
+                break;
+            };
             let shared = served.clone();
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let shared = shared.clone();
-                    async move {
-                        let path = req.uri().path().to_string();
-                        let _ = req.into_body().collect().await;
-                        let mut resp = hyper::Response::new(Full::new(Bytes::new()));
-                        if path.ends_with("/invocation/next") {
-                            let ev = shared.lock().map(|h| h.event.clone()).unwrap_or_default();
-                            if shared.lock().map(|h| h.responded.is_some()).unwrap_or(false) {
-                                // One invocation only: hold the runtime here.
-                                tokio::time::sleep(Duration::from_secs(30)).await;
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let shared = shared.clone();
+                        async move {
+                            let path = req.uri().path().to_string();
+                            let _ = req.into_body().collect().await;
+                            let mut resp = hyper::Response::new(Full::new(Bytes::new()));
+                            if path.ends_with("/invocation/next") {
+                                let ev = shared.lock().map(|h| h.event.clone()).unwrap_or_default();
+                                if shared
+                                    .lock()
+                                    .map(|h| h.responded.is_some())
+                                    .unwrap_or(false)
+                                {
+                                    // One invocation only: hold the runtime here.
+                                    tokio::time::sleep(Duration::from_secs(30)).await;
+                                }
+                                let h = resp.headers_mut();
+                                h.insert(
+                                    "lambda-runtime-aws-request-id",
+                                    "req-1".parse().expect("hv"),
+                                );
+                                h.insert(
+                                    "lambda-runtime-deadline-ms",
+                                    "99999999999999".parse().expect("hv"),
+                                );
+                                h.insert(
+                                    "lambda-runtime-invoked-function-arn",
+                                    "arn:aws:lambda:us-east-1:123456789012:function:bench"
+                                        .parse()
+                                        .expect("hv"),
+                                );
+                                h.insert(
+                                    "lambda-runtime-trace-id",
+                                    "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700"
+                                        .parse()
+                                        .expect("hv"),
+                                );
+                                *resp.body_mut() = Full::new(Bytes::from(ev));
+                            } else {
+                                if let Ok(mut h) = shared.lock() {
+                                    h.responded.get_or_insert_with(Instant::now);
+                                }
+                                *resp.status_mut() = hyper::StatusCode::ACCEPTED;
                             }
-                            let h = resp.headers_mut();
-                            h.insert("lambda-runtime-aws-request-id", "req-1".parse().expect("hv"));
-                            h.insert("lambda-runtime-deadline-ms", "99999999999999".parse().expect("hv"));
-                            h.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:bench".parse().expect("hv"));
-                            h.insert("lambda-runtime-trace-id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700".parse().expect("hv"));
-                            *resp.body_mut() = Full::new(Bytes::from(ev));
-                        } else {
-                            if let Ok(mut h) = shared.lock() {
-                                h.responded.get_or_insert_with(Instant::now);
-                            }
-                            *resp.status_mut() = hyper::StatusCode::ACCEPTED;
+                            Ok::<_, std::convert::Infallible>(resp)
                         }
-                        Ok::<_, std::convert::Infallible>(resp)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -264,12 +336,20 @@ async fn cold_start_once(binary: &PathBuf, event: &str, env: &[(&str, String)]) 
         if let Some(t) = shared.lock().ok().and_then(|h| h.responded) {
             break t - start;
         }
-        anyhow::ensure!(Instant::now() < deadline, "no response from {}", binary.display());
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no response from {}",
+            binary.display()
+        );
         tokio::time::sleep(Duration::from_micros(200)).await;
     };
     let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
@@ -278,8 +358,14 @@ async fn cold_start_once(binary: &PathBuf, event: &str, env: &[(&str, String)]) 
 }
 
 async fn cold_start() -> anyhow::Result<()> {
-    let dir = std::env::current_exe()?.parent().map(PathBuf::from).unwrap_or_default();
-    let event = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/vonage-answer/get-routed.json"))?;
+    let dir = std::env::current_exe()?
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let event = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/vonage-answer/get-routed.json"
+    ))?;
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     let table = format!("bench-cold-{}", uuid_like());
     let client = Store::client_from_env(None).await;
@@ -287,7 +373,10 @@ async fn cold_start() -> anyhow::Result<()> {
     let env = vec![
         ("AWS_ENDPOINT_URL", endpoint),
         ("TABLE_NAME", table),
-        ("AWS_REGION", std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())),
+        (
+            "AWS_REGION",
+            std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        ),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
     ];
@@ -296,7 +385,10 @@ async fn cold_start() -> anyhow::Result<()> {
     println!("|---|---|---|---|---|");
     for name in ["vonage-answer", "hello-lambda"] {
         let binary = dir.join(name);
-        anyhow::ensure!(binary.exists(), "build {name} in release first (make bench does)");
+        anyhow::ensure!(
+            binary.exists(),
+            "build {name} in release first (make bench does)"
+        );
         let mut times = Vec::new();
         let mut rss = 0;
         for _ in 0..30 {
@@ -327,5 +419,11 @@ fn us(d: Duration) -> f64 {
 }
 
 fn uuid_like() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )
 }

@@ -37,7 +37,9 @@ pub async fn env_with(config: Config) -> TestEnv {
     let counter = RequestCounter::default();
     let client = Store::client_with(Some(counter.clone()), Some(&endpoint)).await;
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
-    schema::create_table(&client, &table).await.expect("create table on the emulator");
+    schema::create_table(&client, &table)
+        .await
+        .expect("create table on the emulator");
     let config = Config {
         table_name: table.clone(),
         ..config
@@ -57,7 +59,13 @@ pub async fn env() -> TestEnv {
 }
 
 impl TestEnv {
-    pub async fn request(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut b = http::Request::builder()
             .method(method)
             .uri(format!("http://127.0.0.1:3000{path}"))
@@ -69,14 +77,22 @@ impl TestEnv {
         let resp = match callmask_local::route(method, parts.uri.path()) {
             Err(e) => e.into_response(),
             Ok((function, params)) => {
-                let req = callmask_local::to_lambda_request(parts, body.unwrap_or("").as_bytes().to_vec(), params);
+                let req = callmask_local::to_lambda_request(
+                    parts,
+                    body.unwrap_or("").as_bytes().to_vec(),
+                    params,
+                );
                 function.handle(&self.state, req).await
             }
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = String::from_utf8_lossy(resp.body().as_ref()).into_owned();
-        Reply { status, body, headers }
+        Reply {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -84,7 +100,13 @@ impl TestEnv {
     }
 
     pub async fn post(&self, path: &str, body: &str) -> Reply {
-        self.request("POST", path, Some(body), &[("content-type", "application/json")]).await
+        self.request(
+            "POST",
+            path,
+            Some(body),
+            &[("content-type", "application/json")],
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
@@ -92,19 +114,30 @@ impl TestEnv {
     }
 
     pub async fn add_number(&self, number: &str) {
-        let r = self.post("/numbers", &format!(r#"{{"number":"{number}","provider":"vonage"}}"#)).await;
+        let r = self
+            .post(
+                "/numbers",
+                &format!(r#"{{"number":"{number}","provider":"vonage"}}"#),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
 
     pub async fn create_session(&self, a: &str, b: &str, ttl: u64) -> Reply {
-        self.post("/sessions", &format!(r#"{{"participants":["{a}","{b}"],"ttl_seconds":{ttl}}}"#))
-            .await
+        self.post(
+            "/sessions",
+            &format!(r#"{{"participants":["{a}","{b}"],"ttl_seconds":{ttl}}}"#),
+        )
+        .await
     }
 
     /// Answer webhook as Vonage calls it by default (GET, digits without +).
     pub async fn answer(&self, to: &str, from: &str) -> Value {
         let r = self
-            .get(&format!("/vonage/answer?to={to}&from={from}&uuid=u-{}&conversation_uuid=CON-1", uuid::Uuid::new_v4()))
+            .get(&format!(
+                "/vonage/answer?to={to}&from={from}&uuid=u-{}&conversation_uuid=CON-1",
+                uuid::Uuid::new_v4()
+            ))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()
@@ -117,5 +150,8 @@ pub fn connect_of(ncco: &Value) -> Option<&Value> {
 }
 
 pub fn proxy_of(session: &Value, i: usize) -> String {
-    session["participants"][i]["proxy_number"].as_str().expect("proxy_number").to_string()
+    session["participants"][i]["proxy_number"]
+        .as_str()
+        .expect("proxy_number")
+        .to_string()
 }

@@ -91,7 +91,11 @@ pub struct Route {
 }
 
 const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
-    Route { method, path, function }
+    Route {
+        method,
+        path,
+        function,
+    }
 }
 
 pub const ROUTES: &[Route] = &[

@@ -35,22 +35,43 @@ struct CreateNumber {
 }
 
 fn parse_number(raw: &str) -> Result<PhoneNumber, ApiError> {
-    PhoneNumber::parse(raw).map_err(|e| ApiError::bad_request("invalid_number", format!("number: {e}")))
+    PhoneNumber::parse(raw)
+        .map_err(|e| ApiError::bad_request("invalid_number", format!("number: {e}")))
 }
 
 async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiError> {
     let body: CreateNumber = json_body(req)?;
     let number = match body.number {
         Some(serde_json::Value::String(s)) => parse_number(&s)?,
-        Some(_) => return Err(ApiError::bad_request("invalid_number", "number must be a string")),
-        None => return Err(ApiError::bad_request("missing_number", "number is required")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_number",
+                "number must be a string",
+            ))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "missing_number",
+                "number is required",
+            ))
+        }
     };
     let provider = match body.provider {
         None | Some(serde_json::Value::Null) => state.config.default_provider,
-        Some(serde_json::Value::String(p)) => Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
-            ApiError::bad_request("invalid_provider", "provider must be \"vonage\" or \"twilio\"")
-        })?,
-        Some(_) => return Err(ApiError::bad_request("invalid_provider", "provider must be a string")),
+        Some(serde_json::Value::String(p)) => {
+            Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_provider",
+                    "provider must be \"vonage\" or \"twilio\"",
+                )
+            })?
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_provider",
+                "provider must be a string",
+            ))
+        }
     };
     let rec = PoolNumber {
         country: number.country().to_string(),
@@ -59,7 +80,11 @@ async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiErro
         created_at: state.clock.now(),
     };
     if !state.store.put_number(&rec).await? {
-        return Err(ApiError::new(409, "number_exists", format!("{} is already in the pool", rec.number)));
+        return Err(ApiError::new(
+            409,
+            "number_exists",
+            format!("{} is already in the pool", rec.number),
+        ));
     }
     tracing::info!(number = %rec.number.masked(), provider = provider.as_str(), "number added");
     Ok(json(201, &view(&rec, None)))
@@ -83,13 +108,20 @@ async fn show(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
         .get_number(&number)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("{number} is not in the pool")))?;
-    let active = state.store.active_sessions_on(&number, state.clock.now()).await?;
+    let active = state
+        .store
+        .active_sessions_on(&number, state.clock.now())
+        .await?;
     Ok(json(200, &view(&rec, Some(active))))
 }
 
 async fn delete(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
-    match state.store.delete_number(&number, state.clock.now()).await? {
+    match state
+        .store
+        .delete_number(&number, state.clock.now())
+        .await?
+    {
         DeleteNumber::Deleted => {
             tracing::info!(number = %number.masked(), "number removed");
             Ok(empty(204))

@@ -42,10 +42,20 @@ struct CreateSession {
 }
 
 fn parse_request(body: CreateSession, state: &AppState) -> Result<NewSession, ApiError> {
-    let invalid = || ApiError::bad_request("invalid_participants", "participants must be a list of two phone numbers");
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_participants",
+            "participants must be a list of two phone numbers",
+        )
+    };
     let list = match body.participants {
         Some(Value::Array(list)) if list.len() == 2 => list,
-        None => return Err(ApiError::bad_request("missing_participants", "participants is required")),
+        None => {
+            return Err(ApiError::bad_request(
+                "missing_participants",
+                "participants is required",
+            ))
+        }
         _ => return Err(invalid()),
     };
     let mut numbers = Vec::with_capacity(2);
@@ -53,11 +63,15 @@ fn parse_request(body: CreateSession, state: &AppState) -> Result<NewSession, Ap
         // A plain string, or {"number": "..."}.
         let raw = match p {
             Value::String(s) => s.as_str(),
-            Value::Object(o) => o.get("number").and_then(Value::as_str).ok_or_else(invalid)?,
+            Value::Object(o) => o
+                .get("number")
+                .and_then(Value::as_str)
+                .ok_or_else(invalid)?,
             _ => return Err(invalid()),
         };
-        let n = PhoneNumber::parse(raw)
-            .map_err(|e| ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1)))?;
+        let n = PhoneNumber::parse(raw).map_err(|e| {
+            ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1))
+        })?;
         numbers.push(n);
     }
     let (a, b) = (numbers.remove(0), numbers.remove(0));
@@ -74,17 +88,33 @@ fn parse_request(body: CreateSession, state: &AppState) -> Result<NewSession, Ap
             _ => {
                 return Err(ApiError::bad_request(
                     "invalid_ttl",
-                    format!("ttl_seconds must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"),
+                    format!(
+                        "ttl_seconds must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"
+                    ),
                 ))
             }
         },
-        Some(_) => return Err(ApiError::bad_request("invalid_ttl", "ttl_seconds must be a number")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_ttl",
+                "ttl_seconds must be a number",
+            ))
+        }
     };
     let provider = match body.provider {
         None | Some(Value::Null) => state.config.default_provider,
-        Some(Value::String(p)) => Provider::parse(&p.to_ascii_lowercase())
-            .ok_or_else(|| ApiError::bad_request("invalid_provider", "provider must be \"vonage\" or \"twilio\""))?,
-        Some(_) => return Err(ApiError::bad_request("invalid_provider", "provider must be a string")),
+        Some(Value::String(p)) => Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_provider",
+                "provider must be \"vonage\" or \"twilio\"",
+            )
+        })?,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_provider",
+                "provider must be a string",
+            ))
+        }
     };
     Ok(NewSession {
         participants: [a, b],
@@ -119,7 +149,11 @@ async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiErro
             }
             Ok(resp)
         }
-        Err(CreateError::Busy) => Err(ApiError::new(503, "busy", "too many concurrent changes; try again")),
+        Err(CreateError::Busy) => Err(ApiError::new(
+            503,
+            "busy",
+            "too many concurrent changes; try again",
+        )),
         Err(CreateError::Store(e)) => Err(e.into()),
     }
 }

@@ -59,7 +59,11 @@ mod tests {
         let p = pool(&[("GB", "+44770090"), ("US", "+1415555")], 2);
         let none = HashSet::new();
         assert_eq!(choose(&p, &none, "US").unwrap().country, "US");
-        let busy: HashSet<_> = p.iter().filter(|n| n.country == "US").map(|n| n.number.clone()).collect();
+        let busy: HashSet<_> = p
+            .iter()
+            .filter(|n| n.country == "US")
+            .map(|n| n.number.clone())
+            .collect();
         assert_eq!(choose(&p, &busy, "US").unwrap().country, "GB");
         let all: HashSet<_> = p.iter().map(|n| n.number.clone()).collect();
         assert!(choose(&p, &all, "US").is_none());

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn expired_or_missing_leg_is_refused() {
-        assert_eq!(plan_for(Some(leg(100)), 100), CallPlan::Refuse(RefuseReason::NoRoute));
+        assert_eq!(
+            plan_for(Some(leg(100)), 100),
+            CallPlan::Refuse(RefuseReason::NoRoute)
+        );
         assert_eq!(plan_for(None, 0), CallPlan::Refuse(RefuseReason::NoRoute));
     }
 }

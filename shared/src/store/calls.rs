@@ -27,8 +27,16 @@ impl Store {
     /// Keeps one event (idempotent: the same event twice is one item) and,
     /// when it belongs to a session, updates that session's call list.
     /// Events may arrive out of order; the list keeps the newest.
-    pub async fn record_call_event(&self, event: &CallEvent, session_id: Option<&str>, now: i64) -> Result<(), StoreError> {
-        let timestamp = event.timestamp.clone().unwrap_or_else(|| crate::clock::rfc3339(now));
+    pub async fn record_call_event(
+        &self,
+        event: &CallEvent,
+        session_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let timestamp = event
+            .timestamp
+            .clone()
+            .unwrap_or_else(|| crate::clock::rfc3339(now));
         let raw = serde_json::to_string(&event.raw).unwrap_or_default();
         let mut put = self
             .client
@@ -43,7 +51,9 @@ impl Store {
         if let Some(sid) = session_id {
             put = put.item("session_id", s(sid));
         }
-        put.send().await.map_err(|e| StoreError::sdk("PutItem", e))?;
+        put.send()
+            .await
+            .map_err(|e| StoreError::sdk("PutItem", e))?;
 
         let Some(sid) = session_id else { return Ok(()) };
         let exists = ConditionCheck::builder()
@@ -72,7 +82,11 @@ impl Store {
             set.push("direction = :d");
             update = update.expression_attribute_values(":d", s(d));
         }
-        if let Some(secs) = event.duration.as_deref().and_then(|d| d.parse::<i64>().ok()) {
+        if let Some(secs) = event
+            .duration
+            .as_deref()
+            .and_then(|d| d.parse::<i64>().ok())
+        {
             set.push("duration_seconds = :dur");
             update = update.expression_attribute_values(":dur", n(secs));
         }
@@ -90,7 +104,14 @@ impl Store {
         match res {
             Ok(_) => Ok(()),
             // Unknown session, or an older event than the one we have.
-            Err(e) if matches!(e.as_service_error(), Some(TransactWriteItemsError::TransactionCanceledException(_))) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(StoreError::sdk("TransactWriteItems", e)),
         }
     }

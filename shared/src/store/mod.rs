@@ -4,12 +4,12 @@
 //! ([`Store::find_leg`]) is exactly one.
 
 mod attr;
+mod calls;
 pub mod keys;
 mod metrics;
 mod numbers;
 pub mod schema;
 mod sessions;
-mod calls;
 
 use aws_sdk_dynamodb::Client;
 
@@ -33,7 +33,10 @@ impl StoreError {
     pub(crate) fn sdk<E: std::fmt::Debug>(op: &str, err: E) -> Self {
         // The SDK's Display is terse ("service error"); Debug names the cause.
         let text = format!("{err:?}");
-        StoreError::Unavailable(format!("{op}: {}", text.chars().take(300).collect::<String>()))
+        StoreError::Unavailable(format!(
+            "{op}: {}",
+            text.chars().take(300).collect::<String>()
+        ))
     }
 }
 

@@ -43,7 +43,12 @@ impl Store {
             .await;
         match res {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(StoreError::sdk("PutItem", e)),
         }
     }
@@ -95,7 +100,11 @@ impl Store {
     }
 
     /// Sessions that `number` routes now (its unexpired legs, by session).
-    pub async fn active_sessions_on(&self, number: &PhoneNumber, now: i64) -> Result<usize, StoreError> {
+    pub async fn active_sessions_on(
+        &self,
+        number: &PhoneNumber,
+        now: i64,
+    ) -> Result<usize, StoreError> {
         let mut pages = self
             .client
             .query()
@@ -118,7 +127,11 @@ impl Store {
     }
 
     /// Deletes a number that routes no active session.
-    pub async fn delete_number(&self, number: &PhoneNumber, now: i64) -> Result<DeleteNumber, StoreError> {
+    pub async fn delete_number(
+        &self,
+        number: &PhoneNumber,
+        now: i64,
+    ) -> Result<DeleteNumber, StoreError> {
         let key_pk = s(keys::number(number));
         let set_status = |status: &'static str, cond: &'static str| {
             self.client
@@ -134,7 +147,10 @@ impl Store {
         };
         match set_status(STATUS_RETIRING, "attribute_exists(pk)").await {
             Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
                 return Ok(DeleteNumber::NotFound)
             }
             Err(e) => return Err(StoreError::sdk("UpdateItem", e)),

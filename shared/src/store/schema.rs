@@ -31,7 +31,11 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreEr
         .index_name(name)
         .key_schema(key(pk, KeyType::Hash)?)
         .key_schema(key(sk, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()
         .map_err(|e| StoreError::Malformed(e.to_string()))
 }
@@ -52,7 +56,12 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
     }
     match req.send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => return Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            return Ok(())
+        }
         Err(e) => return Err(StoreError::sdk("CreateTable", e)),
     }
     client

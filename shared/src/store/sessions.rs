@@ -41,7 +41,11 @@ fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 
 impl Store {
     /// The routing read: one consistent GetItem for (proxy, caller).
-    pub async fn find_leg(&self, proxy: &PhoneNumber, caller: &PhoneNumber) -> Result<Option<Leg>, StoreError> {
+    pub async fn find_leg(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+    ) -> Result<Option<Leg>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -58,7 +62,11 @@ impl Store {
     /// Numbers `participant` dials in unexpired sessions. Read from an index,
     /// so possibly a moment stale: the create transaction's conditions settle
     /// any race.
-    pub async fn numbers_dialled_by(&self, participant: &PhoneNumber, now: i64) -> Result<HashSet<PhoneNumber>, StoreError> {
+    pub async fn numbers_dialled_by(
+        &self,
+        participant: &PhoneNumber,
+        now: i64,
+    ) -> Result<HashSet<PhoneNumber>, StoreError> {
         let mut pages = self
             .client
             .query()
@@ -83,7 +91,11 @@ impl Store {
     /// Writes the session and both legs in one transaction. Each leg is
     /// written only if its (proxy, caller) pair is free or expired, and each
     /// proxy number must still be active in the pool.
-    pub async fn create_session(&self, session: &Session, now: i64) -> Result<(), CreateSessionError> {
+    pub async fn create_session(
+        &self,
+        session: &Session,
+        now: i64,
+    ) -> Result<(), CreateSessionError> {
         let ttl = session.expires_at + SESSION_RETENTION_SECONDS;
         let [a, b] = &session.participants;
         let mut items = Vec::with_capacity(5);
@@ -101,7 +113,11 @@ impl Store {
             .item("expires_at", n(session.expires_at))
             .item(keys::TTL, n(ttl))
             .condition_expression("attribute_not_exists(pk)");
-        items.push(TransactWriteItem::builder().put(build(put.build())?).build());
+        items.push(
+            TransactWriteItem::builder()
+                .put(build(put.build())?)
+                .build(),
+        );
         for leg in session.legs() {
             let put = Put::builder()
                 .table_name(&self.table)
@@ -119,7 +135,11 @@ impl Store {
                 .item(keys::PARTICIPANT_SK, s(keys::number(&leg.proxy)))
                 .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
                 .expression_attribute_values(":now", n(now));
-            items.push(TransactWriteItem::builder().put(build(put.build())?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .put(build(put.build())?)
+                    .build(),
+            );
         }
         let mut checked = vec![a.proxy_number.clone()];
         if b.proxy_number != a.proxy_number {
@@ -134,7 +154,11 @@ impl Store {
                 .condition_expression(cond)
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_values(name, value);
-            items.push(TransactWriteItem::builder().condition_check(build(check.build())?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(build(check.build())?)
+                    .build(),
+            );
         }
         let res = self
             .client
@@ -145,14 +169,27 @@ impl Store {
         match res {
             Ok(_) => Ok(()),
             Err(err) => {
-                let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
-                    if err.as_service_error().is_some_and(|e| e.is_transaction_in_progress_exception()) {
+                let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                    err.as_service_error()
+                else {
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_transaction_in_progress_exception())
+                    {
                         return Err(CreateSessionError::Contention);
                     }
-                    return Err(CreateSessionError::Store(StoreError::sdk("TransactWriteItems", err)));
+                    return Err(CreateSessionError::Store(StoreError::sdk(
+                        "TransactWriteItems",
+                        err,
+                    )));
                 };
-                let codes: Vec<&str> = cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-                let failed = |i: usize| codes.get(i).is_some_and(|c| *c == "ConditionalCheckFailed");
+                let codes: Vec<&str> = cancel
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None"))
+                    .collect();
+                let failed =
+                    |i: usize| codes.get(i).is_some_and(|c| *c == "ConditionalCheckFailed");
                 let mut taken = Vec::new();
                 for (i, p) in session.participants.iter().enumerate() {
                     if failed(1 + i) {
@@ -187,7 +224,10 @@ impl Store {
             .send()
             .await
             .map_err(|e| StoreError::sdk("GetItem", e))?;
-        out.item.as_ref().map(|item| session_from(id, item)).transpose()
+        out.item
+            .as_ref()
+            .map(|item| session_from(id, item))
+            .transpose()
     }
 
     /// Closes a session and deletes its legs in one transaction, so its
@@ -212,7 +252,9 @@ impl Store {
                 .expression_attribute_values(":closed", s("closed"))
                 .expression_attribute_values(":open", s("open"))
                 .expression_attribute_values(":now", n(now));
-            let mut items = vec![TransactWriteItem::builder().update(build(update.build())?).build()];
+            let mut items = vec![TransactWriteItem::builder()
+                .update(build(update.build())?)
+                .build()];
             for leg in &legs {
                 let delete = Delete::builder()
                     .table_name(&self.table)
@@ -220,13 +262,25 @@ impl Store {
                     .key(keys::SK, s(keys::leg(&leg.caller)))
                     .condition_expression("session_id = :sid")
                     .expression_attribute_values(":sid", s(id));
-                items.push(TransactWriteItem::builder().delete(build(delete.build())?).build());
+                items.push(
+                    TransactWriteItem::builder()
+                        .delete(build(delete.build())?)
+                        .build(),
+                );
             }
-            let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            let err = match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
                 Ok(_) => return Ok(CloseSession::Closed),
                 Err(err) => err,
             };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                err.as_service_error()
+            else {
                 return Err(StoreError::sdk("TransactWriteItems", err));
             };
             let failed: Vec<bool> = cancel
@@ -244,7 +298,9 @@ impl Store {
                 !failed.get(index).copied().unwrap_or(false)
             });
         }
-        Err(StoreError::Unavailable("could not close the session: too much contention".into()))
+        Err(StoreError::Unavailable(
+            "could not close the session: too much contention".into(),
+        ))
     }
 }
 
@@ -256,7 +312,8 @@ fn leg_from(item: &Item) -> Result<Leg, StoreError> {
         callee: get_phone(item, "callee")?,
         caller_id: get_phone(item, "caller_id")?,
         session_id: get_s(item, "session_id")?.to_string(),
-        provider: Provider::parse(provider).ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
+        provider: Provider::parse(provider)
+            .ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
         expires_at: get_n(item, "expires_at")?,
     })
 }
@@ -269,7 +326,8 @@ fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
     };
     Ok(Session {
         id: id.to_string(),
-        provider: Provider::parse(provider).ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
+        provider: Provider::parse(provider)
+            .ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
         status,
         participants: [
             Participant {

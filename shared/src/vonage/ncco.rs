@@ -119,20 +119,29 @@ mod tests {
                  "eventUrl": ["https://h/vonage/event"]}
             ])
         );
-        let opts = RenderOptions { greeting: " ", ..opts };
+        let opts = RenderOptions {
+            greeting: " ",
+            ..opts
+        };
         assert_eq!(render(&plan, &opts).len(), 1);
     }
 
     #[test]
     fn refusal_is_a_single_talk() {
-        let opts = RenderOptions { greeting: "x", connect_timeout_seconds: 30, event_url: String::new() };
+        let opts = RenderOptions {
+            greeting: "x",
+            connect_timeout_seconds: 30,
+            event_url: String::new(),
+        };
         let ncco = render(&CallPlan::Refuse(RefuseReason::NoRoute), &opts);
         assert!(matches!(&ncco[..], [Action::Talk(t)] if t.text.contains("Sorry")));
     }
 
     #[test]
     fn talk_text_is_bounded() {
-        let Action::Talk(t) = talk(&"a".repeat(5000)) else { panic!() };
+        let Action::Talk(t) = talk(&"a".repeat(5000)) else {
+            panic!()
+        };
         assert_eq!(t.text.len(), MAX_TALK_CHARS);
     }
 }

@@ -58,15 +58,22 @@ pub fn verify(
     let mut validation = Validation::new(Algorithm::HS256);
     validation.required_spec_claims.clear();
     validation.leeway = LEEWAY_SECONDS as u64;
-    let claims = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-        .map_err(|_| SignatureError::BadToken)?
-        .claims;
+    let claims = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|_| SignatureError::BadToken)?
+    .claims;
     if let Some(iat) = claims.iat {
         if iat > now + LEEWAY_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS {
             return Err(SignatureError::Stale);
         }
     }
-    let expected = claims.payload_hash.as_deref().ok_or(SignatureError::NoPayloadHash)?;
+    let expected = claims
+        .payload_hash
+        .as_deref()
+        .ok_or(SignatureError::NoPayloadHash)?;
     let matches = match payload {
         Payload::Body(body) => hex_sha256(body).eq_ignore_ascii_case(expected),
         Payload::Query(query) => query_json_forms(query)
@@ -119,7 +126,10 @@ fn compact_object(pairs: &[(String, String)], ascii: bool) -> String {
         }
         out
     };
-    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{}:{}", enc(k), enc(v))).collect();
+    let body: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}:{}", enc(k), enc(v)))
+        .collect();
     format!("{{{}}}", body.join(","))
 }
 
@@ -132,7 +142,12 @@ mod tests {
     const SECRET: &str = "test-signature-secret-0123456789abcdef";
 
     fn token(secret: &str, claims: serde_json::Value) -> String {
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
     }
 
     fn bearer(t: &str) -> String {
@@ -142,16 +157,31 @@ mod tests {
     #[test]
     fn body_hash_must_match() {
         let body = br#"{"to":"447700900001","from":"447700900100"}"#;
-        let t = token(SECRET, json!({"iat": 1000, "jti": "x", "iss": "Vonage", "payload_hash": hex_sha256(body)}));
+        let t = token(
+            SECRET,
+            json!({"iat": 1000, "jti": "x", "iss": "Vonage", "payload_hash": hex_sha256(body)}),
+        );
         assert!(verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 1000).is_ok());
         assert_eq!(
             verify(SECRET, Some(&bearer(&t)), Payload::Body(b"{}"), 1000).unwrap_err(),
             SignatureError::PayloadMismatch
         );
-        assert_eq!(verify("other", Some(&bearer(&t)), Payload::Body(body), 1000).unwrap_err(), SignatureError::BadToken);
-        assert_eq!(verify(SECRET, None, Payload::Body(body), 1000).unwrap_err(), SignatureError::Missing);
         assert_eq!(
-            verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 1000 + MAX_TOKEN_AGE_SECONDS + 1).unwrap_err(),
+            verify("other", Some(&bearer(&t)), Payload::Body(body), 1000).unwrap_err(),
+            SignatureError::BadToken
+        );
+        assert_eq!(
+            verify(SECRET, None, Payload::Body(body), 1000).unwrap_err(),
+            SignatureError::Missing
+        );
+        assert_eq!(
+            verify(
+                SECRET,
+                Some(&bearer(&t)),
+                Payload::Body(body),
+                1000 + MAX_TOKEN_AGE_SECONDS + 1
+            )
+            .unwrap_err(),
             SignatureError::Stale
         );
     }
@@ -160,7 +190,10 @@ mod tests {
     fn get_hash_covers_the_query_as_ordered_compact_json() {
         let query = "to=447700900001&from=447700900100&uuid=abc&conversation_uuid=CON-1";
         let json = r#"{"to":"447700900001","from":"447700900100","uuid":"abc","conversation_uuid":"CON-1"}"#;
-        let t = token(SECRET, json!({"iat": 5, "payload_hash": hex_sha256(json.as_bytes())}));
+        let t = token(
+            SECRET,
+            json!({"iat": 5, "payload_hash": hex_sha256(json.as_bytes())}),
+        );
         assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(query), 5).is_ok());
         let reordered = "from=447700900100&to=447700900001&uuid=abc&conversation_uuid=CON-1";
         assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(reordered), 5).is_err());
@@ -169,13 +202,24 @@ mod tests {
     #[test]
     fn token_without_payload_hash_is_refused() {
         let t = token(SECRET, json!({"iat": 5}));
-        assert_eq!(verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(), SignatureError::NoPayloadHash);
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(),
+            SignatureError::NoPayloadHash
+        );
     }
 
     #[test]
     fn other_algorithms_are_refused() {
         let claims = json!({"iat": 5, "payload_hash": hex_sha256(b"")});
-        let t = encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
-        assert_eq!(verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(), SignatureError::BadToken);
+        let t = encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(),
+            SignatureError::BadToken
+        );
     }
 }

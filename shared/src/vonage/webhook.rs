@@ -101,7 +101,9 @@ mod tests {
 
     #[test]
     fn answer_from_query_and_json_agree() {
-        let q = AnswerRequest::from_query("to=447700900001&from=447700900100&uuid=u1&conversation_uuid=c1");
+        let q = AnswerRequest::from_query(
+            "to=447700900001&from=447700900100&uuid=u1&conversation_uuid=c1",
+        );
         let j = AnswerRequest::from_json(
             br#"{"to":"447700900001","from":"447700900100","uuid":"u1","conversation_uuid":"c1"}"#,
         )
@@ -114,8 +116,12 @@ mod tests {
 
     #[test]
     fn event_needs_uuid_and_status() {
-        assert_eq!(CallEvent::from_json(br#"{"status":"answered"}"#).unwrap_err(), PayloadError::Missing("uuid"));
-        let e = CallEvent::from_json(br#"{"uuid":"u","status":"completed","duration":"12"}"#).unwrap();
+        assert_eq!(
+            CallEvent::from_json(br#"{"status":"answered"}"#).unwrap_err(),
+            PayloadError::Missing("uuid")
+        );
+        let e =
+            CallEvent::from_json(br#"{"uuid":"u","status":"completed","duration":"12"}"#).unwrap();
         assert_eq!(e.duration.as_deref(), Some("12"));
     }
 }

@@ -7,7 +7,9 @@ use lambda_http::Request;
 
 use crate::api::vonage::authenticate;
 use crate::api::AppState;
-use crate::http::{body_bytes, empty, query_map, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES};
+use crate::http::{
+    body_bytes, empty, query_map, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES,
+};
 use crate::vonage::webhook::CallEvent;
 
 pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
@@ -15,12 +17,17 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         return ApiError::method_not_allowed("POST").into_response();
     }
     if let Err(denied) = authenticate(state, &req) {
-        return denied;
+        return denied.into_response();
     }
     let query = query_map(raw_query(&req));
     let body = body_bytes(&req);
     if body.len() > MAX_BODY_BYTES {
-        return ApiError::new(413, "payload_too_large", format!("body exceeds {MAX_BODY_BYTES} bytes")).into_response();
+        return ApiError::new(
+            413,
+            "payload_too_large",
+            format!("body exceeds {MAX_BODY_BYTES} bytes"),
+        )
+        .into_response();
     }
     let parsed = if req.method() == Method::GET {
         serde_json::to_vec(&query)
@@ -33,11 +40,14 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         Ok(e) => e,
         Err(e) => return ApiError::bad_request("invalid_event", e.to_string()).into_response(),
     };
-    let session_id = query
-        .get("session_id")
-        .map(String::as_str)
-        .filter(|s| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    match state.store.record_call_event(&event, session_id, state.clock.now()).await {
+    let session_id = query.get("session_id").map(String::as_str).filter(|s| {
+        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    match state
+        .store
+        .record_call_event(&event, session_id, state.clock.now())
+        .await
+    {
         Ok(()) => {
             tracing::info!(call = %event.uuid, status = %event.status, session = session_id.unwrap_or("-"), "call event");
             empty(200)

@@ -9,7 +9,9 @@ use lambda_http::Request;
 
 use crate::api::AppState;
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
-use crate::http::{body_bytes, header, json, public_base_url, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES};
+use crate::http::{
+    body_bytes, header, json, public_base_url, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES,
+};
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::vonage::ncco::{self, RenderOptions};
 use crate::vonage::signature::{self, Payload};
@@ -17,7 +19,7 @@ use crate::vonage::webhook::AnswerRequest;
 
 /// Verifies the signed-webhook JWT when a signature secret is configured.
 /// A failure is a bare 401: no detail for whoever sent it.
-pub fn authenticate(state: &AppState, req: &Request) -> Result<(), HttpResponse> {
+pub fn authenticate(state: &AppState, req: &Request) -> Result<(), ApiError> {
     let Some(secret) = state.config.vonage_signature_secret.as_deref() else {
         return Ok(());
     };
@@ -26,11 +28,16 @@ pub fn authenticate(state: &AppState, req: &Request) -> Result<(), HttpResponse>
     } else {
         Payload::Body(body_bytes(req))
     };
-    match signature::verify(secret, header(req, "authorization"), payload, state.clock.now()) {
+    match signature::verify(
+        secret,
+        header(req, "authorization"),
+        payload,
+        state.clock.now(),
+    ) {
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::warn!(reason = %e, path = req.uri().path(), "rejected an unsigned or badly signed Vonage webhook");
-            Err(ApiError::new(401, "unauthorized", "invalid signature").into_response())
+            Err(ApiError::new(401, "unauthorized", "invalid signature"))
         }
     }
 }
@@ -45,12 +52,16 @@ pub enum OnStoreError {
 }
 
 /// Answer or fallback-answer: parse, verify, one storage read, decide, render.
-pub async fn answer_call(state: &AppState, req: Request, on_store_error: OnStoreError) -> HttpResponse {
+pub async fn answer_call(
+    state: &AppState,
+    req: Request,
+    on_store_error: OnStoreError,
+) -> HttpResponse {
     if !matches!(*req.method(), Method::GET | Method::POST) {
         return ApiError::method_not_allowed("GET, POST").into_response();
     }
     if let Err(denied) = authenticate(state, &req) {
-        return denied;
+        return denied.into_response();
     }
     let render = |plan: &CallPlan| {
         let event_url = match plan {
@@ -73,8 +84,14 @@ pub async fn answer_call(state: &AppState, req: Request, on_store_error: OnStore
     };
     let call = params.uuid.as_deref().unwrap_or("-").to_string();
     let (Some(to), Some(from)) = (
-        params.to.as_deref().and_then(|t| PhoneNumber::parse(t).ok()),
-        params.from.as_deref().and_then(|f| PhoneNumber::parse(f).ok()),
+        params
+            .to
+            .as_deref()
+            .and_then(|t| PhoneNumber::parse(t).ok()),
+        params
+            .from
+            .as_deref()
+            .and_then(|f| PhoneNumber::parse(f).ok()),
     ) else {
         tracing::info!(
             call = %call,
@@ -92,7 +109,9 @@ pub async fn answer_call(state: &AppState, req: Request, on_store_error: OnStore
             tracing::error!(call = %call, error = %e, "storage read failed while answering a call");
             return match on_store_error {
                 OnStoreError::Retry => ApiError::unavailable().into_response(),
-                OnStoreError::Apologise => render(&CallPlan::Refuse(RefuseReason::TemporarilyUnavailable)),
+                OnStoreError::Apologise => {
+                    render(&CallPlan::Refuse(RefuseReason::TemporarilyUnavailable))
+                }
             };
         }
     };
