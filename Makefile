@@ -39,7 +39,7 @@ conformance: $(VENV)/.installed
 
 ## make bench: figures for docs/benchmarks.md
 bench: $(VENV)/.installed
-	cargo build --release -p callmask-local --bin bench -p vonage-answer -p hello-lambda
+	cargo build --release -p callmask-local -p vonage-answer -p hello-lambda
 	$(PY) scripts/stack.py exec -- target/release/bench
 
 ## regenerate events/ after changing scripts/gen_events.py

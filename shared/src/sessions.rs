@@ -45,14 +45,14 @@ pub async fn create(
         store.numbers_dialled_by(b, now)
     );
     let mut busy = [busy_a?, busy_b?];
+    let countries = [a.country(), b.country()];
     for attempt in 0..MAX_ATTEMPTS {
         let pick = |i: usize, pool: &[PoolNumber], busy: &HashSet<PhoneNumber>| {
-            let who = &new.participants[i];
-            choose(pool, busy, who.country())
+            choose(pool, busy, &countries[i])
                 .map(|p| p.number.clone())
                 .ok_or_else(|| CreateError::PoolExhausted {
                     provider: new.provider.as_str(),
-                    country: who.country().to_string(),
+                    country: countries[i].clone(),
                 })
         };
         let session = Session {

@@ -74,7 +74,7 @@ async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiErro
         }
     };
     let rec = PoolNumber {
-        country: number.country().to_string(),
+        country: number.country(),
         number,
         provider,
         created_at: state.clock.now(),

@@ -46,6 +46,6 @@ pub fn opt_n(item: &Item, key: &str) -> Option<i64> {
 }
 
 pub fn get_phone(item: &Item, key: &str) -> Result<PhoneNumber, StoreError> {
-    PhoneNumber::parse(get_s(item, key)?)
+    PhoneNumber::from_e164(get_s(item, key)?)
         .map_err(|e| StoreError::Malformed(format!("attribute {key}: {e}")))
 }
