@@ -12,6 +12,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "conformance-signature-secret-4f1c2a9e7d"
+# The router binary, wherever cargo put it.
+ROUTER = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug" / "callmask-local"
 
 
 def free_port() -> int:
@@ -31,7 +33,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack():
-    binary = ROOT / "target" / "debug" / "callmask-local"
+    binary = ROUTER
     assert binary.exists(), "build it first: cargo build -p callmask-local"
     port, moto = free_port(), free_port()
     env = dict(os.environ, PORT=str(port), MOTO_PORT=str(moto), VONAGE_SIGNATURE_SECRET=SECRET,

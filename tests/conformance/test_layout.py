@@ -5,7 +5,7 @@ import boto3
 import requests
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, ROUTER
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -38,7 +38,7 @@ def test_local_routes_are_the_templates_routes():
         for ev in res["Properties"]["Events"].values():
             p = ev["Properties"]
             declared.add((p["Method"], p["Path"], binary))
-    out = subprocess.run([str(ROOT / "target/debug/callmask-local"), "--routes"], capture_output=True, text=True, check=True)
+    out = subprocess.run([str(ROUTER), "--routes"], capture_output=True, text=True, check=True)
     local = {tuple(line.split()) for line in out.stdout.splitlines() if line.strip()}
     assert local == declared
 
