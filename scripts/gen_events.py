@@ -2,11 +2,14 @@
 """Writes events/<function>/<case>.json (API Gateway HTTP API, payload 2.0,
 as `sam local invoke -e` and `cargo lambda invoke --data-file` take them)
 and events/expectations.json, which the handler test checks every file
-against. The test seeds a table with numbers +447700900001/2 and the open
-session SESSION between +447700900100 and +447700900200 first.
+against. The test seeds a table first: Vonage numbers +447700900001/2, the
+open session SESSION between +447700900100 and +447700900200, a second one
+between +447700900100 and +447700900500, Twilio numbers +15551230008/9, a
+masked line on +15551230009 and one admitted call on it (CALL).
 
 Run from the repository root: python3 scripts/gen_events.py
 """
+import base64
 import json
 import os
 import urllib.parse
@@ -18,7 +21,12 @@ VONAGE_ANSWER = {"to": "447700900001", "from": "447700900100",
                  "conversation_uuid": "CON-f972836a-550f-45fa-956c-12a2ab5b7d22"}
 
 
-def event(method, path, route, body=None, query=None, path_params=None, content_type="application/json"):
+def form(params):
+    """A Twilio webhook body as API Gateway (HTTP API) delivers it: base64."""
+    return base64.b64encode(urllib.parse.urlencode(params).encode()).decode()
+
+
+def event(method, path, route, body=None, query=None, path_params=None, content_type="application/json", b64=False):
     raw_query = urllib.parse.urlencode(query or {})
     headers = {"host": HOST, "user-agent": "callmask-events", "x-forwarded-proto": "https",
                "x-forwarded-for": "203.0.113.10", "x-forwarded-port": "443"}
@@ -51,7 +59,28 @@ def event(method, path, route, body=None, query=None, path_params=None, content_
         e["pathParameters"] = path_params
     if body is not None:
         e["body"] = body if isinstance(body, str) else json.dumps(body)
+        e["isBase64Encoded"] = b64
     return e
+
+
+def twilio(path, params, query=None):
+    return event("POST", path, path, form(params), query=query, content_type="application/x-www-form-urlencoded", b64=True)
+
+
+ACCOUNT = "AC00000000000000000000000000000001"
+CALL = "CA00000000000000000000000000000001"
+LINE = "+15551230009"
+LINE_ENC = "%2B15551230009"
+LINE_BODY = {"owner": {"phone": "+15551230001", "email": "owner@example.com"}, "dial_timeout_seconds": 15,
+             "caller_id": "caller", "voicemail": {"enabled": True, "max_length_seconds": 60, "transcribe": False,
+                                                  "greeting": "Please leave a message after the beep."},
+             "language": "en-US", "plan": {"active": True, "calls_per_period": 100, "period": "month"}}
+VOICE = {"CallSid": CALL, "AccountSid": ACCOUNT, "From": "+15551230002", "To": LINE, "CallStatus": "ringing",
+         "Direction": "inbound", "ApiVersion": "2010-04-01"}
+RECORDING_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE00000000000000000000000000000001"
+RECORDING = {"AccountSid": ACCOUNT, "CallSid": CALL, "RecordingSid": "RE00000000000000000000000000000001",
+             "RecordingUrl": RECORDING_URL, "RecordingStatus": "completed", "RecordingDuration": "12",
+             "RecordingChannels": "1", "RecordingSource": "RecordVerb"}
 
 
 CASES = {
@@ -67,7 +96,7 @@ CASES = {
                                     400, ["invalid_provider"], []),
     "numbers/create-malformed-json": (event("POST", "/numbers", "/numbers", '{"number": '), 400, ["invalid_json"], []),
     "numbers/show": (event("GET", "/numbers/%2B447700900001", "/numbers/{number}", path_params={"number": "+447700900001"}),
-                     200, ['"active_sessions":1'], []),
+                     200, ['"active_sessions":2'], []),
     "numbers/delete-in-use": (event("DELETE", "/numbers/%2B447700900001", "/numbers/{number}", path_params={"number": "+447700900001"}),
                               409, ["number_in_use"], []),
     "numbers/delete-unknown": (event("DELETE", "/numbers/%2B447700900099", "/numbers/{number}", path_params={"number": "+447700900099"}),
@@ -83,7 +112,8 @@ CASES = {
                                         400, ["invalid_participants"], []),
     "sessions/create-bad-ttl": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900300", "+447700900400"], "ttl_seconds": -5}),
                                 400, ["invalid_ttl"], []),
-    "sessions/create-pool-exhausted": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900300", "+447700900400"], "provider": "twilio"}),
+    # The seed has +447700900100 in two sessions already, one per Vonage number.
+    "sessions/create-pool-exhausted": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900100", "+447700900400"]}),
                                        409, ["pool_exhausted", "GB"], []),
     "sessions/create-malformed-json": (event("POST", "/sessions", "/sessions", "{participants"), 400, ["invalid_json"], []),
     "sessions/get": (event("GET", f"/sessions/{SESSION}", "/sessions/{id}", path_params={"id": SESSION}),
@@ -125,6 +155,62 @@ CASES = {
                                     200, ['"action":"connect"'], []),
     "vonage-fallback/unknown-caller": (event("POST", "/vonage/fallback", "/vonage/fallback", {**VONAGE_ANSWER, "from": "447700900999"}),
                                        200, ['"action":"talk"'], ['"action":"connect"']),
+    "lines/put-create": (event("PUT", "/lines/%2B15551230008", "/lines/{number}", LINE_BODY, path_params={"number": "+15551230008"}),
+                         201, ['"number":"+15551230008"', '"usage"'], []),
+    "lines/put-update": (event("PUT", f"/lines/{LINE_ENC}", "/lines/{number}", LINE_BODY, path_params={"number": LINE}), 200, ['"owner"'], []),
+    "lines/put-invalid": (event("PUT", f"/lines/{LINE_ENC}", "/lines/{number}", {**LINE_BODY, "caller_id": "boss"}, path_params={"number": LINE}),
+                          400, ["invalid_line", "caller_id"], []),
+    "lines/put-not-in-pool": (event("PUT", "/lines/%2B15551230077", "/lines/{number}", LINE_BODY, path_params={"number": "+15551230077"}),
+                              404, ["not_found"], []),
+    "lines/put-in-use": (event("PUT", "/lines/%2B447700900001", "/lines/{number}", LINE_BODY, path_params={"number": "+447700900001"}),
+                         409, ["number_in_use"], []),
+    "lines/get": (event("GET", f"/lines/{LINE_ENC}", "/lines/{number}", path_params={"number": LINE}), 200, ['"plan"', '"calls":1'], []),
+    "lines/get-unknown": (event("GET", "/lines/%2B15551230008", "/lines/{number}", path_params={"number": "+15551230008"}), 404, ["not_found"], []),
+    "lines/delete": (event("DELETE", f"/lines/{LINE_ENC}", "/lines/{number}", path_params={"number": LINE}), 204, [], []),
+    "lines/voicemails": (event("GET", f"/lines/{LINE_ENC}/voicemails", "/lines/{number}/voicemails", path_params={"number": LINE}),
+                         200, ['"voicemails"'], []),
+    "lines/wrong-method": (event("POST", f"/lines/{LINE_ENC}", "/lines/{number}", {}, path_params={"number": LINE}), 405, ["method_not_allowed"], []),
+    "twilio-voice/line-call": (twilio("/twilio/voice", {**VOICE, "CallSid": "CA00000000000000000000000000000002"}), 200,
+                               ["<Dial", 'action="https://abc123defg.execute-api.eu-west-2.amazonaws.com/twilio/dial-status"', "<Number>+15551230001</Number>"], []),
+    "twilio-voice/unknown-number": (twilio("/twilio/voice", {**VOICE, "To": "+15551239999"}), 200, ["<Say", "<Hangup/>"], ["<Dial"]),
+    "twilio-voice/missing-callsid": (twilio("/twilio/voice", {k: v for k, v in VOICE.items() if k != "CallSid"}), 200, ["<Say", "<Hangup/>"], ["<Dial"]),
+    "twilio-voice/malformed": (event("POST", "/twilio/voice", "/twilio/voice", "%%%", content_type="application/x-www-form-urlencoded"),
+                               200, ["<Say", "<Hangup/>"], ["<Dial"]),
+    "twilio-dial-status/no-answer": (twilio("/twilio/dial-status", {**VOICE, "DialCallStatus": "no-answer", "DialCallSid": "CA0000000000000000000000000000000d", "DialCallDuration": "0"}),
+                                     200, ["<Record", 'finishOnKey="*"', "recordingStatusCallback=", "Please leave a message"], []),
+    "twilio-dial-status/completed": (twilio("/twilio/dial-status", {**VOICE, "DialCallStatus": "completed", "DialCallDuration": "63"}),
+                                     200, ["<Hangup/>"], ["<Record"]),
+    "twilio-dial-status/unknown-call": (twilio("/twilio/dial-status", {**VOICE, "CallSid": "CA000000000000000000000000000000ff", "DialCallStatus": "busy"}),
+                                        200, ["<Say", "<Hangup/>"], ["<Record"]),
+    "twilio-dial-status/voicemail-done": (twilio("/twilio/dial-status", {**VOICE, "RecordingUrl": RECORDING_URL, "RecordingDuration": "12", "Digits": "*"},
+                                                 query={"voicemail": "done"}), 200, ["Goodbye", "<Hangup/>"], ["<Record"]),
+    "twilio-recording/completed": (twilio("/twilio/recording", RECORDING), 200, [], []),
+    "twilio-recording/foreign-url": (twilio("/twilio/recording", {**RECORDING, "RecordingUrl": "https://evil.example.com/r.wav"}), 400, ["foreign_recording_url"], []),
+    "twilio-recording/missing-fields": (twilio("/twilio/recording", {"CallSid": CALL}), 400, ["invalid_callback"], []),
+    "twilio-recording/unknown-call": (twilio("/twilio/recording", {**RECORDING, "CallSid": "CA000000000000000000000000000000ff"}), 404, ["not_found"], []),
+    "twilio-transcription/completed": (twilio("/twilio/transcription", {**VOICE, "RecordingSid": RECORDING["RecordingSid"], "RecordingUrl": RECORDING_URL,
+                                                                        "TranscriptionSid": "TR00000000000000000000000000000001", "TranscriptionStatus": "completed",
+                                                                        "TranscriptionText": "Hi, please call me back.", "TranscriptionUrl": RECORDING_URL + "/Transcriptions"}), 200, [], []),
+    "twilio-transcription/missing-recording": (twilio("/twilio/transcription", {**VOICE, "TranscriptionStatus": "completed"}), 400, ["invalid_callback"], []),
+    "twilio-status/completed": (twilio("/twilio/status", {**VOICE, "CallStatus": "completed", "CallDuration": "75"}), 200, [], []),
+    "twilio-status/missing": (twilio("/twilio/status", {"From": "+15551230002"}), 400, ["invalid_callback"], []),
+}
+
+# The voicemail worker's own events (not HTTP): what the template's stream
+# and schedule deliver.
+WORKER = {
+    "voicemail-worker/schedule": ({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+                                   "source": "aws.events", "account": "123456789012", "time": "2026-11-22T08:00:00Z", "region": "eu-west-2",
+                                   "resources": ["arn:aws:events:eu-west-2:123456789012:rule/callmask-voicemail-sweep"], "detail": {}},
+                                  ['"swept"']),
+    "voicemail-worker/stream": ({"Records": [{"eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                                              "awsRegion": "eu-west-2",
+                                              "dynamodb": {"Keys": {"pk": {"S": "VM#RE000000000000000000000000000000aa"}, "sk": {"S": "META"}},
+                                                           "SequenceNumber": "111", "SizeBytes": 26, "StreamViewType": "NEW_IMAGE",
+                                                           "NewImage": {"pk": {"S": "VM#RE000000000000000000000000000000aa"}, "sk": {"S": "META"},
+                                                                        "status": {"S": "pending"}, "kick": {"S": "k"}}},
+                                              "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/callmask/stream/2026-11-22T00:00:00.000"}]},
+                                ['"batchItemFailures":[]']),
 }
 
 
@@ -137,6 +223,13 @@ def main():
             json.dump(e, f, indent=2)
             f.write("\n")
         expectations[name + ".json"] = {"status": status, "contains": contains, "absent": absent}
+    for name, (e, contains) in sorted(WORKER.items()):
+        path = os.path.join("events", name + ".json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(e, f, indent=2)
+            f.write("\n")
+        expectations[name + ".json"] = {"status": 200, "contains": contains, "absent": []}
     with open(os.path.join("events", "expectations.json"), "w") as f:
         json.dump(expectations, f, indent=2)
         f.write("\n")

@@ -32,10 +32,26 @@ async fn main() -> anyhow::Result<()> {
     callmask::store::schema::create_table(state.store.client(), state.store.table())
         .await
         .context("creating the table")?;
+    prepare_recordings(&state).await?;
     for f in Function::ALL {
         callmask::lambda::warn_if_unsigned(&state, f);
     }
     let state: &'static AppState = Box::leak(Box::new(state));
+    // In AWS the DynamoDB stream and a schedule drive the voicemail worker;
+    // here a loop sweeps whatever is due.
+    let sweep_ms: u64 = std::env::var("VOICEMAIL_SWEEP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(sweep_ms.max(50)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = callmask::voicemail::sweep(state).await {
+                tracing::warn!(error = %e, "voicemail sweep failed");
+            }
+        }
+    });
 
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let port: u16 = std::env::var("PORT")
@@ -81,6 +97,33 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     println!("stopped");
+    Ok(())
+}
+
+/// The local stand-ins for what the template creates: the recordings
+/// bucket and a verified sender identity.
+async fn prepare_recordings(state: &AppState) -> anyhow::Result<()> {
+    let bucket = &state.config.recordings_bucket;
+    if state.s3.head_bucket().bucket(bucket).send().await.is_err() {
+        state
+            .s3
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .with_context(|| format!("creating bucket {bucket}"))?;
+    }
+    state
+        .ses
+        .verify_email_identity()
+        .email_address(&state.config.sender_email)
+        .send()
+        .await
+        .context("verifying the sender")?;
+    println!(
+        "recordings bucket {bucket}, sender {}",
+        state.config.sender_email
+    );
     Ok(())
 }
 

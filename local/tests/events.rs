@@ -78,6 +78,37 @@ async fn seeded() -> support::TestEnv {
         .create_session(&session, now)
         .await
         .expect("seed session");
+    // Alice's second session uses the other Vonage number.
+    let r = t
+        .create_session("+447700900100", "+447700900500", 3600)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Twilio: a masked line with one admitted call, and a plain number.
+    for number in ["+15551230008", "+15551230009"] {
+        let r = t
+            .post(
+                "/numbers",
+                &format!(r#"{{"number":"{number}","provider":"twilio"}}"#),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let line = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
+        "voicemail": {"greeting": "Please leave a message after the beep."}, "plan": {"calls_per_period": 100}});
+    let r = t
+        .request("PUT", "/lines/%2B15551230009", Some(&line.to_string()), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let form = "CallSid=CA00000000000000000000000000000001&From=%2B15551230002&To=%2B15551230009";
+    let r = t
+        .request(
+            "POST",
+            "/twilio/voice",
+            Some(form),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        )
+        .await;
+    assert!(r.body.contains("<Dial"), "{}", r.body);
     t
 }
 
@@ -100,27 +131,36 @@ async fn every_event_file_gives_its_expected_response() {
         assert!(files.contains(name), "expectation for missing file {name}");
     }
     // Every function has events.
-    for f in Function::ALL {
+    for name in Function::ALL
+        .iter()
+        .map(|f| f.name())
+        .chain(["voicemail-worker"])
+    {
         assert!(
-            files
-                .iter()
-                .any(|p| p.starts_with(&format!("{}/", f.name()))),
-            "no events for {}",
-            f.name()
+            files.iter().any(|p| p.starts_with(&format!("{name}/"))),
+            "no events for {name}"
         );
     }
 
     for file in &files {
         let expect = &expectations[file];
-        let function =
-            Function::from_name(file.split('/').next().expect("dir")).expect("known function");
+        let dir = file.split('/').next().expect("dir");
         let text = std::fs::read_to_string(events_dir().join(file)).expect("read event");
-        let req = lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{file}: not an API Gateway event: {e}"));
         let t = seeded().await;
-        let resp = function.handle(&t.state, req).await;
-        let status = resp.status().as_u16();
-        let body = String::from_utf8_lossy(resp.body().as_ref()).into_owned();
+        let (status, body) = if dir == "voicemail-worker" {
+            let event: serde_json::Value = serde_json::from_str(&text).expect("worker event JSON");
+            let Ok(out) = callmask::voicemail::worker::handle(&t.state, event).await;
+            (200, out.to_string())
+        } else {
+            let function = Function::from_name(dir).expect("known function");
+            let req = lambda_http::request::from_str(&text)
+                .unwrap_or_else(|e| panic!("{file}: not an API Gateway event: {e}"));
+            let resp = function.handle(&t.state, req).await;
+            (
+                resp.status().as_u16(),
+                String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
+            )
+        };
         assert_eq!(status, expect.status, "{file}: {body}");
         for s in &expect.contains {
             assert!(

@@ -9,6 +9,15 @@
 //! | `DEFAULT_SESSION_TTL_SECONDS` | session lifetime when the request gives none | `3600` |
 //! | `GREETING_TEXT` | spoken before connecting a session call; empty for none | a short greeting |
 //! | `CONNECT_TIMEOUT_SECONDS` | ring time before giving up on the callee (1..120) | `30` |
+//! | `TWILIO_AUTH_TOKEN` | verify `X-Twilio-Signature` (401 otherwise); download recordings | unset: not verified, loud warning |
+//! | `TWILIO_ACCOUNT_SID` | the account recordings are fetched and deleted under | unset |
+//! | `TWILIO_API_BASE_URL` | Twilio REST host; recording URLs elsewhere are refused | `https://api.twilio.com` |
+//! | `RECORDINGS_BUCKET` | private S3 bucket for voicemail recordings | `callmask-recordings` |
+//! | `SENDER_EMAIL` | SES identity voicemail emails come from | `voicemail@example.com` |
+//! | `DELETE_PROVIDER_RECORDINGS` | delete Twilio's copy once ours is in S3 | `false` |
+//! | `VOICEMAIL_MAX_ATTEMPTS` | copy/email attempts before a voicemail is marked failed | `5` |
+//! | `TRANSCRIPTION_WAIT_SECONDS` | how long an email waits for a transcription | `120` |
+//! | `RECORDING_LINK_TTL_SECONDS` | expiry of presigned recording links in emails (max 7 days) | `86400` |
 
 use std::env;
 
@@ -35,6 +44,15 @@ pub struct Config {
     pub greeting_text: String,
     pub connect_timeout_seconds: u32,
     pub default_provider: Provider,
+    pub twilio_auth_token: Option<String>,
+    pub twilio_account_sid: Option<String>,
+    pub twilio_api_base_url: String,
+    pub recordings_bucket: String,
+    pub sender_email: String,
+    pub delete_provider_recordings: bool,
+    pub voicemail_max_attempts: u32,
+    pub transcription_wait_seconds: u64,
+    pub recording_link_ttl_seconds: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,6 +71,16 @@ impl std::fmt::Debug for Config {
                 &self.default_session_ttl_seconds,
             )
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .field(
+                "twilio_auth_token",
+                &self.twilio_auth_token.as_ref().map(|_| "<set>"),
+            )
+            .field("twilio_api_base_url", &self.twilio_api_base_url)
+            .field("recordings_bucket", &self.recordings_bucket)
+            .field(
+                "delete_provider_recordings",
+                &self.delete_provider_recordings,
+            )
             .finish()
     }
 }
@@ -68,6 +96,15 @@ impl Default for Config {
             greeting_text: DEFAULT_GREETING.into(),
             connect_timeout_seconds: 30,
             default_provider: Provider::Vonage,
+            twilio_auth_token: None,
+            twilio_account_sid: None,
+            twilio_api_base_url: "https://api.twilio.com".into(),
+            recordings_bucket: "callmask-recordings".into(),
+            sender_email: "voicemail@example.com".into(),
+            delete_provider_recordings: false,
+            voicemail_max_attempts: 5,
+            transcription_wait_seconds: 120,
+            recording_link_ttl_seconds: 86_400,
         }
     }
 }
@@ -107,7 +144,49 @@ impl Config {
             None => d.vonage_api_base_url,
             Some(v) => check_url("VONAGE_API_BASE_URL", &v)?,
         };
+        let twilio_api_base_url = match non_empty("TWILIO_API_BASE_URL") {
+            None => d.twilio_api_base_url,
+            Some(v) => check_url("TWILIO_API_BASE_URL", &v)?,
+        };
+        let delete_provider_recordings = match non_empty("DELETE_PROVIDER_RECORDINGS").as_deref() {
+            None | Some("false") | Some("0") | Some("no") => false,
+            Some("true") | Some("1") | Some("yes") => true,
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "DELETE_PROVIDER_RECORDINGS",
+                    reason: "expected true or false".into(),
+                })
+            }
+        };
+        let voicemail_max_attempts = match non_empty("VOICEMAIL_MAX_ATTEMPTS") {
+            None => d.voicemail_max_attempts,
+            Some(v) => parse_range("VOICEMAIL_MAX_ATTEMPTS", &v, 1, 50)? as u32,
+        };
+        let transcription_wait_seconds = match non_empty("TRANSCRIPTION_WAIT_SECONDS") {
+            None => d.transcription_wait_seconds,
+            Some(v) => parse_range("TRANSCRIPTION_WAIT_SECONDS", &v, 0, 3600)?,
+        };
+        let recording_link_ttl_seconds = match non_empty("RECORDING_LINK_TTL_SECONDS") {
+            None => d.recording_link_ttl_seconds,
+            Some(v) => parse_range("RECORDING_LINK_TTL_SECONDS", &v, 60, 604_800)?,
+        };
+        let sender_email = non_empty("SENDER_EMAIL").unwrap_or(d.sender_email);
+        if !crate::email::is_plausible(&sender_email) {
+            return Err(ConfigError {
+                name: "SENDER_EMAIL",
+                reason: "expected an email address".into(),
+            });
+        }
         Ok(Self {
+            twilio_auth_token: non_empty("TWILIO_AUTH_TOKEN"),
+            twilio_account_sid: non_empty("TWILIO_ACCOUNT_SID"),
+            twilio_api_base_url,
+            recordings_bucket: non_empty("RECORDINGS_BUCKET").unwrap_or(d.recordings_bucket),
+            sender_email,
+            delete_provider_recordings,
+            voicemail_max_attempts,
+            transcription_wait_seconds,
+            recording_link_ttl_seconds,
             table_name: non_empty("TABLE_NAME").unwrap_or(d.table_name),
             public_base_url,
             vonage_signature_secret: non_empty("VONAGE_SIGNATURE_SECRET"),

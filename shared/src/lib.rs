@@ -5,17 +5,23 @@
 //! - [`store`] — DynamoDB
 //! - [`sessions`] — creating sessions (allocation with retries)
 //! - [`vonage`] — NCCO, signed webhooks, payloads
+//! - [`twilio`] — TwiML, `X-Twilio-Signature`, form webhooks, REST
+//! - [`voicemail`] — copy recordings to S3 and email the owner, with retries
 //! - [`api`] — one module per URL (`/vonage/answer` is `api::vonage::answer`)
 //! - [`lambda`] — what each function's `main` calls
 
 pub mod api;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod http;
 pub mod lambda;
 pub mod phone;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;
+pub mod twilio;
+pub mod voicemail;
 pub mod vonage;

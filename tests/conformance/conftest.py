@@ -1,7 +1,10 @@
 """Starts the local stack (emulator + router) once for the conformance suite,
 with a Vonage signature secret so every webhook must be signed."""
+import base64
+import http.server
 import os
 import socket
+import threading
 import subprocess
 import sys
 import time
@@ -12,6 +15,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "conformance-signature-secret-4f1c2a9e7d"
+TWILIO_TOKEN = "conformance-twilio-auth-token"
+TWILIO_ACCOUNT = "AC" + "0" * 31 + "9"
+# Webhook URLs are signed as Twilio sees them: the public HTTPS URL.
+PUBLIC = "https://callmask.example.com"
 # The router binary, wherever cargo put it.
 ROUTER = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug" / "callmask-local"
 
@@ -22,10 +29,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class FakeTwilio(http.server.BaseHTTPRequestHandler):
+    """Serves recordings as Twilio's API does, only with the right Basic auth."""
+    recordings: dict = {}
+    requests: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        FakeTwilio.requests.append(("GET", self.path, self.headers.get("Authorization")))
+        expected = "Basic " + base64.b64encode(f"{TWILIO_ACCOUNT}:{TWILIO_TOKEN}".encode()).decode()
+        body = FakeTwilio.recordings.get(self.path)
+        if self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            body = b""
+        elif body is None:
+            self.send_response(404)
+            body = b""
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/x-wav")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class Stack:
-    def __init__(self, base: str, emulator: str):
+    def __init__(self, base: str, emulator: str, twilio: str):
         self.base = base
         self.emulator = emulator
+        self.twilio = twilio
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -36,8 +70,14 @@ def stack():
     binary = ROUTER
     assert binary.exists(), "build it first: cargo build -p callmask-local"
     port, moto = free_port(), free_port()
+    fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    twilio = f"http://127.0.0.1:{fake.server_address[1]}"
     env = dict(os.environ, PORT=str(port), MOTO_PORT=str(moto), VONAGE_SIGNATURE_SECRET=SECRET,
-               TABLE_NAME="callmask-conformance", RUST_LOG="warn")
+               TABLE_NAME="callmask-conformance", RUST_LOG="warn", PUBLIC_BASE_URL=PUBLIC,
+               TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_ACCOUNT_SID=TWILIO_ACCOUNT, TWILIO_API_BASE_URL=twilio,
+               RECORDINGS_BUCKET="callmask-conformance-recordings", SENDER_EMAIL="voicemail@callmask.example.com",
+               VOICEMAIL_SWEEP_MS="100")
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "serve", str(binary)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -53,7 +93,8 @@ def stack():
             proc.kill()
             raise RuntimeError(f"local stack did not start:\n{out}")
         time.sleep(0.2)
-    yield Stack(base, f"http://127.0.0.1:{moto}")
+    yield Stack(base, f"http://127.0.0.1:{moto}", twilio)
+    fake.shutdown()
     proc.terminate()
     try:
         proc.wait(timeout=15)

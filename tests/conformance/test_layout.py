@@ -36,8 +36,9 @@ def test_local_routes_are_the_templates_routes():
         binary = res["Metadata"]["BuildProperties"]["Binary"]
         assert res["Properties"]["CodeUri"] == f"functions/{binary}"
         for ev in res["Properties"]["Events"].values():
-            p = ev["Properties"]
-            declared.add((p["Method"], p["Path"], binary))
+            if ev["Type"] == "HttpApi":
+                p = ev["Properties"]
+                declared.add((p["Method"], p["Path"], binary))
     out = subprocess.run([str(ROUTER), "--routes"], capture_output=True, text=True, check=True)
     local = {tuple(line.split()) for line in out.stdout.splitlines() if line.strip()}
     assert local == declared
@@ -48,9 +49,21 @@ def test_admin_routes_use_iam_and_webhooks_do_not():
         if res["Type"] != "AWS::Serverless::Function":
             continue
         for ev in res["Properties"]["Events"].values():
+            if ev["Type"] != "HttpApi":
+                continue
             p = ev["Properties"]
-            is_webhook = p["Path"].startswith("/vonage/")
+            is_webhook = p["Path"].startswith(("/vonage/", "/twilio/"))
             assert (p.get("Auth", {}).get("Authorizer") == "AWS_IAM") != is_webhook, p
+
+
+def test_recordings_bucket_is_private_encrypted_and_tls_only():
+    res = template()["Resources"]
+    props = res["RecordingsBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    stmt = res["RecordingsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert stmt["Effect"] == "Deny" and stmt["Condition"]["Bool"]["aws:SecureTransport"] == "false"
 
 
 def test_local_table_matches_the_template(stack):

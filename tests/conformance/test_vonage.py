@@ -8,7 +8,7 @@ import pytest
 import requests
 from vonage_voice.models.ncco import Connect, Talk
 
-from conftest import SECRET
+from conftest import PUBLIC, SECRET
 from vonage_signing import get_headers, post_headers, token
 
 MODELS = {"talk": Talk, "connect": Connect}
@@ -63,7 +63,7 @@ def test_routed_call_ncco_parses_with_official_models(stack, session):
     assert connect["action"] == "connect"
     assert connect["endpoint"] == [{"type": "phone", "number": BOB.lstrip("+")}]
     assert connect["from"] == pb.lstrip("+")
-    assert isinstance(connect["eventUrl"], list) and connect["eventUrl"][0].startswith(stack.base + "/vonage/event")
+    assert isinstance(connect["eventUrl"], list) and connect["eventUrl"][0].startswith(PUBLIC + "/vonage/event")
 
 
 def test_post_answer_and_fallback_ncco(stack, session):

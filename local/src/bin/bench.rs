@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callmask::api::{AppState, Function};
-use callmask::clock::Clock;
 use callmask::config::Config;
 use callmask::domain::allocation::choose;
 use callmask::domain::routing::plan_for;
@@ -40,17 +39,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn requests_and_latency() -> anyhow::Result<()> {
     let counter = RequestCounter::default();
-    let client = Store::client_from_env(Some(counter.clone())).await;
     let table = format!("bench-{}", uuid_like());
-    schema::create_table(&client, &table).await?;
-    let state = AppState {
-        config: Config {
-            table_name: table.clone(),
-            ..Config::default()
-        },
-        store: Store::new(client, table),
-        clock: Clock::system(),
+    let config = Config {
+        table_name: table.clone(),
+        ..Config::default()
     };
+    let state = AppState::build(config, Some(counter.clone()), None).await?;
+    schema::create_table(state.store.client(), &table).await?;
     let now = state.clock.now();
     for p in ["+447700900001", "+447700900002"] {
         state

@@ -3,9 +3,8 @@
 #![allow(dead_code)]
 
 use callmask::api::AppState;
-use callmask::clock::Clock;
 use callmask::config::Config;
-use callmask::store::{schema, RequestCounter, Store};
+use callmask::store::{schema, RequestCounter};
 use serde_json::Value;
 
 pub struct TestEnv {
@@ -35,23 +34,20 @@ pub fn endpoint() -> String {
 pub async fn env_with(config: Config) -> TestEnv {
     let endpoint = endpoint();
     let counter = RequestCounter::default();
-    let client = Store::client_with(Some(counter.clone()), Some(&endpoint)).await;
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
-    schema::create_table(&client, &table)
-        .await
-        .expect("create table on the emulator");
+    let bucket = format!("b-{}", uuid::Uuid::new_v4().simple());
     let config = Config {
         table_name: table.clone(),
+        recordings_bucket: bucket,
         ..config
     };
-    TestEnv {
-        state: AppState {
-            store: Store::new(client, table),
-            config,
-            clock: Clock::system(),
-        },
-        counter,
-    }
+    let state = AppState::build(config, Some(counter.clone()), Some(&endpoint))
+        .await
+        .expect("state");
+    schema::create_table(state.store.client(), &table)
+        .await
+        .expect("create table on the emulator");
+    TestEnv { state, counter }
 }
 
 pub async fn env() -> TestEnv {

@@ -2,8 +2,10 @@
 //! [`Function`]; the local router serves them all from [`ROUTES`], which
 //! mirrors `template.yaml` (a test keeps the two equal).
 
+pub mod lines;
 pub mod numbers;
 pub mod sessions;
+pub mod twilio;
 pub mod vonage;
 
 use lambda_http::Request;
@@ -12,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::http::HttpResponse;
 use crate::store::{RequestCounter, Store};
+use crate::twilio::client::TwilioClient;
 
 /// Built once per process (cold start), shared by every invocation.
 #[derive(Clone)]
@@ -19,21 +22,40 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub clock: Clock,
+    pub s3: aws_sdk_s3::Client,
+    pub ses: aws_sdk_ses::Client,
+    pub twilio: TwilioClient,
 }
 
 impl AppState {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::from_env_counted(None).await
+        Self::build(Config::from_env()?, None, None).await
     }
 
-    /// As [`AppState::from_env`], counting DynamoDB requests (tests, benchmarks).
-    pub async fn from_env_counted(counter: Option<RequestCounter>) -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
-        let client = Store::client_from_env(counter).await;
+    /// The state for `config`, optionally counting DynamoDB requests and
+    /// with an explicit AWS endpoint (tests, benchmarks).
+    pub async fn build(
+        config: Config,
+        counter: Option<RequestCounter>,
+        endpoint: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let clients = crate::aws::clients(counter, endpoint).await;
+        let twilio = TwilioClient::new(
+            &config.twilio_api_base_url,
+            config.twilio_account_sid.clone(),
+            config.twilio_auth_token.clone(),
+        )
+        .map_err(|e| ConfigError {
+            name: "TWILIO_API_BASE_URL",
+            reason: e.to_string(),
+        })?;
         Ok(Self {
-            store: Store::new(client, config.table_name.clone()),
+            store: Store::new(clients.dynamodb, config.table_name.clone()),
             config,
             clock: Clock::system(),
+            s3: clients.s3,
+            ses: clients.ses,
+            twilio,
         })
     }
 }
@@ -43,18 +65,30 @@ impl AppState {
 pub enum Function {
     Numbers,
     Sessions,
+    Lines,
     VonageAnswer,
     VonageEvent,
     VonageFallback,
+    TwilioVoice,
+    TwilioDialStatus,
+    TwilioRecording,
+    TwilioTranscription,
+    TwilioStatus,
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [
+    pub const ALL: [Function; 11] = [
         Function::Numbers,
         Function::Sessions,
+        Function::Lines,
         Function::VonageAnswer,
         Function::VonageEvent,
         Function::VonageFallback,
+        Function::TwilioVoice,
+        Function::TwilioDialStatus,
+        Function::TwilioRecording,
+        Function::TwilioTranscription,
+        Function::TwilioStatus,
     ];
 
     /// The binary's (and the `functions/` folder's) name.
@@ -65,6 +99,12 @@ impl Function {
             Function::VonageAnswer => "vonage-answer",
             Function::VonageEvent => "vonage-event",
             Function::VonageFallback => "vonage-fallback",
+            Function::Lines => "lines",
+            Function::TwilioVoice => "twilio-voice",
+            Function::TwilioDialStatus => "twilio-dial-status",
+            Function::TwilioRecording => "twilio-recording",
+            Function::TwilioTranscription => "twilio-transcription",
+            Function::TwilioStatus => "twilio-status",
         }
     }
 
@@ -79,6 +119,12 @@ impl Function {
             Function::VonageAnswer => vonage::answer::handle(state, req).await,
             Function::VonageEvent => vonage::event::handle(state, req).await,
             Function::VonageFallback => vonage::fallback::handle(state, req).await,
+            Function::Lines => lines::handle(state, req).await,
+            Function::TwilioVoice => twilio::voice::handle(state, req).await,
+            Function::TwilioDialStatus => twilio::dial_status::handle(state, req).await,
+            Function::TwilioRecording => twilio::recording::handle(state, req).await,
+            Function::TwilioTranscription => twilio::transcription::handle(state, req).await,
+            Function::TwilioStatus => twilio::status::handle(state, req).await,
         }
     }
 }
@@ -113,6 +159,19 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/vonage/event", Function::VonageEvent),
     route("GET", "/vonage/fallback", Function::VonageFallback),
     route("POST", "/vonage/fallback", Function::VonageFallback),
+    route("PUT", "/lines/{number}", Function::Lines),
+    route("GET", "/lines/{number}", Function::Lines),
+    route("DELETE", "/lines/{number}", Function::Lines),
+    route("GET", "/lines/{number}/voicemails", Function::Lines),
+    route("POST", "/twilio/voice", Function::TwilioVoice),
+    route("POST", "/twilio/dial-status", Function::TwilioDialStatus),
+    route("POST", "/twilio/recording", Function::TwilioRecording),
+    route(
+        "POST",
+        "/twilio/transcription",
+        Function::TwilioTranscription,
+    ),
+    route("POST", "/twilio/status", Function::TwilioStatus),
 ];
 
 /// Matches a concrete path against a route pattern, returning the path

@@ -94,9 +94,11 @@ async fn list(state: &AppState) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let numbers = state.store.all_numbers().await?;
     let mut out = Vec::with_capacity(numbers.len());
-    for rec in &numbers {
+    for (rec, is_line) in &numbers {
         let active = state.store.active_sessions_on(&rec.number, now).await?;
-        out.push(view(rec, Some(active)));
+        let mut v = view(rec, Some(active));
+        v["line"] = json!(is_line);
+        out.push(v);
     }
     Ok(json(200, &json!({ "numbers": out })))
 }

@@ -2,6 +2,7 @@
 //! nothing of DynamoDB, HTTP or a provider's wire format.
 
 pub mod allocation;
+pub mod line;
 pub mod routing;
 
 use serde::{Deserialize, Serialize};

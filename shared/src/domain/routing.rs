@@ -12,6 +12,13 @@ pub enum CallPlan {
         caller_id: PhoneNumber,
         session_id: String,
     },
+    /// Forward to a masked line's owner; voicemail if they do not answer.
+    Forward {
+        line: PhoneNumber,
+        to: PhoneNumber,
+        caller_id: PhoneNumber,
+        timeout_seconds: u32,
+    },
     /// Tell the caller politely why the call cannot go through, then hang up.
     Refuse(RefuseReason),
 }
@@ -24,6 +31,10 @@ pub enum RefuseReason {
     BadRequest,
     /// Storage could not be reached: apologise, never leave the caller hanging.
     TemporarilyUnavailable,
+    /// The line's subscription is not active.
+    PlanInactive,
+    /// The line has used its calls for this period.
+    QuotaExhausted,
 }
 
 impl RefuseReason {
@@ -34,6 +45,12 @@ impl RefuseReason {
             }
             RefuseReason::BadRequest => {
                 "Sorry, we could not identify your call, so it cannot be connected. Goodbye."
+            }
+            RefuseReason::PlanInactive => {
+                "Sorry, this number is not taking calls at the moment. Goodbye."
+            }
+            RefuseReason::QuotaExhausted => {
+                "Sorry, this number cannot take more calls right now. Please try again later. Goodbye."
             }
             RefuseReason::TemporarilyUnavailable => {
                 "Sorry, we cannot connect your call at the moment because of a technical problem. Please try again in a few minutes. Goodbye."

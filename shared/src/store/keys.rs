@@ -7,6 +7,11 @@
 //! | session | `SES#<id>` | `META` | |
 //! | session call | `SES#<id>` | `CALL#<call uuid>` | |
 //! | call event | `CALL#<call uuid>` | `EVT#<timestamp>#<status>` | |
+//! | line call context | `CALL#<CallSid>` | `META` | |
+//! | line quota counter | `NUM#<line>` | `QUOTA#<period>` | |
+//! | voicemail | `VM#<RecordingSid>` | `META` | line_voicemails: `VMLINE#<line>` / `<recorded_at>#<sid>`; pending_voicemails (sparse): `PENDING` / `<next_attempt_at>#<sid>` |
+//!
+//! A masked line is the `line` attribute (JSON settings) on its number's META item.
 
 use crate::domain::Provider;
 use crate::phone::PhoneNumber;
@@ -49,6 +54,32 @@ pub fn call(uuid: &str) -> String {
 
 pub fn call_event(timestamp: &str, status: &str) -> String {
     format!("EVT#{timestamp}#{status}")
+}
+
+/// A line's quota counter for one period (`2026-11`).
+pub fn quota(period_key: &str) -> String {
+    format!("QUOTA#{period_key}")
+}
+
+pub fn voicemail(recording_sid: &str) -> String {
+    format!("VM#{recording_sid}")
+}
+
+pub const LINE_VOICEMAILS_INDEX: &str = "line_voicemails";
+pub const LINE_VOICEMAILS_PK: &str = "gsi3pk";
+pub const LINE_VOICEMAILS_SK: &str = "gsi3sk";
+pub const PENDING_INDEX: &str = "pending_voicemails";
+pub const PENDING_PK: &str = "gsi4pk";
+pub const PENDING_SK: &str = "gsi4sk";
+pub const PENDING: &str = "PENDING";
+
+pub fn line_voicemails(line: &PhoneNumber) -> String {
+    format!("VMLINE#{}", line.e164())
+}
+
+/// Zero-padded so the index sorts by time.
+pub fn at(unix: i64, id: &str) -> String {
+    format!("{unix:012}#{id}")
 }
 
 pub fn participant(p: &PhoneNumber) -> String {

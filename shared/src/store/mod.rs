@@ -6,18 +6,22 @@
 mod attr;
 mod calls;
 pub mod keys;
+mod lines;
 mod metrics;
 mod numbers;
 pub mod schema;
 mod sessions;
+mod voicemails;
 
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
 pub use calls::CallSummary;
+pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use metrics::RequestCounter;
 pub use numbers::DeleteNumber;
 pub use sessions::{CloseSession, CreateSessionError};
+pub use voicemails::{Voicemail, VoicemailStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,24 +59,15 @@ impl Store {
         }
     }
 
-    /// A client from the standard AWS environment (`AWS_ENDPOINT_URL` points
-    /// it at a local emulator), optionally counting the requests it sends.
+    /// A DynamoDB client from the standard AWS environment, optionally
+    /// counting the requests it sends.
     pub async fn client_from_env(counter: Option<RequestCounter>) -> Client {
-        Self::client_with(counter, None).await
+        crate::aws::clients(counter, None).await.dynamodb
     }
 
     /// As [`Store::client_from_env`], with an explicit endpoint (tests).
     pub async fn client_with(counter: Option<RequestCounter>, endpoint: Option<&str>) -> Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(endpoint) = endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let sdk = loader.load().await;
-        let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
-        if let Some(counter) = counter {
-            builder = builder.interceptor(counter);
-        }
-        Client::from_conf(builder.build())
+        crate::aws::clients(counter, endpoint).await.dynamodb
     }
 
     pub fn client(&self) -> &Client {

@@ -67,8 +67,22 @@ impl Store {
         out.item.as_ref().map(pool_number).transpose()
     }
 
-    /// The provider's usable numbers, sorted by number.
+    /// The provider's numbers free for sessions (not lines), sorted by number.
     pub async fn pool(&self, provider: Provider) -> Result<Vec<PoolNumber>, StoreError> {
+        Ok(self
+            .numbers_of(provider)
+            .await?
+            .into_iter()
+            .filter(|(_, line)| !line)
+            .map(|(n, _)| n)
+            .collect())
+    }
+
+    /// The provider's numbers, each with whether it is a masked line.
+    pub async fn numbers_of(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<(PoolNumber, bool)>, StoreError> {
         let mut pages = self
             .client
             .query()
@@ -84,18 +98,19 @@ impl Store {
         while let Some(item) = pages.next().await {
             let item = item.map_err(|e| StoreError::sdk("Query", e))?;
             if opt_s(&item, "status").as_deref() == Some(STATUS_ACTIVE) {
-                numbers.push(pool_number(&item)?);
+                numbers.push((pool_number(&item)?, item.contains_key("line")));
             }
         }
-        numbers.sort_by(|a, b| a.number.cmp(&b.number));
+        numbers.sort_by(|a, b| a.0.number.cmp(&b.0.number));
         Ok(numbers)
     }
 
-    /// Every number of every provider, sorted by number.
-    pub async fn all_numbers(&self) -> Result<Vec<PoolNumber>, StoreError> {
-        let mut all = self.pool(Provider::Vonage).await?;
-        all.extend(self.pool(Provider::Twilio).await?);
-        all.sort_by(|a, b| a.number.cmp(&b.number));
+    /// Every number of every provider, sorted by number, with whether it is
+    /// a masked line.
+    pub async fn all_numbers(&self) -> Result<Vec<(PoolNumber, bool)>, StoreError> {
+        let mut all = self.numbers_of(Provider::Vonage).await?;
+        all.extend(self.numbers_of(Provider::Twilio).await?);
+        all.sort_by(|a, b| a.0.number.cmp(&b.0.number));
         Ok(all)
     }
 
@@ -181,7 +196,7 @@ impl Store {
     }
 }
 
-fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
+pub(crate) fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
     let provider = get_s(item, "provider")?;
     Ok(PoolNumber {
         number: get_phone(item, "number")?,
@@ -192,7 +207,12 @@ fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
     })
 }
 
-/// `status = active` on a number's META item, for allocation transactions.
+/// `status = active` and not a masked line, on a number's META item, for
+/// allocation transactions.
 pub(crate) fn active_condition() -> (&'static str, &'static str, AttributeValue) {
-    ("#st = :active", ":active", s(STATUS_ACTIVE))
+    (
+        "#st = :active AND attribute_not_exists(line)",
+        ":active",
+        s(STATUS_ACTIVE),
+    )
 }

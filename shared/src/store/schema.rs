@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -50,8 +51,33 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
         .global_secondary_indexes(index(PARTICIPANT_INDEX, PARTICIPANT_PK, PARTICIPANT_SK)?)
-        .global_secondary_indexes(index(POOL_INDEX, POOL_PK, POOL_SK)?);
-    for name in [PK, SK, PARTICIPANT_PK, PARTICIPANT_SK, POOL_PK, POOL_SK] {
+        .global_secondary_indexes(index(POOL_INDEX, POOL_PK, POOL_SK)?)
+        .global_secondary_indexes(index(
+            LINE_VOICEMAILS_INDEX,
+            LINE_VOICEMAILS_PK,
+            LINE_VOICEMAILS_SK,
+        )?)
+        .global_secondary_indexes(index(PENDING_INDEX, PENDING_PK, PENDING_SK)?)
+        // The voicemail worker follows new and updated voicemails.
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(|e| StoreError::Malformed(e.to_string()))?,
+        );
+    for name in [
+        PK,
+        SK,
+        PARTICIPANT_PK,
+        PARTICIPANT_SK,
+        POOL_PK,
+        POOL_SK,
+        LINE_VOICEMAILS_PK,
+        LINE_VOICEMAILS_SK,
+        PENDING_PK,
+        PENDING_SK,
+    ] {
         req = req.attribute_definitions(attr(name)?);
     }
     match req.send().await {

@@ -304,7 +304,7 @@ impl Store {
     }
 }
 
-fn leg_from(item: &Item) -> Result<Leg, StoreError> {
+pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
     let provider = get_s(item, "provider")?;
     Ok(Leg {
         proxy: get_phone(item, "proxy")?,

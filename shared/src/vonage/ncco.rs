@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::routing::CallPlan;
+use crate::domain::routing::{CallPlan, RefuseReason};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "action", rename_all = "lowercase")]
@@ -86,6 +86,9 @@ pub fn render(plan: &CallPlan, opts: &RenderOptions<'_>) -> Ncco {
             }));
             ncco
         }
+        // Masked lines are Twilio-only for now: a Vonage number that is a
+        // line tells the caller politely.
+        CallPlan::Forward { .. } => vec![talk(RefuseReason::NoRoute.message())],
         CallPlan::Refuse(reason) => vec![talk(reason.message())],
     }
 }
@@ -93,7 +96,6 @@ pub fn render(plan: &CallPlan, opts: &RenderOptions<'_>) -> Ncco {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::routing::RefuseReason;
     use crate::phone::PhoneNumber;
     use serde_json::json;
 

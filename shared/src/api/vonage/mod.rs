@@ -69,7 +69,7 @@ pub async fn answer_call(
                 "{}/vonage/event?session_id={session_id}",
                 public_base_url(state.config.public_base_url.as_deref(), &req)
             ),
-            CallPlan::Refuse(_) => String::new(),
+            _ => String::new(),
         };
         let opts = RenderOptions {
             greeting: &state.config.greeting_text,
@@ -119,8 +119,8 @@ pub async fn answer_call(
         CallPlan::Connect { session_id, .. } => {
             tracing::info!(call = %call, session = %session_id, to = %to.masked(), from = %from.masked(), "connecting session call")
         }
-        CallPlan::Refuse(reason) => {
-            tracing::info!(call = %call, to = %to.masked(), from = %from.masked(), reason = ?reason, "refusing call")
+        other => {
+            tracing::info!(call = %call, to = %to.masked(), from = %from.masked(), plan = ?other, "refusing call")
         }
     }
     render(&plan)

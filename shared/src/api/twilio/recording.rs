@@ -1,0 +1,96 @@
+//! `POST /twilio/recording`: the `recordingStatusCallback`. It carries only
+//! AccountSid, CallSid, RecordingSid, RecordingUrl, RecordingStatus and
+//! RecordingDuration (no From/To): the line comes from the call's context.
+//! One conditional write, idempotent on RecordingSid, then 200; the worker
+//! copies and emails.
+
+use lambda_http::Request;
+
+use crate::api::twilio::read_verified;
+use crate::api::AppState;
+use crate::http::{empty, ApiError, HttpResponse};
+use crate::store::{Voicemail, VoicemailStatus};
+use crate::twilio::webhook::valid_sid;
+
+pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+    let form = match read_verified(state, &req) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let (Some(call_sid), Some(recording_sid), Some(url)) = (
+        form.get("CallSid").filter(|s| valid_sid(s)),
+        form.get("RecordingSid").filter(|s| valid_sid(s)),
+        form.get("RecordingUrl"),
+    ) else {
+        return ApiError::bad_request(
+            "invalid_callback",
+            "CallSid, RecordingSid and RecordingUrl are required",
+        )
+        .into_response();
+    };
+    let status = form.get("RecordingStatus").unwrap_or("completed");
+    if status != "completed" {
+        tracing::warn!(
+            call = call_sid,
+            recording = recording_sid,
+            status,
+            "recording did not complete"
+        );
+        return empty(200);
+    }
+    if state.twilio.recording_url(url).is_err() {
+        tracing::warn!(
+            call = call_sid,
+            recording = recording_sid,
+            "refused a recording URL on a foreign host"
+        );
+        return ApiError::bad_request(
+            "foreign_recording_url",
+            "RecordingUrl must be on the Twilio API host",
+        )
+        .into_response();
+    }
+    let ctx = match state.store.call_context(call_sid).await {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return ApiError::not_found("no line call with this CallSid").into_response(),
+        Err(e) => {
+            tracing::error!(call = call_sid, error = %e, "could not read the call context");
+            // 5xx: Twilio retries the callback, so nothing is lost.
+            return ApiError::unavailable().into_response();
+        }
+    };
+    let now = state.clock.now();
+    let vm = Voicemail {
+        recording_sid: recording_sid.to_string(),
+        call_sid: call_sid.to_string(),
+        provider: "twilio".into(),
+        line: ctx.line.clone(),
+        caller: ctx.caller.clone(),
+        owner_email: ctx.owner_email.clone(),
+        recording_url: url.to_string(),
+        duration_seconds: form
+            .get("RecordingDuration")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0),
+        recorded_at: now,
+        transcribe: ctx.voicemail.transcribe,
+        transcription: None,
+        transcription_status: None,
+        status: VoicemailStatus::Pending,
+        s3_key: None,
+        content_type: None,
+        attempts: 0,
+        last_error: None,
+        emailed_at: None,
+    };
+    match state.store.record_voicemail(&vm, now).await {
+        Ok(created) => {
+            tracing::info!(call = call_sid, recording = recording_sid, line = %ctx.line.masked(), duplicate = !created, "voicemail recorded");
+            empty(200)
+        }
+        Err(e) => {
+            tracing::error!(call = call_sid, error = %e, "could not record a voicemail");
+            ApiError::unavailable().into_response()
+        }
+    }
+}

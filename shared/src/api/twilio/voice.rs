@@ -1,0 +1,106 @@
+//! `POST /twilio/voice`: a number's VoiceUrl. One storage round trip
+//! resolves the call: a private-session leg → `<Dial callerId=…>` to the
+//! other participant; a masked line → admit against plan and quota (one
+//! conditional update that also keeps the call's context by CallSid), then
+//! `<Dial action="/twilio/dial-status">` to the owner; else a polite
+//! message.
+
+use lambda_http::Request;
+
+use crate::api::twilio::{base, call_flow_error, read_verified, refuse, twiml};
+use crate::api::AppState;
+use crate::domain::line::CallerIdMode;
+use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
+use crate::http::HttpResponse;
+use crate::phone::{mask_raw, PhoneNumber};
+use crate::store::{Admission, CallContext};
+use crate::twilio::twiml::Response;
+use crate::twilio::webhook::valid_sid;
+
+pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+    let form = match read_verified(state, &req) {
+        Ok(f) => f,
+        Err(e) => return call_flow_error(e),
+    };
+    let Some(call_sid) = form.get("CallSid").filter(|s| valid_sid(s)) else {
+        return refuse(RefuseReason::BadRequest, None);
+    };
+    let Some(to) = form.get("To").and_then(|t| PhoneNumber::from_e164(t).ok()) else {
+        tracing::info!(call = call_sid, "call without a routable number");
+        return refuse(RefuseReason::BadRequest, None);
+    };
+    // A withheld caller (`anonymous`) can still reach a masked line.
+    let raw_from = form.get("From").unwrap_or("anonymous").to_string();
+    let from = PhoneNumber::from_e164(&raw_from).ok();
+    let now = state.clock.now();
+    let inbound = match state.store.resolve_inbound(&to, from.as_ref()).await {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!(call = call_sid, error = %e, "storage read failed while answering a call");
+            return refuse(RefuseReason::TemporarilyUnavailable, None);
+        }
+    };
+    if let CallPlan::Connect {
+        to: callee,
+        caller_id,
+        session_id,
+    } = plan_for(inbound.leg, now)
+    {
+        tracing::info!(call = call_sid, session = %session_id, to = %to.masked(), "connecting session call");
+        let dial = vec![
+            ("callerId", caller_id.e164().to_string()),
+            ("timeout", state.config.connect_timeout_seconds.to_string()),
+        ];
+        return twiml(Response::new().dial(callee.e164(), dial));
+    }
+    let Some(line) = inbound.line else {
+        tracing::info!(call = call_sid, to = %to.masked(), from = %mask_raw(&raw_from), "no session or line for this call");
+        return refuse(RefuseReason::NoRoute, None);
+    };
+    let lang = Some(line.language.as_str());
+    if !line.plan.active {
+        return refuse(RefuseReason::PlanInactive, lang);
+    }
+    let ctx = CallContext {
+        call_sid: call_sid.to_string(),
+        line: to.clone(),
+        caller: from
+            .as_ref()
+            .map(|f| f.e164().to_string())
+            .unwrap_or_else(|| "anonymous".into()),
+        owner_email: line.owner.email.clone(),
+        voicemail: line.voicemail.clone(),
+        language: line.language.clone(),
+        created_at: now,
+    };
+    let period = line.plan.period.key(now);
+    match state
+        .store
+        .admit_line_call(&ctx, line.plan.calls_per_period, &period, now)
+        .await
+    {
+        Ok(Admission::Admitted) => {}
+        Ok(Admission::QuotaExhausted) => {
+            tracing::info!(call = call_sid, line = %to.masked(), period = %period, "quota exhausted");
+            return refuse(RefuseReason::QuotaExhausted, lang);
+        }
+        Err(e) => {
+            tracing::error!(call = call_sid, error = %e, "could not admit a line call");
+            return refuse(RefuseReason::TemporarilyUnavailable, lang);
+        }
+    }
+    let caller_id = match (line.caller_id, &from) {
+        (CallerIdMode::Caller, Some(f)) => f.e164().to_string(),
+        _ => to.e164().to_string(),
+    };
+    tracing::info!(call = call_sid, line = %to.masked(), "forwarding to line owner");
+    let dial = vec![
+        ("timeout", line.dial_timeout_seconds.to_string()),
+        (
+            "action",
+            format!("{}/twilio/dial-status", base(state, &req)),
+        ),
+        ("callerId", caller_id),
+    ];
+    twiml(Response::new().dial(line.owner.phone.e164(), dial))
+}

@@ -1,0 +1,401 @@
+//! Voicemails: written once per recording (idempotent on its id) before any
+//! download or email, then moved along by the voicemail worker.
+
+use aws_sdk_dynamodb::types::ReturnValue;
+use serde::Serialize;
+
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::{Store, StoreError};
+
+/// Voicemails are kept a year.
+const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoicemailStatus {
+    /// Recorded; not yet copied and emailed.
+    Pending,
+    /// Copied to S3 and emailed.
+    Delivered,
+    /// Gave up after the retry budget.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Voicemail {
+    pub recording_sid: String,
+    pub call_sid: String,
+    pub provider: String,
+    pub line: PhoneNumber,
+    pub caller: String,
+    pub owner_email: String,
+    pub recording_url: String,
+    pub duration_seconds: i64,
+    pub recorded_at: i64,
+    pub transcribe: bool,
+    pub transcription: Option<String>,
+    pub transcription_status: Option<String>,
+    pub status: VoicemailStatus,
+    pub s3_key: Option<String>,
+    pub content_type: Option<String>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub emailed_at: Option<i64>,
+}
+
+impl Store {
+    /// Records a voicemail; `false` if this recording was recorded before
+    /// (a duplicated callback), which then changes nothing.
+    pub async fn record_voicemail(&self, vm: &Voicemail, now: i64) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(&vm.recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .update_expression(
+                "SET #st = :pending, call_sid = :call, provider = :provider, line = :line, caller = :caller, \
+                 owner_email = :email, recording_url = :url, duration_seconds = :dur, recorded_at = :at, \
+                 transcribe = :tr, attempts = :zero, kick = :kick, #ttl = :ttl, \
+                 gsi3pk = :lpk, gsi3sk = :lsk, gsi4pk = :ppk, gsi4sk = :psk",
+            )
+            .condition_expression("attribute_not_exists(#st)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":call", s(&vm.call_sid))
+            .expression_attribute_values(":provider", s(&vm.provider))
+            .expression_attribute_values(":line", s(vm.line.e164()))
+            .expression_attribute_values(":caller", s(&vm.caller))
+            .expression_attribute_values(":email", s(&vm.owner_email))
+            .expression_attribute_values(":url", s(&vm.recording_url))
+            .expression_attribute_values(":dur", n(vm.duration_seconds))
+            .expression_attribute_values(":at", n(vm.recorded_at))
+            .expression_attribute_values(":tr", aws_sdk_dynamodb::types::AttributeValue::Bool(vm.transcribe))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":kick", s(uuid::Uuid::new_v4().to_string()))
+            .expression_attribute_values(":ttl", n(now + RETENTION_SECONDS))
+            .expression_attribute_values(":lpk", s(keys::line_voicemails(&vm.line)))
+            .expression_attribute_values(":lsk", s(keys::at(vm.recorded_at, &vm.recording_sid)))
+            .expression_attribute_values(":ppk", s(keys::PENDING))
+            .expression_attribute_values(":psk", s(keys::at(now, &vm.recording_sid)))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    /// Attaches a transcription once; `false` for a duplicate. It may arrive
+    /// before the recording callback: the item is created either way.
+    pub async fn attach_transcription(
+        &self,
+        recording_sid: &str,
+        text: Option<&str>,
+        status: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .condition_expression("attribute_not_exists(transcription_status)")
+            .expression_attribute_values(":ts", s(status))
+            .expression_attribute_values(":kick", s(uuid::Uuid::new_v4().to_string()))
+            .expression_attribute_values(":now", n(now))
+            // A voicemail waiting for this text is due at once (the sort key
+            // only counts while the item is in the sparse pending index).
+            .expression_attribute_values(":due", s(keys::at(now, recording_sid)))
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_values(":ttl", n(now + RETENTION_SECONDS));
+        req = match text {
+            Some(t) => req
+                .update_expression("SET transcription_status = :ts, transcription = :t, transcribed_at = :now, kick = :kick, #ttl = if_not_exists(#ttl, :ttl), gsi4sk = :due")
+                .expression_attribute_values(":t", s(t)),
+            None => req.update_expression("SET transcription_status = :ts, transcribed_at = :now, kick = :kick, #ttl = if_not_exists(#ttl, :ttl), gsi4sk = :due"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    pub async fn get_voicemail(
+        &self,
+        recording_sid: &str,
+    ) -> Result<Option<Voicemail>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("GetItem", e))?;
+        match out.item {
+            Some(item) if item.contains_key("status") => Ok(Some(voicemail_from(&item)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Takes a pending voicemail for `lease` seconds so that no other worker
+    /// (stream and sweeper may both fire) handles it at the same time.
+    pub async fn claim_voicemail(
+        &self,
+        recording_sid: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Option<Voicemail>, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET lease_until = :until REMOVE kick")
+            .condition_expression(
+                "#st = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":until", n(now + lease))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => out.attributes.as_ref().map(voicemail_from).transpose(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    /// Our copy is safe in S3.
+    pub async fn voicemail_copied(
+        &self,
+        recording_sid: &str,
+        s3_key: &str,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET s3_key = :k, content_type = :ct")
+            .expression_attribute_values(":k", s(s3_key))
+            .expression_attribute_values(":ct", s(content_type))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn voicemail_delivered(
+        &self,
+        recording_sid: &str,
+        message_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET #st = :done, email_message_id = :m, emailed_at = :now REMOVE lease_until, gsi4pk, gsi4sk, last_error")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":done", s("delivered"))
+            .expression_attribute_values(":m", s(message_id))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Lets the voicemail go until `next_at` (waiting for a transcription,
+    /// or backing off after a failure). `attempts` counts failures.
+    pub async fn voicemail_later(
+        &self,
+        recording_sid: &str,
+        next_at: i64,
+        attempts: u32,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .expression_attribute_values(":a", n(attempts as i64))
+            .expression_attribute_values(":psk", s(keys::at(next_at, recording_sid)));
+        req = match error {
+            Some(e) => req
+                .update_expression(
+                    "SET attempts = :a, gsi4sk = :psk, last_error = :e REMOVE lease_until",
+                )
+                .expression_attribute_values(":e", s(e)),
+            None => req.update_expression("SET attempts = :a, gsi4sk = :psk REMOVE lease_until"),
+        };
+        req.send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Releases a voicemail to wait for its transcription until `until`;
+    /// `false` (and nothing changed) if the transcription arrived meanwhile.
+    pub async fn voicemail_await_transcription(
+        &self,
+        recording_sid: &str,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET gsi4sk = :psk REMOVE lease_until")
+            .condition_expression("attribute_not_exists(transcription_status)")
+            .expression_attribute_values(":psk", s(keys::at(until, recording_sid)))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    pub async fn voicemail_failed(
+        &self,
+        recording_sid: &str,
+        attempts: u32,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::voicemail(recording_sid)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET #st = :failed, attempts = :a, last_error = :e REMOVE lease_until, gsi4pk, gsi4sk")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":a", n(attempts as i64))
+            .expression_attribute_values(":e", s(error))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Pending voicemails due by `now`, oldest first.
+    pub async fn due_voicemails(&self, now: i64, limit: i32) -> Result<Vec<String>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::PENDING_INDEX)
+            .key_condition_expression("#pk = :p AND #sk <= :due")
+            .expression_attribute_names("#pk", keys::PENDING_PK)
+            .expression_attribute_names("#sk", keys::PENDING_SK)
+            .expression_attribute_values(":p", s(keys::PENDING))
+            // Every key at or before `now` sorts below this one.
+            .expression_attribute_values(":due", s(format!("{now:012}#~")))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("Query", e))?;
+        let mut sids = Vec::new();
+        for item in out.items() {
+            let pk = get_s(item, keys::PK)?;
+            sids.push(pk.trim_start_matches("VM#").to_string());
+        }
+        Ok(sids)
+    }
+
+    /// A line's voicemails, newest first.
+    pub async fn line_voicemails(
+        &self,
+        line: &PhoneNumber,
+        limit: i32,
+    ) -> Result<Vec<Voicemail>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::LINE_VOICEMAILS_INDEX)
+            .key_condition_expression("#pk = :p")
+            .expression_attribute_names("#pk", keys::LINE_VOICEMAILS_PK)
+            .expression_attribute_values(":p", s(keys::line_voicemails(line)))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("Query", e))?;
+        out.items().iter().map(voicemail_from).collect()
+    }
+}
+
+fn voicemail_from(item: &Item) -> Result<Voicemail, StoreError> {
+    let status = match get_s(item, "status")? {
+        "pending" => VoicemailStatus::Pending,
+        "delivered" => VoicemailStatus::Delivered,
+        _ => VoicemailStatus::Failed,
+    };
+    let pk = get_s(item, keys::PK)?;
+    Ok(Voicemail {
+        recording_sid: pk.trim_start_matches("VM#").to_string(),
+        call_sid: get_s(item, "call_sid")?.to_string(),
+        provider: opt_s(item, "provider").unwrap_or_else(|| "twilio".into()),
+        line: get_phone(item, "line")?,
+        caller: get_s(item, "caller")?.to_string(),
+        owner_email: get_s(item, "owner_email")?.to_string(),
+        recording_url: get_s(item, "recording_url")?.to_string(),
+        duration_seconds: opt_n(item, "duration_seconds").unwrap_or(0),
+        recorded_at: get_n(item, "recorded_at")?,
+        transcribe: matches!(
+            item.get("transcribe"),
+            Some(aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        ),
+        transcription: opt_s(item, "transcription"),
+        transcription_status: opt_s(item, "transcription_status"),
+        status,
+        s3_key: opt_s(item, "s3_key"),
+        content_type: opt_s(item, "content_type"),
+        attempts: opt_n(item, "attempts").unwrap_or(0) as u32,
+        last_error: opt_s(item, "last_error"),
+        emailed_at: opt_n(item, "emailed_at"),
+    })
+}

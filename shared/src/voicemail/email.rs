@@ -1,0 +1,152 @@
+//! The voicemail email: plain text and HTML.
+
+use quick_xml::escape::escape;
+
+use crate::clock::rfc3339;
+use crate::store::Voicemail;
+
+pub struct Email {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Email {
+    pub fn into_ses(self) -> Result<aws_sdk_ses::types::Message, String> {
+        use aws_sdk_ses::types::{Body, Content, Message};
+        let content = |data: String| {
+            Content::builder()
+                .data(data)
+                .charset("UTF-8")
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        Ok(Message::builder()
+            .subject(content(self.subject)?)
+            .body(
+                Body::builder()
+                    .text(content(self.text)?)
+                    .html(content(self.html)?)
+                    .build(),
+            )
+            .build())
+    }
+}
+
+fn caller_label(caller: &str) -> String {
+    if caller.starts_with('+') && caller.len() > 7 {
+        caller.to_string()
+    } else {
+        "a withheld number".to_string()
+    }
+}
+
+fn length(seconds: i64) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+pub fn compose(vm: &Voicemail, link: &str, link_ttl_seconds: u64) -> Email {
+    let caller = caller_label(&vm.caller);
+    let line = vm.line.e164();
+    let when = rfc3339(vm.recorded_at)
+        .replace('T', " ")
+        .replace('Z', " UTC");
+    let hours = (link_ttl_seconds as f64 / 3600.0).ceil() as u64;
+    let transcription = match (&vm.transcription, vm.transcribe) {
+        (Some(t), _) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        (_, true) => Some("(no transcription is available for this message)".to_string()),
+        _ => None,
+    };
+    let subject = format!(
+        "New voicemail from {caller} ({})",
+        length(vm.duration_seconds)
+    );
+    let mut text = format!(
+        "You have a new voicemail on your line {line}.\n\nFrom: {caller}\nReceived: {when}\nLength: {}\n\nListen: {link}\n(This link works for {hours} hours.)\n",
+        length(vm.duration_seconds)
+    );
+    if let Some(t) = &transcription {
+        text.push_str(&format!("\nTranscription:\n{t}\n"));
+    }
+    let mut html = format!(
+        "<html><body><p>You have a new voicemail on your line <b>{}</b>.</p>\
+         <table><tr><td>From</td><td>{}</td></tr><tr><td>Received</td><td>{}</td></tr><tr><td>Length</td><td>{}</td></tr></table>\
+         <p><a href=\"{}\">Listen to the message</a> (this link works for {hours} hours)</p>",
+        escape(line),
+        escape(caller.as_str()),
+        escape(when.as_str()),
+        length(vm.duration_seconds),
+        escape(link)
+    );
+    if let Some(t) = &transcription {
+        html.push_str(&format!(
+            "<p>Transcription:</p><blockquote>{}</blockquote>",
+            escape(t.as_str())
+        ));
+    }
+    html.push_str("</body></html>");
+    Email {
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::PhoneNumber;
+    use crate::store::VoicemailStatus;
+
+    fn vm(caller: &str, transcription: Option<&str>, transcribe: bool) -> Voicemail {
+        Voicemail {
+            recording_sid: "RE1".into(),
+            call_sid: "CA1".into(),
+            provider: "twilio".into(),
+            line: PhoneNumber::from_e164("+15551230009").unwrap(),
+            caller: caller.into(),
+            owner_email: "o@example.com".into(),
+            recording_url: "https://api.twilio.com/x".into(),
+            duration_seconds: 75,
+            recorded_at: 1_795_334_400,
+            transcribe,
+            transcription: transcription.map(str::to_string),
+            transcription_status: None,
+            status: VoicemailStatus::Pending,
+            s3_key: None,
+            content_type: None,
+            attempts: 0,
+            last_error: None,
+            emailed_at: None,
+        }
+    }
+
+    #[test]
+    fn has_caller_line_time_length_link_and_transcription() {
+        let e = compose(
+            &vm("+15551230002", Some("Call me <back>"), true),
+            "https://s3/x?sig=1&b=2",
+            86400,
+        );
+        assert!(e.subject.contains("+15551230002") && e.subject.contains("1:15"));
+        for part in [
+            "+15551230009",
+            "2026-11-22 08:00:00 UTC",
+            "1:15",
+            "https://s3/x?sig=1&b=2",
+            "Call me <back>",
+            "24 hours",
+        ] {
+            assert!(e.text.contains(part), "{part}");
+        }
+        assert!(e.html.contains("Call me &lt;back&gt;"));
+        assert!(e.html.contains("https://s3/x?sig=1&amp;b=2"));
+    }
+
+    #[test]
+    fn withheld_callers_and_no_transcription() {
+        let e = compose(&vm("anonymous", None, false), "https://l", 3600);
+        assert!(e.text.contains("a withheld number"));
+        assert!(!e.text.contains("Transcription"));
+    }
+}

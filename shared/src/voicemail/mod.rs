@@ -1,0 +1,252 @@
+//! The voicemail pipeline, provider-agnostic: a recorded voicemail (written
+//! by the provider's callback before anything else) is copied to the private
+//! recordings bucket, optionally deleted at the provider, and emailed to the
+//! line's owner with a presigned link and the transcription.
+//!
+//! Every step can fail (provider download, S3, SES): the voicemail then
+//! stays pending with a backoff and is tried again by the worker (DynamoDB
+//! stream and a schedule in AWS, a loop in the local stack). After
+//! `VOICEMAIL_MAX_ATTEMPTS` failures it is marked failed and a metric fires
+//! the alarm. A lease on each voicemail keeps two workers from emailing
+//! twice; a delivered voicemail is never processed again.
+
+pub mod email;
+pub mod worker;
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+
+use crate::api::AppState;
+use crate::store::{StoreError, Voicemail};
+
+/// How long one worker holds a voicemail.
+const LEASE_SECONDS: i64 = 120;
+/// First retry after this long, doubling up to `MAX_BACKOFF_SECONDS`.
+const FIRST_BACKOFF_SECONDS: i64 = 30;
+const MAX_BACKOFF_SECONDS: i64 = 1800;
+/// Voicemails one sweep handles.
+const SWEEP_BATCH: i32 = 25;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Waiting for a transcription.
+    Waiting,
+    /// A step failed; tried again later.
+    Retrying,
+    /// The retry budget is spent.
+    Failed,
+    /// Not pending, or another worker holds it.
+    Skipped,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("provider download: {0}")]
+    Download(#[from] crate::twilio::client::TwilioError),
+    #[error("S3: {0}")]
+    S3(String),
+    #[error("SES: {0}")]
+    Ses(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("unsupported provider {0}")]
+    Provider(String),
+}
+
+enum Step {
+    Delivered,
+    WaitUntil(i64),
+}
+
+/// Handles one voicemail if it is pending and free.
+pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, StoreError> {
+    let now = state.clock.now();
+    let Some(vm) = state
+        .store
+        .claim_voicemail(recording_sid, now, LEASE_SECONDS)
+        .await?
+    else {
+        return Ok(Outcome::Skipped);
+    };
+    match deliver(state, &vm, now).await {
+        Ok(Step::Delivered) => {
+            tracing::info!(voicemail = %vm.recording_sid, line = %vm.line.masked(), "voicemail delivered");
+            Ok(Outcome::Delivered)
+        }
+        Ok(Step::WaitUntil(at)) => {
+            if state
+                .store
+                .voicemail_await_transcription(&vm.recording_sid, at)
+                .await?
+            {
+                return Ok(Outcome::Waiting);
+            }
+            // The transcription came in while we held the voicemail: it is
+            // due now, and this worker sends it at once.
+            state
+                .store
+                .voicemail_later(&vm.recording_sid, now, vm.attempts, None)
+                .await?;
+            Box::pin(process(state, recording_sid)).await
+        }
+        Err(e) => {
+            let attempts = vm.attempts + 1;
+            let reason = e.to_string();
+            if attempts >= state.config.voicemail_max_attempts {
+                state
+                    .store
+                    .voicemail_failed(&vm.recording_sid, attempts, &reason)
+                    .await?;
+                tracing::error!(voicemail = %vm.recording_sid, attempts, error = %reason, "voicemail failed: retry budget spent");
+                failed_metric();
+                Ok(Outcome::Failed)
+            } else {
+                let backoff =
+                    (FIRST_BACKOFF_SECONDS << (attempts - 1).min(10)).min(MAX_BACKOFF_SECONDS);
+                state
+                    .store
+                    .voicemail_later(&vm.recording_sid, now + backoff, attempts, Some(&reason))
+                    .await?;
+                tracing::warn!(voicemail = %vm.recording_sid, attempts, error = %reason, retry_in = backoff, "voicemail step failed; will retry");
+                Ok(Outcome::Retrying)
+            }
+        }
+    }
+}
+
+/// Handles every pending voicemail that is due; returns what happened.
+pub async fn sweep(state: &AppState) -> Result<Vec<Outcome>, StoreError> {
+    let due = state
+        .store
+        .due_voicemails(state.clock.now(), SWEEP_BATCH)
+        .await?;
+    let mut outcomes = Vec::with_capacity(due.len());
+    for sid in due {
+        outcomes.push(process(state, &sid).await?);
+    }
+    Ok(outcomes)
+}
+
+async fn deliver(state: &AppState, vm: &Voicemail, now: i64) -> Result<Step, StepError> {
+    let key = match &vm.s3_key {
+        Some(key) => key.clone(),
+        None => copy_recording(state, vm).await?,
+    };
+    let transcription_due = vm.recorded_at + state.config.transcription_wait_seconds as i64;
+    if vm.transcribe && vm.transcription_status.is_none() && now < transcription_due {
+        return Ok(Step::WaitUntil(transcription_due));
+    }
+    let ttl = state.config.recording_link_ttl_seconds;
+    let link = state
+        .s3
+        .get_object()
+        .bucket(&state.config.recordings_bucket)
+        .key(&key)
+        .presigned(
+            PresigningConfig::expires_in(Duration::from_secs(ttl))
+                .map_err(|e| StepError::S3(e.to_string()))?,
+        )
+        .await
+        .map_err(|e| StepError::S3(format!("{e:?}")))?;
+    let message = email::compose(vm, link.uri(), ttl);
+    let sent = state
+        .ses
+        .send_email()
+        .source(&state.config.sender_email)
+        .destination(
+            aws_sdk_ses::types::Destination::builder()
+                .to_addresses(&vm.owner_email)
+                .build(),
+        )
+        .message(message.into_ses().map_err(StepError::Ses)?)
+        .send()
+        .await
+        .map_err(|e| StepError::Ses(sdk_reason(&e)))?;
+    state
+        .store
+        .voicemail_delivered(&vm.recording_sid, sent.message_id(), now)
+        .await?;
+    Ok(Step::Delivered)
+}
+
+/// Downloads the provider's recording and stores it; returns the object key.
+async fn copy_recording(state: &AppState, vm: &Voicemail) -> Result<String, StepError> {
+    if vm.provider != "twilio" {
+        return Err(StepError::Provider(vm.provider.clone()));
+    }
+    let recording = state.twilio.download(&vm.recording_url).await?;
+    let ext = if recording.content_type.contains("mpeg") {
+        "mp3"
+    } else {
+        "wav"
+    };
+    // No phone number in the key: the recording's own id and the date.
+    let date = crate::clock::rfc3339(vm.recorded_at);
+    let key = format!(
+        "voicemails/{}/{}/{}.{ext}",
+        &date[0..4],
+        &date[5..7],
+        vm.recording_sid
+    );
+    state
+        .s3
+        .put_object()
+        .bucket(&state.config.recordings_bucket)
+        .key(&key)
+        .content_type(&recording.content_type)
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(ByteStream::from(recording.bytes))
+        .send()
+        .await
+        .map_err(|e| StepError::S3(sdk_reason(&e)))?;
+    state
+        .store
+        .voicemail_copied(&vm.recording_sid, &key, &recording.content_type)
+        .await?;
+    if state.config.delete_provider_recordings {
+        // Our copy is safe; a failed delete only leaves Twilio's copy behind.
+        if let Err(e) = state.twilio.delete_recording(&vm.recording_sid).await {
+            tracing::warn!(voicemail = %vm.recording_sid, error = %e, "could not delete the provider's copy");
+        }
+    }
+    Ok(key)
+}
+
+fn sdk_reason<E: std::fmt::Debug>(e: &E) -> String {
+    format!("{e:?}").chars().take(300).collect()
+}
+
+/// A CloudWatch embedded-metric line: the `VoicemailFailed` alarm watches it.
+fn failed_metric() {
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    println!(
+        "{}",
+        serde_json::json!({
+            "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{
+                "Namespace": "callmask", "Dimensions": [[]],
+                "Metrics": [{"Name": "VoicemailFailed", "Unit": "Count"}]}]},
+            "VoicemailFailed": 1
+        })
+    );
+}
+
+/// Presigned links for the voicemail list in the admin API.
+pub async fn presign(state: &AppState, key: &str, seconds: u64) -> Option<String> {
+    let config = PresigningConfig::expires_in(Duration::from_secs(seconds)).ok()?;
+    let req = state
+        .s3
+        .get_object()
+        .bucket(&state.config.recordings_bucket)
+        .key(key)
+        .presigned(config)
+        .await
+        .ok()?;
+    Some(req.uri().to_string())
+}
