@@ -1,6 +1,6 @@
 """Bad input never yields a panic or a 5xx: malformed JSON, missing
 parameters, non-numbers, wrong methods, oversized bodies. Webhooks answer
-a valid NCCO (or a 4xx); admin routes a 4xx with a reason."""
+a valid NCCO or TwiML (or a 4xx); admin routes a 4xx with a reason."""
 import json
 
 import pytest
@@ -11,7 +11,8 @@ from test_vonage import check_ncco
 from vonage_signing import post_headers
 
 ADMIN = ["/numbers", "/numbers/%2B447700900001", "/numbers/garbage", "/sessions",
-         "/sessions/5e55104d5e55104d5e55104d5e55104d", "/sessions/x/calls", "/sessions/%00"]
+         "/sessions/5e55104d5e55104d5e55104d5e55104d", "/sessions/x/calls", "/sessions/%00",
+         "/lines/%2B15551230098", "/lines/garbage", "/lines/%2B15551230098/voicemails", "/lines/x/y"]
 BODIES = {
     "malformed": b'{"participants": [',
     "not-object": b'[1, 2, 3]',
@@ -59,6 +60,16 @@ def test_webhooks_refuse_wrong_methods(stack, path, method):
     body = b"{}"
     r = requests.request(method, stack.url(path), data=body, headers=post_headers(SECRET, body))
     assert r.status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/twilio/voice", "/twilio/dial-status", "/twilio/recording",
+                                  "/twilio/transcription", "/twilio/status"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_twilio_webhooks_never_5xx(stack, path, method):
+    for body in BODIES.values():
+        r = requests.request(method, stack.url(path), data=body,
+                             headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+        assert r.status_code < 500, (r.status_code, r.text)
 
 
 def test_very_large_body_is_refused_without_5xx(stack):

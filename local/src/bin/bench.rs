@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 async fn main() -> anyhow::Result<()> {
     println!("# callmask benchmarks\n");
     requests_and_latency().await?;
+    twilio_line().await?;
     rideshare();
     cold_start().await?;
     Ok(())
@@ -126,6 +127,172 @@ async fn requests_and_latency() -> anyhow::Result<()> {
         "- decide + render NCCO without I/O: p50 {:.1} µs, p99 {:.1} µs\n",
         us(percentile(&cpu, 0.5)),
         us(percentile(&cpu, 0.99))
+    );
+    Ok(())
+}
+
+/// A stand-in for Twilio's REST API: serves any recording.
+async fn fake_twilio() -> anyhow::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    |_req: hyper::Request<hyper::body::Incoming>| async {
+                        let mut resp =
+                            hyper::Response::new(Full::new(Bytes::from(vec![0u8; 16_000 * 10])));
+                        resp.headers_mut()
+                            .insert("content-type", "audio/x-wav".parse().expect("hv"));
+                        Ok::<_, std::convert::Infallible>(resp)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// A form webhook signed as Twilio signs it.
+async fn post_form(
+    state: &AppState,
+    function: Function,
+    path: &str,
+    form: &str,
+) -> anyhow::Result<String> {
+    let url = format!("http://127.0.0.1:3000{path}");
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+        .into_owned()
+        .collect();
+    let token = state
+        .config
+        .twilio_auth_token
+        .as_deref()
+        .unwrap_or_default();
+    let signature = callmask::twilio::signature::compute(token, &url, &params);
+    let req = http::Request::builder()
+        .method("POST")
+        .uri(url)
+        .header("host", "127.0.0.1:3000")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body(lambda_http::Body::Text(form.to_string()))?;
+    let resp = function.handle(state, req).await;
+    Ok(String::from_utf8_lossy(resp.body().as_ref()).into_owned())
+}
+
+/// Masked lines on Twilio: storage requests per inbound call, and the time
+/// from the recording callback to the email being accepted by SES.
+async fn twilio_line() -> anyhow::Result<()> {
+    let counter = RequestCounter::default();
+    let table = format!("bench-tw-{}", uuid_like());
+    let config = Config {
+        table_name: table.clone(),
+        recordings_bucket: format!("bench-{}", uuid_like()),
+        twilio_account_sid: Some("AC00000000000000000000000000000001".into()),
+        twilio_auth_token: Some("bench-token".into()),
+        twilio_api_base_url: fake_twilio().await?,
+        sender_email: "bench@example.com".into(),
+        ..Config::default()
+    };
+    let mut state = AppState::build(config, Some(counter.clone()), None).await?;
+    schema::create_table(state.store.client(), &table).await?;
+    state
+        .s3
+        .create_bucket()
+        .bucket(&state.config.recordings_bucket)
+        .send()
+        .await?;
+    state
+        .ses
+        .verify_email_identity()
+        .email_address("bench@example.com")
+        .send()
+        .await?;
+    let line = n("+15551230009");
+    state
+        .store
+        .put_number(&PoolNumber {
+            number: line.clone(),
+            provider: Provider::Twilio,
+            country: "US".into(),
+            created_at: 0,
+        })
+        .await?;
+    let settings = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
+        "plan": {"active": true, "calls_per_period": 1_000_000, "period": "month"}});
+    let parsed =
+        callmask::api::lines::parse_line(&settings).map_err(|e| anyhow::anyhow!(e.message))?;
+    state
+        .store
+        .put_line(&line, &parsed, state.clock.now())
+        .await?;
+
+    // moto copies the table on every transaction, so its latency grows with
+    // the table; the request count is what this measures.
+    let calls = 200;
+    let before = counter.get();
+    let mut times = Vec::with_capacity(calls);
+    for i in 0..calls {
+        let form = format!("CallSid=CA{i:032}&From=%2B15551230002&To=%2B15551230009");
+        let t = Instant::now();
+        let twiml = post_form(&state, Function::TwilioVoice, "/twilio/voice", &form).await?;
+        times.push(t.elapsed());
+        anyhow::ensure!(twiml.contains("<Dial"), "not forwarded: {twiml}");
+    }
+    let per_call = (counter.get() - before) as f64 / calls as f64;
+    times.sort();
+    println!("## Masked lines on Twilio (in process, emulator)\n");
+    println!("- storage requests per inbound call (read + quota update with the call context): {per_call:.2} (over {calls} calls)");
+    println!(
+        "- /twilio/voice latency incl. emulator: p50 {:.2} ms, p99 {:.2} ms",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+
+    // Callback → record → (stream-triggered) copy to S3 → SES accepted.
+    let voicemails = 50;
+    let mut to_email = Vec::with_capacity(voicemails);
+    state.config.transcription_wait_seconds = 0;
+    for i in 0..voicemails {
+        let call = format!("CA{i:032}");
+        let rec = format!("RE{i:032}");
+        let url = format!(
+            "{}/2010-04-01/Accounts/AC00000000000000000000000000000001/Recordings/{rec}",
+            state.config.twilio_api_base_url
+        );
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("CallSid", call.as_str()),
+                ("RecordingSid", rec.as_str()),
+                ("RecordingUrl", url.as_str()),
+                ("RecordingStatus", "completed"),
+                ("RecordingDuration", "10"),
+            ])
+            .finish();
+        let t = Instant::now();
+        post_form(
+            &state,
+            Function::TwilioRecording,
+            "/twilio/recording",
+            &form,
+        )
+        .await?;
+        let outcome = callmask::voicemail::process(&state, &rec).await?;
+        to_email.push(t.elapsed());
+        anyhow::ensure!(
+            outcome == callmask::voicemail::Outcome::Delivered,
+            "{outcome:?}"
+        );
+    }
+    to_email.sort();
+    println!(
+        "- recording callback → recording in S3 → email accepted by SES (10 s of 8 kHz audio): p50 {:.1} ms, p99 {:.1} ms (over {voicemails})\n",
+        ms(percentile(&to_email, 0.5)),
+        ms(percentile(&to_email, 0.99))
     );
     Ok(())
 }

@@ -26,7 +26,9 @@ pub enum TwilioError {
 
 #[derive(Clone, Debug)]
 pub struct TwilioClient {
-    http: reqwest::Client,
+    /// Built on first use: only the voicemail worker downloads, and building
+    /// a TLS client costs every other function's cold start.
+    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     base: Url,
     account_sid: Option<String>,
     auth_token: Option<String>,
@@ -44,14 +46,8 @@ impl TwilioClient {
         auth_token: Option<String>,
     ) -> Result<Self, TwilioError> {
         let base = Url::parse(base_url).map_err(|_| TwilioError::ForeignHost)?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .map_err(|e| TwilioError::Network(e.to_string()))?;
         Ok(Self {
-            http,
+            http: Default::default(),
             base,
             account_sid,
             auth_token,
@@ -74,6 +70,19 @@ impl TwilioClient {
         }
     }
 
+    fn http(&self) -> Result<&reqwest::Client, TwilioError> {
+        if let Some(c) = self.http.get() {
+            return Ok(c);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .map_err(|e| TwilioError::Network(e.to_string()))?;
+        Ok(self.http.get_or_init(|| client))
+    }
+
     fn credentials(&self) -> Result<(&str, &str), TwilioError> {
         match (&self.account_sid, &self.auth_token) {
             (Some(sid), Some(token)) => Ok((sid, token)),
@@ -86,7 +95,7 @@ impl TwilioClient {
         let url = self.recording_url(raw_url)?;
         let (sid, token) = self.credentials()?;
         let resp = self
-            .http
+            .http()?
             .get(url)
             .basic_auth(sid, Some(token))
             .send()
@@ -132,7 +141,7 @@ impl TwilioClient {
             ))
             .map_err(|_| TwilioError::ForeignHost)?;
         let resp = self
-            .http
+            .http()?
             .delete(url)
             .basic_auth(sid, Some(token))
             .send()
