@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The local stack: the moto emulator (DynamoDB today; S3 and SES speak the
-same wire protocol) on loopback, plus either the callmask router or any
-command, with the AWS environment pointing at the emulator.
+"""The local stack: the moto emulator (DynamoDB, S3 and SES over their real
+wire protocols) on loopback, plus either the callmask router or any command,
+with the AWS environment pointing at the emulator.
 
     stack.py serve BINARY      run the router until Ctrl-C / SIGTERM
     stack.py exec -- CMD ...   run CMD against a fresh emulator, exit with its code
@@ -127,7 +127,7 @@ def main(argv: list[str]) -> int:
             if len(argv) != 3:
                 print("usage: stack.py serve BINARY", file=sys.stderr)
                 return 2
-            print(f"emulator (DynamoDB) on {endpoint}", flush=True)
+            print(f"emulator (DynamoDB, S3, SES) on {endpoint}  (MOTO_PORT to choose the port)", flush=True)
             return run_child([argv[2]], env)
         cmd = argv[3:] if len(argv) > 2 and argv[2] == "--" else argv[2:]
         return run_child(cmd, env)
