@@ -13,7 +13,7 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::pool_number;
 use crate::store::sessions::leg_from;
-use crate::store::{Store, StoreError};
+use crate::store::{written, Store, StoreError};
 
 /// Call contexts are kept a week: long enough for late callbacks.
 const CALL_CONTEXT_SECONDS: i64 = 7 * 24 * 3600;
@@ -70,11 +70,7 @@ impl Store {
             return Ok(PutLine::InUse);
         }
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::number(number), keys::META)
             .update_expression("SET line = :line")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":line", s(&json))
@@ -93,12 +89,7 @@ impl Store {
         };
         // A session allocated between the check and the write: undo.
         if self.active_sessions_on(number, now).await? > 0 {
-            let undo = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(keys::PK, s(keys::number(number)))
-                .key(keys::SK, s(keys::META));
+            let undo = self.update(keys::number(number), keys::META);
             let undo = match &old {
                 Some(prev) => undo
                     .update_expression("SET line = :line")
@@ -121,17 +112,8 @@ impl Store {
         &self,
         number: &PhoneNumber,
     ) -> Result<Option<(PoolNumber, Line)>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        let Some(item) = out.item else {
+        let item = self.get_item(keys::number(number), keys::META).await?;
+        let Some(item) = item else {
             return Ok(None);
         };
         match line_of(&item)? {
@@ -143,25 +125,12 @@ impl Store {
     /// Turns a line back into a plain pool number; `false` if it was not a line.
     pub async fn delete_line(&self, number: &PhoneNumber) -> Result<bool, StoreError> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::number(number), keys::META)
             .update_expression("REMOVE line")
             .condition_expression("attribute_exists(line)")
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        written("UpdateItem", res)
     }
 
     /// Calls used in the current period.
@@ -170,17 +139,10 @@ impl Store {
         number: &PhoneNumber,
         period_key: &str,
     ) -> Result<u32, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::quota(period_key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        Ok(out.item.and_then(|i| opt_n(&i, "used")).unwrap_or(0) as u32)
+        let item = self
+            .get_item(keys::number(number), keys::quota(period_key))
+            .await?;
+        Ok(item.and_then(|i| opt_n(&i, "used")).unwrap_or(0) as u32)
     }
 
     /// The routing read for an inbound call: the session leg for
@@ -343,17 +305,8 @@ impl Store {
     }
 
     pub async fn call_context(&self, call_sid: &str) -> Result<Option<CallContext>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::call(call_sid)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        let Some(item) = out.item else {
+        let item = self.get_item(keys::call(call_sid), keys::META).await?;
+        let Some(item) = item else {
             return Ok(None);
         };
         let voicemail: VoicemailSettings = serde_json::from_str(get_s(&item, "voicemail")?)
@@ -379,11 +332,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::call(call_sid)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::call(call_sid), keys::META)
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#st", "final_status")
             .expression_attribute_values(":st", s(status))
@@ -394,16 +343,7 @@ impl Store {
                 .expression_attribute_values(":d", n(d)),
             None => req.update_expression("SET #st = :st, ended_at = :now"),
         };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        written("UpdateItem", req.send().await)
     }
 }
 

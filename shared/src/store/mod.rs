@@ -13,6 +13,8 @@ pub mod schema;
 mod sessions;
 mod voicemails;
 
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
@@ -31,6 +33,25 @@ pub enum StoreError {
     /// An item did not have the shape we write.
     #[error("stored item is malformed: {0}")]
     Malformed(String),
+}
+
+/// `Ok(true)` when a conditional write happened, `Ok(false)` when its
+/// condition did not hold; anything else is an error.
+pub(crate) fn written<T, E, R>(op: &str, res: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match res {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(StoreError::sdk(op, e)),
+    }
 }
 
 impl StoreError {
@@ -68,6 +89,34 @@ impl Store {
     /// As [`Store::client_from_env`], with an explicit endpoint (tests).
     pub async fn client_with(counter: Option<RequestCounter>, endpoint: Option<&str>) -> Client {
         crate::aws::clients(counter, endpoint).await.dynamodb
+    }
+
+    /// An UpdateItem of the item (pk, sk), to finish and send.
+    pub(crate) fn update(&self, pk: String, sk: impl Into<String>) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, attr::s(pk))
+            .key(keys::SK, attr::s(sk))
+    }
+
+    /// A consistent GetItem of the item (pk, sk).
+    pub(crate) async fn get_item(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, attr::s(pk))
+            .key(keys::SK, attr::s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("GetItem", e))?;
+        Ok(out.item)
     }
 
     pub fn client(&self) -> &Client {

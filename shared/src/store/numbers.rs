@@ -8,7 +8,7 @@ use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{Store, StoreError};
+use crate::store::{written, Store, StoreError};
 
 pub const STATUS_ACTIVE: &str = "active";
 /// Set while a delete checks for active sessions, so no allocation can take
@@ -41,30 +41,12 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("PutItem", e)),
-        }
+        written("PutItem", res)
     }
 
     pub async fn get_number(&self, number: &PhoneNumber) -> Result<Option<PoolNumber>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        out.item.as_ref().map(pool_number).transpose()
+        let item = self.get_item(keys::number(number), keys::META).await?;
+        item.as_ref().map(pool_number).transpose()
     }
 
     /// The provider's numbers free for sessions (not lines), sorted by number.

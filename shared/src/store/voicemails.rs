@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{Store, StoreError};
+use crate::store::{written, Store, StoreError};
 
 /// Voicemails are kept a year.
 const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
@@ -49,12 +49,7 @@ impl Store {
     /// Records a voicemail; `false` if this recording was recorded before
     /// (a duplicated callback), which then changes nothing.
     pub async fn record_voicemail(&self, vm: &Voicemail, now: i64) -> Result<bool, StoreError> {
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(&vm.recording_sid)))
-            .key(keys::SK, s(keys::META))
+        let res = self.update(keys::voicemail(&vm.recording_sid), keys::META)
             .update_expression(
                 "SET #st = :pending, call_sid = :call, provider = :provider, line = :line, caller = :caller, \
                  owner_email = :email, recording_url = :url, duration_seconds = :dur, recorded_at = :at, \
@@ -83,16 +78,7 @@ impl Store {
             .expression_attribute_values(":psk", s(keys::at(now, &vm.recording_sid)))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        written("UpdateItem", res)
     }
 
     /// Attaches a transcription once; `false` for a duplicate. It may arrive
@@ -105,11 +91,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::voicemail(recording_sid), keys::META)
             .condition_expression("attribute_not_exists(transcription_status)")
             .expression_attribute_values(":ts", s(status))
             .expression_attribute_values(":kick", s(uuid::Uuid::new_v4().to_string()))
@@ -125,33 +107,17 @@ impl Store {
                 .expression_attribute_values(":t", s(t)),
             None => req.update_expression("SET transcription_status = :ts, transcribed_at = :now, kick = :kick, #ttl = if_not_exists(#ttl, :ttl), gsi4sk = :due"),
         };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        written("UpdateItem", req.send().await)
     }
 
     pub async fn get_voicemail(
         &self,
         recording_sid: &str,
     ) -> Result<Option<Voicemail>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        match out.item {
+        let item = self
+            .get_item(keys::voicemail(recording_sid), keys::META)
+            .await?;
+        match item {
             Some(item) if item.contains_key("status") => Ok(Some(voicemail_from(&item)?)),
             _ => Ok(None),
         }
@@ -166,11 +132,7 @@ impl Store {
         lease: i64,
     ) -> Result<Option<Voicemail>, StoreError> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::voicemail(recording_sid), keys::META)
             .update_expression("SET lease_until = :until REMOVE kick")
             .condition_expression(
                 "#st = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
@@ -201,11 +163,7 @@ impl Store {
         s3_key: &str,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+        self.update(keys::voicemail(recording_sid), keys::META)
             .update_expression("SET s3_key = :k, content_type = :ct")
             .expression_attribute_values(":k", s(s3_key))
             .expression_attribute_values(":ct", s(content_type))
@@ -221,11 +179,7 @@ impl Store {
         message_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+        self.update(keys::voicemail(recording_sid), keys::META)
             .update_expression("SET #st = :done, email_message_id = :m, emailed_at = :now REMOVE lease_until, gsi4pk, gsi4sk, last_error")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":done", s("delivered"))
@@ -247,11 +201,7 @@ impl Store {
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::voicemail(recording_sid), keys::META)
             .expression_attribute_values(":a", n(attempts as i64))
             .expression_attribute_values(":psk", s(keys::at(next_at, recording_sid)));
         req = match error {
@@ -276,26 +226,13 @@ impl Store {
         until: i64,
     ) -> Result<bool, StoreError> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+            .update(keys::voicemail(recording_sid), keys::META)
             .update_expression("SET gsi4sk = :psk REMOVE lease_until")
             .condition_expression("attribute_not_exists(transcription_status)")
             .expression_attribute_values(":psk", s(keys::at(until, recording_sid)))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        written("UpdateItem", res)
     }
 
     pub async fn voicemail_failed(
@@ -304,11 +241,7 @@ impl Store {
         attempts: u32,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::voicemail(recording_sid)))
-            .key(keys::SK, s(keys::META))
+        self.update(keys::voicemail(recording_sid), keys::META)
             .update_expression("SET #st = :failed, attempts = :a, last_error = :e REMOVE lease_until, gsi4pk, gsi4sk")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":failed", s("failed"))
