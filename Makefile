@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 ## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both)
 run: $(VENV)/.installed
-	cargo build -p callmask-local
+	cargo build --workspace
 	$(PY) scripts/stack.py serve target/debug/callmask-local
 
 ## make test: format, lint, template lint, unit + handler + emulator tests, conformance
@@ -39,7 +39,7 @@ unit: $(VENV)/.installed
 	done
 
 conformance: $(VENV)/.installed
-	cargo build -p callmask-local
+	cargo build --workspace
 	$(VENV)/bin/pytest -q tests/conformance
 
 ## make bench: figures for docs/benchmarks.md

@@ -68,7 +68,7 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack():
     binary = ROUTER
-    assert binary.exists(), "build it first: cargo build -p callmask-local"
+    assert binary.exists(), "build it first: cargo build --workspace"
     port, moto = free_port(), free_port()
     fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
     threading.Thread(target=fake.serve_forever, daemon=True).start()
