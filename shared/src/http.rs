@@ -99,8 +99,8 @@ pub fn body_bytes(req: &Request) -> &[u8] {
     req.body().as_ref()
 }
 
-/// Parses a JSON object body, with a reason a client can act on.
-pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+/// The body, or 413 when it is larger than any request we take.
+pub fn bounded_body(req: &Request) -> Result<&[u8], ApiError> {
     let body = body_bytes(req);
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
@@ -109,6 +109,12 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             format!("body exceeds {MAX_BODY_BYTES} bytes"),
         ));
     }
+    Ok(body)
+}
+
+/// Parses a JSON object body, with a reason a client can act on.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let body = bounded_body(req)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "invalid_json",

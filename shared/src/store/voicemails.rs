@@ -45,6 +45,42 @@ pub struct Voicemail {
     pub emailed_at: Option<i64>,
 }
 
+impl Voicemail {
+    /// A voicemail as a provider's recording callback reports it: pending,
+    /// nothing copied, emailed or transcribed yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn recorded(
+        provider: &str,
+        recording_sid: &str,
+        call_sid: &str,
+        ctx: &crate::store::CallContext,
+        recording_url: &str,
+        duration_seconds: i64,
+        recorded_at: i64,
+    ) -> Self {
+        Self {
+            recording_sid: recording_sid.to_string(),
+            call_sid: call_sid.to_string(),
+            provider: provider.to_string(),
+            line: ctx.line.clone(),
+            caller: ctx.caller.clone(),
+            owner_email: ctx.owner_email.clone(),
+            recording_url: recording_url.to_string(),
+            duration_seconds,
+            recorded_at,
+            transcribe: ctx.voicemail.transcribe,
+            transcription: None,
+            transcription_status: None,
+            status: VoicemailStatus::Pending,
+            s3_key: None,
+            content_type: None,
+            attempts: 0,
+            last_error: None,
+            emailed_at: None,
+        }
+    }
+}
+
 impl Store {
     /// Records a voicemail; `false` if this recording was recorded before
     /// (a duplicated callback), which then changes nothing.

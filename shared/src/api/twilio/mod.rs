@@ -13,9 +13,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::api::AppState;
 use crate::domain::routing::RefuseReason;
-use crate::http::{
-    body_bytes, header, public_base_url, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES,
-};
+use crate::http::{bounded_body, header, public_base_url, raw_query, ApiError, HttpResponse};
 use crate::twilio::signature;
 use crate::twilio::twiml;
 use crate::twilio::webhook::Form;
@@ -25,17 +23,7 @@ use crate::twilio::webhook::Form;
 /// public URL. Errors are ready responses: 405, 413, or a bare 401.
 pub fn read_verified(state: &AppState, req: &Request) -> Result<Form, ApiError> {
     let form = match *req.method() {
-        Method::POST => {
-            let body = body_bytes(req);
-            if body.len() > MAX_BODY_BYTES {
-                return Err(ApiError::new(
-                    413,
-                    "payload_too_large",
-                    format!("body exceeds {MAX_BODY_BYTES} bytes"),
-                ));
-            }
-            Form::parse(body)
-        }
+        Method::POST => Form::parse(bounded_body(req)?),
         Method::GET => Form::default(),
         _ => return Err(ApiError::method_not_allowed("POST")),
     };

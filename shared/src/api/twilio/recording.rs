@@ -9,7 +9,7 @@ use lambda_http::Request;
 use crate::api::twilio::read_verified;
 use crate::api::AppState;
 use crate::http::{empty, ApiError, HttpResponse};
-use crate::store::{Voicemail, VoicemailStatus};
+use crate::store::Voicemail;
 use crate::twilio::webhook::valid_sid;
 
 pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
@@ -60,29 +60,11 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         }
     };
     let now = state.clock.now();
-    let vm = Voicemail {
-        recording_sid: recording_sid.to_string(),
-        call_sid: call_sid.to_string(),
-        provider: "twilio".into(),
-        line: ctx.line.clone(),
-        caller: ctx.caller.clone(),
-        owner_email: ctx.owner_email.clone(),
-        recording_url: url.to_string(),
-        duration_seconds: form
-            .get("RecordingDuration")
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(0),
-        recorded_at: now,
-        transcribe: ctx.voicemail.transcribe,
-        transcription: None,
-        transcription_status: None,
-        status: VoicemailStatus::Pending,
-        s3_key: None,
-        content_type: None,
-        attempts: 0,
-        last_error: None,
-        emailed_at: None,
-    };
+    let duration = form
+        .get("RecordingDuration")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    let vm = Voicemail::recorded("twilio", recording_sid, call_sid, &ctx, url, duration, now);
     match state.store.record_voicemail(&vm, now).await {
         Ok(created) => {
             tracing::info!(call = call_sid, recording = recording_sid, line = %ctx.line.masked(), duplicate = !created, "voicemail recorded");

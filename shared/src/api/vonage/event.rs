@@ -7,9 +7,7 @@ use lambda_http::Request;
 
 use crate::api::vonage::authenticate;
 use crate::api::AppState;
-use crate::http::{
-    body_bytes, empty, query_map, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES,
-};
+use crate::http::{bounded_body, empty, query_map, raw_query, ApiError, HttpResponse};
 use crate::vonage::webhook::CallEvent;
 
 pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
@@ -20,15 +18,10 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         return denied.into_response();
     }
     let query = query_map(raw_query(&req));
-    let body = body_bytes(&req);
-    if body.len() > MAX_BODY_BYTES {
-        return ApiError::new(
-            413,
-            "payload_too_large",
-            format!("body exceeds {MAX_BODY_BYTES} bytes"),
-        )
-        .into_response();
-    }
+    let body = match bounded_body(&req) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     let parsed = if req.method() == Method::GET {
         serde_json::to_vec(&query)
             .map_err(|_| crate::vonage::webhook::PayloadError::NotJsonObject)
