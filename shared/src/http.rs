@@ -152,12 +152,17 @@ pub fn path_param(req: &Request, name: &str, after: &str) -> Option<String> {
     let path = req.uri().path();
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     segments.by_ref().find(|s| *s == after)?;
-    segments.next().map(|s| {
-        url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    })
+    segments.next().map(decode_path_segment)
+}
+
+/// Decodes `%XX` in one path segment; unlike a form value, `+` stays `+`
+/// (`/numbers/+447700900001`).
+pub fn decode_path_segment(s: &str) -> String {
+    let escaped = s.replace('+', "%2B");
+    url::form_urlencoded::parse(format!("v={escaped}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// The segment after the path parameter (`/sessions/{id}/calls` → `calls`).

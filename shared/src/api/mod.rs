@@ -186,22 +186,13 @@ pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     for (p, g) in pat.iter().zip(&got) {
         if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            let decoded = percent_decode(g);
+            let decoded = crate::http::decode_path_segment(g);
             params.push((name.to_string(), decoded));
         } else if p != g {
             return None;
         }
     }
     Some(params)
-}
-
-fn percent_decode(s: &str) -> String {
-    // Path segments keep '+' literal; only %XX is decoded.
-    let escaped = s.replace('+', "%2B");
-    url::form_urlencoded::parse(format!("v={escaped}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
