@@ -164,7 +164,7 @@ async fn show(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
 }
 
 async fn close(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
-    if !valid_id(id) {
+    if !Session::valid_id(id) {
         return Err(ApiError::not_found("no such session"));
     }
     match state.store.close_session(id, state.clock.now()).await? {
@@ -184,7 +184,7 @@ async fn calls(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
 }
 
 async fn find(state: &AppState, id: &str) -> Result<Session, ApiError> {
-    if !valid_id(id) {
+    if !Session::valid_id(id) {
         return Err(ApiError::not_found("no such session"));
     }
     state
@@ -192,11 +192,6 @@ async fn find(state: &AppState, id: &str) -> Result<Session, ApiError> {
         .get_session(id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such session"))
-}
-
-/// Ids are ours (uuid, simple form); anything else cannot exist.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The session as the API shows it. An expired session reads as closed,

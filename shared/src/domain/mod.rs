@@ -72,6 +72,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// Ids are ours (uuid, simple form); anything else cannot name a
+    /// session, so it is not looked up.
+    pub fn valid_id(id: &str) -> bool {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    }
+
     pub fn is_active(&self, now: i64) -> bool {
         self.status == SessionStatus::Open && now < self.expires_at
     }

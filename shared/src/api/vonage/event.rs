@@ -33,9 +33,10 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         Ok(e) => e,
         Err(e) => return ApiError::bad_request("invalid_event", e.to_string()).into_response(),
     };
-    let session_id = query.get("session_id").map(String::as_str).filter(|s| {
-        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    });
+    let session_id = query
+        .get("session_id")
+        .map(String::as_str)
+        .filter(|s| crate::domain::Session::valid_id(s));
     match state
         .store
         .record_call_event(&event, session_id, state.clock.now())
