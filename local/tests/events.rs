@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use callmask::api::Function;
-use callmask::domain::{Participant, Provider, Session, SessionStatus};
+use callmask::domain::{Provider, Session};
 use callmask::phone::PhoneNumber;
 use serde::Deserialize;
 
@@ -55,24 +55,16 @@ async fn seeded() -> support::TestEnv {
     t.add_number("+447700900002").await;
     let n = |s: &str| PhoneNumber::parse(s).expect("number");
     let now = t.state.clock.now();
-    let session = Session {
-        id: SESSION.into(),
-        provider: Provider::Vonage,
-        status: SessionStatus::Open,
-        participants: [
-            Participant {
-                number: n("+447700900100"),
-                proxy_number: n("+447700900001"),
-            },
-            Participant {
-                number: n("+447700900200"),
-                proxy_number: n("+447700900002"),
-            },
+    let session = Session::open(
+        SESSION.into(),
+        Provider::Vonage,
+        [
+            (n("+447700900100"), n("+447700900001")),
+            (n("+447700900200"), n("+447700900002")),
         ],
-        created_at: now,
-        expires_at: now + 3600,
-        closed_at: None,
-    };
+        now,
+        3600,
+    );
     t.state
         .store
         .create_session(&session, now)

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::domain::allocation::choose;
-use crate::domain::{Participant, PoolNumber, Provider, Session, SessionStatus};
+use crate::domain::{PoolNumber, Provider, Session};
 use crate::phone::PhoneNumber;
 use crate::store::{CreateSessionError, Store, StoreError};
 
@@ -55,24 +55,16 @@ pub async fn create(
                     country: countries[i].clone(),
                 })
         };
-        let session = Session {
-            id: id.clone(),
-            provider: new.provider,
-            status: SessionStatus::Open,
-            participants: [
-                Participant {
-                    number: a.clone(),
-                    proxy_number: pick(0, &pool, &busy[0])?,
-                },
-                Participant {
-                    number: b.clone(),
-                    proxy_number: pick(1, &pool, &busy[1])?,
-                },
+        let session = Session::open(
+            id.clone(),
+            new.provider,
+            [
+                (a.clone(), pick(0, &pool, &busy[0])?),
+                (b.clone(), pick(1, &pool, &busy[1])?),
             ],
-            created_at: now,
-            expires_at: now + new.ttl_seconds as i64,
-            closed_at: None,
-        };
+            now,
+            new.ttl_seconds as i64,
+        );
         match store.create_session(&session, now).await {
             Ok(()) => return Ok(session),
             Err(CreateSessionError::Store(e)) => return Err(e.into()),

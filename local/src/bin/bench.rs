@@ -12,7 +12,7 @@ use callmask::api::{AppState, Function};
 use callmask::config::Config;
 use callmask::domain::allocation::choose;
 use callmask::domain::routing::plan_for;
-use callmask::domain::{Participant, PoolNumber, Provider, Session, SessionStatus};
+use callmask::domain::{PoolNumber, Provider, Session};
 use callmask::phone::PhoneNumber;
 use callmask::store::{schema, RequestCounter, Store};
 use callmask::vonage::ncco::{render, RenderOptions};
@@ -59,24 +59,16 @@ async fn requests_and_latency() -> anyhow::Result<()> {
             })
             .await?;
     }
-    let session = Session {
-        id: "bench".into(),
-        provider: Provider::Vonage,
-        status: SessionStatus::Open,
-        participants: [
-            Participant {
-                number: n("+447700900100"),
-                proxy_number: n("+447700900001"),
-            },
-            Participant {
-                number: n("+447700900200"),
-                proxy_number: n("+447700900002"),
-            },
+    let session = Session::open(
+        "bench".into(),
+        Provider::Vonage,
+        [
+            (n("+447700900100"), n("+447700900001")),
+            (n("+447700900200"), n("+447700900002")),
         ],
-        created_at: now,
-        expires_at: now + 3600,
-        closed_at: None,
-    };
+        now,
+        3600,
+    );
     state
         .store
         .create_session(&session, now)

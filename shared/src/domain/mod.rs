@@ -72,10 +72,40 @@ pub struct Session {
 }
 
 impl Session {
+    /// A new open session: each participant with the proxy number it dials.
+    pub fn open(
+        id: String,
+        provider: Provider,
+        [(a, proxy_a), (b, proxy_b)]: [(PhoneNumber, PhoneNumber); 2],
+        now: i64,
+        ttl_seconds: i64,
+    ) -> Self {
+        Self {
+            id,
+            provider,
+            status: SessionStatus::Open,
+            participants: [
+                Participant {
+                    number: a,
+                    proxy_number: proxy_a,
+                },
+                Participant {
+                    number: b,
+                    proxy_number: proxy_b,
+                },
+            ],
+            created_at: now,
+            expires_at: now + ttl_seconds,
+            closed_at: None,
+        }
+    }
+
     /// Ids are ours (uuid, simple form); anything else cannot name a
     /// session, so it is not looked up.
     pub fn valid_id(id: &str) -> bool {
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     }
 
     pub fn is_active(&self, now: i64) -> bool {
