@@ -6,6 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 export PORT
+# The local stack serves webhooks unsigned unless a secret is given; in AWS
+# nothing sets this, and a webhook without a secret answers 503.
+ALLOW_UNSIGNED_WEBHOOKS ?= true
+export ALLOW_UNSIGNED_WEBHOOKS
 
 .PHONY: run test bench fmt lint unit conformance events clean
 

@@ -2,11 +2,14 @@
 //! paths by turning a plain HTTP request into the API Gateway (HTTP API,
 //! payload 2.0) request that `lambda_http` would hand the function in AWS.
 
+pub mod functions;
+
 use std::collections::HashMap;
 
-use callmask::api::{match_path, Function, ROUTES};
 use callmask::http::ApiError;
 use lambda_http::{Body, Request, RequestExt};
+
+pub use functions::{match_path, Function, Stack, StackConfig, ROUTES};
 
 /// API Gateway refuses larger payloads (10 MB); so do we.
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;

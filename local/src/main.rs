@@ -9,9 +9,8 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use callmask::api::{AppState, Function, ROUTES};
 use callmask::http::ApiError;
-use callmask_local::{route, to_lambda_request, MAX_REQUEST_BYTES};
+use callmask_local::{route, to_lambda_request, Stack, MAX_REQUEST_BYTES, ROUTES};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -28,15 +27,14 @@ async fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let state = AppState::from_env().await.context("reading settings")?;
-    callmask::store::schema::create_table(state.store.client(), state.store.table())
+    let state = Stack::from_env().await.context("reading settings")?;
+    let store = &state.core.store;
+    callmask::store::schema::create_table(store.client(), store.table())
         .await
         .context("creating the table")?;
     prepare_recordings(&state).await?;
-    for f in Function::ALL {
-        callmask::lambda::warn_if_unsigned(&state, f);
-    }
-    let state: &'static AppState = Box::leak(Box::new(state));
+    state.announce_signing();
+    let state: &'static Stack = Box::leak(Box::new(state));
     // In AWS the DynamoDB stream and a schedule drive the voicemail worker;
     // here a loop sweeps whatever is due.
     let sweep_ms: u64 = std::env::var("VOICEMAIL_SWEEP_MS")
@@ -47,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(sweep_ms.max(50)));
         loop {
             tick.tick().await;
-            if let Err(e) = callmask::voicemail::sweep(state).await {
+            if let Err(e) = callmask::voicemail::sweep(&state.voicemail).await {
                 tracing::warn!(error = %e, "voicemail sweep failed");
             }
         }
@@ -64,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {addr}"))?;
     println!(
         "callmask local stack on http://{addr} (table {})",
-        state.store.table()
+        state.core.store.table()
     );
     for r in ROUTES {
         println!(
@@ -102,7 +100,8 @@ async fn main() -> anyhow::Result<()> {
 
 /// The local stand-ins for what the template creates: the recordings
 /// bucket and a verified sender identity.
-async fn prepare_recordings(state: &AppState) -> anyhow::Result<()> {
+async fn prepare_recordings(stack: &Stack) -> anyhow::Result<()> {
+    let state = &stack.voicemail;
     let bucket = &state.config.recordings_bucket;
     if state.s3.head_bucket().bucket(bucket).send().await.is_err() {
         state
@@ -128,7 +127,7 @@ async fn prepare_recordings(state: &AppState) -> anyhow::Result<()> {
 }
 
 async fn serve(
-    state: &'static AppState,
+    state: &'static Stack,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();

@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::HashSet;
 
-use callmask::config::Config;
+use callmask::config::SecretSetting;
 use serde_json::Value;
 use support::*;
 
@@ -99,7 +99,7 @@ async fn expired_sessions_stop_routing_and_free_their_numbers() {
     let s = t.create_session(ALICE, BOB, 60).await.json();
     let pa = proxy_of(&s, 0);
     assert!(connect_of(&t.answer(digits(&pa), digits(ALICE)).await).is_some());
-    t.state.clock.advance(61);
+    t.state.core.clock.advance(61);
     assert!(
         connect_of(&t.answer(digits(&pa), digits(ALICE)).await).is_none(),
         "expired session routes"
@@ -312,8 +312,10 @@ async fn storage_outage_gets_503_on_answer_and_an_apology_on_fallback() {
     let mut t = env().await;
     t.add_number(P1).await;
     // Point the store at a port nobody listens on.
-    let client = callmask::store::Store::client_with(None, Some("http://127.0.0.1:9")).await;
-    t.state.store = callmask::store::Store::new(client, "nope");
+    let sdk = callmask::aws::sdk_config(Some("http://127.0.0.1:9")).await;
+    let client = callmask::aws::dynamodb(&sdk, callmask::aws::CALL_PATH, None);
+    t.state
+        .set_store(callmask::store::Store::new(client, "nope"));
     let q = "?to=447700900001&from=447700900100&uuid=u1&conversation_uuid=c1";
     let r = t.get(&format!("/vonage/answer{q}")).await;
     assert_eq!(r.status, 503);
@@ -329,11 +331,9 @@ async fn signed_webhooks_are_enforced_when_a_secret_is_set() {
     use jsonwebtoken::{encode, EncodingKey, Header};
     use sha2::Digest;
     let secret = "a-signature-secret-for-tests-0123456789";
-    let t = env_with(Config {
-        vonage_signature_secret: Some(secret.into()),
-        ..Config::default()
-    })
-    .await;
+    let mut config = test_config();
+    config.vonage.signature_secret = SecretSetting::Value(secret.into());
+    let t = env_with(config).await;
     t.add_number(P1).await;
     let body = r#"{"to":"447700900001","from":"447700900100","uuid":"u","conversation_uuid":"c"}"#;
     let now = std::time::SystemTime::now()
@@ -382,4 +382,277 @@ async fn signed_webhooks_are_enforced_when_a_secret_is_set() {
     );
     // Admin routes are not signed webhooks.
     assert_eq!(t.get("/numbers").await.status, 200);
+}
+
+const VONAGE_SECRET: &str = "vonage-signature-secret-from-secrets-manager";
+const TWILIO_TOKEN: &str = "twilio-auth-token-from-secrets-manager";
+const TWILIO_ACCOUNT: &str = "AC00000000000000000000000000000042";
+const LINE: &str = "+15551230009";
+const OWNER: &str = "+15551230001";
+
+/// A stack whose webhooks read both secrets from the emulator's Secrets
+/// Manager by id, as the template configures them; no unsigned pass.
+async fn env_with_secret_ids(vonage_id: &str, twilio_id: &str, cache_seconds: u64) -> TestEnv {
+    let mut config = test_config();
+    config.core.allow_unsigned_webhooks = false;
+    config.core.secret_cache_seconds = cache_seconds;
+    config.vonage.signature_secret = SecretSetting::SecretId(vonage_id.into());
+    config.twilio.auth_token = SecretSetting::SecretId(twilio_id.into());
+    config.twilio.account_sid = Some(TWILIO_ACCOUNT.into());
+    env_with(config).await
+}
+
+async fn with_session_and_line(t: &TestEnv) -> (String, Value) {
+    t.add_number(P1).await;
+    let s = t.create_session(ALICE, BOB, 3600).await;
+    assert_eq!(s.status, 201, "{}", s.body);
+    let s = s.json();
+    let r = t
+        .post(
+            "/numbers",
+            &format!(r#"{{"number":"{LINE}","provider":"twilio"}}"#),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let line = serde_json::json!({"owner": {"phone": OWNER, "email": "owner@example.com"}});
+    let r = t
+        .request("PUT", "/lines/%2B15551230009", Some(&line.to_string()), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (proxy_of(&s, 0), s)
+}
+
+async fn signed_answer(t: &TestEnv, secret: &str, to: &str, from: &str) -> Reply {
+    let body = format!(r#"{{"to":"{to}","from":"{from}","uuid":"u1","conversation_uuid":"c1"}}"#);
+    let auth = vonage_bearer(secret, body.as_bytes());
+    t.request(
+        "POST",
+        "/vonage/answer",
+        Some(&body),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+    )
+    .await
+}
+
+async fn signed_voice(t: &TestEnv, token: &str, call_sid: &str) -> Reply {
+    let form = format!("CallSid={call_sid}&From=%2B15551230002&To=%2B15551230009");
+    let sig = twilio_signature(token, "/twilio/voice", &form);
+    t.request(
+        "POST",
+        "/twilio/voice",
+        Some(&form),
+        &[
+            ("x-twilio-signature", &sig),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn webhooks_read_both_secrets_from_secrets_manager() {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let vonage = put_secret(
+        &format!("vonage-{id}"),
+        &serde_json::json!({ "signature_secret": VONAGE_SECRET }).to_string(),
+    )
+    .await;
+    // A plain-text secret works too.
+    let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
+    let t = env_with_secret_ids(&vonage, &twilio, 300).await;
+    let (pa, _) = with_session_and_line(&t).await;
+
+    let r = signed_answer(&t, VONAGE_SECRET, digits(&pa), digits(ALICE)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        connect_of(&r.json()).expect("connect")["endpoint"][0]["number"],
+        digits(BOB)
+    );
+    let r = signed_answer(&t, "not-the-secret", digits(&pa), digits(ALICE)).await;
+    assert_eq!(r.status, 401);
+    assert!(!r.body.contains(digits(BOB)));
+
+    let r = signed_voice(&t, TWILIO_TOKEN, "CA00000000000000000000000000000001").await;
+    assert!(r.body.contains("<Dial"), "{}", r.body);
+    assert!(r.body.contains(OWNER), "{}", r.body);
+    let r = signed_voice(&t, "not-the-token", "CA00000000000000000000000000000002").await;
+    assert_eq!(r.status, 401);
+    assert!(!r.body.contains(OWNER));
+}
+
+#[tokio::test]
+async fn a_rotated_secret_is_picked_up_without_a_restart() {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let vonage = put_secret(&format!("vonage-{id}"), VONAGE_SECRET).await;
+    let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
+    // A zero TTL: every request reads the secret again.
+    let t = env_with_secret_ids(&vonage, &twilio, 0).await;
+    let (pa, _) = with_session_and_line(&t).await;
+    assert_eq!(
+        signed_answer(&t, VONAGE_SECRET, digits(&pa), digits(ALICE))
+            .await
+            .status,
+        200
+    );
+    rotate_secret(&vonage, "the-rotated-signature-secret").await;
+    assert_eq!(
+        signed_answer(&t, VONAGE_SECRET, digits(&pa), digits(ALICE))
+            .await
+            .status,
+        401
+    );
+    let r = signed_answer(
+        &t,
+        "the-rotated-signature-secret",
+        digits(&pa),
+        digits(ALICE),
+    )
+    .await;
+    assert!(connect_of(&r.json()).is_some(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn an_unreadable_secret_fails_closed_like_a_storage_outage() {
+    // Ids of secrets that do not exist: Secrets Manager refuses them.
+    let t = env_with_secret_ids("callmask/missing-vonage", "callmask/missing-twilio", 300).await;
+    let (pa, _) = with_session_and_line(&t).await;
+    let r = signed_answer(&t, VONAGE_SECRET, digits(&pa), digits(ALICE)).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    let q = format!(
+        "?to={}&from={}&uuid=u1&conversation_uuid=c1&reason=timeout",
+        digits(&pa),
+        digits(ALICE)
+    );
+    let r = t.get(&format!("/vonage/fallback{q}")).await;
+    assert_eq!(r.status, 200);
+    let ncco = r.json();
+    assert_eq!(ncco[0]["action"], "talk");
+    assert!(
+        ncco[0]["text"].as_str().unwrap().contains("Sorry"),
+        "{ncco}"
+    );
+    assert!(!r.body.contains(digits(BOB)));
+    let r = t
+        .post("/vonage/event", r#"{"uuid":"u1","status":"answered"}"#)
+        .await;
+    assert_eq!(r.status, 503);
+    // Twilio: the caller hears an apology; callbacks get 503 and are retried.
+    let r = signed_voice(&t, TWILIO_TOKEN, "CA00000000000000000000000000000003").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("<Say") && !r.body.contains("<Dial"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(OWNER));
+    let form = "CallSid=CA00000000000000000000000000000003&CallStatus=completed";
+    let sig = twilio_signature(TWILIO_TOKEN, "/twilio/status", form);
+    let r = t
+        .request(
+            "POST",
+            "/twilio/status",
+            Some(form),
+            &[("x-twilio-signature", &sig)],
+        )
+        .await;
+    assert_eq!(r.status, 503);
+}
+
+#[tokio::test]
+async fn without_a_secret_webhooks_answer_503_and_never_route() {
+    let mut config = test_config();
+    config.core.allow_unsigned_webhooks = false;
+    let t = env_with(config).await;
+    let (pa, _) = with_session_and_line(&t).await;
+    let q = format!(
+        "?to={}&from={}&uuid=u1&conversation_uuid=c1",
+        digits(&pa),
+        digits(ALICE)
+    );
+    for path in ["/vonage/answer", "/vonage/fallback"] {
+        let r = t.get(&format!("{path}{q}")).await;
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert!(!r.body.contains(digits(BOB)), "{path}: {}", r.body);
+    }
+    assert_eq!(
+        t.post("/vonage/event", r#"{"uuid":"u1","status":"answered"}"#)
+            .await
+            .status,
+        503
+    );
+    let form = "CallSid=CA00000000000000000000000000000004&From=%2B15551230002&To=%2B15551230009";
+    for path in [
+        "/twilio/voice",
+        "/twilio/dial-status",
+        "/twilio/status",
+        "/twilio/recording",
+        "/twilio/transcription",
+    ] {
+        let r = t
+            .request(
+                "POST",
+                path,
+                Some(form),
+                &[("content-type", "application/x-www-form-urlencoded")],
+            )
+            .await;
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert!(!r.body.contains(OWNER), "{path}: {}", r.body);
+    }
+    // Admin routes do not depend on webhook secrets.
+    assert_eq!(t.get("/numbers").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_replayed_event_cannot_be_attached_to_another_session() {
+    let secret = "a-signature-secret-for-tests-0123456789";
+    let mut config = test_config();
+    config.vonage.signature_secret = SecretSetting::Value(secret.into());
+    let t = env_with(config).await;
+    t.add_number(P1).await;
+    let s = t.create_session(ALICE, BOB, 3600).await.json();
+    let other = t
+        .create_session("+447700900300", "+447700900400", 3600)
+        .await
+        .json();
+    let pa = proxy_of(&s, 0);
+    // The connect action's event URL carries the session and its tag.
+    let r = signed_answer(&t, secret, digits(&pa), digits(ALICE)).await;
+    let event_url = connect_of(&r.json()).expect("connect")["eventUrl"][0]
+        .as_str()
+        .expect("event url")
+        .to_string();
+    let query = event_url.split_once('?').expect("query").1.to_string();
+    assert!(query.contains("&tag="), "{query}");
+    let body = r#"{"uuid":"leg-1","status":"answered","timestamp":"2026-11-24T10:00:00.000Z"}"#;
+    let post_event = |q: String| {
+        let auth = vonage_bearer(secret, body.as_bytes());
+        let t = &t;
+        async move {
+            t.request(
+                "POST",
+                &format!("/vonage/event?{q}"),
+                Some(body),
+                &[("authorization", &auth)],
+            )
+            .await
+        }
+    };
+    assert_eq!(post_event(query.clone()).await.status, 200);
+    let id = s["id"].as_str().unwrap();
+    let calls = t.get(&format!("/sessions/{id}/calls")).await.json();
+    assert_eq!(calls["calls"].as_array().unwrap().len(), 1, "{calls}");
+    // The same event aimed at the other session, with the first one's tag.
+    let other_id = other["id"].as_str().unwrap();
+    let forged = query.replace(id, other_id);
+    assert_eq!(post_event(forged).await.status, 200);
+    assert_eq!(
+        post_event(format!("session_id={other_id}")).await.status,
+        200
+    );
+    let calls = t.get(&format!("/sessions/{other_id}/calls")).await.json();
+    assert!(calls["calls"].as_array().unwrap().is_empty(), "{calls}");
 }

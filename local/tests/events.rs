@@ -8,9 +8,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use callmask::api::Function;
 use callmask::domain::{Provider, Session};
 use callmask::phone::PhoneNumber;
+use callmask_local::Function;
 use serde::Deserialize;
 
 const SESSION: &str = "5e55104d5e55104d5e55104d5e55104d";
@@ -54,7 +54,7 @@ async fn seeded() -> support::TestEnv {
     t.add_number("+447700900001").await;
     t.add_number("+447700900002").await;
     let n = |s: &str| PhoneNumber::parse(s).expect("number");
-    let now = t.state.clock.now();
+    let now = t.state.core.clock.now();
     let session = Session::open(
         SESSION.into(),
         Provider::Vonage,
@@ -66,6 +66,7 @@ async fn seeded() -> support::TestEnv {
         3600,
     );
     t.state
+        .core
         .store
         .create_session(&session, now)
         .await
@@ -141,7 +142,7 @@ async fn every_event_file_gives_its_expected_response() {
         let t = seeded().await;
         let (status, body) = if dir == "voicemail-worker" {
             let event: serde_json::Value = serde_json::from_str(&text).expect("worker event JSON");
-            let Ok(out) = callmask::voicemail::worker::handle(&t.state, event).await;
+            let out = callmask::voicemail::worker::handle(&t.state.voicemail, event).await;
             (200, out.to_string())
         } else {
             let function = Function::from_name(dir).expect("known function");

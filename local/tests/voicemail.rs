@@ -5,8 +5,9 @@
 mod support;
 
 use base64::Engine;
-use callmask::config::Config;
+use callmask::config::SecretSetting;
 use callmask::voicemail::{sweep, Outcome};
+use callmask_local::StackConfig;
 use serde_json::{json, Value};
 use support::*;
 use wiremock::matchers::{header, method, path};
@@ -36,29 +37,29 @@ fn basic_auth() -> String {
     )
 }
 
-async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut Config)) -> Twilio {
+async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfig)) -> Twilio {
     let fake = MockServer::start().await;
     let sender = format!("voicemail-{}@example.com", uuid::Uuid::new_v4().simple());
-    let mut config = Config {
-        twilio_account_sid: Some(ACCOUNT.into()),
-        twilio_auth_token: Some(TOKEN.into()),
-        twilio_api_base_url: fake.uri(),
-        sender_email: sender,
-        ..Config::default()
-    };
+    let mut config = test_config();
+    config.twilio.account_sid = Some(ACCOUNT.into());
+    config.twilio.auth_token = SecretSetting::Value(TOKEN.into());
+    config.twilio.api_base_url = fake.uri();
+    config.voicemail.sender_email = sender;
     tweak(&mut config);
     let t = env_with(config).await;
     t.state
+        .voicemail
         .s3
         .create_bucket()
-        .bucket(&t.state.config.recordings_bucket)
+        .bucket(&t.state.voicemail.config.recordings_bucket)
         .send()
         .await
         .expect("bucket");
     t.state
+        .voicemail
         .ses
         .verify_email_identity()
-        .email_address(&t.state.config.sender_email)
+        .email_address(&t.state.voicemail.config.sender_email)
         .send()
         .await
         .expect("sender");
@@ -246,10 +247,13 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
     through_voicemail(&tw, "CA0001", "RE0001").await;
     // Twilio retries callbacks: a duplicate changes nothing.
     assert_eq!(tw.recording("CA0001", "RE0001").await.status, 200);
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Delivered]);
-    assert!(sweep(&tw.t.state).await.unwrap().is_empty());
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Delivered]
+    );
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
     assert_eq!(tw.recording("CA0001", "RE0001").await.status, 200);
-    assert!(sweep(&tw.t.state).await.unwrap().is_empty());
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
 
     let list = tw.voicemails().await;
     assert_eq!(list.len(), 1, "{list:?}");
@@ -259,10 +263,10 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
     let link = list[0]["recording_link"].as_str().expect("link");
     assert!(link.contains("X-Amz-Expires"), "{link}");
 
-    let s3 = &tw.t.state.s3;
+    let s3 = &tw.t.state.voicemail.s3;
     let objects = s3
         .list_objects_v2()
-        .bucket(&tw.t.state.config.recordings_bucket)
+        .bucket(&tw.t.state.voicemail.config.recordings_bucket)
         .send()
         .await
         .unwrap();
@@ -274,7 +278,7 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
     );
     let obj = s3
         .get_object()
-        .bucket(&tw.t.state.config.recordings_bucket)
+        .bucket(&tw.t.state.voicemail.config.recordings_bucket)
         .key(&key)
         .send()
         .await
@@ -291,7 +295,10 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
         body.contains(CALLER) && body.contains(LINE) && body.contains("0:07"),
         "{body}"
     );
-    assert_eq!(emails[0]["source"], tw.t.state.config.sender_email);
+    assert_eq!(
+        emails[0]["source"],
+        tw.t.state.voicemail.config.sender_email
+    );
 }
 
 #[tokio::test]
@@ -322,7 +329,10 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
     tw.serve_recording("RE0003", 1).await;
     through_voicemail(&tw, "CA0003", "RE0003").await;
     // Copied at once, but the email waits for the text.
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Waiting]);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Waiting]
+    );
     assert!(tw.emails().await.is_empty());
     let send = |text: &'static str| {
         let tw = &tw;
@@ -344,8 +354,8 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
     };
     // A worker holding the voicemail when the text arrives must not push
     // it back to the end of the wait.
-    let store = &tw.t.state.store;
-    let now = tw.t.state.clock.now();
+    let store = &tw.t.state.core.store;
+    let now = tw.t.state.core.clock.now();
     assert!(store
         .claim_voicemail("RE0003", now, 120)
         .await
@@ -361,7 +371,10 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
         .unwrap());
     store.voicemail_later("RE0003", now, 0, None).await.unwrap();
     assert_eq!(send("A different duplicate text").await.status, 200);
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Delivered]);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Delivered]
+    );
     let emails = tw.emails().await;
     assert_eq!(emails.len(), 1);
     let body = emails[0]["body"].to_string();
@@ -378,15 +391,21 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
 #[tokio::test]
 async fn email_goes_without_transcription_after_the_bounded_wait() {
     let tw = setup(json!({"active": true}), true, |c| {
-        c.transcription_wait_seconds = 60
+        c.voicemail.transcription_wait_seconds = 60
     })
     .await;
     tw.serve_recording("RE0004", 1).await;
     through_voicemail(&tw, "CA0004", "RE0004").await;
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Waiting]);
-    assert!(sweep(&tw.t.state).await.unwrap().is_empty());
-    tw.t.state.clock.advance(61);
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Delivered]);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Waiting]
+    );
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    tw.t.state.core.clock.advance(61);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Delivered]
+    );
     assert_eq!(tw.emails().await.len(), 1);
 }
 
@@ -478,14 +497,20 @@ async fn provider_download_failure_is_retried_to_exactly_one_email() {
         .mount_as_scoped(&tw.fake)
         .await;
     through_voicemail(&tw, "CA0008", "RE0008").await;
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Retrying]);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Retrying]
+    );
     assert_eq!(tw.voicemails().await[0]["status"], "pending");
     // Not due again until the backoff passes.
-    assert!(sweep(&tw.t.state).await.unwrap().is_empty());
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
     drop(failing);
     tw.serve_recording("RE0008", 1).await;
-    tw.t.state.clock.advance(31);
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Delivered]);
+    tw.t.state.core.clock.advance(31);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Delivered]
+    );
     assert_eq!(tw.emails().await.len(), 1);
     assert_eq!(tw.voicemails().await[0]["status"], "delivered");
 }
@@ -494,8 +519,9 @@ async fn provider_download_failure_is_retried_to_exactly_one_email() {
 async fn s3_failure_is_retried_to_exactly_one_email() {
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     tw.serve_recording("RE0009", 2).await;
-    let bucket = tw.t.state.config.recordings_bucket.clone();
+    let bucket = tw.t.state.voicemail.config.recordings_bucket.clone();
     tw.t.state
+        .voicemail
         .s3
         .delete_bucket()
         .bucket(&bucket)
@@ -503,17 +529,24 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
         .await
         .unwrap();
     through_voicemail(&tw, "CA0009", "RE0009").await;
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Retrying]);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Retrying]
+    );
     assert!(tw.emails().await.is_empty());
     tw.t.state
+        .voicemail
         .s3
         .create_bucket()
         .bucket(&bucket)
         .send()
         .await
         .unwrap();
-    tw.t.state.clock.advance(31);
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Delivered]);
+    tw.t.state.core.clock.advance(31);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Delivered]
+    );
     assert_eq!(tw.emails().await.len(), 1);
 }
 
@@ -521,7 +554,7 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
 async fn ses_failure_is_retried_to_exactly_one_email() {
     let unverified = format!("unverified-{}@example.com", uuid::Uuid::new_v4().simple());
     let tw = setup(json!({"active": true}), false, |_| {}).await;
-    let mut state = tw.t.state.clone();
+    let mut state = tw.t.state.voicemail.clone();
     state.config.sender_email = unverified.clone();
     tw.serve_recording("RE0010", 1).await;
     through_voicemail(&tw, "CA0010", "RE0010").await;
@@ -535,7 +568,7 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
         .send()
         .await
         .unwrap();
-    state.clock.advance(31);
+    state.core.clock.advance(31);
     assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Delivered]);
     assert_eq!(tw.emails().await.len(), 1);
 }
@@ -543,7 +576,7 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
 #[tokio::test]
 async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
     let tw = setup(json!({"active": true}), false, |c| {
-        c.voicemail_max_attempts = 2
+        c.voicemail.voicemail_max_attempts = 2
     })
     .await;
     Mock::given(method("GET"))
@@ -552,11 +585,17 @@ async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
         .mount(&tw.fake)
         .await;
     through_voicemail(&tw, "CA0011", "RE0011").await;
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Retrying]);
-    tw.t.state.clock.advance(31);
-    assert_eq!(sweep(&tw.t.state).await.unwrap(), vec![Outcome::Failed]);
-    tw.t.state.clock.advance(3600);
-    assert!(sweep(&tw.t.state).await.unwrap().is_empty());
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Retrying]
+    );
+    tw.t.state.core.clock.advance(31);
+    assert_eq!(
+        sweep(&tw.t.state.voicemail).await.unwrap(),
+        vec![Outcome::Failed]
+    );
+    tw.t.state.core.clock.advance(3600);
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
     let vm = &tw.voicemails().await[0];
     assert_eq!(vm["status"], "failed");
     assert_eq!(vm["attempts"], 2);
@@ -618,7 +657,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
             .await;
     assert!(r.status < 500);
     assert!(tw.voicemails().await.is_empty());
-    assert!(sweep(&tw.t.state).await.unwrap().is_empty());
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
 }
 
 #[tokio::test]

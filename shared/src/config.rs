@@ -1,17 +1,41 @@
-//! Settings, read once at start from the environment.
+//! Settings, read once at start from the environment, split by concern so a
+//! function reads only what it uses: a bad `SENDER_EMAIL` cannot stop
+//! `vonage-answer` from starting.
+//!
+//! [`CoreConfig`] (every function):
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `TABLE_NAME` | DynamoDB table for numbers, sessions and calls | `callmask` |
 //! | `PUBLIC_BASE_URL` | the API's public URL, used for webhook URLs in answers | from the request's host |
-//! | `VONAGE_SIGNATURE_SECRET` | verify Vonage signed webhooks (401 otherwise) | unset: not verified, loud warning |
-//! | `VONAGE_API_BASE_URL` | Vonage REST host (tests point it at a fake) | `https://api.nexmo.com` |
 //! | `DEFAULT_SESSION_TTL_SECONDS` | session lifetime when the request gives none | `3600` |
-//! | `GREETING_TEXT` | spoken before connecting a session call; empty for none | a short greeting |
 //! | `CONNECT_TIMEOUT_SECONDS` | ring time before giving up on the callee (1..120) | `30` |
-//! | `TWILIO_AUTH_TOKEN` | verify `X-Twilio-Signature` (401 otherwise); download recordings | unset: not verified, loud warning |
-//! | `TWILIO_ACCOUNT_SID` | the account recordings are fetched and deleted under | unset |
+//! | `ALLOW_UNSIGNED_WEBHOOKS` | serve webhooks without a signature secret (`make run` and tests only) | `false`: 503 without a secret |
+//! | `SECRET_CACHE_SECONDS` | how long a secret read from Secrets Manager is reused | `300` |
+//!
+//! [`VonageConfig`] (Vonage webhooks):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `VONAGE_SIGNATURE_SECRET_ID` | Secrets Manager id of the signature secret (JSON `signature_secret`, or the plain value) | unset |
+//! | `VONAGE_SIGNATURE_SECRET` | the secret itself (local runs and tests only) | unset |
+//! | `VONAGE_APPLICATION_ID` | when set, a token for another application is refused | unset |
+//! | `VONAGE_API_BASE_URL` | Vonage REST host (tests point it at a fake) | `https://api.nexmo.com` |
+//! | `GREETING_TEXT` | spoken before connecting a session call; empty for none | a short greeting |
+//!
+//! [`TwilioConfig`] (Twilio webhooks, voicemail downloads):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `TWILIO_AUTH_TOKEN_SECRET_ID` | Secrets Manager id of the auth token (JSON `auth_token`, or the plain value) | unset |
+//! | `TWILIO_AUTH_TOKEN` | the token itself (local runs and tests only) | unset |
+//! | `TWILIO_ACCOUNT_SID` | the account recordings are fetched under; needs the token too | unset |
 //! | `TWILIO_API_BASE_URL` | Twilio REST host; recording URLs elsewhere are refused | `https://api.twilio.com` |
+//!
+//! [`VoicemailConfig`] (the voicemail worker; `lines` reads the bucket):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
 //! | `RECORDINGS_BUCKET` | private S3 bucket for voicemail recordings | `callmask-recordings` |
 //! | `SENDER_EMAIL` | SES identity voicemail emails come from | `voicemail@example.com` |
 //! | `DELETE_PROVIDER_RECORDINGS` | delete Twilio's copy once ours is in S3 | `false` |
@@ -26,6 +50,7 @@ use crate::domain::Provider;
 pub const DEFAULT_GREETING: &str = "Please hold while we connect your call.";
 /// Longest session a request may ask for: 30 days.
 pub const MAX_SESSION_TTL_SECONDS: u64 = 30 * 24 * 3600;
+pub const DEFAULT_RECORDINGS_BUCKET: &str = "callmask-recordings";
 
 #[derive(Debug, thiserror::Error)]
 #[error("setting {name} is invalid: {reason}")]
@@ -34,19 +59,192 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-#[derive(Clone)]
-pub struct Config {
+/// Where a secret comes from: its Secrets Manager id (AWS), the value
+/// itself (local runs and tests), or nowhere.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSetting {
+    None,
+    Value(String),
+    SecretId(String),
+}
+
+impl SecretSetting {
+    pub fn is_set(&self) -> bool {
+        !matches!(self, SecretSetting::None)
+    }
+
+    fn read(env: &Env<'_>, value: &str, id: &str) -> Self {
+        // The id wins: in AWS the plaintext never sits in the environment.
+        match (env.get(id), env.get(value)) {
+            (Some(id), _) => SecretSetting::SecretId(id),
+            (None, Some(v)) => SecretSetting::Value(v),
+            (None, None) => SecretSetting::None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SecretSetting {
+    // Never print the value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSetting::None => f.write_str("None"),
+            SecretSetting::Value(_) => f.write_str("Value(<set>)"),
+            SecretSetting::SecretId(id) => write!(f, "SecretId({id})"),
+        }
+    }
+}
+
+/// What every function needs.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
     pub table_name: String,
     pub public_base_url: Option<String>,
-    pub vonage_signature_secret: Option<String>,
-    pub vonage_api_base_url: String,
     pub default_session_ttl_seconds: u64,
-    pub greeting_text: String,
     pub connect_timeout_seconds: u32,
     pub default_provider: Provider,
-    pub twilio_auth_token: Option<String>,
-    pub twilio_account_sid: Option<String>,
-    pub twilio_api_base_url: String,
+    pub allow_unsigned_webhooks: bool,
+    pub secret_cache_seconds: u64,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            table_name: "callmask".into(),
+            public_base_url: None,
+            default_session_ttl_seconds: 3600,
+            connect_timeout_seconds: 30,
+            default_provider: Provider::Vonage,
+            allow_unsigned_webhooks: false,
+            secret_cache_seconds: 300,
+        }
+    }
+}
+
+impl CoreConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
+        let d = Self::default();
+        Ok(Self {
+            table_name: env.get("TABLE_NAME").unwrap_or(d.table_name),
+            public_base_url: env.url("PUBLIC_BASE_URL")?,
+            default_session_ttl_seconds: env.range(
+                "DEFAULT_SESSION_TTL_SECONDS",
+                d.default_session_ttl_seconds,
+                1,
+                MAX_SESSION_TTL_SECONDS,
+            )?,
+            connect_timeout_seconds: env.range(
+                "CONNECT_TIMEOUT_SECONDS",
+                d.connect_timeout_seconds.into(),
+                1,
+                120,
+            )? as u32,
+            default_provider: d.default_provider,
+            allow_unsigned_webhooks: env.flag("ALLOW_UNSIGNED_WEBHOOKS", false)?,
+            secret_cache_seconds: env.range(
+                "SECRET_CACHE_SECONDS",
+                d.secret_cache_seconds,
+                0,
+                86_400,
+            )?,
+        })
+    }
+}
+
+/// Vonage webhooks.
+#[derive(Debug, Clone)]
+pub struct VonageConfig {
+    pub signature_secret: SecretSetting,
+    pub application_id: Option<String>,
+    pub api_base_url: String,
+    pub greeting_text: String,
+}
+
+impl Default for VonageConfig {
+    fn default() -> Self {
+        Self {
+            signature_secret: SecretSetting::None,
+            application_id: None,
+            api_base_url: "https://api.nexmo.com".into(),
+            greeting_text: DEFAULT_GREETING.into(),
+        }
+    }
+}
+
+impl VonageConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
+        let d = Self::default();
+        Ok(Self {
+            signature_secret: SecretSetting::read(
+                &env,
+                "VONAGE_SIGNATURE_SECRET",
+                "VONAGE_SIGNATURE_SECRET_ID",
+            ),
+            application_id: env.get("VONAGE_APPLICATION_ID"),
+            api_base_url: env.url("VONAGE_API_BASE_URL")?.unwrap_or(d.api_base_url),
+            // An explicitly empty greeting means "no greeting".
+            greeting_text: get("GREETING_TEXT").unwrap_or(d.greeting_text),
+        })
+    }
+}
+
+/// Twilio webhooks and REST.
+#[derive(Debug, Clone)]
+pub struct TwilioConfig {
+    pub auth_token: SecretSetting,
+    pub account_sid: Option<String>,
+    pub api_base_url: String,
+}
+
+impl Default for TwilioConfig {
+    fn default() -> Self {
+        Self {
+            auth_token: SecretSetting::None,
+            account_sid: None,
+            api_base_url: "https://api.twilio.com".into(),
+        }
+    }
+}
+
+impl TwilioConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
+        let d = Self::default();
+        let auth_token =
+            SecretSetting::read(&env, "TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN_SECRET_ID");
+        let account_sid = env.get("TWILIO_ACCOUNT_SID");
+        // One without the other signs webhooks with an account we cannot
+        // fetch recordings from (or the reverse): refuse to start.
+        if account_sid.is_some() != auth_token.is_set() {
+            return Err(ConfigError {
+                name: "TWILIO_ACCOUNT_SID",
+                reason: "TWILIO_ACCOUNT_SID and the auth token (TWILIO_AUTH_TOKEN_SECRET_ID or TWILIO_AUTH_TOKEN) are set together".into(),
+            });
+        }
+        Ok(Self {
+            auth_token,
+            account_sid,
+            api_base_url: env.url("TWILIO_API_BASE_URL")?.unwrap_or(d.api_base_url),
+        })
+    }
+}
+
+/// The voicemail pipeline.
+#[derive(Debug, Clone)]
+pub struct VoicemailConfig {
     pub recordings_bucket: String,
     pub sender_email: String,
     pub delete_provider_recordings: bool,
@@ -55,51 +253,10 @@ pub struct Config {
     pub recording_link_ttl_seconds: u64,
 }
 
-impl std::fmt::Debug for Config {
-    // Never print the secret.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("table_name", &self.table_name)
-            .field("public_base_url", &self.public_base_url)
-            .field(
-                "vonage_signature_secret",
-                &self.vonage_signature_secret.as_ref().map(|_| "<set>"),
-            )
-            .field("vonage_api_base_url", &self.vonage_api_base_url)
-            .field(
-                "default_session_ttl_seconds",
-                &self.default_session_ttl_seconds,
-            )
-            .field("connect_timeout_seconds", &self.connect_timeout_seconds)
-            .field(
-                "twilio_auth_token",
-                &self.twilio_auth_token.as_ref().map(|_| "<set>"),
-            )
-            .field("twilio_api_base_url", &self.twilio_api_base_url)
-            .field("recordings_bucket", &self.recordings_bucket)
-            .field(
-                "delete_provider_recordings",
-                &self.delete_provider_recordings,
-            )
-            .finish()
-    }
-}
-
-impl Default for Config {
+impl Default for VoicemailConfig {
     fn default() -> Self {
         Self {
-            table_name: "callmask".into(),
-            public_base_url: None,
-            vonage_signature_secret: None,
-            vonage_api_base_url: "https://api.nexmo.com".into(),
-            default_session_ttl_seconds: 3600,
-            greeting_text: DEFAULT_GREETING.into(),
-            connect_timeout_seconds: 30,
-            default_provider: Provider::Vonage,
-            twilio_auth_token: None,
-            twilio_account_sid: None,
-            twilio_api_base_url: "https://api.twilio.com".into(),
-            recordings_bucket: "callmask-recordings".into(),
+            recordings_bucket: DEFAULT_RECORDINGS_BUCKET.into(),
             sender_email: "voicemail@example.com".into(),
             delete_provider_recordings: false,
             voicemail_max_attempts: 5,
@@ -109,68 +266,15 @@ impl Default for Config {
     }
 }
 
-impl Config {
+impl VoicemailConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| env::var(name).ok())
     }
 
-    /// Builds the settings from any lookup, so tests need not touch the
-    /// process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
         let d = Self::default();
-        let non_empty = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let ttl = match non_empty("DEFAULT_SESSION_TTL_SECONDS") {
-            None => d.default_session_ttl_seconds,
-            Some(v) => parse_range(
-                "DEFAULT_SESSION_TTL_SECONDS",
-                &v,
-                1,
-                MAX_SESSION_TTL_SECONDS,
-            )?,
-        };
-        let timeout = match non_empty("CONNECT_TIMEOUT_SECONDS") {
-            None => d.connect_timeout_seconds,
-            Some(v) => parse_range("CONNECT_TIMEOUT_SECONDS", &v, 1, 120)? as u32,
-        };
-        let public_base_url = match non_empty("PUBLIC_BASE_URL") {
-            None => None,
-            Some(v) => Some(check_url("PUBLIC_BASE_URL", &v)?),
-        };
-        let vonage_api_base_url = match non_empty("VONAGE_API_BASE_URL") {
-            None => d.vonage_api_base_url,
-            Some(v) => check_url("VONAGE_API_BASE_URL", &v)?,
-        };
-        let twilio_api_base_url = match non_empty("TWILIO_API_BASE_URL") {
-            None => d.twilio_api_base_url,
-            Some(v) => check_url("TWILIO_API_BASE_URL", &v)?,
-        };
-        let delete_provider_recordings = match non_empty("DELETE_PROVIDER_RECORDINGS").as_deref() {
-            None | Some("false") | Some("0") | Some("no") => false,
-            Some("true") | Some("1") | Some("yes") => true,
-            Some(_) => {
-                return Err(ConfigError {
-                    name: "DELETE_PROVIDER_RECORDINGS",
-                    reason: "expected true or false".into(),
-                })
-            }
-        };
-        let voicemail_max_attempts = match non_empty("VOICEMAIL_MAX_ATTEMPTS") {
-            None => d.voicemail_max_attempts,
-            Some(v) => parse_range("VOICEMAIL_MAX_ATTEMPTS", &v, 1, 50)? as u32,
-        };
-        let transcription_wait_seconds = match non_empty("TRANSCRIPTION_WAIT_SECONDS") {
-            None => d.transcription_wait_seconds,
-            Some(v) => parse_range("TRANSCRIPTION_WAIT_SECONDS", &v, 0, 3600)?,
-        };
-        let recording_link_ttl_seconds = match non_empty("RECORDING_LINK_TTL_SECONDS") {
-            None => d.recording_link_ttl_seconds,
-            Some(v) => parse_range("RECORDING_LINK_TTL_SECONDS", &v, 60, 604_800)?,
-        };
-        let sender_email = non_empty("SENDER_EMAIL").unwrap_or(d.sender_email);
+        let sender_email = env.get("SENDER_EMAIL").unwrap_or(d.sender_email);
         if !crate::email::is_plausible(&sender_email) {
             return Err(ConfigError {
                 name: "SENDER_EMAIL",
@@ -178,47 +282,93 @@ impl Config {
             });
         }
         Ok(Self {
-            twilio_auth_token: non_empty("TWILIO_AUTH_TOKEN"),
-            twilio_account_sid: non_empty("TWILIO_ACCOUNT_SID"),
-            twilio_api_base_url,
-            recordings_bucket: non_empty("RECORDINGS_BUCKET").unwrap_or(d.recordings_bucket),
+            recordings_bucket: recordings_bucket(&get),
             sender_email,
-            delete_provider_recordings,
-            voicemail_max_attempts,
-            transcription_wait_seconds,
-            recording_link_ttl_seconds,
-            table_name: non_empty("TABLE_NAME").unwrap_or(d.table_name),
-            public_base_url,
-            vonage_signature_secret: non_empty("VONAGE_SIGNATURE_SECRET"),
-            vonage_api_base_url,
-            default_session_ttl_seconds: ttl,
-            // An explicitly empty greeting means "no greeting".
-            greeting_text: get("GREETING_TEXT").unwrap_or(d.greeting_text),
-            connect_timeout_seconds: timeout,
-            default_provider: d.default_provider,
+            delete_provider_recordings: env.flag("DELETE_PROVIDER_RECORDINGS", false)?,
+            voicemail_max_attempts: env.range(
+                "VOICEMAIL_MAX_ATTEMPTS",
+                d.voicemail_max_attempts.into(),
+                1,
+                50,
+            )? as u32,
+            transcription_wait_seconds: env.range(
+                "TRANSCRIPTION_WAIT_SECONDS",
+                d.transcription_wait_seconds,
+                0,
+                3600,
+            )?,
+            recording_link_ttl_seconds: env.range(
+                "RECORDING_LINK_TTL_SECONDS",
+                d.recording_link_ttl_seconds,
+                60,
+                604_800,
+            )?,
         })
     }
 }
 
-fn parse_range(name: &'static str, v: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    match v.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError {
-            name,
-            reason: format!("expected a whole number from {min} to {max}"),
-        }),
-    }
+/// `RECORDINGS_BUCKET` alone, for `lines` (presigned links in its lists).
+pub fn recordings_bucket(get: impl Fn(&str) -> Option<String>) -> String {
+    Env(&get)
+        .get("RECORDINGS_BUCKET")
+        .unwrap_or_else(|| DEFAULT_RECORDINGS_BUCKET.into())
 }
 
-fn check_url(name: &'static str, v: &str) -> Result<String, ConfigError> {
-    match url::Url::parse(v) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            Ok(v.trim_end_matches('/').to_string())
+/// A lookup with the parsing rules every setting shares.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// Set and not blank.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn range(
+        &self,
+        name: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
+        let Some(v) = self.get(name) else {
+            return Ok(default);
+        };
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError {
+                name,
+                reason: format!("expected a whole number from {min} to {max}"),
+            }),
         }
-        _ => Err(ConfigError {
-            name,
-            reason: "expected an http(s) URL".into(),
-        }),
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).as_deref() {
+            None => Ok(default),
+            Some("false" | "0" | "no") => Ok(false),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some(_) => Err(ConfigError {
+                name,
+                reason: "expected true or false".into(),
+            }),
+        }
+    }
+
+    fn url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        match url::Url::parse(&v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(Some(v.trim_end_matches('/').to_string()))
+            }
+            _ => Err(ConfigError {
+                name,
+                reason: "expected an http(s) URL".into(),
+            }),
+        }
     }
 }
 
@@ -227,53 +377,100 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        move |k| map.get(k).cloned()
     }
 
     #[test]
     fn defaults_and_overrides() {
-        let c = from(&[]).unwrap();
+        let c = CoreConfig::from_lookup(lookup(&[])).unwrap();
         assert_eq!(c.default_session_ttl_seconds, 3600);
-        assert_eq!(c.greeting_text, DEFAULT_GREETING);
-        let c = from(&[
-            ("GREETING_TEXT", ""),
+        assert!(!c.allow_unsigned_webhooks);
+        let v = VonageConfig::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(v.greeting_text, DEFAULT_GREETING);
+        let c = CoreConfig::from_lookup(lookup(&[
             ("CONNECT_TIMEOUT_SECONDS", "45"),
             ("PUBLIC_BASE_URL", "https://x.example/"),
-        ])
+            ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+        ]))
         .unwrap();
-        assert_eq!(c.greeting_text, "");
         assert_eq!(c.connect_timeout_seconds, 45);
         assert_eq!(c.public_base_url.as_deref(), Some("https://x.example"));
+        assert!(c.allow_unsigned_webhooks);
+        let v = VonageConfig::from_lookup(lookup(&[("GREETING_TEXT", "")])).unwrap();
+        assert_eq!(v.greeting_text, "");
     }
 
     #[test]
     fn rejects_bad_values_by_name() {
+        let core = |pairs: &[(&str, &str)]| CoreConfig::from_lookup(lookup(pairs)).unwrap_err();
         assert_eq!(
-            from(&[("CONNECT_TIMEOUT_SECONDS", "500")])
-                .unwrap_err()
-                .name,
+            core(&[("CONNECT_TIMEOUT_SECONDS", "500")]).name,
             "CONNECT_TIMEOUT_SECONDS"
         );
         assert_eq!(
-            from(&[("DEFAULT_SESSION_TTL_SECONDS", "-1")])
-                .unwrap_err()
-                .name,
+            core(&[("DEFAULT_SESSION_TTL_SECONDS", "-1")]).name,
             "DEFAULT_SESSION_TTL_SECONDS"
         );
         assert_eq!(
-            from(&[("PUBLIC_BASE_URL", "ftp:/x")]).unwrap_err().name,
+            core(&[("PUBLIC_BASE_URL", "ftp:/x")]).name,
             "PUBLIC_BASE_URL"
+        );
+        assert_eq!(
+            core(&[("ALLOW_UNSIGNED_WEBHOOKS", "maybe")]).name,
+            "ALLOW_UNSIGNED_WEBHOOKS"
         );
     }
 
     #[test]
-    fn debug_hides_the_secret() {
-        let c = from(&[("VONAGE_SIGNATURE_SECRET", "s3cr3t-value")]).unwrap();
-        assert!(!format!("{c:?}").contains("s3cr3t"));
+    fn a_bad_voicemail_setting_does_not_stop_the_other_concerns() {
+        let env = lookup(&[("SENDER_EMAIL", "not an address")]);
+        assert_eq!(
+            VoicemailConfig::from_lookup(&env).unwrap_err().name,
+            "SENDER_EMAIL"
+        );
+        assert!(CoreConfig::from_lookup(&env).is_ok());
+        assert!(VonageConfig::from_lookup(&env).is_ok());
+        assert!(TwilioConfig::from_lookup(&env).is_ok());
+    }
+
+    #[test]
+    fn secrets_come_by_id_first_and_never_print() {
+        let v = VonageConfig::from_lookup(lookup(&[
+            ("VONAGE_SIGNATURE_SECRET", "s3cr3t-value"),
+            ("VONAGE_SIGNATURE_SECRET_ID", "callmask/vonage"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            v.signature_secret,
+            SecretSetting::SecretId("callmask/vonage".into())
+        );
+        let v = VonageConfig::from_lookup(lookup(&[("VONAGE_SIGNATURE_SECRET", "s3cr3t-value")]))
+            .unwrap();
+        assert!(!format!("{v:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn twilio_account_and_token_go_together() {
+        let t = |pairs: &[(&str, &str)]| TwilioConfig::from_lookup(lookup(pairs));
+        assert!(t(&[]).is_ok());
+        assert!(t(&[("TWILIO_ACCOUNT_SID", "AC1"), ("TWILIO_AUTH_TOKEN", "x")]).is_ok());
+        assert!(t(&[
+            ("TWILIO_ACCOUNT_SID", "AC1"),
+            ("TWILIO_AUTH_TOKEN_SECRET_ID", "callmask/twilio")
+        ])
+        .is_ok());
+        assert_eq!(
+            t(&[("TWILIO_ACCOUNT_SID", "AC1")]).unwrap_err().name,
+            "TWILIO_ACCOUNT_SID"
+        );
+        assert_eq!(
+            t(&[("TWILIO_AUTH_TOKEN", "x")]).unwrap_err().name,
+            "TWILIO_ACCOUNT_SID"
+        );
     }
 }

@@ -8,17 +8,21 @@
 //! - [`twilio`] — TwiML, `X-Twilio-Signature`, form webhooks, REST
 //! - [`voicemail`] — copy recordings to S3 and email the owner, with retries
 //! - [`api`] — one module per URL (`/vonage/answer` is `api::vonage::answer`)
-//! - [`lambda`] — what each function's `main` calls
+//!   with the state its function builds
+//! - [`core`], [`config`], [`secrets`], [`aws`] — what states are made of
+//! - [`lambda`] — the `serve` helpers each function's `main` calls
 
 pub mod api;
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod core;
 pub mod domain;
 pub mod email;
 pub mod http;
 pub mod lambda;
 pub mod phone;
+pub mod secrets;
 pub mod sessions;
 pub mod store;
 pub mod telemetry;

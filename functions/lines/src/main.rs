@@ -1,6 +1,8 @@
-//! `PUT|GET|DELETE /lines/{number}`, `GET /lines/{number}/voicemails` (callmask::api::lines).
+//! `/lines/{number}`, `/lines/{number}/voicemails` → [`callmask::api::lines`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::Lines).await
+    callmask::telemetry::init();
+    let state = callmask::api::lines::LinesState::from_env().await?;
+    callmask::lambda::serve(state, callmask::api::lines::handle).await
 }

@@ -1,6 +1,8 @@
-//! `/numbers`: the proxy number pool (callmask::api::numbers).
+//! `/numbers`, `/numbers/{number}` → [`callmask::api::numbers`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::Numbers).await
+    callmask::telemetry::init();
+    let state = callmask::core::Core::from_env(callmask::aws::BACKGROUND).await?;
+    callmask::lambda::serve(state, callmask::api::numbers::handle).await
 }

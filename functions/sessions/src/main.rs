@@ -1,6 +1,8 @@
-//! `/sessions`: private voice sessions (callmask::api::sessions).
+//! `/sessions`, `/sessions/{id}`, `/sessions/{id}/calls` → [`callmask::api::sessions`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::Sessions).await
+    callmask::telemetry::init();
+    let state = callmask::core::Core::from_env(callmask::aws::BACKGROUND).await?;
+    callmask::lambda::serve(state, callmask::api::sessions::handle).await
 }

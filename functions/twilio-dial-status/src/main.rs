@@ -1,6 +1,8 @@
-//! `POST /twilio/dial-status` (callmask::api::twilio::dial_status).
+//! `POST /twilio/dial-status` → [`callmask::api::twilio::dial_status`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::TwilioDialStatus).await
+    callmask::telemetry::init();
+    let state = callmask::api::twilio::TwilioState::from_env("twilio-dial-status").await?;
+    callmask::lambda::serve(state, callmask::api::twilio::dial_status::handle).await
 }

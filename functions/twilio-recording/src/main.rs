@@ -1,6 +1,8 @@
-//! `POST /twilio/recording` (callmask::api::twilio::recording).
+//! `POST /twilio/recording` → [`callmask::api::twilio::recording`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::TwilioRecording).await
+    callmask::telemetry::init();
+    let state = callmask::api::twilio::TwilioState::from_env("twilio-recording").await?;
+    callmask::lambda::serve(state, callmask::api::twilio::recording::handle).await
 }

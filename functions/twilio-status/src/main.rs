@@ -1,6 +1,8 @@
-//! `POST /twilio/status` (callmask::api::twilio::status).
+//! `POST /twilio/status` → [`callmask::api::twilio::status`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::TwilioStatus).await
+    callmask::telemetry::init();
+    let state = callmask::api::twilio::TwilioState::from_env("twilio-status").await?;
+    callmask::lambda::serve(state, callmask::api::twilio::status::handle).await
 }

@@ -1,6 +1,8 @@
-//! `POST /twilio/transcription` (callmask::api::twilio::transcription).
+//! `POST /twilio/transcription` → [`callmask::api::twilio::transcription`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::TwilioTranscription).await
+    callmask::telemetry::init();
+    let state = callmask::api::twilio::TwilioState::from_env("twilio-transcription").await?;
+    callmask::lambda::serve(state, callmask::api::twilio::transcription::handle).await
 }

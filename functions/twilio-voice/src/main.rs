@@ -1,6 +1,8 @@
-//! `POST /twilio/voice` (callmask::api::twilio::voice).
+//! `POST /twilio/voice` → [`callmask::api::twilio::voice`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::TwilioVoice).await
+    callmask::telemetry::init();
+    let state = callmask::api::twilio::TwilioState::from_env("twilio-voice").await?;
+    callmask::lambda::serve(state, callmask::api::twilio::voice::handle).await
 }

@@ -1,6 +1,8 @@
-//! `GET|POST /vonage/answer` (callmask::api::vonage::answer).
+//! `GET|POST /vonage/answer` → [`callmask::api::vonage::answer`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::VonageAnswer).await
+    callmask::telemetry::init();
+    let state = callmask::api::vonage::VonageState::from_env("vonage-answer").await?;
+    callmask::lambda::serve(state, callmask::api::vonage::answer::handle).await
 }

@@ -1,6 +1,8 @@
-//! `POST /vonage/event` (callmask::api::vonage::event).
+//! `GET|POST /vonage/event` → [`callmask::api::vonage::event`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::VonageEvent).await
+    callmask::telemetry::init();
+    let state = callmask::api::vonage::VonageState::from_env("vonage-event").await?;
+    callmask::lambda::serve(state, callmask::api::vonage::event::handle).await
 }

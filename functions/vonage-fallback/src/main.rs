@@ -1,6 +1,8 @@
-//! `GET|POST /vonage/fallback` (callmask::api::vonage::fallback).
+//! `GET|POST /vonage/fallback` → [`callmask::api::vonage::fallback`].
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    callmask::lambda::run(callmask::api::Function::VonageFallback).await
+    callmask::telemetry::init();
+    let state = callmask::api::vonage::VonageState::from_env("vonage-fallback").await?;
+    callmask::lambda::serve(state, callmask::api::vonage::fallback::handle).await
 }

@@ -8,14 +8,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callmask::api::{AppState, Function};
-use callmask::config::Config;
+use callmask::aws::{self, RequestCounter};
+use callmask::config::{CoreConfig, SecretSetting, TwilioConfig, VoicemailConfig};
 use callmask::domain::allocation::choose;
 use callmask::domain::routing::plan_for;
 use callmask::domain::{PoolNumber, Provider, Session};
 use callmask::phone::PhoneNumber;
-use callmask::store::{schema, RequestCounter, Store};
+use callmask::store::schema;
 use callmask::vonage::ncco::{render, RenderOptions};
+use callmask_local::{Function, Stack, StackConfig};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use tokio::net::TcpListener;
@@ -41,15 +42,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn requests_and_latency() -> anyhow::Result<()> {
     let counter = RequestCounter::default();
     let table = format!("bench-{}", uuid_like());
-    let config = Config {
-        table_name: table.clone(),
-        ..Config::default()
+    let config = StackConfig {
+        core: CoreConfig {
+            table_name: table.clone(),
+            allow_unsigned_webhooks: true,
+            ..CoreConfig::default()
+        },
+        ..StackConfig::default()
     };
-    let state = AppState::build(config, Some(counter.clone()), None).await?;
-    schema::create_table(state.store.client(), &table).await?;
-    let now = state.clock.now();
+    let state = Stack::build(config, Some(counter.clone()), None).await?;
+    schema::create_table(state.core.store.client(), &table).await?;
+    let now = state.core.clock.now();
     for p in ["+447700900001", "+447700900002"] {
         state
+            .core
             .store
             .put_number(&PoolNumber {
                 number: n(p),
@@ -70,6 +76,7 @@ async fn requests_and_latency() -> anyhow::Result<()> {
         3600,
     );
     state
+        .core
         .store
         .create_session(&session, now)
         .await
@@ -150,7 +157,7 @@ async fn fake_twilio() -> anyhow::Result<String> {
 
 /// A form webhook signed as Twilio signs it.
 async fn post_form(
-    state: &AppState,
+    state: &Stack,
     function: Function,
     path: &str,
     form: &str,
@@ -159,11 +166,10 @@ async fn post_form(
     let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
         .into_owned()
         .collect();
-    let token = state
-        .config
-        .twilio_auth_token
-        .as_deref()
-        .unwrap_or_default();
+    let token = match &state.twilio.config.auth_token {
+        SecretSetting::Value(token) => token.as_str(),
+        _ => "",
+    };
     let signature = callmask::twilio::signature::compute(token, &url, &params);
     let req = http::Request::builder()
         .method("POST")
@@ -181,24 +187,35 @@ async fn post_form(
 async fn twilio_line() -> anyhow::Result<()> {
     let counter = RequestCounter::default();
     let table = format!("bench-tw-{}", uuid_like());
-    let config = Config {
-        table_name: table.clone(),
-        recordings_bucket: format!("bench-{}", uuid_like()),
-        twilio_account_sid: Some("AC00000000000000000000000000000001".into()),
-        twilio_auth_token: Some("bench-token".into()),
-        twilio_api_base_url: fake_twilio().await?,
-        sender_email: "bench@example.com".into(),
-        ..Config::default()
+    let config = StackConfig {
+        core: CoreConfig {
+            table_name: table.clone(),
+            ..CoreConfig::default()
+        },
+        twilio: TwilioConfig {
+            account_sid: Some("AC00000000000000000000000000000001".into()),
+            auth_token: SecretSetting::Value("bench-token".into()),
+            api_base_url: fake_twilio().await?,
+        },
+        voicemail: VoicemailConfig {
+            recordings_bucket: format!("bench-{}", uuid_like()),
+            sender_email: "bench@example.com".into(),
+            transcription_wait_seconds: 0,
+            ..VoicemailConfig::default()
+        },
+        ..StackConfig::default()
     };
-    let mut state = AppState::build(config, Some(counter.clone()), None).await?;
-    schema::create_table(state.store.client(), &table).await?;
+    let state = Stack::build(config, Some(counter.clone()), None).await?;
+    schema::create_table(state.core.store.client(), &table).await?;
     state
+        .voicemail
         .s3
         .create_bucket()
-        .bucket(&state.config.recordings_bucket)
+        .bucket(&state.voicemail.config.recordings_bucket)
         .send()
         .await?;
     state
+        .voicemail
         .ses
         .verify_email_identity()
         .email_address("bench@example.com")
@@ -206,6 +223,7 @@ async fn twilio_line() -> anyhow::Result<()> {
         .await?;
     let line = n("+15551230009");
     state
+        .core
         .store
         .put_number(&PoolNumber {
             number: line.clone(),
@@ -219,8 +237,9 @@ async fn twilio_line() -> anyhow::Result<()> {
     let parsed =
         callmask::api::lines::parse_line(&settings).map_err(|e| anyhow::anyhow!(e.message))?;
     state
+        .core
         .store
-        .put_line(&line, &parsed, state.clock.now())
+        .put_line(&line, &parsed, state.core.clock.now())
         .await?;
 
     // moto copies the table on every transaction, so its latency grows with
@@ -248,13 +267,12 @@ async fn twilio_line() -> anyhow::Result<()> {
     // Callback → record → (stream-triggered) copy to S3 → SES accepted.
     let voicemails = 50;
     let mut to_email = Vec::with_capacity(voicemails);
-    state.config.transcription_wait_seconds = 0;
     for i in 0..voicemails {
         let call = format!("CA{i:032}");
         let rec = format!("RE{i:032}");
         let url = format!(
             "{}/2010-04-01/Accounts/AC00000000000000000000000000000001/Recordings/{rec}",
-            state.config.twilio_api_base_url
+            state.twilio.config.api_base_url
         );
         let form = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs([
@@ -273,7 +291,7 @@ async fn twilio_line() -> anyhow::Result<()> {
             &form,
         )
         .await?;
-        let outcome = callmask::voicemail::process(&state, &rec).await?;
+        let outcome = callmask::voicemail::process(&state.voicemail, &rec).await?;
         to_email.push(t.elapsed());
         anyhow::ensure!(
             outcome == callmask::voicemail::Outcome::Delivered,
@@ -519,7 +537,7 @@ async fn cold_start() -> anyhow::Result<()> {
     let events_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/vonage-answer/");
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     let table = format!("bench-cold-{}", uuid_like());
-    let client = Store::client_from_env(None).await;
+    let client = aws::dynamodb(&aws::sdk_config(None).await, aws::BACKGROUND, None);
     schema::create_table(&client, &table).await?;
     let env = vec![
         ("AWS_ENDPOINT_URL", endpoint),

@@ -2,13 +2,13 @@
 //! go through the same routing as the local stack.
 #![allow(dead_code)]
 
-use callmask::api::AppState;
-use callmask::config::Config;
-use callmask::store::{schema, RequestCounter};
+use callmask::aws::RequestCounter;
+use callmask::store::schema;
+use callmask_local::{Stack, StackConfig};
 use serde_json::Value;
 
 pub struct TestEnv {
-    pub state: AppState,
+    pub state: Stack,
     pub counter: RequestCounter,
 }
 
@@ -31,27 +31,31 @@ pub fn endpoint() -> String {
     })
 }
 
-pub async fn env_with(config: Config) -> TestEnv {
+/// Settings for a test: unsigned webhooks are allowed (as `make run` does)
+/// unless the test configures a secret or turns the flag off.
+pub fn test_config() -> StackConfig {
+    let mut config = StackConfig::default();
+    config.core.allow_unsigned_webhooks = true;
+    config
+}
+
+pub async fn env_with(mut config: StackConfig) -> TestEnv {
     let endpoint = endpoint();
     let counter = RequestCounter::default();
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
-    let bucket = format!("b-{}", uuid::Uuid::new_v4().simple());
-    let config = Config {
-        table_name: table.clone(),
-        recordings_bucket: bucket,
-        ..config
-    };
-    let state = AppState::build(config, Some(counter.clone()), Some(&endpoint))
+    config.core.table_name = table.clone();
+    config.voicemail.recordings_bucket = format!("b-{}", uuid::Uuid::new_v4().simple());
+    let state = Stack::build(config, Some(counter.clone()), Some(&endpoint))
         .await
         .expect("state");
-    schema::create_table(state.store.client(), &table)
+    schema::create_table(state.core.store.client(), &table)
         .await
         .expect("create table on the emulator");
     TestEnv { state, counter }
 }
 
 pub async fn env() -> TestEnv {
-    env_with(Config::default()).await
+    env_with(test_config()).await
 }
 
 impl TestEnv {
@@ -150,4 +154,57 @@ pub fn proxy_of(session: &Value, i: usize) -> String {
         .as_str()
         .expect("proxy_number")
         .to_string()
+}
+
+/// `Authorization` for a webhook signed as Vonage signs it: HS256 over
+/// claims whose `payload_hash` is the SHA-256 of `payload`, a fresh `jti`.
+pub fn vonage_bearer(secret: &str, payload: &[u8]) -> String {
+    use sha2::Digest;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let claims = serde_json::json!({"iat": now, "jti": uuid::Uuid::new_v4().to_string(),
+        "iss": "Vonage", "payload_hash": hex::encode(sha2::Sha256::digest(payload))});
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("token");
+    format!("Bearer {token}")
+}
+
+/// `X-Twilio-Signature` of a form POST to `path` on the test host.
+pub fn twilio_signature(token: &str, path: &str, form: &str) -> String {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+        .into_owned()
+        .collect();
+    callmask::twilio::signature::compute(token, &format!("http://127.0.0.1:3000{path}"), &params)
+}
+
+/// Stores a secret in the emulator's Secrets Manager; returns its ARN.
+pub async fn put_secret(name: &str, value: &str) -> String {
+    let sdk = callmask::aws::sdk_config(Some(&endpoint())).await;
+    let sm = callmask::aws::secrets_manager(&sdk, callmask::aws::BACKGROUND);
+    let out = sm
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create secret on the emulator");
+    out.arn().expect("arn").to_string()
+}
+
+/// Replaces a secret's value, as a rotation does.
+pub async fn rotate_secret(id: &str, value: &str) {
+    let sdk = callmask::aws::sdk_config(Some(&endpoint())).await;
+    let sm = callmask::aws::secrets_manager(&sdk, callmask::aws::BACKGROUND);
+    sm.put_secret_value()
+        .secret_id(id)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("rotate secret on the emulator");
 }

@@ -10,8 +10,10 @@ use http::Method;
 use lambda_http::Request;
 use serde_json::{json, Value};
 
-use crate::api::AppState;
+use crate::aws;
 use crate::clock::rfc3339;
+use crate::config::{recordings_bucket, ConfigError, CoreConfig};
+use crate::core::Core;
 use crate::domain::line::{
     CallerIdMode, Line, Owner, Period, Plan, VoicemailSettings, DEFAULT_GREETING,
 };
@@ -23,7 +25,28 @@ use crate::store::PutLine;
 /// Links in the voicemail list work this long.
 const LIST_LINK_SECONDS: u64 = 3600;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+/// What the `lines` function holds: the table, and S3 to presign links to
+/// voicemail recordings.
+#[derive(Clone, Debug)]
+pub struct LinesState {
+    pub core: Core,
+    pub s3: aws_sdk_s3::Client,
+    pub recordings_bucket: String,
+}
+
+impl LinesState {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let core = CoreConfig::from_env()?;
+        let sdk = aws::sdk_config(None).await;
+        Ok(Self {
+            core: Core::build(core, &sdk, aws::BACKGROUND, None),
+            s3: aws::s3(&sdk, aws::BACKGROUND),
+            recordings_bucket: recordings_bucket(|name| std::env::var(name).ok()),
+        })
+    }
+}
+
+pub async fn handle(state: &LinesState, req: Request) -> HttpResponse {
     let number = path_param(&req, "number", "lines");
     let sub = sub_resource(&req, "lines");
     let result = match (req.method().clone(), number, sub.as_deref()) {
@@ -185,12 +208,12 @@ pub fn parse_line(body: &Value) -> Result<Line, ApiError> {
     })
 }
 
-async fn put(state: &AppState, req: &Request, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn put(state: &LinesState, req: &Request, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     let body: Value = json_body(req)?;
     let line = parse_line(&body)?;
-    let now = state.clock.now();
-    let status = match state.store.put_line(&number, &line, now).await? {
+    let now = state.core.clock.now();
+    let status = match state.core.store.put_line(&number, &line, now).await? {
         PutLine::Created => 201,
         PutLine::Updated => 200,
         PutLine::NotFound => {
@@ -207,28 +230,29 @@ async fn put(state: &AppState, req: &Request, raw: &str) -> Result<HttpResponse,
         }
     };
     tracing::info!(line = %number.masked(), created = status == 201, "line saved");
-    let Some((rec, line)) = state.store.get_line(&number).await? else {
+    let Some((rec, line)) = state.core.store.get_line(&number).await? else {
         return Err(ApiError::not_found(format!("{number} is no longer a line")));
     };
     Ok(json(status, &view(state, &rec, &line, now).await?))
 }
 
-async fn show(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn show(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     let (rec, line) = state
+        .core
         .store
         .get_line(&number)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("{number} is not a line")))?;
     Ok(json(
         200,
-        &view(state, &rec, &line, state.clock.now()).await?,
+        &view(state, &rec, &line, state.core.clock.now()).await?,
     ))
 }
 
-async fn delete(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn delete(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
-    if state.store.delete_line(&number).await? {
+    if state.core.store.delete_line(&number).await? {
         tracing::info!(line = %number.masked(), "line removed");
         Ok(empty(204))
     } else {
@@ -236,16 +260,24 @@ async fn delete(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
     }
 }
 
-async fn voicemails(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn voicemails(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
-    if state.store.get_line(&number).await?.is_none() {
+    if state.core.store.get_line(&number).await?.is_none() {
         return Err(ApiError::not_found(format!("{number} is not a line")));
     }
-    let list = state.store.line_voicemails(&number, 100).await?;
+    let list = state.core.store.line_voicemails(&number, 100).await?;
     let mut out = Vec::with_capacity(list.len());
     for vm in list {
         let link = match &vm.s3_key {
-            Some(key) => crate::voicemail::presign(state, key, LIST_LINK_SECONDS).await,
+            Some(key) => {
+                crate::voicemail::presign(
+                    &state.s3,
+                    &state.recordings_bucket,
+                    key,
+                    LIST_LINK_SECONDS,
+                )
+                .await
+            }
             None => None,
         };
         out.push(json!({
@@ -265,13 +297,13 @@ async fn voicemails(state: &AppState, raw: &str) -> Result<HttpResponse, ApiErro
 }
 
 async fn view(
-    state: &AppState,
+    state: &LinesState,
     rec: &PoolNumber,
     line: &Line,
     now: i64,
 ) -> Result<Value, ApiError> {
     let period = line.plan.period.key(now);
-    let used = state.store.quota_used(&rec.number, &period).await?;
+    let used = state.core.store.quota_used(&rec.number, &period).await?;
     let mut v = json!({
         "number": rec.number.e164(),
         "provider": rec.provider.as_str(),

@@ -10,13 +10,13 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::AppState;
+use crate::core::Core;
 use crate::domain::{PoolNumber, Provider};
 use crate::http::{empty, json, json_body, path_param, ApiError, HttpResponse};
 use crate::phone::PhoneNumber;
 use crate::store::DeleteNumber;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+pub async fn handle(state: &Core, req: Request) -> HttpResponse {
     let result = match (req.method().clone(), path_param(&req, "number", "numbers")) {
         (Method::POST, None) => create(state, &req).await,
         (Method::GET, None) => list(state).await,
@@ -39,7 +39,7 @@ fn parse_number(raw: &str) -> Result<PhoneNumber, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_number", format!("number: {e}")))
 }
 
-async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiError> {
+async fn create(state: &Core, req: &Request) -> Result<HttpResponse, ApiError> {
     let body: CreateNumber = json_body(req)?;
     let number = match body.number {
         Some(serde_json::Value::String(s)) => parse_number(&s)?,
@@ -90,7 +90,7 @@ async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiErro
     Ok(json(201, &view(&rec, None)))
 }
 
-async fn list(state: &AppState) -> Result<HttpResponse, ApiError> {
+async fn list(state: &Core) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let numbers = state.store.all_numbers().await?;
     let mut out = Vec::with_capacity(numbers.len());
@@ -103,7 +103,7 @@ async fn list(state: &AppState) -> Result<HttpResponse, ApiError> {
     Ok(json(200, &json!({ "numbers": out })))
 }
 
-async fn show(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn show(state: &Core, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     let rec = state
         .store
@@ -117,7 +117,7 @@ async fn show(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
     Ok(json(200, &view(&rec, Some(active))))
 }
 
-async fn delete(state: &AppState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn delete(state: &Core, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     match state
         .store

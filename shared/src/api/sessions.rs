@@ -9,16 +9,16 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::AppState;
 use crate::clock::rfc3339;
 use crate::config::MAX_SESSION_TTL_SECONDS;
+use crate::core::Core;
 use crate::domain::{Provider, Session, SessionStatus};
 use crate::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};
 use crate::phone::PhoneNumber;
 use crate::sessions::{self, CreateError, NewSession};
 use crate::store::CloseSession;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+pub async fn handle(state: &Core, req: Request) -> HttpResponse {
     let id = path_param(&req, "id", "sessions");
     let sub = sub_resource(&req, "sessions");
     let result = match (req.method().clone(), id, sub.as_deref()) {
@@ -41,7 +41,7 @@ struct CreateSession {
     provider: Option<Value>,
 }
 
-fn parse_request(body: CreateSession, state: &AppState) -> Result<NewSession, ApiError> {
+fn parse_request(body: CreateSession, state: &Core) -> Result<NewSession, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_participants",
@@ -123,7 +123,7 @@ fn parse_request(body: CreateSession, state: &AppState) -> Result<NewSession, Ap
     })
 }
 
-async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiError> {
+async fn create(state: &Core, req: &Request) -> Result<HttpResponse, ApiError> {
     let new = parse_request(json_body(req)?, state)?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let now = state.clock.now();
@@ -158,12 +158,12 @@ async fn create(state: &AppState, req: &Request) -> Result<HttpResponse, ApiErro
     }
 }
 
-async fn show(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
+async fn show(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
     let session = find(state, id).await?;
     Ok(json(200, &view(&session, state.clock.now())))
 }
 
-async fn close(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
+async fn close(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
     if !Session::valid_id(id) {
         return Err(ApiError::not_found("no such session"));
     }
@@ -177,13 +177,13 @@ async fn close(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
     }
 }
 
-async fn calls(state: &AppState, id: &str) -> Result<HttpResponse, ApiError> {
+async fn calls(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
     find(state, id).await?;
     let calls = state.store.session_calls(id).await?;
     Ok(json(200, &json!({ "calls": calls })))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Session, ApiError> {
+async fn find(state: &Core, id: &str) -> Result<Session, ApiError> {
     if !Session::valid_id(id) {
         return Err(ApiError::not_found("no such session"));
     }

@@ -150,3 +150,17 @@ impl Leg {
         now < self.expires_at
     }
 }
+
+/// What a provider told us about a call (Vonage's event webhook, Twilio's
+/// status callback), kept as sent plus the fields we index by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallEvent {
+    /// The provider's call id (Vonage uuid, Twilio CallSid).
+    pub uuid: String,
+    pub conversation_uuid: Option<String>,
+    pub status: String,
+    pub direction: Option<String>,
+    pub timestamp: Option<String>,
+    pub duration: Option<String>,
+    pub raw: serde_json::Map<String, serde_json::Value>,
+}

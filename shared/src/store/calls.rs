@@ -4,10 +4,10 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
 use serde::Serialize;
 
+use crate::domain::CallEvent;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{Store, StoreError};
-use crate::vonage::webhook::CallEvent;
 
 /// Call records are kept this long.
 pub const CALL_RETENTION_SECONDS: i64 = 90 * 24 * 3600;

@@ -7,7 +7,6 @@ mod attr;
 mod calls;
 pub mod keys;
 mod lines;
-mod metrics;
 mod numbers;
 pub mod schema;
 mod sessions;
@@ -20,7 +19,6 @@ use aws_sdk_dynamodb::Client;
 pub use attr::Item;
 pub use calls::CallSummary;
 pub use lines::{Admission, CallContext, Inbound, PutLine};
-pub use metrics::RequestCounter;
 pub use numbers::DeleteNumber;
 pub use sessions::{CloseSession, CreateSessionError};
 pub use voicemails::{Voicemail, VoicemailStatus};
@@ -78,17 +76,6 @@ impl Store {
             client,
             table: table.into(),
         }
-    }
-
-    /// A DynamoDB client from the standard AWS environment, optionally
-    /// counting the requests it sends.
-    pub async fn client_from_env(counter: Option<RequestCounter>) -> Client {
-        crate::aws::clients(counter, None).await.dynamodb
-    }
-
-    /// As [`Store::client_from_env`], with an explicit endpoint (tests).
-    pub async fn client_with(counter: Option<RequestCounter>, endpoint: Option<&str>) -> Client {
-        crate::aws::clients(counter, endpoint).await.dynamodb
     }
 
     /// An UpdateItem of the item (pk, sk), to finish and send.

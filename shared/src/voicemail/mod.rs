@@ -19,8 +19,59 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
-use crate::api::AppState;
+use aws_config::SdkConfig;
+
+use crate::aws;
+use crate::config::{ConfigError, CoreConfig, TwilioConfig, VoicemailConfig};
+use crate::core::Core;
 use crate::store::{StoreError, Voicemail};
+use crate::twilio::client::TwilioClient;
+
+/// What the voicemail worker holds: the table, the bucket, SES and the
+/// Twilio REST client.
+#[derive(Clone, Debug)]
+pub struct VoicemailState {
+    pub core: Core,
+    pub config: VoicemailConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub ses: aws_sdk_ses::Client,
+    pub twilio: TwilioClient,
+}
+
+impl VoicemailState {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let core = CoreConfig::from_env()?;
+        let twilio = TwilioConfig::from_env()?;
+        let config = VoicemailConfig::from_env()?;
+        let sdk = aws::sdk_config(None).await;
+        Self::build(
+            Core::build(core, &sdk, aws::BACKGROUND, None),
+            twilio,
+            config,
+            &sdk,
+        )
+    }
+
+    pub fn build(
+        core: Core,
+        twilio: TwilioConfig,
+        config: VoicemailConfig,
+        sdk: &SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let token = crate::api::twilio::auth_token(&core, &twilio, sdk, aws::BACKGROUND);
+        let twilio = TwilioClient::new(twilio, token).map_err(|e| ConfigError {
+            name: "TWILIO_API_BASE_URL",
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            s3: aws::s3(sdk, aws::BULK),
+            ses: aws::ses(sdk, aws::BACKGROUND),
+            core,
+            config,
+            twilio,
+        })
+    }
+}
 
 /// How long one worker holds a voicemail.
 const LEASE_SECONDS: i64 = 120;
@@ -63,9 +114,10 @@ enum Step {
 }
 
 /// Handles one voicemail if it is pending and free.
-pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, StoreError> {
-    let now = state.clock.now();
+pub async fn process(state: &VoicemailState, recording_sid: &str) -> Result<Outcome, StoreError> {
+    let now = state.core.clock.now();
     let Some(vm) = state
+        .core
         .store
         .claim_voicemail(recording_sid, now, LEASE_SECONDS)
         .await?
@@ -79,6 +131,7 @@ pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, S
         }
         Ok(Step::WaitUntil(at)) => {
             if state
+                .core
                 .store
                 .voicemail_await_transcription(&vm.recording_sid, at)
                 .await?
@@ -88,6 +141,7 @@ pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, S
             // The transcription came in while we held the voicemail: it is
             // due now, and this worker sends it at once.
             state
+                .core
                 .store
                 .voicemail_later(&vm.recording_sid, now, vm.attempts, None)
                 .await?;
@@ -98,6 +152,7 @@ pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, S
             let reason = e.to_string();
             if attempts >= state.config.voicemail_max_attempts {
                 state
+                    .core
                     .store
                     .voicemail_failed(&vm.recording_sid, attempts, &reason)
                     .await?;
@@ -108,6 +163,7 @@ pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, S
                 let backoff =
                     (FIRST_BACKOFF_SECONDS << (attempts - 1).min(10)).min(MAX_BACKOFF_SECONDS);
                 state
+                    .core
                     .store
                     .voicemail_later(&vm.recording_sid, now + backoff, attempts, Some(&reason))
                     .await?;
@@ -119,10 +175,11 @@ pub async fn process(state: &AppState, recording_sid: &str) -> Result<Outcome, S
 }
 
 /// Handles every pending voicemail that is due; returns what happened.
-pub async fn sweep(state: &AppState) -> Result<Vec<Outcome>, StoreError> {
+pub async fn sweep(state: &VoicemailState) -> Result<Vec<Outcome>, StoreError> {
     let due = state
+        .core
         .store
-        .due_voicemails(state.clock.now(), SWEEP_BATCH)
+        .due_voicemails(state.core.clock.now(), SWEEP_BATCH)
         .await?;
     let mut outcomes = Vec::with_capacity(due.len());
     for sid in due {
@@ -131,7 +188,7 @@ pub async fn sweep(state: &AppState) -> Result<Vec<Outcome>, StoreError> {
     Ok(outcomes)
 }
 
-async fn deliver(state: &AppState, vm: &Voicemail, now: i64) -> Result<Step, StepError> {
+async fn deliver(state: &VoicemailState, vm: &Voicemail, now: i64) -> Result<Step, StepError> {
     let key = match &vm.s3_key {
         Some(key) => key.clone(),
         None => copy_recording(state, vm).await?,
@@ -151,7 +208,7 @@ async fn deliver(state: &AppState, vm: &Voicemail, now: i64) -> Result<Step, Ste
                 .map_err(|e| StepError::S3(e.to_string()))?,
         )
         .await
-        .map_err(|e| StepError::S3(format!("{e:?}")))?;
+        .map_err(|_| StepError::S3("could not presign".into()))?;
     let message = email::compose(vm, link.uri(), ttl);
     let sent = state
         .ses
@@ -167,6 +224,7 @@ async fn deliver(state: &AppState, vm: &Voicemail, now: i64) -> Result<Step, Ste
         .await
         .map_err(|e| StepError::Ses(sdk_reason(&e)))?;
     state
+        .core
         .store
         .voicemail_delivered(&vm.recording_sid, sent.message_id(), now)
         .await?;
@@ -174,7 +232,7 @@ async fn deliver(state: &AppState, vm: &Voicemail, now: i64) -> Result<Step, Ste
 }
 
 /// Downloads the provider's recording and stores it; returns the object key.
-async fn copy_recording(state: &AppState, vm: &Voicemail) -> Result<String, StepError> {
+async fn copy_recording(state: &VoicemailState, vm: &Voicemail) -> Result<String, StepError> {
     if vm.provider != "twilio" {
         return Err(StepError::Provider(vm.provider.clone()));
     }
@@ -204,6 +262,7 @@ async fn copy_recording(state: &AppState, vm: &Voicemail) -> Result<String, Step
         .await
         .map_err(|e| StepError::S3(sdk_reason(&e)))?;
     state
+        .core
         .store
         .voicemail_copied(&vm.recording_sid, &key, &recording.content_type)
         .await?;
@@ -216,8 +275,20 @@ async fn copy_recording(state: &AppState, vm: &Voicemail) -> Result<String, Step
     Ok(key)
 }
 
-fn sdk_reason<E: std::fmt::Debug>(e: &E) -> String {
-    format!("{e:?}").chars().take(300).collect()
+/// The error's code only: an SES message can quote the addresses, and
+/// this text goes to logs and to the voicemail's item.
+fn sdk_reason<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    use aws_sdk_s3::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => s.err().code().unwrap_or("service error").to_string(),
+        SdkError::TimeoutError(_) => "timed out".into(),
+        SdkError::DispatchFailure(_) => "unreachable".into(),
+        SdkError::ResponseError(_) => "unreadable response".into(),
+        _ => "request failed".into(),
+    }
 }
 
 /// A CloudWatch embedded-metric line: the `VoicemailFailed` alarm watches it.
@@ -238,12 +309,16 @@ fn failed_metric() {
 }
 
 /// Presigned links for the voicemail list in the admin API.
-pub async fn presign(state: &AppState, key: &str, seconds: u64) -> Option<String> {
+pub async fn presign(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    seconds: u64,
+) -> Option<String> {
     let config = PresigningConfig::expires_in(Duration::from_secs(seconds)).ok()?;
-    let req = state
-        .s3
+    let req = s3
         .get_object()
-        .bucket(&state.config.recordings_bucket)
+        .bucket(bucket)
         .key(key)
         .presigned(config)
         .await

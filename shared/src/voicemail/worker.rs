@@ -5,19 +5,18 @@
 
 use serde_json::{json, Value};
 
-use crate::api::AppState;
-use crate::voicemail::{process, sweep};
+use crate::voicemail::{process, sweep, VoicemailState};
 
-pub async fn handle(state: &AppState, event: Value) -> Result<Value, std::convert::Infallible> {
+pub async fn handle(state: &VoicemailState, event: Value) -> Value {
     let Some(records) = event.get("Records").and_then(Value::as_array) else {
         // A scheduled event (or anything else): sweep what is due.
-        return Ok(match sweep(state).await {
+        return match sweep(state).await {
             Ok(outcomes) => json!({"swept": outcomes.len()}),
             Err(e) => {
                 tracing::error!(error = %e, "voicemail sweep failed");
                 json!({"swept": 0, "error": e.to_string()})
             }
-        });
+        };
     };
     let mut failures = Vec::new();
     for record in records {
@@ -38,5 +37,5 @@ pub async fn handle(state: &AppState, event: Value) -> Result<Value, std::conver
             failures.push(json!({"itemIdentifier": id}));
         }
     }
-    Ok(json!({"batchItemFailures": failures}))
+    json!({"batchItemFailures": failures})
 }

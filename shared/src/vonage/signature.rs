@@ -24,11 +24,16 @@ pub enum SignatureError {
     PayloadMismatch,
     #[error("token is too old or from the future")]
     Stale,
+    #[error("token has no iat")]
+    NoIssuedAt,
+    #[error("token is for another application")]
+    WrongApplication,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Claims {
     pub iat: Option<i64>,
+    pub jti: Option<String>,
     pub payload_hash: Option<String>,
     pub api_key: Option<String>,
     pub application_id: Option<String>,
@@ -42,11 +47,14 @@ pub enum Payload<'a> {
     Query(&'a str),
 }
 
+/// Checks a signed webhook's token. `application_id`, when given, pins the
+/// token to that Vonage application.
 pub fn verify(
     secret: &str,
     authorization: Option<&str>,
     payload: Payload<'_>,
     now: i64,
+    application_id: Option<&str>,
 ) -> Result<Claims, SignatureError> {
     let token = authorization
         .and_then(|h| {
@@ -65,9 +73,14 @@ pub fn verify(
     )
     .map_err(|_| SignatureError::BadToken)?
     .claims;
-    if let Some(iat) = claims.iat {
-        if iat > now + LEEWAY_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS {
-            return Err(SignatureError::Stale);
+    // Without iat a captured token would be good forever.
+    let iat = claims.iat.ok_or(SignatureError::NoIssuedAt)?;
+    if iat > now + LEEWAY_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS {
+        return Err(SignatureError::Stale);
+    }
+    if let Some(expected) = application_id {
+        if claims.application_id.as_deref() != Some(expected) {
+            return Err(SignatureError::WrongApplication);
         }
     }
     let expected = claims
@@ -85,6 +98,30 @@ pub fn verify(
     } else {
         Err(SignatureError::PayloadMismatch)
     }
+}
+
+/// The tag we append to a `session_id` in an `eventUrl`: the event body is
+/// signed but the URL's query is not, so without it a replayed event could be
+/// attached to another session.
+pub fn session_tag(secret: &str, session_id: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(b"callmask-event-session:");
+    mac.update(session_id.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// Whether `tag` is [`session_tag`] of `session_id`, compared in constant time.
+pub fn session_tag_matches(secret: &str, session_id: &str, tag: &str) -> bool {
+    let expected = session_tag(secret, session_id);
+    expected.len() == tag.len()
+        && expected
+            .bytes()
+            .zip(tag.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 pub fn hex_sha256(bytes: &[u8]) -> String {
@@ -161,17 +198,17 @@ mod tests {
             SECRET,
             json!({"iat": 1000, "jti": "x", "iss": "Vonage", "payload_hash": hex_sha256(body)}),
         );
-        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 1000).is_ok());
+        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 1000, None).is_ok());
         assert_eq!(
-            verify(SECRET, Some(&bearer(&t)), Payload::Body(b"{}"), 1000).unwrap_err(),
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(b"{}"), 1000, None).unwrap_err(),
             SignatureError::PayloadMismatch
         );
         assert_eq!(
-            verify("other", Some(&bearer(&t)), Payload::Body(body), 1000).unwrap_err(),
+            verify("other", Some(&bearer(&t)), Payload::Body(body), 1000, None).unwrap_err(),
             SignatureError::BadToken
         );
         assert_eq!(
-            verify(SECRET, None, Payload::Body(body), 1000).unwrap_err(),
+            verify(SECRET, None, Payload::Body(body), 1000, None).unwrap_err(),
             SignatureError::Missing
         );
         assert_eq!(
@@ -179,7 +216,8 @@ mod tests {
                 SECRET,
                 Some(&bearer(&t)),
                 Payload::Body(body),
-                1000 + MAX_TOKEN_AGE_SECONDS + 1
+                1000 + MAX_TOKEN_AGE_SECONDS + 1,
+                None
             )
             .unwrap_err(),
             SignatureError::Stale
@@ -194,16 +232,23 @@ mod tests {
             SECRET,
             json!({"iat": 5, "payload_hash": hex_sha256(json.as_bytes())}),
         );
-        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(query), 5).is_ok());
+        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(query), 5, None).is_ok());
         let reordered = "from=447700900100&to=447700900001&uuid=abc&conversation_uuid=CON-1";
-        assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(reordered), 5).is_err());
+        assert!(verify(
+            SECRET,
+            Some(&bearer(&t)),
+            Payload::Query(reordered),
+            5,
+            None
+        )
+        .is_err());
     }
 
     #[test]
     fn token_without_payload_hash_is_refused() {
         let t = token(SECRET, json!({"iat": 5}));
         assert_eq!(
-            verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(),
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5, None).unwrap_err(),
             SignatureError::NoPayloadHash
         );
     }
@@ -218,8 +263,63 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5).unwrap_err(),
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5, None).unwrap_err(),
             SignatureError::BadToken
         );
+    }
+
+    #[test]
+    fn iat_is_required_and_the_application_pinned() {
+        let body = b"{}";
+        let t = token(SECRET, json!({"payload_hash": hex_sha256(body)}));
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 5, None).unwrap_err(),
+            SignatureError::NoIssuedAt
+        );
+        let t = token(
+            SECRET,
+            json!({"iat": 5, "application_id": "app-1", "payload_hash": hex_sha256(body)}),
+        );
+        assert!(verify(
+            SECRET,
+            Some(&bearer(&t)),
+            Payload::Body(body),
+            5,
+            Some("app-1")
+        )
+        .is_ok());
+        assert_eq!(
+            verify(
+                SECRET,
+                Some(&bearer(&t)),
+                Payload::Body(body),
+                5,
+                Some("app-2")
+            )
+            .unwrap_err(),
+            SignatureError::WrongApplication
+        );
+        let t = token(SECRET, json!({"iat": 5, "payload_hash": hex_sha256(body)}));
+        assert_eq!(
+            verify(
+                SECRET,
+                Some(&bearer(&t)),
+                Payload::Body(body),
+                5,
+                Some("app-1")
+            )
+            .unwrap_err(),
+            SignatureError::WrongApplication
+        );
+    }
+
+    #[test]
+    fn session_tags_bind_the_id_to_the_secret() {
+        let tag = session_tag(SECRET, "abc");
+        assert_eq!(tag.len(), 32);
+        assert!(session_tag_matches(SECRET, "abc", &tag));
+        assert!(!session_tag_matches(SECRET, "abd", &tag));
+        assert!(!session_tag_matches("other", "abc", &tag));
+        assert!(!session_tag_matches(SECRET, "abc", ""));
     }
 }

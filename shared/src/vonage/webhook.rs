@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::CallEvent;
+
 /// Fields of an answer (or fallback answer) request we use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnswerRequest {
@@ -52,38 +54,22 @@ impl AnswerRequest {
     }
 }
 
-/// A call event, kept as sent plus the fields we index by.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallEvent {
-    pub uuid: String,
-    pub conversation_uuid: Option<String>,
-    pub status: String,
-    pub direction: Option<String>,
-    pub timestamp: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub duration: Option<String>,
-    pub raw: Map<String, Value>,
-}
-
-impl CallEvent {
-    pub fn from_json(body: &[u8]) -> Result<Self, PayloadError> {
-        let map = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(PayloadError::NotJsonObject),
-        };
-        Ok(Self {
-            uuid: text(&map, "uuid").ok_or(PayloadError::Missing("uuid"))?,
-            conversation_uuid: text(&map, "conversation_uuid"),
-            status: text(&map, "status").ok_or(PayloadError::Missing("status"))?,
-            direction: text(&map, "direction"),
-            timestamp: text(&map, "timestamp"),
-            from: text(&map, "from"),
-            to: text(&map, "to"),
-            duration: text(&map, "duration"),
-            raw: map,
-        })
-    }
+/// A call event as Vonage sends it (JSON), kept as sent plus the fields we
+/// index by.
+pub fn call_event(body: &[u8]) -> Result<CallEvent, PayloadError> {
+    let map = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(PayloadError::NotJsonObject),
+    };
+    Ok(CallEvent {
+        uuid: text(&map, "uuid").ok_or(PayloadError::Missing("uuid"))?,
+        conversation_uuid: text(&map, "conversation_uuid"),
+        status: text(&map, "status").ok_or(PayloadError::Missing("status"))?,
+        direction: text(&map, "direction"),
+        timestamp: text(&map, "timestamp"),
+        duration: text(&map, "duration"),
+        raw: map,
+    })
 }
 
 /// A string field, also accepting numbers (some payloads send them bare).
@@ -117,11 +103,10 @@ mod tests {
     #[test]
     fn event_needs_uuid_and_status() {
         assert_eq!(
-            CallEvent::from_json(br#"{"status":"answered"}"#).unwrap_err(),
+            call_event(br#"{"status":"answered"}"#).unwrap_err(),
             PayloadError::Missing("uuid")
         );
-        let e =
-            CallEvent::from_json(br#"{"uuid":"u","status":"completed","duration":"12"}"#).unwrap();
+        let e = call_event(br#"{"uuid":"u","status":"completed","duration":"12"}"#).unwrap();
         assert_eq!(e.duration.as_deref(), Some("12"));
     }
 }

@@ -5,8 +5,9 @@
 
 use lambda_http::Request;
 
-use crate::api::twilio::{base, call_flow_error, read_verified, refuse, twiml};
-use crate::api::AppState;
+use crate::api::twilio::{
+    base, call_flow_denied, call_flow_error, read_form, refuse, twiml, TwilioState,
+};
 use crate::domain::line::GOODBYE;
 use crate::domain::routing::RefuseReason;
 use crate::http::HttpResponse;
@@ -16,10 +17,32 @@ use crate::twilio::webhook::valid_sid;
 const UNAVAILABLE: &str =
     "The person you are calling is not available. Please try again later. Goodbye.";
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
-    let form = match read_verified(state, &req) {
+pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
+    let unverified = match read_form(&req) {
         Ok(f) => f,
         Err(e) => return call_flow_error(e),
+    };
+    // The call's context is read beside the token fetch, and used only once
+    // the signature checks out.
+    let needs_context = unverified.peek("voicemail") != Some("done")
+        && matches!(
+            unverified.peek("DialCallStatus"),
+            Some("no-answer" | "busy" | "failed" | "canceled")
+        );
+    let sid = unverified
+        .peek("CallSid")
+        .filter(|s| valid_sid(s))
+        .map(str::to_string);
+    let read = async {
+        match (&sid, needs_context) {
+            (Some(sid), true) => Some(state.core.store.call_context(sid).await),
+            _ => None,
+        }
+    };
+    let (fetched, context) = tokio::join!(state.auth_token.get(), read);
+    let form = match unverified.verify(state, &req, fetched) {
+        Ok(f) => f,
+        Err(denied) => return call_flow_denied(denied),
     };
     if form.get("voicemail") == Some("done") {
         return twiml(Response::new().say(GOODBYE, None).hangup());
@@ -34,10 +57,10 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
     let Some(call_sid) = form.get("CallSid").filter(|s| valid_sid(s)) else {
         return refuse(RefuseReason::BadRequest, None);
     };
-    let ctx = match state.store.call_context(call_sid).await {
-        Ok(Some(ctx)) => ctx,
-        Ok(None) => return refuse(RefuseReason::NoRoute, None),
-        Err(e) => {
+    let ctx = match context {
+        Some(Ok(Some(ctx))) => ctx,
+        Some(Ok(None)) | None => return refuse(RefuseReason::NoRoute, None),
+        Some(Err(e)) => {
             tracing::error!(call = call_sid, error = %e, "could not read the call context");
             return refuse(RefuseReason::TemporarilyUnavailable, None);
         }

@@ -1,6 +1,7 @@
 //! Twilio voice webhooks (form-encoded): `/twilio/voice`,
 //! `/twilio/dial-status`, `/twilio/recording`, `/twilio/transcription`,
-//! `/twilio/status`.
+//! `/twilio/status`, and the state their functions build: the table and
+//! the auth token, no REST client.
 
 pub mod dial_status;
 pub mod recording;
@@ -8,46 +9,139 @@ pub mod status;
 pub mod transcription;
 pub mod voice;
 
+use std::time::Duration;
+
+use aws_config::SdkConfig;
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
-use crate::api::AppState;
+use crate::aws;
+use crate::config::{ConfigError, CoreConfig, TwilioConfig};
+use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::RefuseReason;
 use crate::http::{bounded_body, header, public_base_url, raw_query, ApiError, HttpResponse};
+use crate::secrets::{Secret, SecretError};
 use crate::twilio::signature;
 use crate::twilio::twiml;
 use crate::twilio::webhook::Form;
 
-/// Reads the parameters (POST body, or query for GET), checks the size
-/// and, when `TWILIO_AUTH_TOKEN` is set, the signature over the exact
-/// public URL. Errors are ready responses: 405, 413, or a bare 401.
-pub fn read_verified(state: &AppState, req: &Request) -> Result<Form, ApiError> {
+/// What a Twilio webhook function holds.
+#[derive(Clone, Debug)]
+pub struct TwilioState {
+    pub core: Core,
+    pub config: TwilioConfig,
+    pub auth_token: Secret,
+}
+
+impl TwilioState {
+    /// `function` names the binary in the start-up log.
+    pub async fn from_env(function: &str) -> Result<Self, ConfigError> {
+        let core = CoreConfig::from_env()?;
+        let config = TwilioConfig::from_env()?;
+        let sdk = aws::sdk_config(None).await;
+        let state = Self::build(Core::build(core, &sdk, aws::CALL_PATH, None), config, &sdk);
+        state
+            .core
+            .announce_signing(function, &state.auth_token, "TWILIO_AUTH_TOKEN_SECRET_ID");
+        Ok(state)
+    }
+
+    pub fn build(core: Core, config: TwilioConfig, sdk: &SdkConfig) -> Self {
+        let auth_token = auth_token(&core, &config, sdk, aws::CALL_PATH);
+        Self {
+            core,
+            config,
+            auth_token,
+        }
+    }
+}
+
+/// The auth token as configured (Secrets Manager in AWS).
+pub fn auth_token(
+    core: &Core,
+    config: &TwilioConfig,
+    sdk: &SdkConfig,
+    timeouts: aws::Timeouts,
+) -> Secret {
+    let ttl = Duration::from_secs(core.config.secret_cache_seconds);
+    Secret::new(&config.auth_token, "auth_token", ttl, || {
+        aws::secrets_manager(sdk, timeouts)
+    })
+}
+
+/// A webhook's parameters, read but not yet verified.
+pub struct Unverified {
+    /// What the signature covers: the POST body's parameters.
+    signed: Vec<(String, String)>,
+    /// Those plus the query's (GET webhooks, and ours on action URLs).
+    merged: Form,
+}
+
+/// Reads the parameters (POST body, or nothing for GET) and checks the
+/// size. Errors are ready responses: 405 or 413.
+pub fn read_form(req: &Request) -> Result<Unverified, ApiError> {
     let form = match *req.method() {
         Method::POST => Form::parse(bounded_body(req)?),
         Method::GET => Form::default(),
         _ => return Err(ApiError::method_not_allowed("POST")),
     };
-    let Some(token) = state.config.twilio_auth_token.as_deref() else {
-        return Ok(merge_query(form, req));
-    };
-    let query = raw_query(req);
-    let url = format!(
-        "{}{}{}{}",
-        public_base_url(state.config.public_base_url.as_deref(), req),
-        req.uri().path(),
-        if query.is_empty() { "" } else { "?" },
-        query
-    );
-    // GET webhooks are signed over the URL alone.
-    if signature::verify(token, &url, &form.pairs, header(req, "x-twilio-signature")) {
-        Ok(merge_query(form, req))
-    } else {
-        tracing::warn!(
-            path = req.uri().path(),
-            "rejected an unsigned or badly signed Twilio webhook"
-        );
-        Err(ApiError::new(401, "unauthorized", "invalid signature"))
+    Ok(Unverified {
+        signed: form.pairs.clone(),
+        merged: merge_query(form, req),
+    })
+}
+
+impl Unverified {
+    /// A parameter before the signature is checked: only to start a read
+    /// that runs beside the secret fetch, never to decide anything.
+    pub fn peek(&self, name: &str) -> Option<&str> {
+        self.merged.get(name)
     }
+
+    /// Checks `X-Twilio-Signature` over the exact public URL with the
+    /// fetched token (`Ok(None)` from [`signing_secret`] lets it through
+    /// unsigned, only when allowed).
+    pub fn verify(
+        self,
+        state: &TwilioState,
+        req: &Request,
+        fetched: Result<Option<std::sync::Arc<str>>, SecretError>,
+    ) -> Result<Form, Denied> {
+        let Some(token) = signing_secret(&state.core, fetched)? else {
+            return Ok(self.merged);
+        };
+        let query = raw_query(req);
+        let url = format!(
+            "{}{}{}{}",
+            base(state, req),
+            req.uri().path(),
+            if query.is_empty() { "" } else { "?" },
+            query
+        );
+        // GET webhooks are signed over the URL alone.
+        if signature::verify(
+            &token,
+            &url,
+            &self.signed,
+            header(req, "x-twilio-signature"),
+        ) {
+            Ok(self.merged)
+        } else {
+            tracing::warn!(
+                path = req.uri().path(),
+                "rejected an unsigned or badly signed Twilio webhook"
+            );
+            Err(Denied::Unauthorized)
+        }
+    }
+}
+
+/// A callback that writes before it reads: the token first, then the form.
+/// Errors are ready responses (405, 413, 401, 503).
+pub async fn read_verified(state: &TwilioState, req: &Request) -> Result<Form, HttpResponse> {
+    let form = read_form(req).map_err(ApiError::into_response)?;
+    form.verify(state, req, state.auth_token.get().await)
+        .map_err(Denied::into_response)
 }
 
 /// Query parameters count as parameters too (GET webhooks, and ours on
@@ -87,7 +181,8 @@ pub fn refuse(reason: RefuseReason, language: Option<&str>) -> HttpResponse {
 }
 
 /// For a call-flow webhook, a failed check still answers valid TwiML unless
-/// it is an authentication failure (401) or a wrong method (405).
+/// it is an authentication failure (401), a wrong method (405) or a missing
+/// secret (503); an unreadable secret apologises as a storage outage does.
 pub fn call_flow_error(e: ApiError) -> HttpResponse {
     match e.status {
         401 | 405 => e.into_response(),
@@ -95,6 +190,14 @@ pub fn call_flow_error(e: ApiError) -> HttpResponse {
     }
 }
 
-pub fn base(state: &AppState, req: &Request) -> String {
-    public_base_url(state.config.public_base_url.as_deref(), req)
+/// As [`call_flow_error`], for a failed signature check.
+pub fn call_flow_denied(d: Denied) -> HttpResponse {
+    match d {
+        Denied::SecretUnavailable => refuse(RefuseReason::TemporarilyUnavailable, None),
+        other => other.into_response(),
+    }
+}
+
+pub fn base(state: &TwilioState, req: &Request) -> String {
+    public_base_url(state.core.config.public_base_url.as_deref(), req)
 }

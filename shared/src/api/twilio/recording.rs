@@ -6,16 +6,16 @@
 
 use lambda_http::Request;
 
-use crate::api::twilio::read_verified;
-use crate::api::AppState;
+use crate::api::twilio::{read_verified, TwilioState};
 use crate::http::{empty, ApiError, HttpResponse};
 use crate::store::Voicemail;
+use crate::twilio::client::recording_url;
 use crate::twilio::webhook::valid_sid;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
-    let form = match read_verified(state, &req) {
+pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
+    let form = match read_verified(state, &req).await {
         Ok(f) => f,
-        Err(e) => return e.into_response(),
+        Err(resp) => return resp,
     };
     let (Some(call_sid), Some(recording_sid), Some(url)) = (
         form.get("CallSid").filter(|s| valid_sid(s)),
@@ -38,7 +38,7 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         );
         return empty(200);
     }
-    if state.twilio.recording_url(url).is_err() {
+    if recording_url(&state.config, url).is_err() {
         tracing::warn!(
             call = call_sid,
             recording = recording_sid,
@@ -46,11 +46,11 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         );
         return ApiError::bad_request(
             "foreign_recording_url",
-            "RecordingUrl must be on the Twilio API host",
+            "RecordingUrl must be a recording of this account on the Twilio API host",
         )
         .into_response();
     }
-    let ctx = match state.store.call_context(call_sid).await {
+    let ctx = match state.core.store.call_context(call_sid).await {
         Ok(Some(ctx)) => ctx,
         Ok(None) => return ApiError::not_found("no line call with this CallSid").into_response(),
         Err(e) => {
@@ -59,13 +59,13 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
             return ApiError::unavailable().into_response();
         }
     };
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     let duration = form
         .get("RecordingDuration")
         .and_then(|d| d.parse().ok())
         .unwrap_or(0);
     let vm = Voicemail::recorded("twilio", recording_sid, call_sid, &ctx, url, duration, now);
-    match state.store.record_voicemail(&vm, now).await {
+    match state.core.store.record_voicemail(&vm, now).await {
         Ok(created) => {
             tracing::info!(call = call_sid, recording = recording_sid, line = %ctx.line.masked(), duplicate = !created, "voicemail recorded");
             empty(200)

@@ -4,17 +4,16 @@
 
 use lambda_http::Request;
 
-use crate::api::twilio::read_verified;
-use crate::api::AppState;
+use crate::api::twilio::{read_verified, TwilioState};
+use crate::domain::CallEvent;
 use crate::http::{empty, ApiError, HttpResponse};
 use crate::phone::PhoneNumber;
 use crate::twilio::webhook::valid_sid;
-use crate::vonage::webhook::CallEvent;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
-    let form = match read_verified(state, &req) {
+pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
+    let form = match read_verified(state, &req).await {
         Ok(f) => f,
-        Err(e) => return e.into_response(),
+        Err(resp) => return resp,
     };
     let (Some(call_sid), Some(status)) = (
         form.get("CallSid").filter(|s| valid_sid(s)),
@@ -25,16 +24,16 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
     };
     let status: String = status.chars().take(32).collect();
     let duration = form.get("CallDuration").and_then(|d| d.parse::<i64>().ok());
-    let now = state.clock.now();
+    let now = state.core.clock.now();
     let result = async {
-        if state.store.finish_line_call(call_sid, &status, duration, now).await? {
+        if state.core.store.finish_line_call(call_sid, &status, duration, now).await? {
             tracing::info!(call = call_sid, status = %status, duration, "line call finished");
             return Ok(());
         }
         let to = form.get("To").and_then(|t| PhoneNumber::from_e164(t).ok());
         let from = form.get("From").and_then(|f| PhoneNumber::from_e164(f).ok());
         if let (Some(to), Some(from)) = (to, from) {
-            if let Some(leg) = state.store.find_leg(&to, &from).await? {
+            if let Some(leg) = state.core.store.find_leg(&to, &from).await? {
                 let mut raw = serde_json::Map::new();
                 for (k, v) in &form.pairs {
                     raw.insert(k.clone(), serde_json::Value::String(v.clone()));
@@ -45,12 +44,10 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
                     status: status.clone(),
                     direction: form.get("Direction").map(str::to_string),
                     timestamp: None,
-                    from: None,
-                    to: None,
                     duration: duration.map(|d| d.to_string()),
                     raw,
                 };
-                state.store.record_call_event(&event, Some(&leg.session_id), now).await?;
+                state.core.store.record_call_event(&event, Some(&leg.session_id), now).await?;
                 tracing::info!(call = call_sid, session = %leg.session_id, status = %status, "session call finished");
                 return Ok(());
             }

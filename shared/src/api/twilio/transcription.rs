@@ -3,18 +3,17 @@
 
 use lambda_http::Request;
 
-use crate::api::twilio::read_verified;
-use crate::api::AppState;
+use crate::api::twilio::{read_verified, TwilioState};
 use crate::http::{empty, ApiError, HttpResponse};
 use crate::twilio::webhook::valid_sid;
 
 /// Twilio's transcriptions are short; anything longer is cut.
 const MAX_TRANSCRIPTION_CHARS: usize = 10_000;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
-    let form = match read_verified(state, &req) {
+pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
+    let form = match read_verified(state, &req).await {
         Ok(f) => f,
-        Err(e) => return e.into_response(),
+        Err(resp) => return resp,
     };
     let Some(recording_sid) = form.get("RecordingSid").filter(|s| valid_sid(s)) else {
         return ApiError::bad_request("invalid_callback", "RecordingSid is required")
@@ -35,8 +34,14 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         .filter(|_| status == "completed")
         .map(|t| t.chars().take(MAX_TRANSCRIPTION_CHARS).collect());
     match state
+        .core
         .store
-        .attach_transcription(recording_sid, text.as_deref(), status, state.clock.now())
+        .attach_transcription(
+            recording_sid,
+            text.as_deref(),
+            status,
+            state.core.clock.now(),
+        )
         .await
     {
         Ok(changed) => {

@@ -7,8 +7,9 @@
 
 use lambda_http::Request;
 
-use crate::api::twilio::{base, call_flow_error, read_verified, refuse, twiml};
-use crate::api::AppState;
+use crate::api::twilio::{
+    base, call_flow_denied, call_flow_error, read_form, refuse, twiml, TwilioState,
+};
 use crate::domain::line::CallerIdMode;
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
 use crate::http::HttpResponse;
@@ -17,23 +18,39 @@ use crate::store::{Admission, CallContext};
 use crate::twilio::twiml::Response;
 use crate::twilio::webhook::valid_sid;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
-    let form = match read_verified(state, &req) {
+pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
+    let unverified = match read_form(&req) {
         Ok(f) => f,
         Err(e) => return call_flow_error(e),
+    };
+    // The routing read starts beside the token fetch; nothing is decided
+    // from it until the signature is checked.
+    let to = unverified
+        .peek("To")
+        .and_then(|t| PhoneNumber::from_e164(t).ok());
+    let from = PhoneNumber::from_e164(unverified.peek("From").unwrap_or("anonymous")).ok();
+    let resolve = async {
+        match &to {
+            Some(to) => Some(state.core.store.resolve_inbound(to, from.as_ref()).await),
+            None => None,
+        }
+    };
+    let (fetched, resolved) = tokio::join!(state.auth_token.get(), resolve);
+    let form = match unverified.verify(state, &req, fetched) {
+        Ok(f) => f,
+        Err(denied) => return call_flow_denied(denied),
     };
     let Some(call_sid) = form.get("CallSid").filter(|s| valid_sid(s)) else {
         return refuse(RefuseReason::BadRequest, None);
     };
-    let Some(to) = form.get("To").and_then(|t| PhoneNumber::from_e164(t).ok()) else {
+    let (Some(to), Some(resolved)) = (to, resolved) else {
         tracing::info!(call = call_sid, "call without a routable number");
         return refuse(RefuseReason::BadRequest, None);
     };
     // A withheld caller (`anonymous`) can still reach a masked line.
     let raw_from = form.get("From").unwrap_or("anonymous").to_string();
-    let from = PhoneNumber::from_e164(&raw_from).ok();
-    let now = state.clock.now();
-    let inbound = match state.store.resolve_inbound(&to, from.as_ref()).await {
+    let now = state.core.clock.now();
+    let inbound = match resolved {
         Ok(i) => i,
         Err(e) => {
             tracing::error!(call = call_sid, error = %e, "storage read failed while answering a call");
@@ -49,7 +66,10 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
         tracing::info!(call = call_sid, session = %session_id, to = %to.masked(), "connecting session call");
         let dial = vec![
             ("callerId", caller_id.e164().to_string()),
-            ("timeout", state.config.connect_timeout_seconds.to_string()),
+            (
+                "timeout",
+                state.core.config.connect_timeout_seconds.to_string(),
+            ),
         ];
         return twiml(Response::new().dial(callee.e164(), dial));
     }
@@ -75,6 +95,7 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
     };
     let period = line.plan.period.key(now);
     match state
+        .core
         .store
         .admit_line_call(&ctx, line.plan.calls_per_period, &period, now)
         .await

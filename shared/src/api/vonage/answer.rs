@@ -7,10 +7,10 @@
 
 use lambda_http::Request;
 
+use crate::api::vonage::VonageState;
 use crate::api::vonage::{answer_call, OnStoreError};
-use crate::api::AppState;
 use crate::http::HttpResponse;
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
     answer_call(state, req, OnStoreError::Retry).await
 }

@@ -1,22 +1,24 @@
 //! `POST /vonage/event`: call events. Each event is kept by call uuid; events
-//! of a session's callee leg (their event URL carries `session_id`) also
-//! update that session's call list (`GET /sessions/{id}/calls`).
+//! of a session's callee leg (their event URL carries `session_id` and its
+//! `tag`) also update that session's call list (`GET /sessions/{id}/calls`).
 
 use http::Method;
 use lambda_http::Request;
 
-use crate::api::vonage::authenticate;
-use crate::api::AppState;
+use crate::api::vonage::{verified_secret, VonageState};
+use crate::domain::Session;
 use crate::http::{bounded_body, empty, query_map, raw_query, ApiError, HttpResponse};
-use crate::vonage::webhook::CallEvent;
+use crate::vonage::signature::session_tag_matches;
+use crate::vonage::webhook::{call_event, PayloadError};
 
-pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
+pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
     if !matches!(*req.method(), Method::GET | Method::POST) {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    if let Err(denied) = authenticate(state, &req) {
-        return denied.into_response();
-    }
+    let secret = match verified_secret(state, &req).await {
+        Ok(secret) => secret,
+        Err(denied) => return denied.into_response(),
+    };
     let query = query_map(raw_query(&req));
     let body = match bounded_body(&req) {
         Ok(b) => b,
@@ -24,22 +26,32 @@ pub async fn handle(state: &AppState, req: Request) -> HttpResponse {
     };
     let parsed = if req.method() == Method::GET {
         serde_json::to_vec(&query)
-            .map_err(|_| crate::vonage::webhook::PayloadError::NotJsonObject)
-            .and_then(|b| CallEvent::from_json(&b))
+            .map_err(|_| PayloadError::NotJsonObject)
+            .and_then(|b| call_event(&b))
     } else {
-        CallEvent::from_json(body)
+        call_event(body)
     };
     let event = match parsed {
         Ok(e) => e,
         Err(e) => return ApiError::bad_request("invalid_event", e.to_string()).into_response(),
     };
+    // The session comes from the URL we wrote into the connect action. When
+    // webhooks are signed its tag must match, or a replayed event could be
+    // attached to someone else's session.
     let session_id = query
         .get("session_id")
         .map(String::as_str)
-        .filter(|s| crate::domain::Session::valid_id(s));
+        .filter(|s| Session::valid_id(s))
+        .filter(|s| match secret.as_deref() {
+            Some(secret) => query
+                .get("tag")
+                .is_some_and(|tag| session_tag_matches(secret, s, tag)),
+            None => true,
+        });
     match state
+        .core
         .store
-        .record_call_event(&event, session_id, state.clock.now())
+        .record_call_event(&event, session_id, state.core.clock.now())
         .await
     {
         Ok(()) => {

@@ -1,26 +1,73 @@
-//! Vonage voice webhooks: `/vonage/answer`, `/vonage/event`, `/vonage/fallback`.
+//! Vonage voice webhooks: `/vonage/answer`, `/vonage/event`,
+//! `/vonage/fallback`, and the state their functions build: the table and
+//! the signature secret, nothing else.
 
 pub mod answer;
 pub mod event;
 pub mod fallback;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
 use http::Method;
 use lambda_http::Request;
 
-use crate::api::AppState;
+use crate::aws;
+use crate::config::{ConfigError, CoreConfig, VonageConfig};
+use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
 use crate::http::{
-    body_bytes, header, json, public_base_url, raw_query, ApiError, HttpResponse, MAX_BODY_BYTES,
+    body_bytes, bounded_body, header, json, public_base_url, raw_query, ApiError, HttpResponse,
 };
 use crate::phone::{mask_raw, PhoneNumber};
+use crate::secrets::Secret;
 use crate::vonage::ncco::{self, RenderOptions};
-use crate::vonage::signature::{self, Payload};
+use crate::vonage::signature::{self, session_tag, Payload};
 use crate::vonage::webhook::AnswerRequest;
 
-/// Verifies the signed-webhook JWT when a signature secret is configured.
-/// A failure is a bare 401: no detail for whoever sent it.
-pub fn authenticate(state: &AppState, req: &Request) -> Result<(), ApiError> {
-    let Some(secret) = state.config.vonage_signature_secret.as_deref() else {
+/// What a Vonage webhook function holds.
+#[derive(Clone, Debug)]
+pub struct VonageState {
+    pub core: Core,
+    pub config: VonageConfig,
+    pub secret: Secret,
+}
+
+impl VonageState {
+    /// `function` names the binary in the start-up log.
+    pub async fn from_env(function: &str) -> Result<Self, ConfigError> {
+        let core = CoreConfig::from_env()?;
+        let config = VonageConfig::from_env()?;
+        let sdk = aws::sdk_config(None).await;
+        let state = Self::build(Core::build(core, &sdk, aws::CALL_PATH, None), config, &sdk);
+        state
+            .core
+            .announce_signing(function, &state.secret, "VONAGE_SIGNATURE_SECRET_ID");
+        Ok(state)
+    }
+
+    pub fn build(core: Core, config: VonageConfig, sdk: &SdkConfig) -> Self {
+        let ttl = Duration::from_secs(core.config.secret_cache_seconds);
+        let secret = Secret::new(&config.signature_secret, "signature_secret", ttl, || {
+            aws::secrets_manager(sdk, aws::CALL_PATH)
+        });
+        Self {
+            core,
+            config,
+            secret,
+        }
+    }
+}
+
+/// Checks the signed-webhook JWT against `secret` (already fetched, see
+/// [`signing_secret`]). A failure is a bare 401: no detail for whoever sent it.
+pub fn authenticate(
+    state: &VonageState,
+    req: &Request,
+    secret: Option<&str>,
+) -> Result<(), Denied> {
+    let Some(secret) = secret else {
         return Ok(());
     };
     let payload = if req.method() == Method::GET {
@@ -32,17 +79,18 @@ pub fn authenticate(state: &AppState, req: &Request) -> Result<(), ApiError> {
         secret,
         header(req, "authorization"),
         payload,
-        state.clock.now(),
+        state.core.clock.now(),
+        state.config.application_id.as_deref(),
     ) {
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::warn!(reason = %e, path = req.uri().path(), "rejected an unsigned or badly signed Vonage webhook");
-            Err(ApiError::new(401, "unauthorized", "invalid signature"))
+            Err(Denied::Unauthorized)
         }
     }
 }
 
-/// What to do when storage cannot be read while answering a call.
+/// What to do when storage (or the secret) cannot be read while answering.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum OnStoreError {
     /// The answer URL: 503, so Vonage retries and then asks the fallback URL.
@@ -51,89 +99,123 @@ pub enum OnStoreError {
     Apologise,
 }
 
-/// Answer or fallback-answer: parse, verify, one storage read, decide, render.
+/// Answer or fallback-answer: parse, then the secret and the one storage
+/// read side by side (a cold container fetches the secret while the table
+/// answers), verify, decide, render.
 pub async fn answer_call(
-    state: &AppState,
+    state: &VonageState,
     req: Request,
     on_store_error: OnStoreError,
 ) -> HttpResponse {
     if !matches!(*req.method(), Method::GET | Method::POST) {
         return ApiError::method_not_allowed("GET, POST").into_response();
     }
-    if let Err(denied) = authenticate(state, &req) {
-        return denied.into_response();
-    }
-    let render = |plan: &CallPlan| {
+    let render = |plan: &CallPlan, secret: Option<&str>| {
         let event_url = match plan {
-            CallPlan::Connect { session_id, .. } => format!(
-                "{}/vonage/event?session_id={session_id}",
-                public_base_url(state.config.public_base_url.as_deref(), &req)
-            ),
+            CallPlan::Connect { session_id, .. } => {
+                let base = public_base_url(state.core.config.public_base_url.as_deref(), &req);
+                match secret {
+                    Some(secret) => format!(
+                        "{base}/vonage/event?session_id={session_id}&tag={}",
+                        session_tag(secret, session_id)
+                    ),
+                    None => format!("{base}/vonage/event?session_id={session_id}"),
+                }
+            }
             _ => String::new(),
         };
         let opts = RenderOptions {
             greeting: &state.config.greeting_text,
-            connect_timeout_seconds: state.config.connect_timeout_seconds,
+            connect_timeout_seconds: state.core.config.connect_timeout_seconds,
             event_url,
         };
         json(200, &ncco::render(plan, &opts))
     };
-    let params = match read_params(&req) {
-        Some(p) => p,
-        None => return render(&CallPlan::Refuse(RefuseReason::BadRequest)),
+    let storage_down = |secret: Option<&str>| match on_store_error {
+        OnStoreError::Retry => ApiError::unavailable().into_response(),
+        OnStoreError::Apologise => render(
+            &CallPlan::Refuse(RefuseReason::TemporarilyUnavailable),
+            secret,
+        ),
     };
-    let call = params.uuid.as_deref().unwrap_or("-").to_string();
-    let (Some(to), Some(from)) = (
-        params
-            .to
-            .as_deref()
-            .and_then(|t| PhoneNumber::parse(t).ok()),
-        params
-            .from
-            .as_deref()
-            .and_then(|f| PhoneNumber::parse(f).ok()),
-    ) else {
-        tracing::info!(
-            call = %call,
-            to = %params.to.as_deref().map(mask_raw).unwrap_or_default(),
-            from = %params.from.as_deref().map(mask_raw).unwrap_or_default(),
-            client_user = params.from_user.is_some(),
-            "call without a routable caller or number"
-        );
-        return render(&CallPlan::Refuse(RefuseReason::BadRequest));
+    let params = read_params(&req);
+    let numbers = params.as_ref().and_then(|p| {
+        Some((
+            PhoneNumber::from_e164(p.to.as_deref()?).ok()?,
+            PhoneNumber::from_e164(p.from.as_deref()?).ok()?,
+        ))
+    });
+    let find = async {
+        match &numbers {
+            Some((to, from)) => Some(state.core.store.find_leg(to, from).await),
+            None => None,
+        }
     };
-    let now = state.clock.now();
-    let plan = match state.store.find_leg(&to, &from).await {
-        Ok(leg) => plan_for(leg, now),
+    let (fetched, found) = tokio::join!(state.secret.get(), find);
+    let secret = match signing_secret(&state.core, fetched) {
+        Ok(secret) => secret,
+        Err(Denied::SecretUnavailable) => return storage_down(None),
+        Err(denied) => return denied.into_response(),
+    };
+    let secret = secret.as_deref();
+    if let Err(denied) = authenticate(state, &req, secret) {
+        return denied.into_response();
+    }
+    let (Some(params), Some((to, from)), Some(found)) = (params, numbers, found) else {
+        return refuse_unroutable(&req, render);
+    };
+    let call = params.uuid.as_deref().unwrap_or("-");
+    let plan = match found {
+        Ok(leg) => plan_for(leg, state.core.clock.now()),
         Err(e) => {
-            tracing::error!(call = %call, error = %e, "storage read failed while answering a call");
-            return match on_store_error {
-                OnStoreError::Retry => ApiError::unavailable().into_response(),
-                OnStoreError::Apologise => {
-                    render(&CallPlan::Refuse(RefuseReason::TemporarilyUnavailable))
-                }
-            };
+            tracing::error!(call, error = %e, "storage read failed while answering a call");
+            return storage_down(secret);
         }
     };
     match &plan {
         CallPlan::Connect { session_id, .. } => {
-            tracing::info!(call = %call, session = %session_id, to = %to.masked(), from = %from.masked(), "connecting session call")
+            tracing::info!(call, session = %session_id, to = %to.masked(), from = %from.masked(), "connecting session call")
         }
         other => {
-            tracing::info!(call = %call, to = %to.masked(), from = %from.masked(), plan = ?other, "refusing call")
+            tracing::info!(call, to = %to.masked(), from = %from.masked(), plan = ?other, "refusing call")
         }
     }
-    render(&plan)
+    render(&plan, secret)
 }
 
-/// GET: the query. POST: a JSON body (or, if empty, the query).
+/// A verified request we cannot route (no number, a Client SDK user, a bad
+/// body): logged without the numbers, and a polite refusal.
+fn refuse_unroutable(
+    req: &Request,
+    render: impl Fn(&CallPlan, Option<&str>) -> HttpResponse,
+) -> HttpResponse {
+    let params = read_params(req).unwrap_or_default();
+    tracing::info!(
+        call = params.uuid.as_deref().unwrap_or("-"),
+        to = %params.to.as_deref().map(mask_raw).unwrap_or_default(),
+        from = %params.from.as_deref().map(mask_raw).unwrap_or_default(),
+        client_user = params.from_user.is_some(),
+        "call without a routable caller or number"
+    );
+    render(&CallPlan::Refuse(RefuseReason::BadRequest), None)
+}
+
+/// GET: the query. POST: the JSON body only; the query of a POST is not
+/// covered by the signature, so nothing is taken from it.
 fn read_params(req: &Request) -> Option<AnswerRequest> {
-    let body = body_bytes(req);
-    if req.method() == Method::GET || body.iter().all(u8::is_ascii_whitespace) {
+    if req.method() == Method::GET {
         return Some(AnswerRequest::from_query(raw_query(req)));
     }
-    if body.len() > MAX_BODY_BYTES {
-        return None;
-    }
-    AnswerRequest::from_json(body).ok()
+    AnswerRequest::from_json(bounded_body(req).ok()?).ok()
+}
+
+/// The signing secret of a Vonage webhook that is not on the call path
+/// (events): fetched first, since the handler writes.
+pub async fn verified_secret(
+    state: &VonageState,
+    req: &Request,
+) -> Result<Option<Arc<str>>, Denied> {
+    let secret = signing_secret(&state.core, state.secret.get().await)?;
+    authenticate(state, req, secret.as_deref())?;
+    Ok(secret)
 }

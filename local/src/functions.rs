@@ -1,0 +1,266 @@
+//! Every function of the template, served from one process: each keeps
+//! the state its own binary builds, and [`ROUTES`] mirrors `template.yaml`
+//! (a conformance test keeps the two equal).
+
+use callmask::api::lines::LinesState;
+use callmask::api::twilio::TwilioState;
+use callmask::api::vonage::VonageState;
+use callmask::api::{lines, numbers, sessions, twilio, vonage};
+use callmask::aws::{self, RequestCounter};
+use callmask::config::{ConfigError, CoreConfig, TwilioConfig, VoicemailConfig, VonageConfig};
+use callmask::core::Core;
+use callmask::http::HttpResponse;
+use callmask::store::Store;
+use callmask::voicemail::VoicemailState;
+use lambda_http::Request;
+
+/// The settings of every concern.
+#[derive(Debug, Clone, Default)]
+pub struct StackConfig {
+    pub core: CoreConfig,
+    pub vonage: VonageConfig,
+    pub twilio: TwilioConfig,
+    pub voicemail: VoicemailConfig,
+}
+
+impl StackConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            core: CoreConfig::from_env()?,
+            vonage: VonageConfig::from_env()?,
+            twilio: TwilioConfig::from_env()?,
+            voicemail: VoicemailConfig::from_env()?,
+        })
+    }
+}
+
+/// The states of every function, over one table, one clock and one set of
+/// AWS clients.
+#[derive(Clone, Debug)]
+pub struct Stack {
+    pub core: Core,
+    pub vonage: VonageState,
+    pub twilio: TwilioState,
+    pub lines: LinesState,
+    pub voicemail: VoicemailState,
+}
+
+impl Stack {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Self::build(StackConfig::from_env()?, None, None).await
+    }
+
+    /// `counter` counts DynamoDB requests; `endpoint` overrides the AWS
+    /// endpoint (tests, benchmarks).
+    pub async fn build(
+        config: StackConfig,
+        counter: Option<RequestCounter>,
+        endpoint: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config(endpoint).await;
+        // One table client for every function: the lenient limits of the
+        // admin APIs, since the emulator under a test run is slower than
+        // DynamoDB (a timed-out conditional write that did happen would be
+        // retried and seen as a conflict).
+        let core = Core::build(config.core, &sdk, aws::BACKGROUND, counter);
+        Ok(Self {
+            vonage: VonageState::build(core.clone(), config.vonage, &sdk),
+            twilio: TwilioState::build(core.clone(), config.twilio.clone(), &sdk),
+            lines: LinesState {
+                core: core.clone(),
+                s3: aws::s3(&sdk, aws::BACKGROUND),
+                recordings_bucket: config.voicemail.recordings_bucket.clone(),
+            },
+            voicemail: VoicemailState::build(core.clone(), config.twilio, config.voicemail, &sdk)?,
+            core,
+        })
+    }
+
+    /// Points every function at `store` (tests of a storage outage).
+    pub fn set_store(&mut self, store: Store) {
+        self.core.store = store.clone();
+        self.vonage.core.store = store.clone();
+        self.twilio.core.store = store.clone();
+        self.lines.core.store = store.clone();
+        self.voicemail.core.store = store;
+    }
+
+    /// Says at start how each provider's webhooks are checked.
+    pub fn announce_signing(&self) {
+        self.core.announce_signing(
+            "vonage-*",
+            &self.vonage.secret,
+            "VONAGE_SIGNATURE_SECRET_ID",
+        );
+        self.core.announce_signing(
+            "twilio-*",
+            &self.twilio.auth_token,
+            "TWILIO_AUTH_TOKEN_SECRET_ID",
+        );
+    }
+}
+
+/// One Lambda function each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Numbers,
+    Sessions,
+    Lines,
+    VonageAnswer,
+    VonageEvent,
+    VonageFallback,
+    TwilioVoice,
+    TwilioDialStatus,
+    TwilioRecording,
+    TwilioTranscription,
+    TwilioStatus,
+}
+
+impl Function {
+    pub const ALL: [Function; 11] = [
+        Function::Numbers,
+        Function::Sessions,
+        Function::Lines,
+        Function::VonageAnswer,
+        Function::VonageEvent,
+        Function::VonageFallback,
+        Function::TwilioVoice,
+        Function::TwilioDialStatus,
+        Function::TwilioRecording,
+        Function::TwilioTranscription,
+        Function::TwilioStatus,
+    ];
+
+    /// The binary's (and the `functions/` folder's) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Numbers => "numbers",
+            Function::Sessions => "sessions",
+            Function::VonageAnswer => "vonage-answer",
+            Function::VonageEvent => "vonage-event",
+            Function::VonageFallback => "vonage-fallback",
+            Function::Lines => "lines",
+            Function::TwilioVoice => "twilio-voice",
+            Function::TwilioDialStatus => "twilio-dial-status",
+            Function::TwilioRecording => "twilio-recording",
+            Function::TwilioTranscription => "twilio-transcription",
+            Function::TwilioStatus => "twilio-status",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// What the function's binary does with `req`, with its own state.
+    pub async fn handle(self, stack: &Stack, req: Request) -> HttpResponse {
+        match self {
+            Function::Numbers => numbers::handle(&stack.core, req).await,
+            Function::Sessions => sessions::handle(&stack.core, req).await,
+            Function::Lines => lines::handle(&stack.lines, req).await,
+            Function::VonageAnswer => vonage::answer::handle(&stack.vonage, req).await,
+            Function::VonageEvent => vonage::event::handle(&stack.vonage, req).await,
+            Function::VonageFallback => vonage::fallback::handle(&stack.vonage, req).await,
+            Function::TwilioVoice => twilio::voice::handle(&stack.twilio, req).await,
+            Function::TwilioDialStatus => twilio::dial_status::handle(&stack.twilio, req).await,
+            Function::TwilioRecording => twilio::recording::handle(&stack.twilio, req).await,
+            Function::TwilioTranscription => {
+                twilio::transcription::handle(&stack.twilio, req).await
+            }
+            Function::TwilioStatus => twilio::status::handle(&stack.twilio, req).await,
+        }
+    }
+}
+
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway path syntax: `/numbers/{number}`.
+    pub path: &'static str,
+    pub function: Function,
+}
+
+const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
+    Route {
+        method,
+        path,
+        function,
+    }
+}
+
+pub const ROUTES: &[Route] = &[
+    route("GET", "/numbers", Function::Numbers),
+    route("POST", "/numbers", Function::Numbers),
+    route("GET", "/numbers/{number}", Function::Numbers),
+    route("DELETE", "/numbers/{number}", Function::Numbers),
+    route("POST", "/sessions", Function::Sessions),
+    route("GET", "/sessions/{id}", Function::Sessions),
+    route("DELETE", "/sessions/{id}", Function::Sessions),
+    route("GET", "/sessions/{id}/calls", Function::Sessions),
+    route("GET", "/vonage/answer", Function::VonageAnswer),
+    route("POST", "/vonage/answer", Function::VonageAnswer),
+    route("POST", "/vonage/event", Function::VonageEvent),
+    route("GET", "/vonage/event", Function::VonageEvent),
+    route("GET", "/vonage/fallback", Function::VonageFallback),
+    route("POST", "/vonage/fallback", Function::VonageFallback),
+    route("PUT", "/lines/{number}", Function::Lines),
+    route("GET", "/lines/{number}", Function::Lines),
+    route("DELETE", "/lines/{number}", Function::Lines),
+    route("GET", "/lines/{number}/voicemails", Function::Lines),
+    route("POST", "/twilio/voice", Function::TwilioVoice),
+    route("POST", "/twilio/dial-status", Function::TwilioDialStatus),
+    route("POST", "/twilio/recording", Function::TwilioRecording),
+    route(
+        "POST",
+        "/twilio/transcription",
+        Function::TwilioTranscription,
+    ),
+    route("POST", "/twilio/status", Function::TwilioStatus),
+];
+
+/// Matches a concrete path against a route pattern, returning the path
+/// parameters decoded, as API Gateway passes them.
+pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let pat: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    let got: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if pat.len() != got.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (p, g) in pat.iter().zip(&got) {
+        if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            let decoded = callmask::http::decode_path_segment(g);
+            params.push((name.to_string(), decoded));
+        } else if p != g {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_with_parameters() {
+        assert_eq!(match_path("/numbers", "/numbers"), Some(vec![]));
+        assert_eq!(
+            match_path("/numbers/{number}", "/numbers/%2B447700900001"),
+            Some(vec![("number".into(), "+447700900001".into())])
+        );
+        assert_eq!(
+            match_path("/numbers/{number}", "/numbers/+447700900001"),
+            Some(vec![("number".into(), "+447700900001".into())])
+        );
+        assert_eq!(match_path("/sessions/{id}", "/sessions/a/calls"), None);
+        assert_eq!(match_path("/vonage/answer", "/vonage/event"), None);
+    }
+
+    #[test]
+    fn every_function_has_a_route_and_a_name() {
+        for f in Function::ALL {
+            assert!(ROUTES.iter().any(|r| r.function == f), "{f:?}");
+            assert_eq!(Function::from_name(f.name()), Some(f));
+        }
+    }
+}

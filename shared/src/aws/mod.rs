@@ -1,0 +1,103 @@
+//! AWS clients, each built only by the functions that use it, from one
+//! shared SDK configuration loaded from the standard environment.
+//! `AWS_ENDPOINT_URL` (or an explicit endpoint in tests) points them at the
+//! local emulator.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::SdkConfig;
+
+mod counter;
+
+pub use counter::RequestCounter;
+
+/// Time limits for one kind of work.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// One try of a request.
+    pub attempt: Duration,
+    /// All tries of a request together.
+    pub operation: Duration,
+}
+
+/// A call is waiting: Vonage wants its answer within ~5 s and retries, then
+/// asks the fallback URL; give up well before, so the fallback can still
+/// apologise within its own time.
+pub const CALL_PATH: Timeouts = Timeouts {
+    connect: Duration::from_millis(1000),
+    attempt: Duration::from_millis(1200),
+    operation: Duration::from_millis(2500),
+};
+
+/// Admin APIs and callbacks: nobody is on the line, but API Gateway stops
+/// waiting at 30 s and the function at its own timeout (10 s).
+pub const BACKGROUND: Timeouts = Timeouts {
+    connect: Duration::from_secs(2),
+    attempt: Duration::from_secs(3),
+    operation: Duration::from_secs(8),
+};
+
+/// The voicemail worker moves whole recordings (up to ~100 MB) to S3.
+pub const BULK: Timeouts = Timeouts {
+    connect: Duration::from_secs(3),
+    attempt: Duration::from_secs(20),
+    operation: Duration::from_secs(50),
+};
+
+/// The SDK configuration (credentials, region, endpoint), loaded once.
+pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+fn timeouts(t: Timeouts) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(t.connect)
+        .operation_attempt_timeout(t.attempt)
+        .operation_timeout(t.operation)
+        .build()
+}
+
+pub fn dynamodb(
+    sdk: &SdkConfig,
+    t: Timeouts,
+    counter: Option<RequestCounter>,
+) -> aws_sdk_dynamodb::Client {
+    let mut b = aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(timeouts(t));
+    if let Some(counter) = counter {
+        b = b.interceptor(counter);
+    }
+    aws_sdk_dynamodb::Client::from_conf(b.build())
+}
+
+pub fn secrets_manager(sdk: &SdkConfig, t: Timeouts) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(sdk)
+            .timeout_config(timeouts(t))
+            .build(),
+    )
+}
+
+pub fn s3(sdk: &SdkConfig, t: Timeouts) -> aws_sdk_s3::Client {
+    // An emulator on 127.0.0.1/localhost cannot serve bucket subdomains.
+    let path_style = sdk.endpoint_url().is_some();
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(path_style)
+            .timeout_config(timeouts(t))
+            .build(),
+    )
+}
+
+pub fn ses(sdk: &SdkConfig, t: Timeouts) -> aws_sdk_ses::Client {
+    aws_sdk_ses::Client::from_conf(
+        aws_sdk_ses::config::Builder::from(sdk)
+            .timeout_config(timeouts(t))
+            .build(),
+    )
+}

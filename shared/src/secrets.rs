@@ -1,0 +1,186 @@
+//! Webhook secrets, read at run time. In AWS a function gets the secret's
+//! Secrets Manager id, never its value: it fetches the value on first use,
+//! keeps it for `SECRET_CACHE_SECONDS` (so a rotated secret is picked up
+//! without a redeploy) and fetches again after that. Local runs and tests
+//! may give the value itself.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::SecretSetting;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// Secrets Manager could not be reached, refused, or the secret is not
+    /// there. The text names the secret id and the error code, never a value.
+    #[error("secret {id} could not be read: {reason}")]
+    Unreadable { id: String, reason: String },
+    #[error("secret {id} holds no {key}")]
+    Empty { id: String, key: &'static str },
+}
+
+/// One secret of one function, shared by every invocation (cheap to clone).
+#[derive(Clone)]
+pub struct Secret {
+    source: Arc<Source>,
+}
+
+enum Source {
+    Missing,
+    Value(Arc<str>),
+    Manager {
+        client: aws_sdk_secretsmanager::Client,
+        id: String,
+        /// The JSON field holding the value, when the secret is JSON.
+        key: &'static str,
+        ttl: Duration,
+        cached: tokio::sync::Mutex<Option<(Arc<str>, Instant)>>,
+    },
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.source {
+            Source::Missing => f.write_str("Secret(missing)"),
+            Source::Value(_) => f.write_str("Secret(<value>)"),
+            Source::Manager { id, .. } => write!(f, "Secret({id})"),
+        }
+    }
+}
+
+impl Secret {
+    pub fn missing() -> Self {
+        Self {
+            source: Arc::new(Source::Missing),
+        }
+    }
+
+    pub fn value(v: &str) -> Self {
+        Self {
+            source: Arc::new(Source::Value(v.into())),
+        }
+    }
+
+    /// The secret as configured. `client` builds the Secrets Manager client
+    /// and is only called when the setting names a secret id, so a function
+    /// given the value (or nothing) builds no such client.
+    pub fn new(
+        setting: &SecretSetting,
+        key: &'static str,
+        ttl: Duration,
+        client: impl FnOnce() -> aws_sdk_secretsmanager::Client,
+    ) -> Self {
+        match setting {
+            SecretSetting::None => Self::missing(),
+            SecretSetting::Value(v) => Self::value(v),
+            SecretSetting::SecretId(id) => Self {
+                source: Arc::new(Source::Manager {
+                    client: client(),
+                    id: id.clone(),
+                    key,
+                    ttl,
+                    cached: Default::default(),
+                }),
+            },
+        }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        !matches!(*self.source, Source::Missing)
+    }
+
+    /// The value; `Ok(None)` when no secret is configured.
+    pub async fn get(&self) -> Result<Option<Arc<str>>, SecretError> {
+        match &*self.source {
+            Source::Missing => Ok(None),
+            Source::Value(v) => Ok(Some(v.clone())),
+            Source::Manager {
+                client,
+                id,
+                key,
+                ttl,
+                cached,
+            } => {
+                // Held across the fetch: concurrent invocations of a cold
+                // container wait for one read instead of each making one.
+                let mut cached = cached.lock().await;
+                if let Some((value, at)) = cached.as_ref() {
+                    if at.elapsed() < *ttl {
+                        return Ok(Some(value.clone()));
+                    }
+                }
+                let value = fetch(client, id, key).await?;
+                *cached = Some((value.clone(), Instant::now()));
+                Ok(Some(value))
+            }
+        }
+    }
+}
+
+async fn fetch(
+    client: &aws_sdk_secretsmanager::Client,
+    id: &str,
+    key: &'static str,
+) -> Result<Arc<str>, SecretError> {
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+    let out = client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| SecretError::Unreadable {
+            id: id.to_string(),
+            // The code and message name the failure; they never hold the value.
+            reason: e
+                .as_service_error()
+                .and_then(|s| s.code())
+                .map(str::to_string)
+                .unwrap_or_else(|| "Secrets Manager unreachable".into()),
+        })?;
+    let raw = out.secret_string().unwrap_or_default();
+    value_of(raw, key).ok_or_else(|| SecretError::Empty {
+        id: id.to_string(),
+        key,
+    })
+}
+
+/// A secret is JSON holding `key` (as the template documents), or the plain
+/// value.
+fn value_of(raw: &str, key: &str) -> Option<Arc<str>> {
+    let raw = raw.trim();
+    let value = match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(map)) => map.get(key)?.as_str()?.trim().to_string(),
+        _ => raw.to_string(),
+    };
+    (!value.is_empty()).then(|| value.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_or_plain_value() {
+        assert_eq!(
+            value_of(r#"{"signature_secret": "abc"}"#, "signature_secret").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(value_of(r#"{"other": "abc"}"#, "signature_secret"), None);
+        assert_eq!(
+            value_of("plain-token", "auth_token").as_deref(),
+            Some("plain-token")
+        );
+        assert_eq!(value_of("  ", "auth_token"), None);
+    }
+
+    #[tokio::test]
+    async fn missing_and_value_sources() {
+        assert_eq!(Secret::missing().get().await, Ok(None));
+        assert!(!Secret::missing().is_configured());
+        assert_eq!(
+            Secret::value("x").get().await.unwrap().as_deref(),
+            Some("x")
+        );
+        assert!(!format!("{:?}", Secret::value("s3cr3t")).contains("s3cr3t"));
+    }
+}
