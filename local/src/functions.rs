@@ -58,20 +58,25 @@ impl Stack {
         endpoint: Option<&str>,
     ) -> Result<Self, ConfigError> {
         let sdk = aws::sdk_config(endpoint).await;
-        // One table client for every function: the lenient limits of the
-        // admin APIs, since the emulator under a test run is slower than
-        // DynamoDB (a timed-out conditional write that did happen would be
-        // retried and seen as a conflict).
-        let core = Core::build(config.core, &sdk, aws::BACKGROUND, counter);
+        // One table client for every function, with the emulator's limits:
+        // a timed-out conditional write that did happen would be retried and
+        // seen as a conflict. Each Lambda function sets its own.
+        let core = Core::build(config.core, &sdk, aws::EMULATOR, counter);
         Ok(Self {
-            vonage: VonageState::build(core.clone(), config.vonage, &sdk),
-            twilio: TwilioState::build(core.clone(), config.twilio.clone(), &sdk),
+            vonage: VonageState::build(core.clone(), config.vonage, &sdk, aws::EMULATOR),
+            twilio: TwilioState::build(core.clone(), config.twilio.clone(), &sdk, aws::EMULATOR),
             lines: LinesState {
                 core: core.clone(),
-                s3: aws::s3(&sdk, aws::BACKGROUND),
+                s3: aws::s3(&sdk, aws::EMULATOR),
                 recordings_bucket: config.voicemail.recordings_bucket.clone(),
             },
-            voicemail: VoicemailState::build(core.clone(), config.twilio, config.voicemail, &sdk)?,
+            voicemail: VoicemailState::build(
+                core.clone(),
+                config.twilio,
+                config.voicemail,
+                &sdk,
+                [aws::EMULATOR, aws::EMULATOR],
+            )?,
             core,
         })
     }

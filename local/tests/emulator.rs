@@ -656,3 +656,55 @@ async fn a_replayed_event_cannot_be_attached_to_another_session() {
     let calls = t.get(&format!("/sessions/{other_id}/calls")).await.json();
     assert!(calls["calls"].as_array().unwrap().is_empty(), "{calls}");
 }
+
+#[tokio::test]
+async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let vonage = put_secret(&format!("vonage-{id}"), VONAGE_SECRET).await;
+    let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
+    let t = env_with_secret_ids(&vonage, &twilio, 300).await;
+    let (pa, _) = with_session_and_line(&t).await;
+    let body = format!(
+        r#"{{"to":"{}","from":"{}","uuid":"u1","conversation_uuid":"c1"}}"#,
+        digits(&pa),
+        digits(ALICE)
+    );
+    let post = |auth: String| {
+        let (t, body) = (&t, body.clone());
+        async move {
+            t.request(
+                "POST",
+                "/vonage/answer",
+                Some(&body),
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/json"),
+                ],
+            )
+            .await
+        }
+    };
+    // The first call of a cold function (the secret not yet read), then a
+    // warm one: each routes with one storage request, and each token once.
+    for _ in 0..2 {
+        let auth = vonage_bearer(VONAGE_SECRET, body.as_bytes());
+        let before = t.counter.get();
+        let r = post(auth.clone()).await;
+        assert!(connect_of(&r.json()).is_some(), "{}", r.body);
+        assert_eq!(
+            t.counter.get() - before,
+            1,
+            "storage requests per signed call"
+        );
+        let again = post(auth).await;
+        assert_eq!(again.status, 401, "{}", again.body);
+        assert!(!again.body.contains(digits(BOB)));
+    }
+    // Events: the same token twice is one event.
+    let event = r#"{"uuid":"u1","status":"answered"}"#;
+    let auth = vonage_bearer(VONAGE_SECRET, event.as_bytes());
+    let headers = [("authorization", auth.as_str())];
+    let send = || t.request("POST", "/vonage/event", Some(event), &headers);
+    assert_eq!(send().await.status, 200);
+    assert_eq!(send().await.status, 401);
+}

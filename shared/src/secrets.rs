@@ -89,6 +89,20 @@ impl Secret {
         !matches!(*self.source, Source::Missing)
     }
 
+    /// The value when it is at hand without a request: `Some(None)` when no
+    /// secret is configured, `None` when it must be fetched first.
+    pub fn at_hand(&self) -> Option<Option<Arc<str>>> {
+        match &*self.source {
+            Source::Missing => Some(None),
+            Source::Value(v) => Some(Some(v.clone())),
+            Source::Manager { ttl, cached, .. } => {
+                let cached = cached.try_lock().ok()?;
+                let (value, at) = cached.as_ref()?;
+                (at.elapsed() < *ttl).then(|| Some(value.clone()))
+            }
+        }
+    }
+
     /// The value; `Ok(None)` when no secret is configured.
     pub async fn get(&self) -> Result<Option<Arc<str>>, SecretError> {
         match &*self.source {

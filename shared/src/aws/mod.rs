@@ -46,6 +46,14 @@ pub const BULK: Timeouts = Timeouts {
     operation: Duration::from_secs(50),
 };
 
+/// The local stack and tests: the emulator serialises every request, so
+/// under a test run's load one can wait seconds behind the others.
+pub const EMULATOR: Timeouts = Timeouts {
+    connect: Duration::from_secs(5),
+    attempt: Duration::from_secs(30),
+    operation: Duration::from_secs(60),
+};
+
 /// The SDK configuration (credentials, region, endpoint), loaded once.
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());

@@ -9,6 +9,7 @@
 //! | call event | `CALL#<call uuid>` | `EVT#<timestamp>#<status>` | |
 //! | line call context | `CALL#<CallSid>` | `META` | |
 //! | line quota counter | `NUM#<line>` | `QUOTA#<period>` | |
+//! | used webhook token (events) | `TOKEN#<jti>` | `META` | |
 //! | voicemail | `VM#<RecordingSid>` | `META` | line_voicemails: `VMLINE#<line>` / `<recorded_at>#<sid>`; pending_voicemails (sparse): `PENDING` / `<next_attempt_at>#<sid>` |
 //!
 //! A masked line is the `line` attribute (JSON settings) on its number's META item.
@@ -59,6 +60,10 @@ pub fn call_event(timestamp: &str, status: &str) -> String {
 /// A line's quota counter for one period (`2026-11`).
 pub fn quota(period_key: &str) -> String {
     format!("QUOTA#{period_key}")
+}
+
+pub fn token(jti: &str) -> String {
+    format!("TOKEN#{jti}")
 }
 
 pub fn voicemail(recording_sid: &str) -> String {

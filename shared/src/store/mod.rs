@@ -10,6 +10,7 @@ mod lines;
 mod numbers;
 pub mod schema;
 mod sessions;
+mod tokens;
 mod voicemails;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -20,7 +21,7 @@ pub use attr::Item;
 pub use calls::CallSummary;
 pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use numbers::DeleteNumber;
-pub use sessions::{CloseSession, CreateSessionError};
+pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
 pub use voicemails::{Voicemail, VoicemailStatus};
 
 #[derive(Debug, thiserror::Error)]

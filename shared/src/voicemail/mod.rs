@@ -49,6 +49,7 @@ impl VoicemailState {
             twilio,
             config,
             &sdk,
+            [aws::BACKGROUND, aws::BULK],
         )
     }
 
@@ -57,15 +58,17 @@ impl VoicemailState {
         twilio: TwilioConfig,
         config: VoicemailConfig,
         sdk: &SdkConfig,
+        // Requests, then bulk transfers (S3 puts of whole recordings).
+        [timeouts, bulk]: [aws::Timeouts; 2],
     ) -> Result<Self, ConfigError> {
-        let token = crate::api::twilio::auth_token(&core, &twilio, sdk, aws::BACKGROUND);
+        let token = crate::api::twilio::auth_token(&core, &twilio, sdk, timeouts);
         let twilio = TwilioClient::new(twilio, token).map_err(|e| ConfigError {
             name: "TWILIO_API_BASE_URL",
             reason: e.to_string(),
         })?;
         Ok(Self {
-            s3: aws::s3(sdk, aws::BULK),
-            ses: aws::ses(sdk, aws::BACKGROUND),
+            s3: aws::s3(sdk, bulk),
+            ses: aws::ses(sdk, timeouts),
             core,
             config,
             twilio,

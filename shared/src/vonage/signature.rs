@@ -7,6 +7,8 @@ use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::store::TokenId;
+
 /// Tokens older than this are refused, which bounds replay.
 pub const MAX_TOKEN_AGE_SECONDS: i64 = 300;
 /// Clock skew we tolerate for tokens issued "in the future".
@@ -28,6 +30,8 @@ pub enum SignatureError {
     NoIssuedAt,
     #[error("token is for another application")]
     WrongApplication,
+    #[error("token has no jti")]
+    NoTokenId,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +79,10 @@ pub fn verify(
     .claims;
     // Without iat a captured token would be good forever.
     let iat = claims.iat.ok_or(SignatureError::NoIssuedAt)?;
+    // The jti is what a replay is recognised by.
+    if claims.jti.as_deref().is_none_or(str::is_empty) {
+        return Err(SignatureError::NoTokenId);
+    }
     if iat > now + LEEWAY_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS {
         return Err(SignatureError::Stale);
     }
@@ -98,6 +106,23 @@ pub fn verify(
     } else {
         Err(SignatureError::PayloadMismatch)
     }
+}
+
+/// The bearer token's iat and jti, read WITHOUT checking it: only to
+/// record the token beside the routing read; [`verify`] decides.
+pub fn token_id(authorization: Option<&str>) -> Option<TokenId> {
+    let token = authorization?.trim().split_once(' ')?.1.trim();
+    let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    Some(TokenId {
+        iat: claims.iat?,
+        jti: claims.jti.filter(|j| !j.is_empty())?,
+    })
+}
+
+/// The oldest iat [`verify`] still accepts at `now`: older token ids need
+/// not be remembered.
+pub fn oldest_valid_iat(now: i64) -> i64 {
+    now - MAX_TOKEN_AGE_SECONDS - LEEWAY_SECONDS
 }
 
 /// The tag we append to a `session_id` in an `eventUrl`: the event body is
@@ -230,7 +255,7 @@ mod tests {
         let json = r#"{"to":"447700900001","from":"447700900100","uuid":"abc","conversation_uuid":"CON-1"}"#;
         let t = token(
             SECRET,
-            json!({"iat": 5, "payload_hash": hex_sha256(json.as_bytes())}),
+            json!({"iat": 5, "jti": "j", "payload_hash": hex_sha256(json.as_bytes())}),
         );
         assert!(verify(SECRET, Some(&bearer(&t)), Payload::Query(query), 5, None).is_ok());
         let reordered = "from=447700900100&to=447700900001&uuid=abc&conversation_uuid=CON-1";
@@ -246,7 +271,7 @@ mod tests {
 
     #[test]
     fn token_without_payload_hash_is_refused() {
-        let t = token(SECRET, json!({"iat": 5}));
+        let t = token(SECRET, json!({"iat": 5, "jti": "j"}));
         assert_eq!(
             verify(SECRET, Some(&bearer(&t)), Payload::Body(b""), 5, None).unwrap_err(),
             SignatureError::NoPayloadHash
@@ -278,7 +303,7 @@ mod tests {
         );
         let t = token(
             SECRET,
-            json!({"iat": 5, "application_id": "app-1", "payload_hash": hex_sha256(body)}),
+            json!({"iat": 5, "jti": "j", "application_id": "app-1", "payload_hash": hex_sha256(body)}),
         );
         assert!(verify(
             SECRET,
@@ -299,7 +324,10 @@ mod tests {
             .unwrap_err(),
             SignatureError::WrongApplication
         );
-        let t = token(SECRET, json!({"iat": 5, "payload_hash": hex_sha256(body)}));
+        let t = token(
+            SECRET,
+            json!({"iat": 5, "jti": "j", "payload_hash": hex_sha256(body)}),
+        );
         assert_eq!(
             verify(
                 SECRET,
@@ -311,6 +339,11 @@ mod tests {
             .unwrap_err(),
             SignatureError::WrongApplication
         );
+        let t = token(SECRET, json!({"iat": 5, "payload_hash": hex_sha256(body)}));
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 5, None).unwrap_err(),
+            SignatureError::NoTokenId
+        );
     }
 
     #[test]
@@ -321,5 +354,26 @@ mod tests {
         assert!(!session_tag_matches(SECRET, "abd", &tag));
         assert!(!session_tag_matches("other", "abc", &tag));
         assert!(!session_tag_matches(SECRET, "abc", ""));
+    }
+
+    #[test]
+    fn token_ids_are_read_without_checking() {
+        let t = token(
+            SECRET,
+            json!({"iat": 1000, "jti": "abc", "payload_hash": "x"}),
+        );
+        assert_eq!(
+            token_id(Some(&bearer(&t))),
+            Some(TokenId {
+                iat: 1000,
+                jti: "abc".into()
+            })
+        );
+        assert_eq!(token_id(Some("Bearer nonsense")), None);
+        assert_eq!(token_id(None), None);
+        assert_eq!(
+            oldest_valid_iat(1000),
+            1000 - MAX_TOKEN_AGE_SECONDS - LEEWAY_SECONDS
+        );
     }
 }

@@ -39,15 +39,26 @@ impl TwilioState {
         let core = CoreConfig::from_env()?;
         let config = TwilioConfig::from_env()?;
         let sdk = aws::sdk_config(None).await;
-        let state = Self::build(Core::build(core, &sdk, aws::CALL_PATH, None), config, &sdk);
+        let state = Self::build(
+            Core::build(core, &sdk, aws::CALL_PATH, None),
+            config,
+            &sdk,
+            aws::CALL_PATH,
+        );
         state
             .core
             .announce_signing(function, &state.auth_token, "TWILIO_AUTH_TOKEN_SECRET_ID");
         Ok(state)
     }
 
-    pub fn build(core: Core, config: TwilioConfig, sdk: &SdkConfig) -> Self {
-        let auth_token = auth_token(&core, &config, sdk, aws::CALL_PATH);
+    /// `timeouts` for the Secrets Manager client.
+    pub fn build(
+        core: Core,
+        config: TwilioConfig,
+        sdk: &SdkConfig,
+        timeouts: aws::Timeouts,
+    ) -> Self {
+        let auth_token = auth_token(&core, &config, sdk, timeouts);
         Self {
             core,
             config,

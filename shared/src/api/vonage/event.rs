@@ -6,9 +6,10 @@ use http::Method;
 use lambda_http::Request;
 
 use crate::api::vonage::{verified_secret, VonageState};
+use crate::core::Denied;
 use crate::domain::Session;
-use crate::http::{bounded_body, empty, query_map, raw_query, ApiError, HttpResponse};
-use crate::vonage::signature::session_tag_matches;
+use crate::http::{bounded_body, empty, header, query_map, raw_query, ApiError, HttpResponse};
+use crate::vonage::signature::{session_tag_matches, token_id, MAX_TOKEN_AGE_SECONDS};
 use crate::vonage::webhook::{call_event, PayloadError};
 
 pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
@@ -19,6 +20,25 @@ pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
         Ok(secret) => secret,
         Err(denied) => return denied.into_response(),
     };
+    // A signed event is taken once: a replayed token is refused.
+    if secret.is_some() {
+        let Some(token) = token_id(header(&req, "authorization")) else {
+            return Denied::Unauthorized.into_response();
+        };
+        // Kept a little longer than any token is accepted.
+        let forget_at = token.iat + 2 * MAX_TOKEN_AGE_SECONDS;
+        match state.core.store.claim_token(&token, forget_at).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("refused a replayed Vonage event token");
+                return Denied::Unauthorized.into_response();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record a webhook token");
+                return ApiError::unavailable().into_response();
+            }
+        }
+    }
     let query = query_map(raw_query(&req));
     let body = match bounded_body(&req) {
         Ok(b) => b,

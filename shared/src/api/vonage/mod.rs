@@ -22,6 +22,7 @@ use crate::http::{
 };
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::secrets::Secret;
+use crate::store::{LegRead, TokenId};
 use crate::vonage::ncco::{self, RenderOptions};
 use crate::vonage::signature::{self, session_tag, Payload};
 use crate::vonage::webhook::AnswerRequest;
@@ -40,17 +41,28 @@ impl VonageState {
         let core = CoreConfig::from_env()?;
         let config = VonageConfig::from_env()?;
         let sdk = aws::sdk_config(None).await;
-        let state = Self::build(Core::build(core, &sdk, aws::CALL_PATH, None), config, &sdk);
+        let state = Self::build(
+            Core::build(core, &sdk, aws::CALL_PATH, None),
+            config,
+            &sdk,
+            aws::CALL_PATH,
+        );
         state
             .core
             .announce_signing(function, &state.secret, "VONAGE_SIGNATURE_SECRET_ID");
         Ok(state)
     }
 
-    pub fn build(core: Core, config: VonageConfig, sdk: &SdkConfig) -> Self {
+    /// `timeouts` for the Secrets Manager client.
+    pub fn build(
+        core: Core,
+        config: VonageConfig,
+        sdk: &SdkConfig,
+        timeouts: aws::Timeouts,
+    ) -> Self {
         let ttl = Duration::from_secs(core.config.secret_cache_seconds);
         let secret = Secret::new(&config.signature_secret, "signature_secret", ttl, || {
-            aws::secrets_manager(sdk, aws::CALL_PATH)
+            aws::secrets_manager(sdk, timeouts)
         });
         Self {
             core,
@@ -145,28 +157,61 @@ pub async fn answer_call(
             PhoneNumber::from_e164(p.from.as_deref()?).ok()?,
         ))
     });
-    let find = async {
-        match &numbers {
-            Some((to, from)) => Some(state.core.store.find_leg(to, from).await),
-            None => None,
+    let now = state.core.clock.now();
+    // The routing read: a plain GetItem when webhooks are unsigned; when
+    // signed, one UpdateItem that also remembers the token (replays find it).
+    let numbers = &numbers;
+    let find = |token: Option<TokenId>| async move {
+        let (to, from) = numbers.as_ref()?;
+        Some(match token {
+            None => state.core.store.find_leg(to, from).await.map(LegRead::Leg),
+            Some(t) => {
+                let oldest = signature::oldest_valid_iat(now);
+                state.core.store.find_leg_once(to, from, &t, oldest).await
+            }
+        })
+    };
+    let token = signature::token_id(header(&req, "authorization"));
+    let (secret, found) = match state.secret.at_hand() {
+        // Warm (or a secret given as a value): verify first, so only a
+        // verified token is ever written.
+        Some(at_hand) => {
+            let secret = match signing_secret(&state.core, Ok(at_hand)) {
+                Ok(secret) => secret,
+                Err(denied) => return denied.into_response(),
+            };
+            if let Err(denied) = authenticate(state, &req, secret.as_deref()) {
+                return denied.into_response();
+            }
+            let found = find(token.filter(|_| secret.is_some())).await;
+            (secret, found)
+        }
+        // Cold: the secret and the read side by side, so the fetch adds no
+        // round trip; the read's outcome counts only once the token checks out.
+        None => {
+            let (fetched, found) = tokio::join!(state.secret.get(), find(token));
+            let secret = match signing_secret(&state.core, fetched) {
+                Ok(secret) => secret,
+                Err(Denied::SecretUnavailable) => return storage_down(None),
+                Err(denied) => return denied.into_response(),
+            };
+            if let Err(denied) = authenticate(state, &req, secret.as_deref()) {
+                return denied.into_response();
+            }
+            (secret, found)
         }
     };
-    let (fetched, found) = tokio::join!(state.secret.get(), find);
-    let secret = match signing_secret(&state.core, fetched) {
-        Ok(secret) => secret,
-        Err(Denied::SecretUnavailable) => return storage_down(None),
-        Err(denied) => return denied.into_response(),
-    };
     let secret = secret.as_deref();
-    if let Err(denied) = authenticate(state, &req, secret) {
-        return denied.into_response();
-    }
-    let (Some(params), Some((to, from)), Some(found)) = (params, numbers, found) else {
+    let (Some(params), Some((to, from)), Some(found)) = (params, numbers.as_ref(), found) else {
         return refuse_unroutable(&req, render);
     };
     let call = params.uuid.as_deref().unwrap_or("-");
     let plan = match found {
-        Ok(leg) => plan_for(leg, state.core.clock.now()),
+        Ok(LegRead::Leg(leg)) => plan_for(leg, now),
+        Ok(LegRead::Replayed) => {
+            tracing::warn!(call, "refused a replayed Vonage webhook token");
+            return Denied::Unauthorized.into_response();
+        }
         Err(e) => {
             tracing::error!(call, error = %e, "storage read failed while answering a call");
             return storage_down(secret);
