@@ -754,3 +754,20 @@ async fn sessions_work_on_twilio_numbers_too() {
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_quota_of_zero_admits_no_call() {
+    let tw = setup(
+        json!({"active": true, "calls_per_period": 0, "period": "day"}),
+        false,
+        |_| {},
+    )
+    .await;
+    let r = tw.call("CA0099").await;
+    assert!(
+        r.body.contains("<Say") && r.body.contains("<Hangup/>") && !r.body.contains("<Dial"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(OWNER), "{}", r.body);
+}

@@ -9,6 +9,22 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{Store, StoreError};
 
+/// Whether a cancelled transaction failed only on its conditions (each
+/// reason `ConditionalCheckFailed` or `None`, at least one of the former).
+pub(crate) fn only_failed_conditions(
+    c: &aws_sdk_dynamodb::types::error::TransactionCanceledException,
+) -> bool {
+    let codes: Vec<&str> = c
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code().unwrap_or("None"))
+        .collect();
+    codes.contains(&"ConditionalCheckFailed")
+        && codes
+            .iter()
+            .all(|c| matches!(*c, "ConditionalCheckFailed" | "None"))
+}
+
 /// Call records are kept this long.
 pub const CALL_RETENTION_SECONDS: i64 = 90 * 24 * 3600;
 
@@ -103,11 +119,14 @@ impl Store {
             .await;
         match res {
             Ok(_) => Ok(()),
-            // Unknown session, or an older event than the one we have.
+            // Unknown session, or an older event than the one we have: only
+            // failed conditions are benign. A conflict or throttling answers
+            // 503, so the provider sends the event again.
             Err(e)
                 if matches!(
                     e.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                    Some(TransactWriteItemsError::TransactionCanceledException(c))
+                        if only_failed_conditions(c)
                 ) =>
             {
                 Ok(())
@@ -143,5 +162,44 @@ impl Store {
         }
         calls.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
         Ok(calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::only_failed_conditions;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+    use aws_sdk_dynamodb::types::CancellationReason;
+
+    fn cancelled(codes: &[&str]) -> TransactionCanceledException {
+        TransactionCanceledException::builder()
+            .set_cancellation_reasons(Some(
+                codes
+                    .iter()
+                    .map(|c| CancellationReason::builder().code(*c).build())
+                    .collect(),
+            ))
+            .build()
+    }
+
+    #[test]
+    fn only_failed_conditions_are_benign() {
+        assert!(only_failed_conditions(&cancelled(&[
+            "ConditionalCheckFailed",
+            "None"
+        ])));
+        assert!(only_failed_conditions(&cancelled(&[
+            "None",
+            "ConditionalCheckFailed"
+        ])));
+        assert!(!only_failed_conditions(&cancelled(&[
+            "None",
+            "TransactionConflict"
+        ])));
+        assert!(!only_failed_conditions(&cancelled(&[
+            "ConditionalCheckFailed",
+            "ThrottlingError"
+        ])));
+        assert!(!only_failed_conditions(&cancelled(&[])));
     }
 }

@@ -19,6 +19,8 @@ use crate::store::{written, Store, StoreError};
 const CALL_CONTEXT_SECONDS: i64 = 7 * 24 * 3600;
 /// Quota counters outlive their period by a little.
 const QUOTA_RETENTION_SECONDS: i64 = 40 * 24 * 3600;
+/// BatchGetItem rounds before unprocessed keys count as an outage.
+const UNPROCESSED_TRIES: u32 = 4;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum PutLine {
@@ -174,9 +176,16 @@ impl Store {
                 .map_err(|e| StoreError::Malformed(e.to_string()))?,
         );
         let mut items = Vec::new();
-        // Unprocessed keys only come back under throttling.
-        for _ in 0..4 {
+        // Unprocessed keys only come back under throttling: back off with
+        // jitter, and if some are still unread say "unavailable", never "no
+        // route" (a missing leg would refuse a call that should connect).
+        for attempt in 0..UNPROCESSED_TRIES {
             let Some(req) = request.take() else { break };
+            if attempt > 0 {
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis((10 << attempt) + jitter))
+                    .await;
+            }
             let out = self
                 .client
                 .batch_get_item()
@@ -191,6 +200,11 @@ impl Store {
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(&self.table))
                 .filter(|k| !k.keys.is_empty());
+        }
+        if request.is_some() {
+            return Err(StoreError::Unavailable(
+                "BatchGetItem: keys left unprocessed".into(),
+            ));
         }
         let mut inbound = Inbound::default();
         for item in &items {
@@ -227,6 +241,11 @@ impl Store {
         item.insert("language".into(), s(&ctx.language));
         item.insert("created_at".into(), n(ctx.created_at));
         item.insert(keys::TTL.into(), n(now + CALL_CONTEXT_SECONDS));
+        // A plan of no calls admits none (the counter's first-use condition
+        // would let one through).
+        if limit == Some(0) {
+            return Ok(Admission::QuotaExhausted);
+        }
         let Some(limit) = limit else {
             let res = self
                 .client
