@@ -4,6 +4,7 @@ as Vonage signs them pass while altered ones get 401."""
 import json
 import urllib.parse
 
+import jwt
 import pytest
 import requests
 from vonage_voice.models.ncco import Connect, Talk
@@ -120,3 +121,34 @@ def test_signed_post_passes_and_altered_ones_get_401(stack, session, path):
     assert requests.post(stack.url(path), data=body, headers=old).status_code == 401
     no_hash = {"Authorization": f"Bearer {token(SECRET, body, payload_hash=None)}", "Content-Type": "application/json"}
     assert requests.post(stack.url(path), data=body, headers=no_hash).status_code == 401
+
+
+def test_a_replayed_signed_webhook_is_refused(stack, session):
+    """A token Vonage signed is good once: the same request again (a replay
+    by whoever captured it) gets 401 and never the callee's number."""
+    pa = session["participants"][0]["proxy_number"]
+    body = json.dumps({"to": pa.lstrip("+"), "from": ALICE.lstrip("+"), "uuid": "u-replay",
+                       "conversation_uuid": "CON-replay"}).encode()
+    headers = post_headers(SECRET, body)
+    first = requests.post(stack.url("/vonage/answer"), data=body, headers=headers)
+    ncco = check_ncco(first)
+    assert any(a["action"] == "connect" for a in ncco), ncco
+    again = requests.post(stack.url("/vonage/answer"), data=body, headers=headers)
+    assert again.status_code == 401, again.text
+    assert BOB.lstrip("+") not in again.text
+    event = json.dumps({"uuid": "u-replay", "status": "answered"}).encode()
+    headers = post_headers(SECRET, event)
+    assert requests.post(stack.url("/vonage/event"), data=event, headers=headers).status_code == 200
+    assert requests.post(stack.url("/vonage/event"), data=event, headers=headers).status_code == 401
+
+
+def test_a_token_without_iat_or_jti_is_refused(stack, session):
+    pa = session["participants"][0]["proxy_number"]
+    body = json.dumps({"to": pa.lstrip("+"), "from": ALICE.lstrip("+")}).encode()
+    for missing in ("iat", "jti"):
+        claims = jwt.decode(token(SECRET, body), SECRET, algorithms=["HS256"])
+        del claims[missing]
+        bare = jwt.encode(claims, SECRET, algorithm="HS256")
+        r = requests.post(stack.url("/vonage/answer"), data=body,
+                          headers={"Authorization": f"Bearer {bare}", "Content-Type": "application/json"})
+        assert r.status_code == 401, (missing, r.text)
