@@ -5,10 +5,24 @@
 //! providers' own documentation ranges (`+44 7700 900xxx`, NANP `555`) as
 //! invalid and its metadata lags newly assigned ranges.
 
-use std::fmt;
-
-use phonenumber::metadata::DATABASE;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set the first time anything reads libphonenumber's metadata.
+static METADATA_LOADED: AtomicBool = AtomicBool::new(false);
+
+/// The metadata, loaded (~100 ms) on first use. Every use goes through
+/// here, so [`metadata_loaded`] can tell whether a code path paid for it.
+fn metadata() -> &'static phonenumber::metadata::Database {
+    METADATA_LOADED.store(true, Ordering::Relaxed);
+    &phonenumber::metadata::DATABASE
+}
+
+/// Whether this process has read the phone metadata: webhooks never should.
+pub fn metadata_loaded() -> bool {
+    METADATA_LOADED.load(Ordering::Relaxed)
+}
 
 /// Why a string is not a phone number we can route.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,8 +92,8 @@ impl PhoneNumber {
         if international.len() > 15 {
             return Err(PhoneError::TooLong);
         }
-        let parsed =
-            phonenumber::parse(None, format!("+{international}")).map_err(|e| match e {
+        let parsed = phonenumber::parse_with(metadata(), None, format!("+{international}"))
+            .map_err(|e| match e {
                 phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
                 phonenumber::ParseError::TooLong => PhoneError::TooLong,
                 phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
@@ -133,7 +147,7 @@ impl PhoneNumber {
     /// number's range gives none (`+44 7700 900xxx` is a drama range);
     /// `001` for non-geographic codes. Loads the metadata: admin paths only.
     pub fn country(&self) -> String {
-        phonenumber::parse(None, &self.e164)
+        phonenumber::parse_with(metadata(), None, &self.e164)
             .ok()
             .and_then(|p| country_for(&p, p.code().value()))
             .unwrap_or_else(|| "001".to_string())
@@ -167,7 +181,7 @@ pub fn mask_raw(raw: &str) -> String {
 }
 
 fn check_possible_length(code: u16, national_len: usize) -> Result<(), PhoneError> {
-    let metas = DATABASE
+    let metas = metadata()
         .by_code(&code)
         .ok_or(PhoneError::UnknownCountryCode)?;
     let mut lengths: Vec<u16> = metas
@@ -213,8 +227,8 @@ fn country_for(parsed: &phonenumber::PhoneNumber, code: u16) -> Option<String> {
     }
     // The main region for the calling code (44 → GB, 1 → US); the database
     // lists it first.
-    let regions = DATABASE.region(&code)?;
-    let main = DATABASE
+    let regions = metadata().region(&code)?;
+    let main = metadata()
         .by_code(&code)?
         .into_iter()
         .find(|m| m.is_main_country_for_code())
@@ -250,10 +264,13 @@ impl Serialize for PhoneNumber {
     }
 }
 
+/// Deserialised numbers are ones we wrote (a line's settings in the table),
+/// already in E.164: taken by their shape, never through the metadata, since
+/// a call's routing read deserialises them.
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
+        Self::from_e164(&raw).map_err(serde::de::Error::custom)
     }
 }
 
