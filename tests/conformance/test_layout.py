@@ -82,3 +82,32 @@ def test_local_table_matches_the_template(stack):
     ttl = ddb.describe_time_to_live(TableName="callmask-conformance")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == props["TimeToLiveSpecification"]["AttributeName"]
     assert ttl["TimeToLiveStatus"] == "ENABLED"
+
+
+def test_no_secret_value_sits_in_an_environment():
+    text = (ROOT / "template.yaml").read_text()
+    assert "resolve:secretsmanager" not in text
+    env = template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert "VONAGE_SIGNATURE_SECRET" not in env and "TWILIO_AUTH_TOKEN" not in env
+    assert "ALLOW_UNSIGNED_WEBHOOKS" not in text
+    params = template()["Parameters"]
+    for p in ("VonageSignatureSecretId", "TwilioAuthTokenSecretId"):
+        assert "Default" not in params[p], f"{p} must be required"
+
+
+def test_only_webhook_functions_may_read_their_secret():
+    for res in template()["Resources"].values():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        binary = res["Metadata"]["BuildProperties"]["Binary"]
+        text = str(res["Properties"]["Policies"])
+        reads_vonage = "VonageSignatureSecretId" in text
+        reads_twilio = "TwilioAuthTokenSecretId" in text
+        assert reads_vonage == binary.startswith("vonage-"), binary
+        assert reads_twilio == (binary.startswith("twilio-") or binary == "voicemail-worker"), binary
+
+
+def test_recordings_expire_with_their_noncurrent_versions():
+    rules = template()["Resources"]["RecordingsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert any("ExpirationInDays" in r and "NoncurrentVersionExpiration" in r
+               and "AbortIncompleteMultipartUpload" in r for r in rules), rules
