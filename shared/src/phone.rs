@@ -12,11 +12,45 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set the first time anything reads libphonenumber's metadata.
 static METADATA_LOADED: AtomicBool = AtomicBool::new(false);
 
-/// The metadata, loaded (~100 ms) on first use. Every use goes through
-/// here, so [`metadata_loaded`] can tell whether a code path paid for it.
-fn metadata() -> &'static phonenumber::metadata::Database {
+// The metadata split by calling code at build time (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/phone_codes.rs"));
+static METADATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone_metadata.bin"));
+
+/// The calling code `digits` (international, no `+`) starts with: its
+/// first one to three digits, as libphonenumber reads it (the codes are
+/// prefix-free, so at most one matches).
+fn calling_code(digits: &str) -> Option<u16> {
+    (1..=3.min(digits.len())).find_map(|n| {
+        let code = digits[..n].parse::<u16>().ok()?;
+        CODES
+            .binary_search_by_key(&code, |(c, _, _)| *c)
+            .ok()
+            .map(|_| code)
+    })
+}
+
+/// The metadata of one calling code's regions, loaded on first use (a few
+/// regions, not the whole database). Every use of the metadata goes
+/// through here, so [`metadata_loaded`] can tell whether a path paid for it.
+fn metadata(code: u16) -> Option<&'static phonenumber::metadata::Database> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Loaded = Mutex<HashMap<u16, &'static phonenumber::metadata::Database>>;
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
     METADATA_LOADED.store(true, Ordering::Relaxed);
-    &phonenumber::metadata::DATABASE
+    let mut loaded = LOADED.get_or_init(Default::default).lock().ok()?;
+    if let Some(db) = loaded.get(&code) {
+        return Some(db);
+    }
+    let i = CODES.binary_search_by_key(&code, |(c, _, _)| *c).ok()?;
+    let (_, offset, len) = CODES[i];
+    let regions: Vec<phonenumber::metadata::loader::Metadata> =
+        postcard::from_bytes(METADATA.get(offset..offset + len)?).ok()?;
+    let db = phonenumber::metadata::Database::from(regions).ok()?;
+    // At most one per calling code (~240), kept for the process's life.
+    let db: &'static _ = Box::leak(Box::new(db));
+    loaded.insert(code, db);
+    Some(db)
 }
 
 /// Whether this process has read the phone metadata: webhooks never should.
@@ -92,19 +126,22 @@ impl PhoneNumber {
         if international.len() > 15 {
             return Err(PhoneError::TooLong);
         }
-        let parsed = phonenumber::parse_with(metadata(), None, format!("+{international}"))
-            .map_err(|e| match e {
+        let code = calling_code(&international).ok_or(PhoneError::UnknownCountryCode)?;
+        let db = metadata(code).ok_or(PhoneError::UnknownCountryCode)?;
+        let parsed = phonenumber::parse_with(db, None, format!("+{international}")).map_err(
+            |e| match e {
                 phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
                 phonenumber::ParseError::TooLong => PhoneError::TooLong,
                 phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
                 _ => PhoneError::TooShort,
-            })?;
+            },
+        )?;
         if parsed.extension().is_some() {
             return Err(PhoneError::Extension);
         }
         let code = parsed.code().value();
         let national = parsed.national().to_string();
-        check_possible_length(code, national.len())?;
+        check_possible_length(db, code, national.len())?;
         Ok(Self {
             e164: format!("+{code}{national}"),
         })
@@ -147,9 +184,12 @@ impl PhoneNumber {
     /// number's range gives none (`+44 7700 900xxx` is a drama range);
     /// `001` for non-geographic codes. Loads the metadata: admin paths only.
     pub fn country(&self) -> String {
-        phonenumber::parse_with(metadata(), None, &self.e164)
-            .ok()
-            .and_then(|p| country_for(&p, p.code().value()))
+        calling_code(self.digits())
+            .and_then(|code| Some((code, metadata(code)?)))
+            .and_then(|(code, db)| {
+                let parsed = phonenumber::parse_with(db, None, &self.e164).ok()?;
+                country_for(db, &parsed, code)
+            })
             .unwrap_or_else(|| "001".to_string())
     }
 
@@ -180,10 +220,12 @@ pub fn mask_raw(raw: &str) -> String {
     format!("…{tail}")
 }
 
-fn check_possible_length(code: u16, national_len: usize) -> Result<(), PhoneError> {
-    let metas = metadata()
-        .by_code(&code)
-        .ok_or(PhoneError::UnknownCountryCode)?;
+fn check_possible_length(
+    db: &phonenumber::metadata::Database,
+    code: u16,
+    national_len: usize,
+) -> Result<(), PhoneError> {
+    let metas = db.by_code(&code).ok_or(PhoneError::UnknownCountryCode)?;
     let mut lengths: Vec<u16> = metas
         .iter()
         .flat_map(|m| {
@@ -221,14 +263,22 @@ fn check_possible_length(code: u16, national_len: usize) -> Result<(), PhoneErro
     }
 }
 
-fn country_for(parsed: &phonenumber::PhoneNumber, code: u16) -> Option<String> {
-    if let Some(id) = parsed.country().id() {
+fn country_for(
+    db: &phonenumber::metadata::Database,
+    parsed: &phonenumber::PhoneNumber,
+    code: u16,
+) -> Option<String> {
+    // As `parsed.country().id()` does, over this code's regions only.
+    let id = parsed
+        .metadata(db)
+        .and_then(|m| m.id().parse::<phonenumber::country::Id>().ok());
+    if let Some(id) = id {
         return Some(id.as_ref().to_string());
     }
     // The main region for the calling code (44 → GB, 1 → US); the database
     // lists it first.
-    let regions = metadata().region(&code)?;
-    let main = metadata()
+    let regions = db.region(&code)?;
+    let main = db
         .by_code(&code)?
         .into_iter()
         .find(|m| m.is_main_country_for_code())
@@ -366,5 +416,110 @@ mod tests {
         assert!(!shown.contains("7700900"));
         assert!(shown.ends_with("123"));
         assert!(!format!("{n:?}").contains("7700900"));
+    }
+
+    /// Today's reference: the `phonenumber` crate over its whole database.
+    /// The per-code subsets must give exactly the same answers.
+    mod whole_database {
+        use super::super::PhoneError;
+        use phonenumber::metadata::DATABASE;
+
+        pub fn parse(international: &str) -> Result<String, PhoneError> {
+            let parsed =
+                phonenumber::parse(None, format!("+{international}")).map_err(|e| match e {
+                    phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
+                    phonenumber::ParseError::TooLong => PhoneError::TooLong,
+                    phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
+                    _ => PhoneError::TooShort,
+                })?;
+            if parsed.extension().is_some() {
+                return Err(PhoneError::Extension);
+            }
+            let code = parsed.code().value();
+            let national = parsed.national().to_string();
+            super::super::check_possible_length(&DATABASE, code, national.len())?;
+            Ok(format!("+{code}{national}"))
+        }
+
+        pub fn country(e164: &str) -> String {
+            phonenumber::parse(None, e164)
+                .ok()
+                .and_then(|p| {
+                    if let Some(id) = p.country().id() {
+                        return Some(id.as_ref().to_string());
+                    }
+                    let code = p.code().value();
+                    let regions = DATABASE.region(&code)?;
+                    let main = DATABASE
+                        .by_code(&code)?
+                        .into_iter()
+                        .find(|m| m.is_main_country_for_code())
+                        .map(|m| m.id().to_string());
+                    main.or_else(|| regions.first().map(|r| r.to_string()))
+                        .filter(|r| r != "001")
+                        .or_else(|| Some("001".to_string()))
+                })
+                .unwrap_or_else(|| "001".to_string())
+        }
+    }
+
+    /// Every example number of every region and type, one digit shorter
+    /// and longer, and a fixed pseudo-random sample per calling code: the
+    /// subset and the whole database agree on validity, form and region.
+    #[test]
+    fn per_code_metadata_agrees_with_the_whole_database() {
+        use phonenumber::metadata::DATABASE;
+        let mut inputs = Vec::new();
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for &(code, _, _) in CODES {
+            for m in DATABASE.by_code(&code).unwrap_or_default() {
+                let d = m.descriptors();
+                let all = [
+                    Some(d.general()),
+                    d.fixed_line(),
+                    d.mobile(),
+                    d.toll_free(),
+                    d.premium_rate(),
+                    d.shared_cost(),
+                    d.personal_number(),
+                    d.voip(),
+                    d.pager(),
+                    d.uan(),
+                    d.voicemail(),
+                ];
+                for example in all.into_iter().flatten().filter_map(|d| d.example()) {
+                    let n = format!("{code}{example}");
+                    inputs.push(n[..n.len() - 1].to_string());
+                    inputs.push(format!("{n}5"));
+                    inputs.push(n);
+                }
+            }
+            for _ in 0..40 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let len = 4 + (seed % 10) as usize;
+                let national: String = (0..len)
+                    .map(|i| char::from(b'0' + ((seed >> (i * 3)) % 10) as u8))
+                    .collect();
+                inputs.push(format!("{code}{national}"));
+            }
+        }
+        assert!(inputs.len() > 10_000, "{}", inputs.len());
+        for digits in &inputs {
+            if digits.len() > 15 {
+                continue;
+            }
+            let ours = PhoneNumber::parse(&format!("+{digits}"));
+            let theirs = whole_database::parse(digits);
+            assert_eq!(
+                ours.clone().map(|n| n.e164().to_string()),
+                theirs,
+                "+{digits}"
+            );
+            if let Ok(n) = ours {
+                assert_eq!(n.country(), whole_database::country(n.e164()), "+{digits}");
+            }
+        }
     }
 }
