@@ -50,7 +50,7 @@ conformance: $(VENV)/.installed
 
 ## make bench: figures for docs/benchmarks.md
 bench: $(VENV)/.installed
-	cargo build --release -p callmask-local -p vonage-answer -p hello-lambda
+	cargo build --release --workspace --bins
 	$(PY) scripts/stack.py exec -- target/release/bench
 
 ## regenerate events/ after changing scripts/gen_events.py

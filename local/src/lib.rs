@@ -3,6 +3,7 @@
 //! payload 2.0) request that `lambda_http` would hand the function in AWS.
 
 pub mod functions;
+pub mod runtime_api;
 
 use std::collections::HashMap;
 

@@ -1,11 +1,10 @@
 //! `make bench`: the figures in docs/benchmarks.md.
 //!
 //! Runs against the emulator `scripts/stack.py exec` starts (AWS_ENDPOINT_URL).
-//! Expects release builds of `vonage-answer` and `hello-lambda` beside it.
+//! Expects release builds of every function and `floor-lambda` beside it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callmask::aws::{self, RequestCounter};
@@ -17,17 +16,23 @@ use callmask::phone::PhoneNumber;
 use callmask::store::schema;
 use callmask::vonage::ncco::{render, RenderOptions};
 use callmask_local::{Function, Stack, StackConfig};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `bench cold [BINARY...]`: only the cold-start table (or some rows).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("cold") {
+        return cold_start(&args[1..]).await;
+    }
     println!("# callmask benchmarks\n");
     requests_and_latency().await?;
     twilio_line().await?;
     rideshare();
-    cold_start().await?;
+    phone_metadata();
+    cold_start(&[]).await?;
     Ok(())
 }
 
@@ -406,190 +411,532 @@ fn rideshare() {
     println!("- simulation time: {:.0} ms\n", ms(started.elapsed()));
 }
 
-#[derive(Default)]
-struct Harness {
-    event: String,
-    responded: Option<Instant>,
-}
-
-/// Runs `binary` under a minimal Lambda Runtime API, timing process start to
-/// the first response, and reading its peak RSS.
-async fn cold_start_once(
-    binary: &PathBuf,
-    event: &str,
-    env: &[(&str, String)],
-) -> anyhow::Result<(Duration, u64)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let shared = Arc::new(Mutex::new(Harness {
-        event: event.to_string(),
-        responded: None,
-    }));
-    let served = shared.clone();
-    let server = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                break;
-            };
-            let shared = served.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(
-                    move |req: hyper::Request<hyper::body::Incoming>| {
-                        let shared = shared.clone();
-                        async move {
-                            let path = req.uri().path().to_string();
-                            let _ = req.into_body().collect().await;
-                            let mut resp = hyper::Response::new(Full::new(Bytes::new()));
-                            if path.ends_with("/invocation/next") {
-                                let ev = shared.lock().map(|h| h.event.clone()).unwrap_or_default();
-                                if shared
-                                    .lock()
-                                    .map(|h| h.responded.is_some())
-                                    .unwrap_or(false)
-                                {
-                                    // One invocation only: hold the runtime here.
-                                    tokio::time::sleep(Duration::from_secs(30)).await;
-                                }
-                                let h = resp.headers_mut();
-                                h.insert(
-                                    "lambda-runtime-aws-request-id",
-                                    "req-1".parse().expect("hv"),
-                                );
-                                h.insert(
-                                    "lambda-runtime-deadline-ms",
-                                    "99999999999999".parse().expect("hv"),
-                                );
-                                h.insert(
-                                    "lambda-runtime-invoked-function-arn",
-                                    "arn:aws:lambda:us-east-1:123456789012:function:bench"
-                                        .parse()
-                                        .expect("hv"),
-                                );
-                                h.insert(
-                                    "lambda-runtime-trace-id",
-                                    "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700"
-                                        .parse()
-                                        .expect("hv"),
-                                );
-                                *resp.body_mut() = Full::new(Bytes::from(ev));
-                            } else {
-                                if let Ok(mut h) = shared.lock() {
-                                    h.responded.get_or_insert_with(Instant::now);
-                                }
-                                *resp.status_mut() = hyper::StatusCode::ACCEPTED;
-                            }
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    },
-                );
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    let mut cmd = std::process::Command::new(binary);
-    cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let start = Instant::now();
-    let mut child = cmd.spawn()?;
-    let deadline = start + Duration::from_secs(20);
-    let elapsed = loop {
-        if let Some(t) = shared.lock().ok().and_then(|h| h.responded) {
-            break t - start;
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "no response from {}",
-            binary.display()
-        );
-        tokio::time::sleep(Duration::from_micros(200)).await;
+/// What validating a number costs on first use, per option: the calling
+/// code's regions only (what `PhoneNumber::parse` loads), against the
+/// `phonenumber` crate's whole database (what it loaded before).
+fn phone_metadata() {
+    let time = |f: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        let ok = f();
+        (t.elapsed(), ok)
     };
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0);
-    let _ = child.kill();
-    let _ = child.wait();
-    server.abort();
-    Ok((elapsed, rss))
+    let (gb, ok_gb) =
+        time(&|| PhoneNumber::parse("+44 7700 900123").is_ok_and(|n| n.country() == "GB"));
+    let (nanp, ok_us) =
+        time(&|| PhoneNumber::parse("+1 416 555 0100").is_ok_and(|n| n.country() == "CA"));
+    let (again, _) = time(&|| PhoneNumber::parse("+44 7700 900124").is_ok());
+    let (whole, _) = time(&|| phonenumber::metadata::DATABASE.by_code(&44).is_some());
+    println!("## Phone number validation, first use (admin routes only)\n");
+    println!(
+        "- +44 (4 regions) first parse + region: {:.2} ms{}",
+        ms(gb),
+        if ok_gb { "" } else { " (WRONG RESULT)" }
+    );
+    println!(
+        "- +1 (25 NANP regions) first parse + region: {:.2} ms{}",
+        ms(nanp),
+        if ok_us { "" } else { " (WRONG RESULT)" }
+    );
+    println!("- a second +44 number: {:.3} ms", ms(again));
+    println!(
+        "- the phonenumber crate's whole database (the previous way): {:.1} ms\n",
+        ms(whole)
+    );
 }
 
-async fn cold_start() -> anyhow::Result<()> {
+/// An API Gateway HTTP API (payload 2.0) event, as Lambda hands it over.
+fn http_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> String {
+    let mut h = serde_json::Map::new();
+    h.insert("host".into(), "bench.example.com".into());
+    h.insert("x-forwarded-proto".into(), "https".into());
+    for (k, v) in headers {
+        h.insert((*k).into(), v.clone().into());
+    }
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": h,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "bench", "domainName": "bench.example.com",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.10", "userAgent": "bench"},
+            "requestId": "bench", "routeKey": format!("{method} {path}"), "stage": "$default",
+            "time": "24/Nov/2026:08:00:00 +0000", "timeEpoch": 1795939200000u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+const PUBLIC: &str = "https://bench.example.com";
+const VONAGE_SECRET: &str = "bench-vonage-signature-secret";
+const TWILIO_TOKEN: &str = "bench-twilio-auth-token";
+const TWILIO_ACCOUNT: &str = "AC00000000000000000000000000000001";
+
+fn vonage_bearer(payload: &[u8]) -> String {
+    use sha2::Digest;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = serde_json::json!({"iat": now, "jti": uuid::Uuid::new_v4().to_string(),
+        "iss": "Vonage", "payload_hash": hex::encode(sha2::Sha256::digest(payload))});
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(VONAGE_SECRET.as_bytes()),
+    )
+    .unwrap_or_default();
+    format!("Bearer {token}")
+}
+
+/// A signed Vonage GET webhook (the query hashed as compact JSON).
+fn vonage_get(path: &str, params: &[(&str, String)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let json = callmask::vonage::signature::query_json_forms(&query)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    http_event(
+        "GET",
+        path,
+        &query,
+        &[("authorization", vonage_bearer(json.as_bytes()))],
+        "",
+    )
+}
+
+fn vonage_post(path: &str, query: &str, body: &str) -> String {
+    http_event(
+        "POST",
+        path,
+        query,
+        &[
+            ("authorization", vonage_bearer(body.as_bytes())),
+            ("content-type", "application/json".into()),
+        ],
+        body,
+    )
+}
+
+/// A Twilio form webhook signed over the public URL.
+fn twilio_post(path: &str, form: &[(&str, String)]) -> String {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let params: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let sig =
+        callmask::twilio::signature::compute(TWILIO_TOKEN, &format!("{PUBLIC}{path}"), &params);
+    http_event(
+        "POST",
+        path,
+        "",
+        &[
+            ("x-twilio-signature", sig),
+            ("content-type", "application/x-www-form-urlencoded".into()),
+        ],
+        &body,
+    )
+}
+
+/// One row of the cold-start table: the event for the n-th run and what a
+/// routed answer must contain.
+struct Case {
+    binary: &'static str,
+    what: &'static str,
+    event: Box<dyn Fn(usize) -> String>,
+    expect: (u16, &'static str),
+    /// The DynamoDB requests one invocation makes (the floor makes one).
+    requests: u32,
+}
+
+const COLD_RUNS: usize = 30;
+const WARM_CALLS: usize = 200;
+
+/// Cold starts as Lambda runs them: every function, and `sessions` create,
+/// beside a one-GetItem floor built the same way, in one run.
+async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     let dir = std::env::current_exe()?
         .parent()
         .map(PathBuf::from)
         .unwrap_or_default();
-    let events_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/vonage-answer/");
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    let sdk = aws::sdk_config(None).await;
     let table = format!("bench-cold-{}", uuid_like());
-    let client = aws::dynamodb(&aws::sdk_config(None).await, aws::BACKGROUND, None);
+    let client = aws::dynamodb(&sdk, aws::EMULATOR, None);
     schema::create_table(&client, &table).await?;
-    let env = vec![
+    let store = callmask::store::Store::new(client, table.clone());
+    let sm = aws::secrets_manager(&sdk, aws::EMULATOR);
+    let mut secret_ids = Vec::new();
+    for (name, value) in [
+        (
+            "vonage",
+            serde_json::json!({ "signature_secret": VONAGE_SECRET }).to_string(),
+        ),
+        (
+            "twilio",
+            serde_json::json!({ "auth_token": TWILIO_TOKEN }).to_string(),
+        ),
+    ] {
+        let out = sm
+            .create_secret()
+            .name(format!("bench-{name}-{}", uuid_like()))
+            .secret_string(value)
+            .send()
+            .await?;
+        let arn = out.arn().unwrap_or_default().to_string();
+        // The emulator's first read of a secret loads code of its own; a
+        // function's first read should not pay for that.
+        sm.get_secret_value().secret_id(&arn).send().await?;
+        secret_ids.push(arn);
+    }
+
+    // What the events route to: a Vonage session, a Twilio line.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    for (p, provider, country) in [
+        ("+447700900001", Provider::Vonage, "GB"),
+        ("+447700900002", Provider::Vonage, "GB"),
+        ("+15551230009", Provider::Twilio, "US"),
+    ] {
+        store
+            .put_number(&PoolNumber {
+                number: n(p),
+                provider,
+                country: country.into(),
+                created_at: now,
+            })
+            .await?;
+    }
+    // Every call comes from its own caller (a leg sees a handful of calls,
+    // not hundreds): one session per run, all on the same proxy number.
+    for i in 0..(COLD_RUNS + WARM_CALLS + 1) {
+        let s = Session::open(
+            format!("c{i:031}"),
+            Provider::Vonage,
+            [
+                (n(&format!("+4477009{:05}", 10_000 + i)), n("+447700900001")),
+                (n(&format!("+4477009{:05}", 20_000 + i)), n("+447700900002")),
+            ],
+            now,
+            24 * 3600,
+        );
+        store
+            .create_session(&s, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    let session = Session::open(
+        "b0000000000000000000000000000001".into(),
+        Provider::Vonage,
+        [
+            (n("+447700900100"), n("+447700900001")),
+            (n("+447700900200"), n("+447700900002")),
+        ],
+        now,
+        24 * 3600,
+    );
+    store
+        .create_session(&session, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let line = callmask::api::lines::parse_line(&serde_json::json!({
+        "owner": {"phone": "+15551230001", "email": "owner@example.com"},
+        "voicemail": {"transcribe": true}}))
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    store.put_line(&n("+15551230009"), &line, now).await?;
+
+    let env: Vec<(String, String)> = [
         ("AWS_ENDPOINT_URL", endpoint),
-        ("TABLE_NAME", table),
         (
             "AWS_REGION",
             std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
         ),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-    ];
-    println!("## Cold start (process start → first response, local Lambda Runtime API harness, 30 runs, native release build)\n");
-    println!("| binary | p50 | p90 | max RSS | stripped size |");
-    println!("|---|---|---|---|---|");
-    let cases = [
-        (
-            "vonage-answer",
-            "missing-params.json",
-            "no storage read: start-up only",
-        ),
-        (
-            "vonage-answer",
-            "get-routed.json",
-            "incl. AWS config + one GetItem on the emulator",
-        ),
-        ("hello-lambda", "get-routed.json", "baseline"),
-    ];
-    for (name, event_file, what) in cases {
-        let event = std::fs::read_to_string(format!("{events_dir}{event_file}"))?;
-        let binary = dir.join(name);
-        anyhow::ensure!(
-            binary.exists(),
-            "build {name} in release first (make bench does)"
-        );
-        let mut times = Vec::new();
-        let mut rss = 0;
-        for _ in 0..30 {
-            let (t, r) = cold_start_once(&binary, &event, &env).await?;
-            times.push(t);
-            rss = rss.max(r);
+        ("TABLE_NAME", table.clone()),
+        ("PUBLIC_BASE_URL", PUBLIC.into()),
+        ("VONAGE_SIGNATURE_SECRET_ID", secret_ids[0].clone()),
+        ("TWILIO_AUTH_TOKEN_SECRET_ID", secret_ids[1].clone()),
+        ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    // Experiments: BENCH_ENV="K=V,..." adds or replaces settings, K= removes.
+    let mut env = env;
+    for pair in std::env::var("BENCH_ENV").unwrap_or_default().split(',') {
+        if let Some((k, v)) = pair.split_once('=') {
+            env.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                env.push((k.to_string(), v.to_string()));
+            }
         }
-        times.sort();
-        let size = std::fs::metadata(&binary)?.len();
-        println!(
-            "| {name} ({what}) | {:.1} ms | {:.1} ms | {:.1} MiB | {:.1} MiB |",
-            ms(percentile(&times, 0.5)),
-            ms(percentile(&times, 0.9)),
-            rss as f64 / 1024.0,
-            size as f64 / (1024.0 * 1024.0)
+    }
+
+    let call_sid = |i: usize| format!("CA{i:032}");
+    let rec_sid = |i: usize| format!("RE{i:032}");
+    let answer_params = |i: usize| {
+        vec![
+            ("to", "447700900001".to_string()),
+            ("from", format!("4477009{:05}", 10_000 + i)),
+            ("uuid", format!("u-{i}")),
+            ("conversation_uuid", format!("CON-{i}")),
+        ]
+    };
+    let tag = callmask::vonage::signature::session_tag(VONAGE_SECRET, &session.id);
+    let event_query = format!("session_id={}&tag={tag}", session.id);
+    let cases: Vec<Case> = vec![
+        Case {
+            binary: "floor-lambda",
+            what: "one GetItem, nothing else",
+            event: Box::new(|_| {
+                http_event("GET", "/floor", "pk=NUM%23%2B447700900001&sk=META", &[], "")
+            }),
+            expect: (200, "found"),
+            requests: 1,
+        },
+        Case {
+            binary: "floor-lambda",
+            what: "one conditional UpdateItem (a signed call's read)",
+            event: Box::new(move |i| {
+                let query = format!(
+                    "pk=NUM%23%2B447700900001&sk=LEG%23%2B4477009{:05}&op=update",
+                    10_000 + i
+                );
+                http_event("GET", "/floor", &query, &[], "")
+            }),
+            expect: (200, "found"),
+            requests: 1,
+        },
+        Case {
+            binary: "vonage-answer",
+            what: "signed GET, routed session call",
+            event: Box::new(move |i| vonage_get("/vonage/answer", &answer_params(i))),
+            expect: (200, "\"connect\""),
+            requests: 1,
+        },
+        Case {
+            binary: "vonage-fallback",
+            what: "signed GET, routed session call",
+            event: Box::new(move |i| {
+                let mut p = answer_params(i);
+                p.push(("reason", "timeout".into()));
+                vonage_get("/vonage/fallback", &p)
+            }),
+            expect: (200, "\"connect\""),
+            requests: 1,
+        },
+        Case {
+            binary: "vonage-event",
+            what: "signed POST, the session's callee leg",
+            event: Box::new(move |i| {
+                let body = format!(
+                    r#"{{"uuid":"leg-{i}","status":"answered","direction":"outbound","timestamp":"2026-11-24T08:00:00.000Z"}}"#
+                );
+                vonage_post("/vonage/event", &event_query, &body)
+            }),
+            expect: (200, ""),
+            requests: 3,
+        },
+        Case {
+            binary: "twilio-voice",
+            what: "signed, a line call admitted and forwarded",
+            event: Box::new(move |i| {
+                twilio_post(
+                    "/twilio/voice",
+                    &[
+                        ("CallSid", call_sid(i)),
+                        ("AccountSid", TWILIO_ACCOUNT.into()),
+                        ("From", "+15551230002".into()),
+                        ("To", "+15551230009".into()),
+                    ],
+                )
+            }),
+            expect: (200, "<Dial"),
+            requests: 2,
+        },
+        Case {
+            binary: "twilio-dial-status",
+            what: "signed, no answer → voicemail",
+            event: Box::new(move |i| {
+                twilio_post(
+                    "/twilio/dial-status",
+                    &[
+                        ("CallSid", call_sid(i)),
+                        ("DialCallStatus", "no-answer".into()),
+                    ],
+                )
+            }),
+            expect: (200, "<Record"),
+            requests: 1,
+        },
+        Case {
+            binary: "twilio-recording",
+            what: "signed, a voicemail recorded",
+            event: Box::new(move |i| {
+                twilio_post("/twilio/recording", &[
+                    ("CallSid", call_sid(i)),
+                    ("RecordingSid", rec_sid(i)),
+                    ("RecordingUrl", format!("https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Recordings/{}", rec_sid(i))),
+                    ("RecordingStatus", "completed".into()),
+                    ("RecordingDuration", "7".into()),
+                ])
+            }),
+            expect: (200, ""),
+            requests: 2,
+        },
+        Case {
+            binary: "twilio-transcription",
+            what: "signed, text attached to the voicemail",
+            event: Box::new(move |i| {
+                twilio_post(
+                    "/twilio/transcription",
+                    &[
+                        ("RecordingSid", rec_sid(i)),
+                        ("TranscriptionStatus", "completed".into()),
+                        ("TranscriptionText", "Hello, call me back.".into()),
+                    ],
+                )
+            }),
+            expect: (200, ""),
+            requests: 1,
+        },
+        Case {
+            binary: "twilio-status",
+            what: "signed, a line call finished",
+            event: Box::new(move |i| {
+                twilio_post(
+                    "/twilio/status",
+                    &[
+                        ("CallSid", call_sid(i)),
+                        ("CallStatus", "completed".into()),
+                        ("CallDuration", "31".into()),
+                    ],
+                )
+            }),
+            expect: (200, ""),
+            requests: 1,
+        },
+        Case {
+            binary: "sessions",
+            what: "POST /sessions, two new participants",
+            event: Box::new(|i| {
+                let body =
+                    format!(r#"{{"participants": ["+44 7700 91{i:04}", "+44 7700 92{i:04}"]}}"#);
+                http_event(
+                    "POST",
+                    "/sessions",
+                    "",
+                    &[("content-type", "application/json".into())],
+                    &body,
+                )
+            }),
+            expect: (201, "proxy_number"),
+            requests: 4,
+        },
+    ];
+
+    println!("## Cold start as Lambda runs it (local Runtime API, release build, emulator on loopback)\n");
+    println!("Each function binary is exec'd under `local/src/runtime_api.rs` with a real request queued: {COLD_RUNS} cold starts each (exec → the response that routed: connect, dial, record...), then one process serves {WARM_CALLS} warm calls; peak RSS (VmHWM) after those. Floor: `floor-lambda`, one GetItem, same profile, same run.\n");
+    println!("| function | request | DynamoDB requests | cold p50 | cold p90 | × floor | warm p50 | warm − floor | peak RSS | stripped size |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let cases: Vec<&Case> = cases
+        .iter()
+        .filter(|c| {
+            only.is_empty() || c.binary == "floor-lambda" || only.iter().any(|b| b == c.binary)
+        })
+        .collect();
+    for case in &cases {
+        anyhow::ensure!(
+            dir.join(case.binary).exists(),
+            "build {} in release first (make bench does)",
+            case.binary
         );
     }
-    println!("\nRow 2 minus row 1 is the first DynamoDB request on a new connection; strace shows that time spent waiting for the emulator's reply, not in the function.");
+    let check =
+        |case: &Case, inv: &callmask_local::runtime_api::Invocation| -> anyhow::Result<()> {
+            let (status, body) = inv.http()?;
+            anyhow::ensure!(
+                status == case.expect.0 && body.contains(case.expect.1),
+                "{}: expected {} with {:?}, got {status}: {body}",
+                case.binary,
+                case.expect.0,
+                case.expect.1
+            );
+            Ok(())
+        };
+    // Rounds over every case, so the floor and the functions see the same
+    // machine and emulator (a drift cannot favour one row). The n-th call of
+    // every case uses the same CallSid/RecordingSid, so the n-th dial
+    // status finds the n-th admitted call; tokens are new on every event.
+    let mut cold: Vec<Vec<Duration>> = vec![Vec::with_capacity(COLD_RUNS); cases.len()];
+    for run in 0..COLD_RUNS {
+        for (case, times) in cases.iter().zip(cold.iter_mut()) {
+            let binary = dir.join(case.binary);
+            let (t, inv) =
+                callmask_local::runtime_api::cold_start(&binary, &env, (case.event)(run)).await?;
+            check(case, &inv)?;
+            times.push(t);
+        }
+    }
+    let mut floor: Option<(Duration, Duration)> = None;
+    for (case, cold) in cases.iter().zip(cold.iter_mut()) {
+        cold.sort();
+        let binary = dir.join(case.binary);
+        let (mut warm, rss) = callmask_local::runtime_api::warm(
+            &binary,
+            &env,
+            WARM_CALLS + 1,
+            |i| (case.event)(COLD_RUNS + i),
+            |inv| check(case, inv),
+        )
+        .await?;
+        warm.sort();
+        let (c50, c90, w50) = (
+            percentile(cold, 0.5),
+            percentile(cold, 0.9),
+            percentile(&warm, 0.5),
+        );
+        let (ratio, over) = match floor {
+            None => {
+                floor = Some((c50, w50));
+                ("1.00".to_string(), "—".to_string())
+            }
+            Some((fc, fw)) => (
+                format!("{:.2}", c50.as_secs_f64() / fc.as_secs_f64()),
+                format!("{:+.2} ms", ms(w50) - ms(fw)),
+            ),
+        };
+        let size = std::fs::metadata(&binary)?.len();
+        println!(
+            "| {} | {} | {} | {:.1} ms | {:.1} ms | {ratio} | {:.2} ms | {over} | {:.1} MB | {:.2} MB |",
+            case.binary,
+            case.what,
+            case.requests,
+            ms(c50),
+            ms(c90),
+            ms(w50),
+            rss as f64 / 1000.0,
+            size as f64 / 1e6
+        );
+    }
+    println!();
     Ok(())
 }
 
