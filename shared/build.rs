@@ -1,114 +1,193 @@
-//! Splits libphonenumber's metadata (the `phonenumber` crate's own XML, read
-//! with its own loader) by country calling code, so validating a number at
-//! run time loads only the regions of that number's calling code instead of
-//! the whole database (~100 ms on a cold start). `phone.rs` parses with the
-//! same crate over that subset; a test there keeps the two in agreement.
+//! Writes `phone_table.rs` into OUT_DIR: the few facts `phone.rs` needs from
+//! libphonenumber's metadata, per country calling code, read from the
+//! `phonenumber` crate's own database at build time. At run time the crate
+//! and its whole database (~120 ms to load) are not needed; regexes are kept
+//! as strings and only those of the number's calling code get compiled.
+//!
+//! `phone.rs`'s tests include this file to regenerate the table and compare
+//! it with the one compiled in, and compare the answers with the crate's.
 
-use std::collections::BTreeMap;
-use std::env;
+use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+#[allow(dead_code)] // Not called when phone.rs's tests include this file.
 fn main() {
-    let xml = metadata_xml();
-    println!("cargo:rerun-if-changed={}", xml.display());
     println!("cargo:rerun-if-changed=build.rs");
-    let file = File::open(&xml).unwrap_or_else(|e| panic!("{}: {e}", xml.display()));
-    let all = phonenumber::metadata::loader::load(BufReader::new(file))
-        .unwrap_or_else(|e| panic!("loading {}: {e}", xml.display()));
-
-    // In file order within a code, as the crate's own database keeps them.
-    let mut by_code: BTreeMap<u16, Vec<phonenumber::metadata::loader::Metadata>> = BTreeMap::new();
-    for meta in all {
-        if let Some(code) = meta.country_code {
-            by_code.entry(code).or_default().push(meta);
-        }
-    }
-
-    let mut blob = Vec::new();
-    let mut index = String::from(
-        "/// (calling code, offset, length) of each code's regions in `METADATA`.\n\
-         pub(crate) static CODES: &[(u16, usize, usize)] = &[\n",
-    );
-    for (code, metas) in &by_code {
-        let bytes = postcard::to_allocvec(metas).expect("serialising metadata");
-        let _ = writeln!(index, "    ({code}, {}, {}),", blob.len(), bytes.len());
-        blob.extend_from_slice(&bytes);
-    }
-    index.push_str("];\n");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-    std::fs::write(out.join("phone_codes.rs"), index).expect("writing phone_codes.rs");
-    std::fs::write(out.join("phone_metadata.bin"), blob).expect("writing phone_metadata.bin");
+    let out = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    let path = std::path::Path::new(&out).join("phone_table.rs");
+    std::fs::write(&path, generate()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-/// `assets/PhoneNumberMetadata.xml` of the `phonenumber` package this build
-/// uses, found through `cargo metadata` (the crate does not export it).
-fn metadata_xml() -> PathBuf {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest =
-        Path::new(&env::var("CARGO_MANIFEST_DIR").expect("manifest dir")).join("Cargo.toml");
-    // Only the host's packages (build dependencies run on the host), from
-    // the local cache when it has them all.
-    let host = env::var("HOST").expect("HOST");
-    let run = |offline: bool| {
-        let mut cmd = Command::new(&cargo);
-        cmd.args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--filter-platform",
-            &host,
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest);
-        if offline {
-            cmd.arg("--offline");
+/// The Rust source of the table (types are defined in `phone.rs`).
+pub fn generate() -> String {
+    // Codes have one to three digits. Not `DATABASE.iter()`: it goes by
+    // region id and keeps only one of the non-geographic `001` entries.
+    let codes = (1..1000).filter(|c| DATABASE.by_code(c).is_some());
+    let mut patterns = Patterns::default();
+    let mut table = String::new();
+    for code in codes {
+        let metas = DATABASE.by_code(&code).unwrap_or_default();
+        let regions = DATABASE.region(&code).unwrap_or_default();
+        // `by_code` and `region` list the same regions in the same order
+        // (main region first), the order `source_for` tries them in.
+        let ids: Vec<&str> = metas.iter().map(|m| m.id()).collect();
+        assert_eq!(ids, regions, "regions of +{code}");
+
+        let mut lengths = 0u32;
+        for m in &metas {
+            for d in all_descriptors(m) {
+                lengths |= mask(d.possible_length());
+            }
         }
-        cmd.output().expect("running cargo metadata")
-    };
-    let out = match run(true) {
-        out if out.status.success() => out,
-        _ => run(false),
-    };
-    assert!(
-        out.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        // As `country_for` falls back: the main region, else the first.
+        let main = metas
+            .iter()
+            .find(|m| m.is_main_country_for_code())
+            .map(|m| m.id())
+            .or(regions.first().copied());
+        let fallback = main.filter(|r| *r != "001").unwrap_or("001");
+
+        // The metadata `source_for` can pick: a lone region that is not a
+        // known country id has none (`001` goes by the code instead).
+        let multi = metas.len() > 1;
+        let picked: Vec<&Metadata> = match metas.as_slice() {
+            [m] if m.id() != "001" && !is_country(m.id()) => Vec::new(),
+            _ => metas.clone(),
+        };
+        let _ = write!(
+            table,
+            "    Code {{ code: {code}, lengths: {lengths:#x}, fallback: {fallback:?}, regions: &["
+        );
+        for m in picked {
+            let country = is_country(m.id()).then(|| m.id());
+            // `source_for` unwraps these ids.
+            assert!(!multi || country.is_some(), "+{code}: region {}", m.id());
+            let leading = m
+                .leading_digits()
+                .filter(|_| multi)
+                .map(|re| patterns.index(re.as_str()));
+            // Typed descriptors only matter where `source_for` tells regions
+            // apart by number type; the general one also for transforms.
+            let typed = multi && leading.is_none();
+            let transform = m.national_prefix_transform_rule();
+            let d = m.descriptors();
+            let general = if typed || transform.is_some() {
+                format!("Some({})", desc(&mut patterns, d.general()))
+            } else {
+                "None".into()
+            };
+            let mut types = String::new();
+            if typed {
+                // Any match makes `number_type` known; fixed line and mobile
+                // first since most numbers are, sparing the other regexes.
+                for t in [
+                    d.fixed_line(),
+                    d.mobile(),
+                    d.premium_rate(),
+                    d.toll_free(),
+                    d.shared_cost(),
+                    d.voip(),
+                    d.personal_number(),
+                    d.pager(),
+                    d.uan(),
+                    d.voicemail(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let _ = write!(types, "{}, ", desc(&mut patterns, t));
+                }
+            }
+            let general_lengths = d.general().possible_length();
+            let _ = write!(
+                table,
+                "\n        Region {{ country: {country:?}, leading: {leading:?}, \
+                 general: {general}, types: &[{types}], \
+                 national_prefix: {:?}, prefix_for_parsing: {:?}, transform: {transform:?}, \
+                 min_length: {:?}, local_lengths: {:#x} }},",
+                m.national_prefix(),
+                m.national_prefix_for_parsing()
+                    .map(|re| patterns.index(re.as_str())),
+                general_lengths.first(),
+                mask(d.general().possible_local_length()),
+            );
+        }
+        table.push_str("\n    ] },\n");
+    }
+    let mut src = format!(
+        "// Generated by build.rs from the phonenumber crate's metadata.\n\
+         const PATTERN_COUNT: usize = {0};\n\
+         static PATTERNS: [&str; PATTERN_COUNT] = [\n",
+        patterns.list.len()
     );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cargo metadata JSON");
-    let version = phonenumber_version();
-    let package = meta["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| {
-            p["name"] == "phonenumber" && version.as_deref().is_none_or(|v| p["version"] == v)
+    for p in &patterns.list {
+        let _ = writeln!(src, "    {p:?},");
+    }
+    let _ = write!(src, "];\n\nstatic CODES: &[Code] = &[\n{table}];\n");
+    src
+}
+
+/// The descriptors whose lengths `check_possible_length` unites.
+fn all_descriptors(m: &Metadata) -> impl Iterator<Item = &Descriptor> {
+    let d = m.descriptors();
+    [
+        Some(d.general()),
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.personal_number(),
+        d.voip(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+fn is_country(id: &str) -> bool {
+    id.parse::<phonenumber::country::Id>().is_ok()
+}
+
+/// Lengths as a bit set (bit n: length n).
+fn mask(lengths: &[u16]) -> u32 {
+    lengths.iter().fold(0, |m, &l| {
+        assert!(l < 32, "possible length {l}");
+        m | 1 << l
+    })
+}
+
+fn desc(patterns: &mut Patterns, d: &Descriptor) -> String {
+    format!(
+        "Desc {{ pattern: {}, lengths: {:#x} }}",
+        patterns.index(d.national_number().as_str()),
+        mask(d.possible_length())
+    )
+}
+
+/// Distinct patterns, whitespace removed (the crate compiles them with
+/// `ignore_whitespace`, so it is not part of the pattern).
+#[derive(Default)]
+struct Patterns {
+    list: Vec<String>,
+    seen: HashMap<String, usize>,
+}
+
+impl Patterns {
+    fn index(&mut self, raw: &str) -> usize {
+        // Whitespace can only be dropped if none is escaped and no comment.
+        assert!(
+            !raw.contains('#') && !raw.contains("\\ ") && !raw.contains("\\\n"),
+            "pattern {raw:?}"
+        );
+        let p: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        let next = self.list.len();
+        *self.seen.entry(p.clone()).or_insert_with(|| {
+            self.list.push(p);
+            next
         })
-        .expect("the phonenumber package in cargo metadata");
-    let manifest_path = package["manifest_path"].as_str().expect("manifest_path");
-    Path::new(manifest_path)
-        .parent()
-        .expect("package dir")
-        .join("assets/PhoneNumberMetadata.xml")
-}
-
-/// The version the build resolved (`DEP_` variables are not set for it, so
-/// read the lock file next to the workspace manifest when there is one).
-fn phonenumber_version() -> Option<String> {
-    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").ok()?);
-    let lock = std::fs::read_to_string(dir.parent()?.join("Cargo.lock")).ok()?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"phonenumber\"" {
-            let v = lines
-                .next()?
-                .strip_prefix("version = \"")?
-                .strip_suffix('"')?;
-            return Some(v.to_string());
-        }
     }
-    None
 }

@@ -4,53 +4,205 @@
 //! and shape), not as *valid* (assigned ranges): libphonenumber marks the
 //! providers' own documentation ranges (`+44 7700 900xxx`, NANP `555`) as
 //! invalid and its metadata lags newly assigned ranges.
+//!
+//! The checks follow the `phonenumber` crate's parsing of `+<digits>` step
+//! by step, over a table build.rs extracts from that crate's metadata: the
+//! crate itself loads its whole database on first use (~120 ms, every admin
+//! cold start). A test holds the two to the same answers.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
-/// Set the first time anything reads libphonenumber's metadata.
+// `regex-lite`, not `regex`: the AWS SDK links it already, so it adds nothing
+// to the binaries, and it compiles the big NANP patterns faster.
+use regex_lite::Regex;
+
+/// Set the first time anything reads the phone metadata.
 static METADATA_LOADED: AtomicBool = AtomicBool::new(false);
 
-// The metadata split by calling code at build time (see build.rs).
-include!(concat!(env!("OUT_DIR"), "/phone_codes.rs"));
-static METADATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone_metadata.bin"));
+/// One country calling code's share of libphonenumber's metadata.
+struct Code {
+    code: u16,
+    /// Possible national lengths over all its regions and number types, as
+    /// bits (bit n: length n).
+    lengths: u32,
+    /// The region when the number's own gives none: the main one, or `001`.
+    fallback: &'static str,
+    /// The regions the crate may pick to parse with, main region first.
+    regions: &'static [Region],
+}
 
-/// The calling code `digits` (international, no `+`) starts with: its
-/// first one to three digits, as libphonenumber reads it (the codes are
-/// prefix-free, so at most one matches).
-fn calling_code(digits: &str) -> Option<u16> {
+/// What parsing reads of one region's metadata. Patterns are indices into
+/// `PATTERNS`.
+struct Region {
+    /// The ISO id, when the crate knows it as a country.
+    country: Option<&'static str>,
+    /// Where a code is shared: the leading digits that pick this region...
+    leading: Option<usize>,
+    /// ...or else its number types (a match of `general` and any type).
+    types: &'static [Desc],
+    general: Option<Desc>,
+    national_prefix: Option<&'static str>,
+    prefix_for_parsing: Option<usize>,
+    transform: Option<&'static str>,
+    /// First of the general possible lengths, and the local-only ones.
+    min_length: Option<u16>,
+    local_lengths: u32,
+}
+
+/// A number-type descriptor: its pattern and possible lengths (bits; none
+/// means any).
+struct Desc {
+    pattern: usize,
+    lengths: u32,
+}
+
+include!(concat!(env!("OUT_DIR"), "/phone_table.rs"));
+
+// The generator, so a test can regenerate the table and compare.
+#[cfg(test)]
+#[path = "../build.rs"]
+mod build_script;
+
+/// The calling code `digits` (international, no `+`) starts with, and its
+/// length: the first of its first one to three digits that is a code, as
+/// the crate reads it. Every use of the metadata starts here, so
+/// [`metadata_loaded`] can tell whether a path paid for it.
+fn calling_code(digits: &str) -> Option<(&'static Code, usize)> {
+    METADATA_LOADED.store(true, Ordering::Relaxed);
     (1..=3.min(digits.len())).find_map(|n| {
-        let code = digits[..n].parse::<u16>().ok()?;
-        CODES
-            .binary_search_by_key(&code, |(c, _, _)| *c)
-            .ok()
-            .map(|_| code)
+        let code = digits.get(..n)?.parse::<u16>().ok()?;
+        let i = CODES.binary_search_by_key(&code, |c| c.code).ok()?;
+        Some((&CODES[i], n))
     })
 }
 
-/// The metadata of one calling code's regions, loaded on first use (a few
-/// regions, not the whole database). Every use of the metadata goes
-/// through here, so [`metadata_loaded`] can tell whether a path paid for it.
-fn metadata(code: u16) -> Option<&'static phonenumber::metadata::Database> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    type Loaded = Mutex<HashMap<u16, &'static phonenumber::metadata::Database>>;
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    METADATA_LOADED.store(true, Ordering::Relaxed);
-    let mut loaded = LOADED.get_or_init(Default::default).lock().ok()?;
-    if let Some(db) = loaded.get(&code) {
-        return Some(db);
+/// Pattern `i`, compiled on first use: a number needs a few of its code's.
+/// Anchored at the start only: the crate takes a match of any prefix of
+/// the number as a match. `None` if it did not compile (a test compiles
+/// them all).
+fn regex(i: usize) -> Option<&'static Regex> {
+    static COMPILED: [OnceLock<Option<Regex>>; PATTERN_COUNT] =
+        [const { OnceLock::new() }; PATTERN_COUNT];
+    COMPILED
+        .get(i)?
+        .get_or_init(|| Regex::new(&format!("^(?:{})", PATTERNS.get(i)?)).ok())
+        .as_ref()
+}
+
+fn starts_with_pattern(i: usize, s: &str) -> bool {
+    regex(i).is_some_and(|re| re.is_match(s))
+}
+
+fn has_length(lengths: u32, len: usize) -> bool {
+    len < 32 && lengths >> len & 1 == 1
+}
+
+impl Desc {
+    fn is_match(&self, s: &str) -> bool {
+        (self.lengths == 0 || has_length(self.lengths, s.len()))
+            && starts_with_pattern(self.pattern, s)
     }
-    let i = CODES.binary_search_by_key(&code, |(c, _, _)| *c).ok()?;
-    let (_, offset, len) = CODES[i];
-    let regions: Vec<phonenumber::metadata::loader::Metadata> =
-        postcard::from_bytes(METADATA.get(offset..offset + len)?).ok()?;
-    let db = phonenumber::metadata::Database::from(regions).ok()?;
-    // At most one per calling code (~240), kept for the process's life.
-    let db: &'static _ = Box::leak(Box::new(db));
-    loaded.insert(code, db);
-    Some(db)
+}
+
+impl Code {
+    /// The region whose metadata the crate parses `national` (leading zeros
+    /// removed) with: the first whose leading digits or number types match
+    /// (`validator::source_for`).
+    fn region_for(&self, national: &str) -> Option<&'static Region> {
+        match self.regions {
+            [] => None,
+            [only] => Some(only),
+            regions => regions.iter().find(|r| match r.leading {
+                Some(leading) => starts_with_pattern(leading, national),
+                None => {
+                    r.general.as_ref().is_some_and(|g| g.is_match(national))
+                        && r.types.iter().any(|t| t.is_match(national))
+                }
+            }),
+        }
+    }
+}
+
+impl Region {
+    /// `national` without its national prefix (and carrier code), rewritten
+    /// by the region's transform rule if it has one, as the crate's
+    /// `helper::national_number` does.
+    fn national_number(&self, national: &str) -> String {
+        let Some(parsing) = self.prefix_for_parsing else {
+            return strip(national, self.national_prefix).to_string();
+        };
+        let Some(caps) = regex(parsing).and_then(|re| re.captures(national)) else {
+            return national.to_string();
+        };
+        let end = caps.get(0).map_or(0, |m| m.end());
+        let rest = national.get(end..).unwrap_or_default();
+        let last = caps.len().checked_sub(1).and_then(|i| caps.get(i));
+        match (self.transform, last) {
+            (Some(rule), Some(_)) => {
+                let mut transformed = String::new();
+                caps.expand(rule, &mut transformed);
+                transformed.push_str(rest);
+                let general = |s: &str| self.general.as_ref().is_some_and(|g| g.is_match(s));
+                if general(national) && !general(&transformed) {
+                    national.to_string()
+                } else {
+                    transformed
+                }
+            }
+            _ => rest.to_string(),
+        }
+    }
+
+    /// `validator::length(.., Type::Unknown) == TooShort`.
+    fn too_short(&self, len: usize) -> bool {
+        self.min_length
+            .is_some_and(|min| !has_length(self.local_lengths, len) && len < usize::from(min))
+    }
+}
+
+fn strip<'a>(s: &'a str, prefix: Option<&str>) -> &'a str {
+    prefix.and_then(|p| s.strip_prefix(p)).unwrap_or(s)
+}
+
+/// The crate's `parse(None, "+{digits}")` for ASCII digits: the calling code
+/// and the national number, any national prefix removed.
+fn split(digits: &str) -> Result<(&'static Code, String), PhoneError> {
+    let (code, code_len) = calling_code(digits).ok_or(PhoneError::UnknownCountryCode)?;
+    // Fewer than three digits is not a viable number to the crate.
+    if digits.len() < 3 {
+        return Err(PhoneError::NotDigits);
+    }
+    if digits.starts_with('0') {
+        return Err(PhoneError::UnknownCountryCode);
+    }
+    let mut national = digits.get(code_len..).unwrap_or_default().to_string();
+    if let Some(region) = code.region_for(national.trim_start_matches('0')) {
+        let potential = region.national_number(&national);
+        // The crate strips the national prefix once more.
+        let potential = strip(&potential, region.national_prefix);
+        // It keeps the prefix of a number too short without it.
+        if !region.too_short(potential.len()) {
+            national = potential.to_string();
+        }
+    }
+    if national.len() < 2 {
+        return Err(PhoneError::TooShort);
+    }
+    if national.len() > 17 {
+        return Err(PhoneError::TooLong);
+    }
+    // `NationalNumber`: leading zeros, then a u64 below 2^56.
+    let value: u64 = national
+        .trim_start_matches('0')
+        .parse()
+        .map_err(|_| PhoneError::TooShort)?;
+    if value >= 1 << 56 {
+        return Err(PhoneError::TooLong);
+    }
+    Ok((code, national))
 }
 
 /// Whether this process has read the phone metadata: webhooks never should.
@@ -84,8 +236,8 @@ pub enum PhoneError {
 /// Two ways in: [`PhoneNumber::parse`] checks user input against
 /// libphonenumber's metadata; [`PhoneNumber::from_e164`] only checks the
 /// E.164 shape, for numbers a provider or our own table already wrote in
-/// E.164. The metadata takes ~170 ms to load, so the call-answer path never
-/// touches it.
+/// E.164. Parsing compiles a few of the metadata's regexes (up to ~1 ms on
+/// first use), so the call-answer path never touches it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhoneNumber {
     e164: String,
@@ -126,24 +278,10 @@ impl PhoneNumber {
         if international.len() > 15 {
             return Err(PhoneError::TooLong);
         }
-        let code = calling_code(&international).ok_or(PhoneError::UnknownCountryCode)?;
-        let db = metadata(code).ok_or(PhoneError::UnknownCountryCode)?;
-        let parsed = phonenumber::parse_with(db, None, format!("+{international}")).map_err(
-            |e| match e {
-                phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
-                phonenumber::ParseError::TooLong => PhoneError::TooLong,
-                phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
-                _ => PhoneError::TooShort,
-            },
-        )?;
-        if parsed.extension().is_some() {
-            return Err(PhoneError::Extension);
-        }
-        let code = parsed.code().value();
-        let national = parsed.national().to_string();
-        check_possible_length(db, code, national.len())?;
+        let (code, national) = split(&international)?;
+        check_possible_length(code.lengths, national.len())?;
         Ok(Self {
-            e164: format!("+{code}{national}"),
+            e164: format!("+{}{national}", code.code),
         })
     }
 
@@ -184,13 +322,14 @@ impl PhoneNumber {
     /// number's range gives none (`+44 7700 900xxx` is a drama range);
     /// `001` for non-geographic codes. Loads the metadata: admin paths only.
     pub fn country(&self) -> String {
-        calling_code(self.digits())
-            .and_then(|code| Some((code, metadata(code)?)))
-            .and_then(|(code, db)| {
-                let parsed = phonenumber::parse_with(db, None, &self.e164).ok()?;
-                country_for(db, &parsed, code)
-            })
-            .unwrap_or_else(|| "001".to_string())
+        match split(self.digits()) {
+            Ok((code, national)) => code
+                .region_for(national.trim_start_matches('0'))
+                .and_then(|r| r.country)
+                .unwrap_or(code.fallback)
+                .to_string(),
+            Err(_) => "001".to_string(),
+        }
     }
 
     /// A form safe for logs: the calling code and the last three digits.
@@ -220,72 +359,19 @@ pub fn mask_raw(raw: &str) -> String {
     format!("…{tail}")
 }
 
-fn check_possible_length(
-    db: &phonenumber::metadata::Database,
-    code: u16,
-    national_len: usize,
-) -> Result<(), PhoneError> {
-    let metas = db.by_code(&code).ok_or(PhoneError::UnknownCountryCode)?;
-    let mut lengths: Vec<u16> = metas
-        .iter()
-        .flat_map(|m| {
-            // The general descriptor's lengths are often empty in this
-            // metadata; libphonenumber's general lengths are the union of
-            // the per-type ones.
-            let d = m.descriptors();
-            [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ]
-            .into_iter()
-            .flatten()
-            .flat_map(|desc| desc.possible_length().to_vec())
-            .collect::<Vec<_>>()
-        })
-        .collect();
-    lengths.sort_unstable();
-    lengths.dedup();
-    let len = national_len as u16;
-    match (lengths.first(), lengths.last()) {
-        (Some(&min), _) if len < min => Err(PhoneError::TooShort),
-        (_, Some(&max)) if len > max => Err(PhoneError::TooLong),
-        _ if lengths.contains(&len) => Ok(()),
+/// Whether `len` is one of the code's possible national lengths.
+fn check_possible_length(lengths: u32, len: usize) -> Result<(), PhoneError> {
+    if lengths == 0 {
+        return Err(PhoneError::InvalidLength);
+    }
+    let min = lengths.trailing_zeros() as usize;
+    let max = 31 - lengths.leading_zeros() as usize;
+    match len {
+        _ if len < min => Err(PhoneError::TooShort),
+        _ if len > max => Err(PhoneError::TooLong),
+        _ if has_length(lengths, len) => Ok(()),
         _ => Err(PhoneError::InvalidLength),
     }
-}
-
-fn country_for(
-    db: &phonenumber::metadata::Database,
-    parsed: &phonenumber::PhoneNumber,
-    code: u16,
-) -> Option<String> {
-    // As `parsed.country().id()` does, over this code's regions only.
-    let id = parsed
-        .metadata(db)
-        .and_then(|m| m.id().parse::<phonenumber::country::Id>().ok());
-    if let Some(id) = id {
-        return Some(id.as_ref().to_string());
-    }
-    // The main region for the calling code (44 → GB, 1 → US); the database
-    // lists it first.
-    let regions = db.region(&code)?;
-    let main = db
-        .by_code(&code)?
-        .into_iter()
-        .find(|m| m.is_main_country_for_code())
-        .map(|m| m.id().to_string());
-    main.or_else(|| regions.first().map(|r| r.to_string()))
-        .filter(|r| r != "001")
-        .or_else(|| Some("001".to_string()))
 }
 
 impl fmt::Display for PhoneNumber {
@@ -418,60 +504,172 @@ mod tests {
         assert!(!format!("{n:?}").contains("7700900"));
     }
 
-    /// Today's reference: the `phonenumber` crate over its whole database.
-    /// The per-code subsets must give exactly the same answers.
-    mod whole_database {
+    /// Today's implementation before the table, as the reference: the
+    /// `phonenumber` crate over its whole database (equal to the per-code
+    /// subsets it used to load).
+    mod reference {
         use super::super::PhoneError;
-        use phonenumber::metadata::DATABASE;
+        use phonenumber::metadata::{Database, DATABASE};
 
-        pub fn parse(international: &str) -> Result<String, PhoneError> {
-            let parsed =
-                phonenumber::parse(None, format!("+{international}")).map_err(|e| match e {
+        fn calling_code(digits: &str) -> Option<u16> {
+            (1..=3.min(digits.len())).find_map(|n| {
+                let code = digits[..n].parse::<u16>().ok()?;
+                DATABASE.by_code(&code).map(|_| code)
+            })
+        }
+
+        pub fn parse(input: &str) -> Result<String, PhoneError> {
+            let trimmed = input.trim();
+            if trimmed.is_empty() {
+                return Err(PhoneError::Empty);
+            }
+            let mut digits = String::with_capacity(trimmed.len());
+            let mut plus = false;
+            for (i, c) in trimmed.chars().enumerate() {
+                match c {
+                    '+' if i == 0 => plus = true,
+                    '0'..='9' => digits.push(c),
+                    ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+                    'x' | 'X' | ';' | ',' | '#' | '*' => return Err(PhoneError::Extension),
+                    _ => return Err(PhoneError::NotDigits),
+                }
+            }
+            if digits.is_empty() {
+                return Err(PhoneError::NotDigits);
+            }
+            let international = if plus {
+                digits
+            } else if let Some(rest) = digits.strip_prefix("00") {
+                rest.to_string()
+            } else if digits.starts_with('0') {
+                return Err(PhoneError::NotInternational);
+            } else {
+                digits
+            };
+            if international.len() > 15 {
+                return Err(PhoneError::TooLong);
+            }
+            // Today's first step (it picked the code's metadata).
+            calling_code(&international).ok_or(PhoneError::UnknownCountryCode)?;
+            let db: &Database = &DATABASE;
+            let parsed = phonenumber::parse_with(db, None, format!("+{international}")).map_err(
+                |e| match e {
                     phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
                     phonenumber::ParseError::TooLong => PhoneError::TooLong,
                     phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
                     _ => PhoneError::TooShort,
-                })?;
+                },
+            )?;
             if parsed.extension().is_some() {
                 return Err(PhoneError::Extension);
             }
             let code = parsed.code().value();
             let national = parsed.national().to_string();
-            super::super::check_possible_length(&DATABASE, code, national.len())?;
+            check_possible_length(db, code, national.len())?;
             Ok(format!("+{code}{national}"))
         }
 
         pub fn country(e164: &str) -> String {
-            phonenumber::parse(None, e164)
-                .ok()
-                .and_then(|p| {
-                    if let Some(id) = p.country().id() {
-                        return Some(id.as_ref().to_string());
-                    }
-                    let code = p.code().value();
-                    let regions = DATABASE.region(&code)?;
-                    let main = DATABASE
-                        .by_code(&code)?
-                        .into_iter()
-                        .find(|m| m.is_main_country_for_code())
-                        .map(|m| m.id().to_string());
-                    main.or_else(|| regions.first().map(|r| r.to_string()))
-                        .filter(|r| r != "001")
-                        .or_else(|| Some("001".to_string()))
+            let db: &Database = &DATABASE;
+            calling_code(&e164[1..])
+                .and_then(|code| {
+                    let parsed = phonenumber::parse_with(db, None, e164).ok()?;
+                    country_for(db, &parsed, code)
                 })
                 .unwrap_or_else(|| "001".to_string())
         }
+
+        fn check_possible_length(
+            db: &Database,
+            code: u16,
+            national_len: usize,
+        ) -> Result<(), PhoneError> {
+            let metas = db.by_code(&code).ok_or(PhoneError::UnknownCountryCode)?;
+            let mut lengths: Vec<u16> = metas
+                .iter()
+                .flat_map(|m| {
+                    let d = m.descriptors();
+                    [
+                        Some(d.general()),
+                        d.fixed_line(),
+                        d.mobile(),
+                        d.toll_free(),
+                        d.premium_rate(),
+                        d.shared_cost(),
+                        d.personal_number(),
+                        d.voip(),
+                        d.pager(),
+                        d.uan(),
+                        d.voicemail(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|desc| desc.possible_length().to_vec())
+                    .collect::<Vec<_>>()
+                })
+                .collect();
+            lengths.sort_unstable();
+            lengths.dedup();
+            let len = national_len as u16;
+            match (lengths.first(), lengths.last()) {
+                (Some(&min), _) if len < min => Err(PhoneError::TooShort),
+                (_, Some(&max)) if len > max => Err(PhoneError::TooLong),
+                _ if lengths.contains(&len) => Ok(()),
+                _ => Err(PhoneError::InvalidLength),
+            }
+        }
+
+        fn country_for(
+            db: &Database,
+            parsed: &phonenumber::PhoneNumber,
+            code: u16,
+        ) -> Option<String> {
+            let id = parsed
+                .metadata(db)
+                .and_then(|m| m.id().parse::<phonenumber::country::Id>().ok());
+            if let Some(id) = id {
+                return Some(id.as_ref().to_string());
+            }
+            let regions = db.region(&code)?;
+            let main = db
+                .by_code(&code)?
+                .into_iter()
+                .find(|m| m.is_main_country_for_code())
+                .map(|m| m.id().to_string());
+            main.or_else(|| regions.first().map(|r| r.to_string()))
+                .filter(|r| r != "001")
+                .or_else(|| Some("001".to_string()))
+        }
     }
 
-    /// Every example number of every region and type, one digit shorter
-    /// and longer, and a fixed pseudo-random sample per calling code: the
-    /// subset and the whole database agree on validity, form and region.
-    #[test]
-    fn per_code_metadata_agrees_with_the_whole_database() {
+    /// A fixed pseudo-random sequence (xorshift64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self, below: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % below as u64) as usize
+        }
+
+        fn digits(&mut self, n: usize) -> String {
+            (0..n)
+                .map(|_| char::from(b'0' + self.next(10) as u8))
+                .collect()
+        }
+    }
+
+    /// Every example number of every region and type, one digit shorter and
+    /// longer; then per calling code, random national numbers of every length,
+    /// half of them continuing an example's first digits so they reach the
+    /// ranges, leading digits and national prefixes the metadata tells apart.
+    fn sample(random_per_code: usize) -> Vec<String> {
         use phonenumber::metadata::DATABASE;
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         let mut inputs = Vec::new();
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-        for &(code, _, _) in CODES {
+        for code in (1..1000).filter(|c| DATABASE.by_code(c).is_some()) {
+            let mut examples = Vec::new();
             for m in DATABASE.by_code(&code).unwrap_or_default() {
                 let d = m.descriptors();
                 let all = [
@@ -485,41 +683,108 @@ mod tests {
                     d.voip(),
                     d.pager(),
                     d.uan(),
+                    d.emergency(),
                     d.voicemail(),
+                    d.short_code(),
+                    d.standard_rate(),
+                    d.carrier(),
+                    d.no_international(),
                 ];
-                for example in all.into_iter().flatten().filter_map(|d| d.example()) {
-                    let n = format!("{code}{example}");
-                    inputs.push(n[..n.len() - 1].to_string());
-                    inputs.push(format!("{n}5"));
-                    inputs.push(n);
-                }
+                examples.extend(all.into_iter().flatten().filter_map(|d| d.example()));
             }
-            for _ in 0..40 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let len = 4 + (seed % 10) as usize;
-                let national: String = (0..len)
-                    .map(|i| char::from(b'0' + ((seed >> (i * 3)) % 10) as u8))
-                    .collect();
-                inputs.push(format!("{code}{national}"));
+            for example in &examples {
+                let n = format!("+{code}{example}");
+                inputs.push(n[..n.len() - 1].to_string());
+                inputs.push(format!("{n}{}", rng.next(10)));
+                inputs.push(n);
+            }
+            let room = 15 - code.to_string().len();
+            for i in 0..random_per_code {
+                let len = 1 + rng.next(room);
+                let national = match examples.get(rng.next(examples.len().max(1))) {
+                    Some(e) if i % 2 == 0 => {
+                        let keep = rng.next(e.len().min(len) + 1);
+                        format!("{}{}", &e[..keep], rng.digits(len - keep))
+                    }
+                    _ => rng.digits(len),
+                };
+                inputs.push(format!("+{code}{national}"));
             }
         }
-        assert!(inputs.len() > 10_000, "{}", inputs.len());
-        for digits in &inputs {
-            if digits.len() > 15 {
-                continue;
-            }
-            let ours = PhoneNumber::parse(&format!("+{digits}"));
-            let theirs = whole_database::parse(digits);
+        inputs
+    }
+
+    fn assert_same(inputs: &[String]) {
+        for input in inputs {
+            let ours = PhoneNumber::parse(input);
+            let theirs = reference::parse(input);
             assert_eq!(
                 ours.clone().map(|n| n.e164().to_string()),
                 theirs,
-                "+{digits}"
+                "{input}"
             );
             if let Ok(n) = ours {
-                assert_eq!(n.country(), whole_database::country(n.e164()), "+{digits}");
+                assert_eq!(n.country(), reference::country(n.e164()), "{input}");
+            }
+            // Numbers taken by their shape only get a region too.
+            if let Ok(n) = PhoneNumber::from_e164(input) {
+                assert_eq!(n.country(), reference::country(n.e164()), "{input}");
             }
         }
+    }
+
+    #[test]
+    fn table_agrees_with_the_phonenumber_crate_on_examples_and_edges() {
+        let mut inputs = sample(0);
+        assert!(inputs.len() > 3_000, "{}", inputs.len());
+        for edge in [
+            "+0",
+            "+00",
+            "+01",
+            "+001",
+            "+0044",
+            "+1",
+            "+12",
+            "+123",
+            "+999",
+            "+9991234567",
+            "+80012345678",
+            "+8001234567890",
+            "+44 7700 900100",
+            "00 44 07700 900100",
+            "+44 (0)7700-900100",
+            "447700900100",
+            "+39 06 1234 5678",
+            "+5491112345678",
+            "+54 011 1234 5678",
+            "+52 1 55 1234 5678",
+            "+7 8 912 345 6789",
+        ] {
+            inputs.push(edge.to_string());
+        }
+        assert_same(&inputs);
+    }
+
+    #[test]
+    fn table_agrees_with_the_phonenumber_crate_on_random_numbers() {
+        assert_same(&sample(2_000));
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for (i, pattern) in PATTERNS.iter().enumerate() {
+            assert!(regex(i).is_some(), "{pattern}");
+        }
+    }
+
+    /// The table compiled in is the one build.rs makes from the
+    /// `phonenumber` crate the tests run against: not edited, not stale.
+    #[test]
+    fn table_is_the_current_metadata() {
+        let built = include_str!(concat!(env!("OUT_DIR"), "/phone_table.rs"));
+        assert!(
+            build_script::generate() == built,
+            "phone_table.rs differs from what build.rs generates now"
+        );
     }
 }

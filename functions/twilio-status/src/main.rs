@@ -3,6 +3,8 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     callmask::telemetry::init();
-    let state = callmask::api::twilio::TwilioState::from_env("twilio-status").await?;
+    let state =
+        callmask::api::twilio::TwilioState::from_env("twilio-status", callmask::aws::BACKGROUND)
+            .await?;
     callmask::lambda::serve(state, callmask::api::twilio::status::handle).await
 }

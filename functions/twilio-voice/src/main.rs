@@ -3,6 +3,8 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     callmask::telemetry::init();
-    let state = callmask::api::twilio::TwilioState::from_env("twilio-voice").await?;
+    let state =
+        callmask::api::twilio::TwilioState::from_env("twilio-voice", callmask::aws::CALL_PATH)
+            .await?;
     callmask::lambda::serve(state, callmask::api::twilio::voice::handle).await
 }

@@ -3,6 +3,8 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     callmask::telemetry::init();
-    let state = callmask::api::vonage::VonageState::from_env("vonage-fallback").await?;
+    let state =
+        callmask::api::vonage::VonageState::from_env("vonage-fallback", callmask::aws::CALL_PATH)
+            .await?;
     callmask::lambda::serve(state, callmask::api::vonage::fallback::handle).await
 }

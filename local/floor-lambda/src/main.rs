@@ -47,6 +47,7 @@ async fn main() -> Result<(), lambda_http::Error> {
                 .send()
                 .await
                 .map(|out| out.attributes.is_some())
+                .map_err(|_| ())
         } else {
             client
                 .get_item()
@@ -57,6 +58,7 @@ async fn main() -> Result<(), lambda_http::Error> {
                 .send()
                 .await
                 .map(|out| out.item.is_some())
+                .map_err(|_| ())
         };
         let (status, text) = match found {
             Ok(true) => (200, "found"),

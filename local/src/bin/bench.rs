@@ -411,8 +411,31 @@ fn rideshare() {
     println!("- simulation time: {:.0} ms\n", ms(started.elapsed()));
 }
 
-/// What validating a number costs on first use, per option: the calling
-/// code's regions only (what `PhoneNumber::parse` loads), against the
+/// Which of the clients a webhook must not carry are in a release binary:
+/// operation names only the S3 and SES clients hold, and the HTTP client
+/// the Twilio REST calls use (its name survives in the stripped binary).
+fn linked_clients(binary: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(binary)?;
+    let has = |marker: &str| bytes.windows(marker.len()).any(|w| w == marker.as_bytes());
+    let found: Vec<&str> = [
+        ("PutObject", "S3"),
+        ("SendEmail", "SES"),
+        ("reqwest", "REST"),
+    ]
+    .into_iter()
+    .filter(|(marker, _)| has(marker))
+    .map(|(_, name)| name)
+    .collect();
+    Ok(if found.is_empty() {
+        "none".into()
+    } else {
+        found.join(", ")
+    })
+}
+
+/// What validating a number costs on first use, per option: the compact
+/// table `PhoneNumber::parse` uses (built from the crate's metadata; only
+/// the patterns of the number's calling code are compiled), against the
 /// `phonenumber` crate's whole database (what it loaded before).
 fn phone_metadata() {
     let time = |f: &dyn Fn() -> bool| {
@@ -838,7 +861,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             what: "POST /sessions, two new participants",
             event: Box::new(|i| {
                 let body =
-                    format!(r#"{{"participants": ["+44 7700 91{i:04}", "+44 7700 92{i:04}"]}}"#);
+                    format!(r#"{{"participants": ["+44 7700 93{i:04}", "+44 7700 94{i:04}"]}}"#);
                 http_event(
                     "POST",
                     "/sessions",
@@ -854,8 +877,8 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
 
     println!("## Cold start as Lambda runs it (local Runtime API, release build, emulator on loopback)\n");
     println!("Each function binary is exec'd under `local/src/runtime_api.rs` with a real request queued: {COLD_RUNS} cold starts each (exec → the response that routed: connect, dial, record...), then one process serves {WARM_CALLS} warm calls; peak RSS (VmHWM) after those. Floor: `floor-lambda`, one GetItem, same profile, same run.\n");
-    println!("| function | request | DynamoDB requests | cold p50 | cold p90 | × floor | warm p50 | warm − floor | peak RSS | stripped size |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| function | request | DynamoDB requests | cold p50 | cold p90 | × floor | warm p50 | warm − floor | peak RSS | stripped size | links S3 / SES / REST client |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let cases: Vec<&Case> = cases
         .iter()
         .filter(|c| {
@@ -924,8 +947,9 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             ),
         };
         let size = std::fs::metadata(&binary)?.len();
+        let linked = linked_clients(&binary)?;
         println!(
-            "| {} | {} | {} | {:.1} ms | {:.1} ms | {ratio} | {:.2} ms | {over} | {:.1} MB | {:.2} MB |",
+            "| {} | {} | {} | {:.1} ms | {:.1} ms | {ratio} | {:.2} ms | {over} | {:.1} MB | {:.2} MB | {linked} |",
             case.binary,
             case.what,
             case.requests,

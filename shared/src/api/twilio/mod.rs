@@ -34,16 +34,18 @@ pub struct TwilioState {
 }
 
 impl TwilioState {
-    /// `function` names the binary in the start-up log.
-    pub async fn from_env(function: &str) -> Result<Self, ConfigError> {
+    /// `function` names the binary in the start-up log; `timeouts` suit its
+    /// path ([`aws::CALL_PATH`] while a caller waits, [`aws::BACKGROUND`]
+    /// for callbacks).
+    pub async fn from_env(function: &str, timeouts: aws::Timeouts) -> Result<Self, ConfigError> {
         let core = CoreConfig::from_env()?;
         let config = TwilioConfig::from_env()?;
         let sdk = aws::sdk_config(None).await;
         let state = Self::build(
-            Core::build(core, &sdk, aws::CALL_PATH, None),
+            Core::build(core, &sdk, timeouts, None),
             config,
             &sdk,
-            aws::CALL_PATH,
+            timeouts,
         );
         state
             .core
