@@ -585,6 +585,10 @@ struct Case {
     expect: (u16, &'static str),
     /// The DynamoDB requests one invocation makes (the floor makes one).
     requests: u32,
+    /// A table of its own: the emulator copies a whole table on every
+    /// transaction, so a transaction's time grows with the table (DynamoDB's
+    /// does not).
+    table: Option<String>,
 }
 
 const COLD_RUNS: usize = 30;
@@ -678,6 +682,24 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
         .create_session(&session, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let event_table = format!("bench-events-{}", uuid_like());
+    let events_client = aws::dynamodb(&sdk, aws::EMULATOR, None);
+    schema::create_table(&events_client, &event_table).await?;
+    let events_store = callmask::store::Store::new(events_client, event_table.clone());
+    for p in ["+447700900001", "+447700900002"] {
+        events_store
+            .put_number(&PoolNumber {
+                number: n(p),
+                provider: Provider::Vonage,
+                country: "GB".into(),
+                created_at: now,
+            })
+            .await?;
+    }
+    events_store
+        .create_session(&session, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let line = callmask::api::lines::parse_line(&serde_json::json!({
         "owner": {"phone": "+15551230001", "email": "owner@example.com"},
         "voicemail": {"transcribe": true}}))
@@ -733,6 +755,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, "found"),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "floor-lambda",
@@ -746,6 +769,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, "found"),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "vonage-answer",
@@ -753,6 +777,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             event: Box::new(move |i| vonage_get("/vonage/answer", &answer_params(i))),
             expect: (200, "\"connect\""),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "vonage-fallback",
@@ -764,6 +789,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, "\"connect\""),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "vonage-event",
@@ -776,6 +802,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, ""),
             requests: 3,
+            table: Some(event_table.clone()),
         },
         Case {
             binary: "twilio-voice",
@@ -793,6 +820,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, "<Dial"),
             requests: 2,
+            table: None,
         },
         Case {
             binary: "twilio-dial-status",
@@ -808,6 +836,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, "<Record"),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "twilio-recording",
@@ -823,6 +852,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, ""),
             requests: 2,
+            table: None,
         },
         Case {
             binary: "twilio-transcription",
@@ -839,6 +869,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, ""),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "twilio-status",
@@ -855,6 +886,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (200, ""),
             requests: 1,
+            table: None,
         },
         Case {
             binary: "sessions",
@@ -872,6 +904,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (201, "proxy_number"),
             requests: 4,
+            table: None,
         },
     ];
 
@@ -908,12 +941,21 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     // machine and emulator (a drift cannot favour one row). The n-th call of
     // every case uses the same CallSid/RecordingSid, so the n-th dial
     // status finds the n-th admitted call; tokens are new on every event.
+    let env_of = |case: &Case| -> Vec<(String, String)> {
+        let mut env = env.clone();
+        if let Some(table) = &case.table {
+            env.retain(|(k, _)| k != "TABLE_NAME");
+            env.push(("TABLE_NAME".into(), table.clone()));
+        }
+        env
+    };
     let mut cold: Vec<Vec<Duration>> = vec![Vec::with_capacity(COLD_RUNS); cases.len()];
     for run in 0..COLD_RUNS {
         for (case, times) in cases.iter().zip(cold.iter_mut()) {
             let binary = dir.join(case.binary);
             let (t, inv) =
-                callmask_local::runtime_api::cold_start(&binary, &env, (case.event)(run)).await?;
+                callmask_local::runtime_api::cold_start(&binary, &env_of(case), (case.event)(run))
+                    .await?;
             check(case, &inv)?;
             times.push(t);
         }
@@ -924,7 +966,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
         let binary = dir.join(case.binary);
         let (mut warm, rss) = callmask_local::runtime_api::warm(
             &binary,
-            &env,
+            &env_of(case),
             WARM_CALLS + 1,
             |i| (case.event)(COLD_RUNS + i),
             |inv| check(case, inv),
