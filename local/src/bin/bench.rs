@@ -592,6 +592,8 @@ struct Case {
 }
 
 const COLD_RUNS: usize = 30;
+/// Distinct Vonage callers the runs take turns with.
+const CALLERS: usize = 32;
 const WARM_CALLS: usize = 200;
 
 /// Cold starts as Lambda runs them: every function, and `sessions` create,
@@ -650,9 +652,10 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             })
             .await?;
     }
-    // Every call comes from its own caller (a leg sees a handful of calls,
-    // not hundreds): one session per run, all on the same proxy number.
-    for i in 0..(COLD_RUNS + WARM_CALLS + 1) {
+    // Calls come from CALLERS callers in turn (a leg sees a handful of
+    // calls, not hundreds), all on the same proxy number. Kept small: the
+    // emulator copies its tables on every transaction.
+    for i in 0..CALLERS {
         let s = Session::open(
             format!("c{i:031}"),
             Provider::Vonage,
@@ -685,8 +688,19 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     let event_table = format!("bench-events-{}", uuid_like());
     let events_client = aws::dynamodb(&sdk, aws::EMULATOR, None);
     schema::create_table(&events_client, &event_table).await?;
-    let events_store = callmask::store::Store::new(events_client, event_table.clone());
+    let events_store = callmask::store::Store::new(events_client.clone(), event_table.clone());
+    let sessions_table = format!("bench-sessions-{}", uuid_like());
+    schema::create_table(&events_client, &sessions_table).await?;
+    let sessions_store = callmask::store::Store::new(events_client, sessions_table.clone());
     for p in ["+447700900001", "+447700900002"] {
+        sessions_store
+            .put_number(&PoolNumber {
+                number: n(p),
+                provider: Provider::Vonage,
+                country: "GB".into(),
+                created_at: now,
+            })
+            .await?;
         events_store
             .put_number(&PoolNumber {
                 number: n(p),
@@ -739,7 +753,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     let answer_params = |i: usize| {
         vec![
             ("to", "447700900001".to_string()),
-            ("from", format!("4477009{:05}", 10_000 + i)),
+            ("from", format!("4477009{:05}", 10_000 + i % CALLERS)),
             ("uuid", format!("u-{i}")),
             ("conversation_uuid", format!("CON-{i}")),
         ]
@@ -763,7 +777,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             event: Box::new(move |i| {
                 let query = format!(
                     "pk=NUM%23%2B447700900001&sk=LEG%23%2B4477009{:05}&op=update",
-                    10_000 + i
+                    10_000 + i % CALLERS
                 );
                 http_event("GET", "/floor", &query, &[], "")
             }),
@@ -904,7 +918,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             }),
             expect: (201, "proxy_number"),
             requests: 4,
-            table: None,
+            table: Some(sessions_table.clone()),
         },
     ];
 
