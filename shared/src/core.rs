@@ -23,9 +23,29 @@ impl Core {
     /// The state of a function that needs only the table (`sessions`,
     /// `numbers`).
     pub async fn from_env(timeouts: Timeouts) -> Result<Self, crate::config::ConfigError> {
+        Ok(Self::load(timeouts).await?.0)
+    }
+
+    /// What every function's start-up does first: the core settings, the
+    /// SDK configuration (kept for the function's other clients) and the
+    /// table client.
+    pub async fn load(timeouts: Timeouts) -> Result<(Self, SdkConfig), crate::config::ConfigError> {
         let config = CoreConfig::from_env()?;
         let sdk = aws::sdk_config(None).await;
-        Ok(Self::build(config, &sdk, timeouts, None))
+        Ok((Self::build(config, &sdk, timeouts, None), sdk))
+    }
+
+    /// A webhook secret as configured, cached for `SECRET_CACHE_SECONDS`;
+    /// the Secrets Manager client is built only for a secret id.
+    pub fn secret(
+        &self,
+        setting: &crate::config::SecretSetting,
+        key: &'static str,
+        sdk: &SdkConfig,
+        timeouts: Timeouts,
+    ) -> Secret {
+        let ttl = std::time::Duration::from_secs(self.config.secret_cache_seconds);
+        Secret::new(setting, key, ttl, || aws::secrets_manager(sdk, timeouts))
     }
 
     /// `counter` counts DynamoDB requests (tests and benchmarks).

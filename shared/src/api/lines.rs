@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::aws;
 use crate::clock::rfc3339;
-use crate::config::{recordings_bucket, ConfigError, CoreConfig};
+use crate::config::{recordings_bucket, ConfigError};
 use crate::core::Core;
 use crate::domain::line::{
     CallerIdMode, Line, Owner, Period, Plan, VoicemailSettings, DEFAULT_GREETING,
@@ -36,10 +36,9 @@ pub struct LinesState {
 
 impl LinesState {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let core = CoreConfig::from_env()?;
-        let sdk = aws::sdk_config(None).await;
+        let (core, sdk) = Core::load(aws::BACKGROUND).await?;
         Ok(Self {
-            core: Core::build(core, &sdk, aws::BACKGROUND, None),
+            core,
             s3: aws::s3(&sdk, aws::BACKGROUND),
             recordings_bucket: recordings_bucket(|name| std::env::var(name).ok()),
         })

@@ -22,7 +22,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use aws_config::SdkConfig;
 
 use crate::aws;
-use crate::config::{ConfigError, CoreConfig, TwilioConfig, VoicemailConfig};
+use crate::config::{ConfigError, TwilioConfig, VoicemailConfig};
 use crate::core::Core;
 use crate::store::{StoreError, Voicemail};
 use crate::twilio::client::TwilioClient;
@@ -40,17 +40,10 @@ pub struct VoicemailState {
 
 impl VoicemailState {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let core = CoreConfig::from_env()?;
         let twilio = TwilioConfig::from_env()?;
         let config = VoicemailConfig::from_env()?;
-        let sdk = aws::sdk_config(None).await;
-        Self::build(
-            Core::build(core, &sdk, aws::BACKGROUND, None),
-            twilio,
-            config,
-            &sdk,
-            [aws::BACKGROUND, aws::BULK],
-        )
+        let (core, sdk) = Core::load(aws::BACKGROUND).await?;
+        Self::build(core, twilio, config, &sdk, [aws::BACKGROUND, aws::BULK])
     }
 
     pub fn build(

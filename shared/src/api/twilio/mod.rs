@@ -9,14 +9,12 @@ pub mod status;
 pub mod transcription;
 pub mod voice;
 
-use std::time::Duration;
-
 use aws_config::SdkConfig;
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::aws;
-use crate::config::{ConfigError, CoreConfig, TwilioConfig};
+use crate::config::{ConfigError, TwilioConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::RefuseReason;
 use crate::http::{bounded_body, header, public_base_url, raw_query, ApiError, HttpResponse};
@@ -38,15 +36,9 @@ impl TwilioState {
     /// path ([`aws::CALL_PATH`] while a caller waits, [`aws::BACKGROUND`]
     /// for callbacks).
     pub async fn from_env(function: &str, timeouts: aws::Timeouts) -> Result<Self, ConfigError> {
-        let core = CoreConfig::from_env()?;
         let config = TwilioConfig::from_env()?;
-        let sdk = aws::sdk_config(None).await;
-        let state = Self::build(
-            Core::build(core, &sdk, timeouts, None),
-            config,
-            &sdk,
-            timeouts,
-        );
+        let (core, sdk) = Core::load(timeouts).await?;
+        let state = Self::build(core, config, &sdk, timeouts);
         state
             .core
             .announce_signing(function, &state.auth_token, "TWILIO_AUTH_TOKEN_SECRET_ID");
@@ -76,10 +68,7 @@ pub fn auth_token(
     sdk: &SdkConfig,
     timeouts: aws::Timeouts,
 ) -> Secret {
-    let ttl = Duration::from_secs(core.config.secret_cache_seconds);
-    Secret::new(&config.auth_token, "auth_token", ttl, || {
-        aws::secrets_manager(sdk, timeouts)
-    })
+    core.secret(&config.auth_token, "auth_token", sdk, timeouts)
 }
 
 /// A webhook's parameters, read but not yet verified.

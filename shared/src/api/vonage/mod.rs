@@ -7,14 +7,13 @@ pub mod event;
 pub mod fallback;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_config::SdkConfig;
 use http::Method;
 use lambda_http::Request;
 
 use crate::aws;
-use crate::config::{ConfigError, CoreConfig, VonageConfig};
+use crate::config::{ConfigError, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
 use crate::http::{
@@ -40,15 +39,9 @@ impl VonageState {
     /// path ([`aws::CALL_PATH`] while a caller waits, [`aws::BACKGROUND`]
     /// for events).
     pub async fn from_env(function: &str, timeouts: aws::Timeouts) -> Result<Self, ConfigError> {
-        let core = CoreConfig::from_env()?;
         let config = VonageConfig::from_env()?;
-        let sdk = aws::sdk_config(None).await;
-        let state = Self::build(
-            Core::build(core, &sdk, timeouts, None),
-            config,
-            &sdk,
-            timeouts,
-        );
+        let (core, sdk) = Core::load(timeouts).await?;
+        let state = Self::build(core, config, &sdk, timeouts);
         state
             .core
             .announce_signing(function, &state.secret, "VONAGE_SIGNATURE_SECRET_ID");
@@ -62,10 +55,7 @@ impl VonageState {
         sdk: &SdkConfig,
         timeouts: aws::Timeouts,
     ) -> Self {
-        let ttl = Duration::from_secs(core.config.secret_cache_seconds);
-        let secret = Secret::new(&config.signature_secret, "signature_secret", ttl, || {
-            aws::secrets_manager(sdk, timeouts)
-        });
+        let secret = core.secret(&config.signature_secret, "signature_secret", sdk, timeouts);
         Self {
             core,
             config,
