@@ -38,7 +38,7 @@ lint: $(VENV)/.installed
 # state on every transaction, so leftovers from one binary slow the next.
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
-	for t in emulator events voicemail metadata; do \
+	for t in emulator events voicemail metadata messaging; do \
 		$(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
 

@@ -82,6 +82,13 @@ RECORDING = {"AccountSid": ACCOUNT, "CallSid": CALL, "RecordingSid": "RE00000000
              "RecordingUrl": RECORDING_URL, "RecordingStatus": "completed", "RecordingDuration": "12",
              "RecordingChannels": "1", "RecordingSource": "RecordVerb"}
 
+SMS = {"MessageSid": "SM00000000000000000000000000000001", "SmsSid": "SM00000000000000000000000000000001",
+       "AccountSid": ACCOUNT, "MessagingServiceSid": "", "From": "+15551230002", "To": LINE,
+       "Body": "Are you open today?", "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+VONAGE_SMS = {"msisdn": "447700900100", "to": "447700900001", "messageId": "0A0000000123ABCD1",
+              "text": "I'm outside", "type": "text", "keyword": "I'M", "api-key": "abcd1234",
+              "message-timestamp": "2026-11-22 08:00:00"}
+
 
 CASES = {
     # function/case: (event, expected status, strings the body must contain, strings it must not)
@@ -102,6 +109,25 @@ CASES = {
     "numbers/delete-unknown": (event("DELETE", "/numbers/%2B447700900099", "/numbers/{number}", path_params={"number": "+447700900099"}),
                                404, ["not_found"], []),
     "numbers/wrong-method": (event("PUT", "/numbers", "/numbers", {}), 405, ["method_not_allowed"], []),
+    # Provisioning, import and release need the provider's credentials
+    # (VONAGE_API_KEY/VONAGE_API_SECRET_ID, TWILIO_ACCOUNT_SID/auth token); the
+    # events' seeded table has none, so those answer 501 and change nothing.
+    "numbers/provision": (event("POST", "/numbers/provision", "/numbers/provision",
+                                {"provider": "twilio", "country": "US", "count": 3, "features": ["voice", "sms"]}),
+                          501, ["provider_not_configured", "TWILIO_ACCOUNT_SID"], []),
+    "numbers/provision-bad-count": (event("POST", "/numbers/provision", "/numbers/provision",
+                                          {"provider": "vonage", "country": "GB", "count": 51}), 400, ["invalid_count"], []),
+    "numbers/provision-bad-country": (event("POST", "/numbers/provision", "/numbers/provision",
+                                            {"provider": "vonage", "country": "XX", "count": 1}), 400, ["invalid_country"], []),
+    "numbers/provision-bad-features": (event("POST", "/numbers/provision", "/numbers/provision",
+                                             {"provider": "vonage", "country": "GB", "features": ["fax"]}), 400, ["invalid_features"], []),
+    "numbers/import": (event("POST", "/numbers/import", "/numbers/import", {"provider": "vonage"}),
+                       501, ["provider_not_configured", "VONAGE_API_KEY"], []),
+    "numbers/import-missing-provider": (event("POST", "/numbers/import", "/numbers/import", {}), 400, ["missing_provider"], []),
+    "numbers/release": (event("DELETE", "/numbers/%2B15551230008", "/numbers/{number}", query={"release": "true"},
+                              path_params={"number": "+15551230008"}), 501, ["provider_not_configured"], []),
+    "numbers/release-in-use": (event("DELETE", "/numbers/%2B447700900001", "/numbers/{number}", query={"release": "true"},
+                                     path_params={"number": "+447700900001"}), 409, ["number_in_use"], []),
     "sessions/create": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900300", "+447700900400"], "ttl_seconds": 3600}),
                         201, ['"status":"open"', "proxy_number"], []),
     "sessions/create-identical": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900300", "00447700900300"]}),
@@ -122,6 +148,18 @@ CASES = {
     "sessions/calls": (event("GET", f"/sessions/{SESSION}/calls", "/sessions/{id}/calls", path_params={"id": SESSION}),
                        200, ['"calls"'], []),
     "sessions/delete": (event("DELETE", f"/sessions/{SESSION}", "/sessions/{id}", path_params={"id": SESSION}), 204, [], []),
+    "sessions/create-labels": (event("POST", "/sessions", "/sessions",
+                                     {"participants": [{"number": "+447700900300", "label": "your driver"},
+                                                       {"number": "+447700900400", "label": "your rider"}]}),
+                               201, ['"label":"your driver"', '"proxy_number"'], []),
+    "sessions/create-notify": (event("POST", "/sessions", "/sessions",
+                                     {"participants": ["+447700900300", "+447700900400"], "notify": True}),
+                               201, ['"notifications"', '"status":"failed"'], ["Call or text"]),
+    "sessions/create-bad-label": (event("POST", "/sessions", "/sessions",
+                                        {"participants": [{"number": "+447700900300", "label": 7}, "+447700900400"]}),
+                                  400, ["invalid_label"], []),
+    "sessions/messages": (event("GET", f"/sessions/{SESSION}/messages", "/sessions/{id}/messages", path_params={"id": SESSION}),
+                          200, ['"messages"'], []),
     "sessions/wrong-method": (event("PATCH", f"/sessions/{SESSION}", "/sessions/{id}", {}, path_params={"id": SESSION}),
                               405, ["method_not_allowed"], []),
     "vonage-answer/get-routed": (event("GET", "/vonage/answer", "/vonage/answer", query=VONAGE_ANSWER),
@@ -194,6 +232,23 @@ CASES = {
     "twilio-transcription/missing-recording": (twilio("/twilio/transcription", {**VOICE, "TranscriptionStatus": "completed"}), 400, ["invalid_callback"], []),
     "twilio-status/completed": (twilio("/twilio/status", {**VOICE, "CallStatus": "completed", "CallDuration": "75"}), 200, [], []),
     "twilio-status/missing": (twilio("/twilio/status", {"From": "+15551230002"}), 400, ["invalid_callback"], []),
+    "twilio-sms/line-text": (twilio("/twilio/sms", SMS), 200,
+                             ['<Message to="+15551230001" from="+15551230009">From +15551230002: Are you open today?</Message>'], []),
+    "twilio-sms/unknown-number": (twilio("/twilio/sms", {**SMS, "To": "+15551239999"}), 200, ["<Response></Response>"], ["<Message"]),
+    "twilio-sms/missing-sid": (twilio("/twilio/sms", {k: v for k, v in SMS.items() if k != "MessageSid"}), 400, ["invalid_message"], ["<Message"]),
+    "twilio-sms/not-a-number": (twilio("/twilio/sms", {**SMS, "From": "hello"}), 400, ["invalid_message"], ["<Message"]),
+    "twilio-sms/too-long": (twilio("/twilio/sms", {**SMS, "Body": "x" * 1601}), 413, ["text_too_long"], ["<Message"]),
+    "twilio-sms/wrong-method": (event("PUT", "/twilio/sms", "/twilio/sms"), 405, ["method_not_allowed"], []),
+    "vonage-inbound-sms/get": (event("GET", "/vonage/inbound-sms", "/vonage/inbound-sms", query=VONAGE_SMS), 200, [], []),
+    "vonage-inbound-sms/post-json": (event("POST", "/vonage/inbound-sms", "/vonage/inbound-sms", VONAGE_SMS), 200, [], []),
+    "vonage-inbound-sms/post-form": (event("POST", "/vonage/inbound-sms", "/vonage/inbound-sms", urllib.parse.urlencode(VONAGE_SMS),
+                                           content_type="application/x-www-form-urlencoded"), 200, [], []),
+    "vonage-inbound-sms/unknown-sender": (event("GET", "/vonage/inbound-sms", "/vonage/inbound-sms",
+                                                query={**VONAGE_SMS, "msisdn": "447700900999"}), 200, [], []),
+    "vonage-inbound-sms/missing-msisdn": (event("GET", "/vonage/inbound-sms", "/vonage/inbound-sms",
+                                                query={k: v for k, v in VONAGE_SMS.items() if k != "msisdn"}), 400, ["invalid_message"], []),
+    "vonage-inbound-sms/malformed-json": (event("POST", "/vonage/inbound-sms", "/vonage/inbound-sms", "{msisdn"), 400, ["invalid_json"], []),
+    "vonage-inbound-sms/wrong-method": (event("DELETE", "/vonage/inbound-sms", "/vonage/inbound-sms"), 405, ["method_not_allowed"], []),
 }
 
 # The voicemail worker's own events (not HTTP): what the template's stream

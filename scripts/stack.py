@@ -6,6 +6,9 @@ with the AWS environment pointing at the emulator.
     stack.py serve BINARY      run the router until Ctrl-C / SIGTERM
     stack.py exec -- CMD ...   run CMD against a fresh emulator, exit with its code
 
+Secrets Manager runs in a second emulator process
+(`AWS_ENDPOINT_URL_SECRETS_MANAGER`), as it is a service of its own in AWS.
+
 Environment: MOTO_PORT (default: a free port), PORT (router, default 3000),
 and every callmask setting, passed through untouched.
 """
@@ -19,6 +22,7 @@ import sys
 import urllib.request
 
 import threading
+import time
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -32,7 +36,7 @@ def free_port() -> int:
 
 
 class Emulator:
-    """moto's server, with one request at a time.
+    """moto's server, with one DynamoDB request at a time.
 
     DynamoDB runs each request (a TransactWriteItems above all) atomically;
     moto checks conditions and writes without a lock, and on a cancelled
@@ -46,15 +50,21 @@ class Emulator:
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
 
+        def run(environ, start_response):
+            result = app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
         def serialized(environ, start_response):
-            with lock:
-                result = app(environ, start_response)
-                try:
-                    body = b"".join(result)
-                finally:
-                    if hasattr(result, "close"):
-                        result.close()
-            return [body]
+            # Only DynamoDB needs the lock: Secrets Manager, S3 and SES
+            # requests run beside it, as they do in AWS.
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                with lock:
+                    return run(environ, start_response)
+            return run(environ, start_response)
 
         self.server = make_server("127.0.0.1", port, serialized, threaded=True, request_handler=MotoRequestHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -66,6 +76,19 @@ class Emulator:
         self.server.shutdown()
 
 
+def wait_ready(url: str, proc: subprocess.Popen | None = None):
+    # Ready when it answers its own API.
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10).read()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise SystemExit(f"the emulator at {url} did not start")
+            time.sleep(0.05)
+    raise SystemExit(f"the emulator at {url} did not answer")
+
+
 def start_emulator() -> tuple[Emulator, str]:
     # The emulator's access log would drown the router's own.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -73,14 +96,31 @@ def start_emulator() -> tuple[Emulator, str]:
     server = Emulator(port)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    # Ready when it answers its own API.
-    urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10).read()
+    wait_ready(url)
     return server, url
 
 
-def aws_env(endpoint: str) -> dict:
+def start_secrets_emulator() -> tuple[subprocess.Popen, str]:
+    """Secrets Manager in a process of its own. In AWS it is another service
+    on another connection: a function reads its secret beside its first
+    DynamoDB request. In one Python process the two would queue behind one
+    interpreter lock, and a cold call would pay for both."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "emulator", str(port)],
+        preexec_fn=die_with_parent,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url, proc)
+    return proc, url
+
+
+def aws_env(endpoint: str, secrets_endpoint: str) -> dict:
     env = dict(os.environ)
     env["AWS_ENDPOINT_URL"] = endpoint
+    # The SDKs (Rust and boto3) take a service's own endpoint before the
+    # shared one.
+    env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secrets_endpoint
     # The emulator accepts any credentials; never use real ones locally.
     env["AWS_ACCESS_KEY_ID"] = "testing"
     env["AWS_SECRET_ACCESS_KEY"] = "testing"
@@ -116,13 +156,23 @@ def run_child(cmd: list[str], env: dict) -> int:
             forward(signal.SIGINT, None)
 
 
+def serve_emulator(port: int) -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    Emulator(port).server.serve_forever()
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "emulator":
+        return serve_emulator(int(argv[2]))
     if len(argv) < 2 or argv[1] not in ("serve", "exec"):
         print(__doc__, file=sys.stderr)
         return 2
+    secrets, secrets_endpoint = start_secrets_emulator()
     server, endpoint = start_emulator()
     try:
-        env = aws_env(endpoint)
+        env = aws_env(endpoint, secrets_endpoint)
         if argv[1] == "serve":
             if len(argv) != 3:
                 print("usage: stack.py serve BINARY", file=sys.stderr)
@@ -133,6 +183,8 @@ def main(argv: list[str]) -> int:
         return run_child(cmd, env)
     finally:
         server.stop()
+        secrets.terminate()
+        secrets.wait()
 
 
 if __name__ == "__main__":

@@ -3,11 +3,18 @@
 //! (a conformance test keeps the two equal).
 
 use callmask::api::lines::LinesState;
+use callmask::api::numbers::NumbersState;
+use callmask::api::sessions::SessionsState;
+use callmask::api::twilio::sms::SmsState;
 use callmask::api::twilio::TwilioState;
+use callmask::api::vonage::inbound_sms::InboundSmsState;
 use callmask::api::vonage::VonageState;
 use callmask::api::{lines, numbers, sessions, twilio, vonage};
 use callmask::aws::{self, RequestCounter};
-use callmask::config::{ConfigError, CoreConfig, TwilioConfig, VoicemailConfig, VonageConfig};
+use callmask::config::{
+    ConfigError, CoreConfig, MessagingConfig, TwilioConfig, VoicemailConfig, VonageConfig,
+};
+use callmask::providers::Providers;
 use callmask::core::Core;
 use callmask::http::HttpResponse;
 use callmask::store::Store;
@@ -21,6 +28,7 @@ pub struct StackConfig {
     pub vonage: VonageConfig,
     pub twilio: TwilioConfig,
     pub voicemail: VoicemailConfig,
+    pub messaging: MessagingConfig,
 }
 
 impl StackConfig {
@@ -30,6 +38,7 @@ impl StackConfig {
             vonage: VonageConfig::from_env()?,
             twilio: TwilioConfig::from_env()?,
             voicemail: VoicemailConfig::from_env()?,
+            messaging: MessagingConfig::from_env()?,
         })
     }
 }
@@ -43,6 +52,10 @@ pub struct Stack {
     pub twilio: TwilioState,
     pub lines: LinesState,
     pub voicemail: VoicemailState,
+    pub numbers: NumbersState,
+    pub sessions: SessionsState,
+    pub twilio_sms: SmsState,
+    pub vonage_sms: InboundSmsState,
 }
 
 impl Stack {
@@ -62,9 +75,35 @@ impl Stack {
         // a timed-out conditional write that did happen would be retried and
         // seen as a conflict. Each Lambda function sets its own.
         let core = Core::build(config.core, &sdk, aws::EMULATOR, counter);
+        let providers = Providers::build(
+            &core,
+            &config.messaging,
+            &config.vonage,
+            &config.twilio,
+            &sdk,
+            aws::EMULATOR,
+        );
+        let vonage = VonageState::build(core.clone(), config.vonage, &sdk, aws::EMULATOR);
+        let twilio = TwilioState::build(core.clone(), config.twilio.clone(), &sdk, aws::EMULATOR);
         Ok(Self {
-            vonage: VonageState::build(core.clone(), config.vonage, &sdk, aws::EMULATOR),
-            twilio: TwilioState::build(core.clone(), config.twilio.clone(), &sdk, aws::EMULATOR),
+            numbers: NumbersState {
+                core: core.clone(),
+                providers: providers.clone(),
+            },
+            sessions: SessionsState {
+                core: core.clone(),
+                providers: providers.clone(),
+                messaging: config.messaging.clone(),
+            },
+            twilio_sms: SmsState::build(twilio.clone(), config.messaging.clone(), sdk.clone()),
+            vonage_sms: InboundSmsState {
+                core: core.clone(),
+                secret: vonage.secret.clone(),
+                providers,
+                messaging: config.messaging,
+            },
+            vonage,
+            twilio,
             lines: LinesState {
                 core: core.clone(),
                 s3: aws::s3(&sdk, aws::EMULATOR),
@@ -87,6 +126,10 @@ impl Stack {
         self.vonage.core.store = store.clone();
         self.twilio.core.store = store.clone();
         self.lines.core.store = store.clone();
+        self.numbers.core.store = store.clone();
+        self.sessions.core.store = store.clone();
+        self.twilio_sms.twilio.core.store = store.clone();
+        self.vonage_sms.core.store = store.clone();
         self.voicemail.core.store = store;
     }
 
@@ -119,10 +162,12 @@ pub enum Function {
     TwilioRecording,
     TwilioTranscription,
     TwilioStatus,
+    TwilioSms,
+    VonageInboundSms,
 }
 
 impl Function {
-    pub const ALL: [Function; 11] = [
+    pub const ALL: [Function; 13] = [
         Function::Numbers,
         Function::Sessions,
         Function::Lines,
@@ -134,6 +179,8 @@ impl Function {
         Function::TwilioRecording,
         Function::TwilioTranscription,
         Function::TwilioStatus,
+        Function::TwilioSms,
+        Function::VonageInboundSms,
     ];
 
     /// The binary's (and the `functions/` folder's) name.
@@ -150,6 +197,8 @@ impl Function {
             Function::TwilioRecording => "twilio-recording",
             Function::TwilioTranscription => "twilio-transcription",
             Function::TwilioStatus => "twilio-status",
+            Function::TwilioSms => "twilio-sms",
+            Function::VonageInboundSms => "vonage-inbound-sms",
         }
     }
 
@@ -160,8 +209,8 @@ impl Function {
     /// What the function's binary does with `req`, with its own state.
     pub async fn handle(self, stack: &Stack, req: Request) -> HttpResponse {
         match self {
-            Function::Numbers => numbers::handle(&stack.core, req).await,
-            Function::Sessions => sessions::handle(&stack.core, req).await,
+            Function::Numbers => numbers::handle(&stack.numbers, req).await,
+            Function::Sessions => sessions::handle(&stack.sessions, req).await,
             Function::Lines => lines::handle(&stack.lines, req).await,
             Function::VonageAnswer => vonage::answer::handle(&stack.vonage, req).await,
             Function::VonageEvent => vonage::event::handle(&stack.vonage, req).await,
@@ -173,6 +222,10 @@ impl Function {
                 twilio::transcription::handle(&stack.twilio, req).await
             }
             Function::TwilioStatus => twilio::status::handle(&stack.twilio, req).await,
+            Function::TwilioSms => twilio::sms::handle(&stack.twilio_sms, req).await,
+            Function::VonageInboundSms => {
+                vonage::inbound_sms::handle(&stack.vonage_sms, req).await
+            }
         }
     }
 }
@@ -195,12 +248,15 @@ const fn route(method: &'static str, path: &'static str, function: Function) -> 
 pub const ROUTES: &[Route] = &[
     route("GET", "/numbers", Function::Numbers),
     route("POST", "/numbers", Function::Numbers),
+    route("POST", "/numbers/provision", Function::Numbers),
+    route("POST", "/numbers/import", Function::Numbers),
     route("GET", "/numbers/{number}", Function::Numbers),
     route("DELETE", "/numbers/{number}", Function::Numbers),
     route("POST", "/sessions", Function::Sessions),
     route("GET", "/sessions/{id}", Function::Sessions),
     route("DELETE", "/sessions/{id}", Function::Sessions),
     route("GET", "/sessions/{id}/calls", Function::Sessions),
+    route("GET", "/sessions/{id}/messages", Function::Sessions),
     route("GET", "/vonage/answer", Function::VonageAnswer),
     route("POST", "/vonage/answer", Function::VonageAnswer),
     route("POST", "/vonage/event", Function::VonageEvent),
@@ -220,6 +276,9 @@ pub const ROUTES: &[Route] = &[
         Function::TwilioTranscription,
     ),
     route("POST", "/twilio/status", Function::TwilioStatus),
+    route("POST", "/twilio/sms", Function::TwilioSms),
+    route("GET", "/vonage/inbound-sms", Function::VonageInboundSms),
+    route("POST", "/vonage/inbound-sms", Function::VonageInboundSms),
 ];
 
 /// Matches a concrete path against a route pattern, returning the path

@@ -33,6 +33,8 @@ async fn webhooks_never_load_the_phone_metadata() {
             provider,
             country: country.into(),
             created_at: now,
+            provider_sid: None,
+            linked: true,
         };
         assert!(store.put_number(&rec).await.expect("number"));
     }
@@ -82,6 +84,7 @@ async fn webhooks_never_load_the_phone_metadata() {
             calls_per_period: Some(100),
             period: Period::Month,
         },
+        sms: Default::default(),
     };
     store
         .put_line(&n("+15551230009"), &line, now)

@@ -32,6 +32,22 @@
 //! | `TWILIO_ACCOUNT_SID` | the account recordings are fetched under; needs the token too | unset |
 //! | `TWILIO_API_BASE_URL` | Twilio REST host; recording URLs elsewhere are refused | `https://api.twilio.com` |
 //!
+//! [`MessagingConfig`] (numbers bought through the providers, participant
+//! validation, SMS notices and masked text messages):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `VONAGE_API_KEY` | Vonage account API key (numbers, SMS, Number Insight) | unset |
+//! | `VONAGE_API_SECRET_ID` | Secrets Manager id of the API secret (JSON `api_secret`, or the plain value) | unset |
+//! | `VONAGE_API_SECRET` | the API secret itself (local runs and tests only) | unset |
+//! | `VONAGE_REST_BASE_URL` | Vonage numbers and SMS host | `https://rest.nexmo.com` |
+//! | `NUMBER_VALIDATION` | `offline` or `number-insight` (Vonage Number Insight Basic, offline when it fails) | `offline` |
+//! | `SESSION_NOTICE_TEXT` | SMS a participant gets with `"notify": true`; `{counterpart}` is the other side's label | `Call or text this number to reach {counterpart}.` |
+//! | `OUT_OF_SESSION_SMS_TEXT` | reply to a text that reaches no session or line; empty: no reply | empty |
+//! | `VONAGE_SMS_SIGNATURE_METHOD` | how Vonage signs inbound SMS: `md5hash`, `md5`, `sha1`, `sha256`, `sha512` | `sha256` |
+//! | `STORE_MESSAGE_BODIES` | keep relayed message text (else only length and status) | `false` |
+//! | `POOL_AUTO_PROVISION_MAX` | numbers callmask may buy per provider when a country runs out; 0: never | `0` |
+//!
 //! [`VoicemailConfig`] (the voicemail worker; `lines` reads the bucket):
 //!
 //! | variable | meaning | default |
@@ -238,6 +254,95 @@ impl TwilioConfig {
             auth_token,
             account_sid,
             api_base_url: env.url("TWILIO_API_BASE_URL")?.unwrap_or(d.api_base_url),
+        })
+    }
+}
+
+/// How participants' numbers are validated at session creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberValidation {
+    Offline,
+    NumberInsight,
+}
+
+pub const DEFAULT_NOTICE_TEXT: &str = "Call or text this number to reach {counterpart}.";
+
+/// Numbers bought through the providers, participant validation, SMS
+/// notices and masked text messages.
+#[derive(Debug, Clone)]
+pub struct MessagingConfig {
+    pub vonage_api_key: Option<String>,
+    pub vonage_api_secret: SecretSetting,
+    pub vonage_rest_base_url: String,
+    pub number_validation: NumberValidation,
+    pub session_notice_text: String,
+    pub out_of_session_sms_text: String,
+    pub sms_signature_method: crate::vonage::sms_signature::SmsSignatureMethod,
+    pub store_message_bodies: bool,
+    pub pool_auto_provision_max: u64,
+}
+
+impl Default for MessagingConfig {
+    fn default() -> Self {
+        Self {
+            vonage_api_key: None,
+            vonage_api_secret: SecretSetting::None,
+            vonage_rest_base_url: "https://rest.nexmo.com".into(),
+            number_validation: NumberValidation::Offline,
+            session_notice_text: DEFAULT_NOTICE_TEXT.into(),
+            out_of_session_sms_text: String::new(),
+            sms_signature_method: crate::vonage::sms_signature::SmsSignatureMethod::Sha256,
+            store_message_bodies: false,
+            pool_auto_provision_max: 0,
+        }
+    }
+}
+
+impl MessagingConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
+        let d = Self::default();
+        let number_validation = match env.get("NUMBER_VALIDATION").as_deref() {
+            None | Some("offline") => NumberValidation::Offline,
+            Some("number-insight") => NumberValidation::NumberInsight,
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "NUMBER_VALIDATION",
+                    reason: "expected offline or number-insight".into(),
+                })
+            }
+        };
+        let sms_signature_method = match env.get("VONAGE_SMS_SIGNATURE_METHOD") {
+            None => d.sms_signature_method,
+            Some(m) => crate::vonage::sms_signature::SmsSignatureMethod::parse(&m).ok_or(
+                ConfigError {
+                    name: "VONAGE_SMS_SIGNATURE_METHOD",
+                    reason: "expected md5hash, md5, sha1, sha256 or sha512".into(),
+                },
+            )?,
+        };
+        Ok(Self {
+            vonage_api_key: env.get("VONAGE_API_KEY"),
+            vonage_api_secret: SecretSetting::read(
+                &env,
+                "VONAGE_API_SECRET",
+                "VONAGE_API_SECRET_ID",
+            ),
+            vonage_rest_base_url: env
+                .url("VONAGE_REST_BASE_URL")?
+                .unwrap_or(d.vonage_rest_base_url),
+            number_validation,
+            session_notice_text: env
+                .get("SESSION_NOTICE_TEXT")
+                .unwrap_or(d.session_notice_text),
+            out_of_session_sms_text: env.get("OUT_OF_SESSION_SMS_TEXT").unwrap_or_default(),
+            sms_signature_method,
+            store_message_bodies: env.flag("STORE_MESSAGE_BODIES", false)?,
+            pool_auto_provision_max: env.range("POOL_AUTO_PROVISION_MAX", 0, 0, 1000)?,
         })
     }
 }

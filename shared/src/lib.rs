@@ -22,6 +22,8 @@ pub mod email;
 pub mod http;
 pub mod lambda;
 pub mod phone;
+pub mod providers;
+pub mod rest;
 pub mod secrets;
 pub mod sessions;
 pub mod store;

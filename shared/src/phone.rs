@@ -205,6 +205,16 @@ fn split(digits: &str) -> Result<(&'static Code, String), PhoneError> {
     Ok((code, national))
 }
 
+/// Whether `iso` (`GB`, upper case) is a country libphonenumber knows: the
+/// countries numbers can be bought in. Admin paths only.
+pub fn known_region(iso: &str) -> bool {
+    METADATA_LOADED.store(true, Ordering::Relaxed);
+    CODES
+        .iter()
+        .flat_map(|c| c.regions.iter())
+        .any(|r| r.country == Some(iso))
+}
+
 /// Whether this process has read the phone metadata: webhooks never should.
 pub fn metadata_loaded() -> bool {
     METADATA_LOADED.load(Ordering::Relaxed)
@@ -502,6 +512,16 @@ mod tests {
         assert!(!shown.contains("7700900"));
         assert!(shown.ends_with("123"));
         assert!(!format!("{n:?}").contains("7700900"));
+    }
+
+    #[test]
+    fn known_regions() {
+        for iso in ["GB", "US", "CA", "FR", "DE", "JE", "AU"] {
+            assert!(super::known_region(iso), "{iso}");
+        }
+        for iso in ["XX", "gb", "", "001", "UK"] {
+            assert!(!super::known_region(iso), "{iso}");
+        }
     }
 
     /// Today's implementation before the table, as the reference: the

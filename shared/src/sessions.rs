@@ -15,6 +15,7 @@ const MAX_ATTEMPTS: u32 = 40;
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub participants: [PhoneNumber; 2],
+    pub labels: [Option<String>; 2],
     pub provider: Provider,
     pub ttl_seconds: u64,
 }
@@ -55,7 +56,7 @@ pub async fn create(
                     country: countries[i].clone(),
                 })
         };
-        let session = Session::open(
+        let mut session = Session::open(
             id.clone(),
             new.provider,
             [
@@ -65,6 +66,9 @@ pub async fn create(
             now,
             new.ttl_seconds as i64,
         );
+        for (p, label) in session.participants.iter_mut().zip(&new.labels) {
+            p.label = label.clone();
+        }
         match store.create_session(&session, now).await {
             Ok(()) => return Ok(session),
             Err(CreateSessionError::Store(e)) => return Err(e.into()),

@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     callmask::telemetry::init();
-    let state = callmask::core::Core::from_env(callmask::aws::BACKGROUND).await?;
+    let state = callmask::api::sessions::SessionsState::from_env(callmask::aws::BACKGROUND).await?;
     callmask::lambda::serve(state, callmask::api::sessions::handle).await
 }

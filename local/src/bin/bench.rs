@@ -67,6 +67,8 @@ async fn requests_and_latency() -> anyhow::Result<()> {
                 provider: Provider::Vonage,
                 country: "GB".into(),
                 created_at: now,
+                provider_sid: None,
+                linked: true,
             })
             .await?;
     }
@@ -235,6 +237,8 @@ async fn twilio_line() -> anyhow::Result<()> {
             provider: Provider::Twilio,
             country: "US".into(),
             created_at: 0,
+            provider_sid: None,
+            linked: true,
         })
         .await?;
     let settings = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
@@ -341,6 +345,8 @@ fn rideshare() {
             provider: Provider::Vonage,
             country: "GB".into(),
             created_at: 0,
+            provider_sid: None,
+            linked: true,
         })
         .collect();
     let driver = |i: usize| n(&format!("+4477001{i:05}"));
@@ -649,6 +655,8 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
                 provider,
                 country: country.into(),
                 created_at: now,
+                provider_sid: None,
+                linked: true,
             })
             .await?;
     }
@@ -699,6 +707,8 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
                 provider: Provider::Vonage,
                 country: "GB".into(),
                 created_at: now,
+                provider_sid: None,
+                linked: true,
             })
             .await?;
         events_store
@@ -707,6 +717,8 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
                 provider: Provider::Vonage,
                 country: "GB".into(),
                 created_at: now,
+                provider_sid: None,
+                linked: true,
             })
             .await?;
     }
@@ -720,7 +732,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!(e.message))?;
     store.put_line(&n("+15551230009"), &line, now).await?;
 
-    let env: Vec<(String, String)> = [
+    let mut env: Vec<(String, String)> = [
         ("AWS_ENDPOINT_URL", endpoint),
         (
             "AWS_REGION",
@@ -737,8 +749,12 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    // Secrets Manager is a service of its own (`stack.py` runs it in a
+    // process of its own), as in AWS.
+    if let Ok(sm) = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER") {
+        env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), sm));
+    }
     // Experiments: BENCH_ENV="K=V,..." adds or replaces settings, K= removes.
-    let mut env = env;
     for pair in std::env::var("BENCH_ENV").unwrap_or_default().split(',') {
         if let Some((k, v)) = pair.split_once('=') {
             env.retain(|(name, _)| name != k);

@@ -15,6 +15,7 @@ use crate::clock::rfc3339;
 use crate::config::{recordings_bucket, ConfigError};
 use crate::core::Core;
 use crate::domain::line::{
+    SmsSettings,
     CallerIdMode, Line, Owner, Period, Plan, VoicemailSettings, DEFAULT_GREETING,
 };
 use crate::domain::PoolNumber;
@@ -188,7 +189,15 @@ pub fn parse_line(body: &Value) -> Result<Line, ApiError> {
         },
         Some(_) => return Err(bad("plan", "must be an object")),
     };
+    let sms = match obj.get("sms") {
+        None | Some(Value::Null) => SmsSettings::default(),
+        Some(Value::Object(o)) => SmsSettings {
+            email: boolean(o.get("email"), "sms.email", false)?,
+        },
+        Some(_) => return Err(bad("sms", "must be an object")),
+    };
     Ok(Line {
+        sms,
         owner: Owner {
             phone,
             email: email.to_string(),

@@ -3,7 +3,12 @@
 //! - `POST /numbers` `{"number", "provider"}` → 201, 409 if present, 400 if bad.
 //! - `GET /numbers` → `{"numbers": [...]}`, each with its active session count.
 //! - `GET /numbers/{number}` → 200 / 404.
-//! - `DELETE /numbers/{number}` → 204, 404, or 409 while it routes a session.
+//! - `DELETE /numbers/{number}` → 204, 404, or 409 while it routes a session;
+//!   with `?release=true` the provider cancels the rental first (502 and the
+//!   number stays when it refuses).
+//! - `POST /numbers/provision` `{"provider", "country", "count", "features"}`
+//!   → 201: bought, linked and added (see [`provision`]).
+//! - `POST /numbers/import` `{"provider"}` → 200: the account's numbers join.
 
 use http::Method;
 use lambda_http::Request;
@@ -12,16 +17,43 @@ use serde_json::json;
 
 use crate::core::Core;
 use crate::domain::{PoolNumber, Provider};
-use crate::http::{empty, json, json_body, path_param, ApiError, HttpResponse};
+use crate::http::{
+    empty, json, json_body, path_param, public_base_url, query_map, raw_query, ApiError,
+    HttpResponse,
+};
 use crate::phone::PhoneNumber;
-use crate::store::DeleteNumber;
+use crate::providers::Providers;
+use crate::rest::RestError;
+use crate::store::RetireNumber;
 
-pub async fn handle(state: &Core, req: Request) -> HttpResponse {
+/// What the `numbers` function holds: the table and the providers' REST
+/// clients (for provisioning, import and release).
+#[derive(Debug, Clone)]
+pub struct NumbersState {
+    pub core: Core,
+    pub providers: Providers,
+}
+
+impl NumbersState {
+    pub async fn from_env(timeouts: crate::aws::Timeouts) -> Result<Self, crate::config::ConfigError> {
+        let (core, sdk) = Core::load(timeouts).await?;
+        let providers = Providers::from_env(&core, &sdk, timeouts)?;
+        Ok(Self { core, providers })
+    }
+}
+
+pub async fn handle(state: &NumbersState, req: Request) -> HttpResponse {
+    let core = &state.core;
     let result = match (req.method().clone(), path_param(&req, "number", "numbers")) {
-        (Method::POST, None) => create(state, &req).await,
-        (Method::GET, None) => list(state).await,
-        (Method::GET, Some(n)) => show(state, &n).await,
-        (Method::DELETE, Some(n)) => delete(state, &n).await,
+        (Method::POST, None) => create(core, &req).await,
+        (Method::GET, None) => list(core).await,
+        (Method::POST, Some(a)) if a == "provision" => provision(state, &req).await,
+        (Method::POST, Some(a)) if a == "import" => import(state, &req).await,
+        (_, Some(a)) if a == "provision" || a == "import" => {
+            Err(ApiError::method_not_allowed("POST"))
+        }
+        (Method::GET, Some(n)) => show(core, &n).await,
+        (Method::DELETE, Some(n)) => delete(state, &req, &n).await,
         (_, None) => Err(ApiError::method_not_allowed("GET, POST")),
         (_, Some(_)) => Err(ApiError::method_not_allowed("GET, DELETE")),
     };
@@ -56,28 +88,14 @@ async fn create(state: &Core, req: &Request) -> Result<HttpResponse, ApiError> {
             ))
         }
     };
-    let provider = match body.provider {
-        None | Some(serde_json::Value::Null) => state.config.default_provider,
-        Some(serde_json::Value::String(p)) => {
-            Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_provider",
-                    "provider must be \"vonage\" or \"twilio\"",
-                )
-            })?
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_provider",
-                "provider must be a string",
-            ))
-        }
-    };
+    let provider = parse_provider(body.provider, state.config.default_provider)?;
     let rec = PoolNumber {
         country: number.country(),
         number,
         provider,
         created_at: state.clock.now(),
+        provider_sid: None,
+        linked: true,
     };
     if !state.store.put_number(&rec).await? {
         return Err(ApiError::new(
@@ -117,24 +135,291 @@ async fn show(state: &Core, raw: &str) -> Result<HttpResponse, ApiError> {
     Ok(json(200, &view(&rec, Some(active))))
 }
 
-async fn delete(state: &Core, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn delete(state: &NumbersState, req: &Request, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
-    match state
-        .store
-        .delete_number(&number, state.clock.now())
-        .await?
-    {
-        DeleteNumber::Deleted => {
-            tracing::info!(number = %number.masked(), "number removed");
-            Ok(empty(204))
+    let release = match query_map(raw_query(req)).get("release").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_release",
+                "release must be true or false",
+            ))
         }
-        DeleteNumber::NotFound => Err(ApiError::not_found(format!("{number} is not in the pool"))),
-        DeleteNumber::InUse => Err(ApiError::new(
+    };
+    let store = &state.core.store;
+    let rec = match store.retire_number(&number, state.core.clock.now()).await? {
+        RetireNumber::Retired(rec) => rec,
+        RetireNumber::NotFound => {
+            return Err(ApiError::not_found(format!("{number} is not in the pool")))
+        }
+        RetireNumber::InUse => {
+            return Err(ApiError::new(
+                409,
+                "number_in_use",
+                format!("{number} routes active sessions; close them or let them expire first"),
+            ))
+        }
+    };
+    if release {
+        // Out of allocation while the provider answers; back in if it refuses.
+        if let Err(e) = state.providers.release(&rec).await {
+            tracing::warn!(number = %number.masked(), error = %e, "the provider did not release a number");
+            store.restore_number(&number).await?;
+            return Err(provider_error(&e));
+        }
+        tracing::info!(number = %number.masked(), provider = rec.provider.as_str(), "number released");
+    }
+    store.remove_number(&number).await?;
+    tracing::info!(number = %number.masked(), "number removed");
+    Ok(empty(204))
+}
+
+/// 502 with the provider's reason (or 503 when it could not be reached).
+fn provider_error(e: &RestError) -> ApiError {
+    match e {
+        RestError::NotConfigured(what) => ApiError::new(
+            501,
+            "provider_not_configured",
+            format!("{what} is not set for this deployment"),
+        ),
+        RestError::NoneAvailable => ApiError::new(
             409,
-            "number_in_use",
-            format!("{number} routes active sessions; close them or let them expire first"),
+            "none_available",
+            "the provider has no numbers matching the request",
+        ),
+        RestError::RateLimited { .. } => ApiError::new(503, "provider_busy", e.reason()),
+        RestError::Unavailable(_) => ApiError::new(502, "provider_unavailable", e.reason()),
+        RestError::AuthRefused(_) | RestError::Refused { .. } => {
+            ApiError::new(502, "provider_error", e.reason())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ProvisionRequest {
+    provider: Option<serde_json::Value>,
+    country: Option<serde_json::Value>,
+    count: Option<serde_json::Value>,
+    features: Option<serde_json::Value>,
+}
+
+const FEATURES: [&str; 2] = ["voice", "sms"];
+pub const MAX_PROVISION: u64 = 50;
+
+fn parse_provider(v: Option<serde_json::Value>, default: Provider) -> Result<Provider, ApiError> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(serde_json::Value::String(p)) => Provider::parse(&p.to_ascii_lowercase())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_provider",
+                    "provider must be \"vonage\" or \"twilio\"",
+                )
+            }),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_provider",
+            "provider must be a string",
         )),
     }
+}
+
+/// Search, buy, link, add to the pool. A number bought but not linked is
+/// added too (status `unlinked`, out of allocation): it is ours and paid
+/// for, so it is never lost. A number the provider would not sell is
+/// reported in `failed` and not added.
+async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
+    let body: ProvisionRequest = json_body(req)?;
+    let provider = parse_provider(body.provider, state.core.config.default_provider)?;
+    let country = match body.country {
+        Some(serde_json::Value::String(c)) if crate::phone::known_region(&c.to_ascii_uppercase()) => {
+            c.to_ascii_uppercase()
+        }
+        None => return Err(ApiError::bad_request("missing_country", "country is required")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_country",
+                "country must be an ISO 3166 country code such as \"GB\"",
+            ))
+        }
+    };
+    let count = match body.count {
+        None | Some(serde_json::Value::Null) => 1,
+        Some(serde_json::Value::Number(n)) => match n.as_u64() {
+            Some(c) if (1..=MAX_PROVISION).contains(&c) => c,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_count",
+                    format!("count must be a whole number from 1 to {MAX_PROVISION}"),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_count",
+                "count must be a number",
+            ))
+        }
+    };
+    let features: Vec<&str> = match &body.features {
+        None | Some(serde_json::Value::Null) => FEATURES.to_vec(),
+        Some(serde_json::Value::Array(list)) if !list.is_empty() => {
+            let mut out = Vec::new();
+            for f in list {
+                let Some(f) = f.as_str().and_then(|f| FEATURES.iter().find(|k| k.eq_ignore_ascii_case(f))) else {
+                    return Err(ApiError::bad_request(
+                        "invalid_features",
+                        "features must be a list of \"voice\" and \"sms\"",
+                    ));
+                };
+                if !out.contains(f) {
+                    out.push(*f);
+                }
+            }
+            out
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_features",
+                "features must be a list of \"voice\" and \"sms\"",
+            ))
+        }
+    };
+    let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
+    let outcome = provision_numbers(&state.core, &state.providers, provider, &country, &features, count as u32, &base)
+        .await
+        .map_err(|e| match e {
+            ProvisionError::Provider(e) => provider_error(&e),
+            ProvisionError::Store(e) => e.into(),
+        })?;
+    let numbers: Vec<_> = outcome
+        .added
+        .iter()
+        .map(|rec| view(rec, None))
+        .collect();
+    let failed: Vec<_> = outcome
+        .failed
+        .iter()
+        .map(|(n, reason)| json!({"number": n, "reason": reason}))
+        .collect();
+    tracing::info!(provider = provider.as_str(), country = %country, added = numbers.len(), failed = failed.len(), "numbers provisioned");
+    Ok(json(201, &json!({"numbers": numbers, "failed": failed})))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error(transparent)]
+    Provider(#[from] RestError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What provisioning added to the pool and what failed (number, reason).
+#[derive(Debug, Default)]
+pub struct ProvisionOutcome {
+    pub added: Vec<PoolNumber>,
+    pub failed: Vec<(String, String)>,
+}
+
+/// Buys and links `count` numbers and adds them to the pool. Shared with
+/// sessions' automatic growth.
+pub async fn provision_numbers(
+    core: &Core,
+    providers: &Providers,
+    provider: Provider,
+    country: &str,
+    features: &[&str],
+    count: u32,
+    webhooks: &str,
+) -> Result<ProvisionOutcome, ProvisionError> {
+    let bought = providers
+        .provision(provider, country, features, count, webhooks)
+        .await?;
+    let mut out = ProvisionOutcome {
+        failed: bought
+            .failed
+            .iter()
+            .map(|(n, e)| (n.clone(), e.reason()))
+            .collect(),
+        ..Default::default()
+    };
+    let now = core.clock.now();
+    for b in bought.bought {
+        if let Some(e) = &b.link_error {
+            tracing::warn!(number = %b.number.masked(), error = %e, "bought a number but could not link it");
+        }
+        let rec = PoolNumber {
+            number: b.number,
+            provider,
+            country: b.country,
+            created_at: now,
+            provider_sid: b.provider_sid,
+            linked: b.link_error.is_none(),
+        };
+        // Bought is bought: a storage failure here must not lose the
+        // number, so it is retried before giving up loudly.
+        let mut stored = core.store.put_number(&rec).await;
+        for _ in 0..2 {
+            if stored.is_ok() {
+                break;
+            }
+            stored = core.store.put_number(&rec).await;
+        }
+        match stored {
+            Ok(_) => out.added.push(rec),
+            Err(e) => {
+                tracing::error!(number = %rec.number.masked(), error = %e, "a bought number could not be added to the pool; import it with POST /numbers/import");
+                out.failed.push((
+                    rec.number.e164().to_string(),
+                    "bought, but not added to the pool (storage unavailable); POST /numbers/import adds it".into(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct ImportRequest {
+    provider: Option<serde_json::Value>,
+}
+
+/// The account's numbers join the pool (onboarding an existing account).
+async fn import(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
+    let body: ImportRequest = json_body(req)?;
+    let provider = match body.provider {
+        None | Some(serde_json::Value::Null) => {
+            return Err(ApiError::bad_request(
+                "missing_provider",
+                "provider is required",
+            ))
+        }
+        p => parse_provider(p, state.core.config.default_provider)?,
+    };
+    let owned = state
+        .providers
+        .owned(provider)
+        .await
+        .map_err(|e| provider_error(&e))?;
+    let now = state.core.clock.now();
+    let (mut added, mut present) = (Vec::new(), Vec::new());
+    for n in owned {
+        let rec = PoolNumber {
+            number: n.number,
+            provider,
+            country: n.country,
+            created_at: now,
+            provider_sid: n.provider_sid,
+            linked: true,
+        };
+        if state.core.store.put_number(&rec).await? {
+            added.push(rec.number.e164().to_string());
+        } else {
+            present.push(rec.number.e164().to_string());
+        }
+    }
+    tracing::info!(provider = provider.as_str(), added = added.len(), present = present.len(), "numbers imported");
+    Ok(json(200, &json!({"added": added, "present": present})))
 }
 
 fn view(rec: &PoolNumber, active_sessions: Option<usize>) -> serde_json::Value {
@@ -142,7 +427,7 @@ fn view(rec: &PoolNumber, active_sessions: Option<usize>) -> serde_json::Value {
         "number": rec.number.e164(),
         "provider": rec.provider.as_str(),
         "country": rec.country,
-        "status": "active",
+        "status": if rec.linked { "active" } else { "unlinked" },
     });
     if let Some(n) = active_sessions {
         v["active_sessions"] = json!(n);

@@ -1,7 +1,10 @@
 //! `/sessions`: private voice sessions.
 //!
-//! - `POST /sessions` `{"participants": [a, b], "ttl_seconds", "provider"}` → 201.
-//! - `GET /sessions/{id}` → 200 / 404; `GET /sessions/{id}/calls` → its calls.
+//! - `POST /sessions` `{"participants": [a, b], "ttl_seconds", "provider",
+//!   "notify"}` → 201. A participant is a number or `{"number", "label"}`.
+//!   With `"notify": true` each participant is texted the number to call.
+//! - `GET /sessions/{id}` → 200 / 404; `GET /sessions/{id}/calls` → its
+//!   calls; `GET /sessions/{id}/messages` → its relayed texts.
 //! - `DELETE /sessions/{id}` → 204 (closing twice is harmless), 404.
 
 use http::Method;
@@ -10,23 +13,51 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::clock::rfc3339;
-use crate::config::MAX_SESSION_TTL_SECONDS;
+use crate::config::{MessagingConfig, NumberValidation, MAX_SESSION_TTL_SECONDS};
 use crate::core::Core;
-use crate::domain::{Provider, Session, SessionStatus};
-use crate::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};
+use crate::domain::{Notification, NotificationStatus, Provider, Session, SessionStatus};
+use crate::http::{
+    empty, json, json_body, path_param, public_base_url, sub_resource, ApiError, HttpResponse,
+};
 use crate::phone::PhoneNumber;
+use crate::providers::Providers;
 use crate::sessions::{self, CreateError, NewSession};
 use crate::store::CloseSession;
 
-pub async fn handle(state: &Core, req: Request) -> HttpResponse {
+/// What the `sessions` function holds.
+#[derive(Debug, Clone)]
+pub struct SessionsState {
+    pub core: Core,
+    pub providers: Providers,
+    pub messaging: MessagingConfig,
+}
+
+impl SessionsState {
+    pub async fn from_env(timeouts: crate::aws::Timeouts) -> Result<Self, crate::config::ConfigError> {
+        let (core, sdk) = Core::load(timeouts).await?;
+        let providers = Providers::from_env(&core, &sdk, timeouts)?;
+        Ok(Self {
+            core,
+            providers,
+            messaging: MessagingConfig::from_env()?,
+        })
+    }
+}
+
+/// Longest participant label.
+pub const MAX_LABEL_CHARS: usize = 60;
+
+pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
     let id = path_param(&req, "id", "sessions");
     let sub = sub_resource(&req, "sessions");
+    let core = &state.core;
     let result = match (req.method().clone(), id, sub.as_deref()) {
         (Method::POST, None, _) => create(state, &req).await,
-        (Method::GET, Some(id), None) => show(state, &id).await,
-        (Method::DELETE, Some(id), None) => close(state, &id).await,
-        (Method::GET, Some(id), Some("calls")) => calls(state, &id).await,
-        (_, Some(_), Some("calls")) => Err(ApiError::method_not_allowed("GET")),
+        (Method::GET, Some(id), None) => show(core, &id).await,
+        (Method::DELETE, Some(id), None) => close(core, &id).await,
+        (Method::GET, Some(id), Some("calls")) => calls(core, &id).await,
+        (Method::GET, Some(id), Some("messages")) => messages(core, &id).await,
+        (_, Some(_), Some("calls" | "messages")) => Err(ApiError::method_not_allowed("GET")),
         (_, Some(_), Some(_)) => Err(ApiError::not_found("no such resource")),
         (_, None, _) => Err(ApiError::method_not_allowed("POST")),
         (_, Some(_), None) => Err(ApiError::method_not_allowed("GET, DELETE")),
@@ -39,9 +70,20 @@ struct CreateSession {
     participants: Option<Value>,
     ttl_seconds: Option<Value>,
     provider: Option<Value>,
+    notify: Option<Value>,
 }
 
-fn parse_request(body: CreateSession, state: &Core) -> Result<NewSession, ApiError> {
+/// A request, checked except for the numbers' validity (which may ask
+/// Number Insight).
+struct Parsed {
+    raw: [String; 2],
+    labels: [Option<String>; 2],
+    provider: Provider,
+    ttl_seconds: u64,
+    notify: bool,
+}
+
+fn parse_request(body: CreateSession, state: &Core) -> Result<Parsed, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_participants",
@@ -58,29 +100,48 @@ fn parse_request(body: CreateSession, state: &Core) -> Result<NewSession, ApiErr
         }
         _ => return Err(invalid()),
     };
-    let mut numbers = Vec::with_capacity(2);
+    let mut raw = Vec::with_capacity(2);
+    let mut labels = Vec::with_capacity(2);
     for (i, p) in list.iter().enumerate() {
-        // A plain string, or {"number": "..."}.
-        let raw = match p {
-            Value::String(s) => s.as_str(),
-            Value::Object(o) => o
-                .get("number")
-                .and_then(Value::as_str)
-                .ok_or_else(invalid)?,
+        // A plain string, or {"number": "...", "label": "..."}.
+        let (number, label) = match p {
+            Value::String(s) => (s.clone(), None),
+            Value::Object(o) => {
+                let number = o
+                    .get("number")
+                    .and_then(Value::as_str)
+                    .ok_or_else(invalid)?
+                    .to_string();
+                let label = match o.get("label") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(l)) if valid_label(l) => Some(l.trim().to_string()),
+                    Some(_) => {
+                        return Err(ApiError::bad_request(
+                            "invalid_label",
+                            format!(
+                                "participant {}: label must be text of 1 to {MAX_LABEL_CHARS} characters",
+                                i + 1
+                            ),
+                        ))
+                    }
+                };
+                (number, label)
+            }
             _ => return Err(invalid()),
         };
-        let n = PhoneNumber::parse(raw).map_err(|e| {
-            ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1))
-        })?;
-        numbers.push(n);
+        raw.push(number);
+        labels.push(label);
     }
-    let (a, b) = (numbers.remove(0), numbers.remove(0));
-    if a == b {
-        return Err(ApiError::bad_request(
-            "identical_participants",
-            "the two participants must be different numbers",
-        ));
-    }
+    let notify = match body.notify {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_notify",
+                "notify must be true or false",
+            ))
+        }
+    };
     let ttl_seconds = match body.ttl_seconds {
         None | Some(Value::Null) => state.config.default_session_ttl_seconds,
         Some(Value::Number(n)) => match n.as_u64() {
@@ -116,20 +177,131 @@ fn parse_request(body: CreateSession, state: &Core) -> Result<NewSession, ApiErr
             ))
         }
     };
-    Ok(NewSession {
-        participants: [a, b],
+    let (Ok(raw), Ok(labels)) = (<[String; 2]>::try_from(raw), <[Option<String>; 2]>::try_from(labels)) else {
+        return Err(invalid());
+    };
+    Ok(Parsed {
+        raw,
+        labels,
         provider,
         ttl_seconds,
+        notify,
     })
 }
 
-async fn create(state: &Core, req: &Request) -> Result<HttpResponse, ApiError> {
-    let new = parse_request(json_body(req)?, state)?;
+fn valid_label(l: &str) -> bool {
+    let l = l.trim();
+    !l.is_empty() && l.chars().count() <= MAX_LABEL_CHARS && !l.chars().any(char::is_control)
+}
+
+/// A participant's number: offline from the phone table, or by Vonage
+/// Number Insight when `NUMBER_VALIDATION=number-insight`. Number Insight
+/// down or unsure never refuses a session: it falls back to offline.
+async fn validate(state: &SessionsState, raw: &str, i: usize) -> Result<PhoneNumber, ApiError> {
+    let invalid = |e: String| {
+        ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1))
+    };
+    if state.messaging.number_validation == NumberValidation::NumberInsight {
+        match number_insight(state, raw).await {
+            Insight::Valid(n) => return Ok(n),
+            Insight::Invalid => return Err(invalid("not a valid phone number".into())),
+            Insight::Unknown => {}
+        }
+    }
+    PhoneNumber::parse(raw).map_err(|e| invalid(e.to_string()))
+}
+
+enum Insight {
+    Valid(PhoneNumber),
+    Invalid,
+    Unknown,
+}
+
+async fn number_insight(state: &SessionsState, raw: &str) -> Insight {
+    // Number Insight takes the international number as digits.
+    let trimmed = raw.trim();
+    let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    if !trimmed.starts_with('+') {
+        if let Some(rest) = digits.strip_prefix("00") {
+            digits = rest.to_string();
+        }
+    }
+    if digits.is_empty() || digits.len() > 15 {
+        return Insight::Invalid;
+    }
+    let api = match state.providers.vonage() {
+        Ok(api) => api,
+        Err(e) => {
+            tracing::warn!(error = %e, "NUMBER_VALIDATION=number-insight without Vonage credentials: validating offline");
+            return Insight::Unknown;
+        }
+    };
+    match api.number_insight_basic(&digits).await {
+        Ok(ins) if ins.status == 0 => match ins
+            .international_format_number
+            .as_deref()
+            .and_then(|n| PhoneNumber::from_e164(&format!("+{n}")).ok())
+        {
+            Some(n) => Insight::Valid(n),
+            None => {
+                tracing::warn!("Number Insight answered without a usable number: validating offline");
+                Insight::Unknown
+            }
+        },
+        Ok(ins) if ins.status == 3 => Insight::Invalid,
+        Ok(ins) => {
+            tracing::warn!(status = ins.status, "Number Insight could not validate: validating offline");
+            Insight::Unknown
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Number Insight unreachable: validating offline");
+            Insight::Unknown
+        }
+    }
+}
+
+async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, ApiError> {
+    let core = &state.core;
+    let parsed = parse_request(json_body(req)?, core)?;
+    let (a, b) = tokio::join!(
+        validate(state, &parsed.raw[0], 0),
+        validate(state, &parsed.raw[1], 1)
+    );
+    let (a, b) = (a?, b?);
+    if a == b {
+        return Err(ApiError::bad_request(
+            "identical_participants",
+            "the two participants must be different numbers",
+        ));
+    }
+    let new = NewSession {
+        participants: [a, b],
+        labels: parsed.labels,
+        provider: parsed.provider,
+        ttl_seconds: parsed.ttl_seconds,
+    };
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let now = state.clock.now();
-    match sessions::create(&state.store, new, id, now).await {
-        Ok(session) => {
+    let now = core.clock.now();
+    let mut result = sessions::create(&core.store, new.clone(), id.clone(), now).await;
+    if let Err(CreateError::PoolExhausted { country, .. }) = &result {
+        if grow_pool(state, req, new.provider, country).await {
+            result = sessions::create(&core.store, new, id, now).await;
+        }
+    }
+    match result {
+        Ok(mut session) => {
             tracing::info!(session = %session.id, provider = session.provider.as_str(), "session created");
+            if parsed.notify {
+                session.notifications = notify(state, &session).await;
+                // The notices went out whether or not this is kept.
+                if let Err(e) = core
+                    .store
+                    .set_notifications(&session.id, &session.notifications)
+                    .await
+                {
+                    tracing::warn!(session = %session.id, error = %e, "could not keep the notices' outcome");
+                }
+            }
             Ok(json(201, &view(&session, now)))
         }
         Err(CreateError::PoolExhausted { provider, country }) => {
@@ -158,6 +330,90 @@ async fn create(state: &Core, req: &Request) -> Result<HttpResponse, ApiError> {
     }
 }
 
+/// `POOL_AUTO_PROVISION_MAX`: buys one more number in `country`, within the
+/// provider's allowance. True when the pool grew.
+async fn grow_pool(state: &SessionsState, req: &Request, provider: Provider, country: &str) -> bool {
+    let max = state.messaging.pool_auto_provision_max;
+    if max == 0 {
+        return false;
+    }
+    match state.core.store.take_auto_provision(provider, max).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(provider = provider.as_str(), max, "POOL_AUTO_PROVISION_MAX reached: not buying more numbers");
+            return false;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not count automatic purchases");
+            return false;
+        }
+    }
+    let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
+    match crate::api::numbers::provision_numbers(
+        &state.core,
+        &state.providers,
+        provider,
+        country,
+        &["voice", "sms"],
+        1,
+        &base,
+    )
+    .await
+    {
+        Ok(out) if out.added.iter().any(|n| n.linked) => {
+            tracing::info!(provider = provider.as_str(), country, "bought a number for a session (POOL_AUTO_PROVISION_MAX)");
+            true
+        }
+        Ok(_) => {
+            let _ = state.core.store.give_back_auto_provision(provider).await;
+            tracing::warn!(provider = provider.as_str(), country, "could not buy a usable number for a session");
+            false
+        }
+        Err(e) => {
+            let _ = state.core.store.give_back_auto_provision(provider).await;
+            tracing::warn!(provider = provider.as_str(), country, error = %e, "could not buy a number for a session");
+            false
+        }
+    }
+}
+
+/// Texts each participant the number that reaches the other one, from that
+/// number. A failed notice is reported, never fatal.
+async fn notify(state: &SessionsState, session: &Session) -> Vec<Notification> {
+    let send = |i: usize| {
+        let me = &session.participants[i];
+        let other = &session.participants[1 - i];
+        let counterpart = other.label.as_deref().unwrap_or("your contact");
+        let text = state
+            .messaging
+            .session_notice_text
+            .replace("{counterpart}", counterpart);
+        async move {
+            let res = state
+                .providers
+                .send_sms(session.provider, &me.proxy_number, &me.number, &text)
+                .await;
+            match res {
+                Ok(()) => Notification {
+                    participant: i,
+                    status: NotificationStatus::Sent,
+                    reason: None,
+                },
+                Err(e) => {
+                    tracing::warn!(session = %session.id, participant = i, error = %e, "session notice failed");
+                    Notification {
+                        participant: i,
+                        status: NotificationStatus::Failed,
+                        reason: Some(e.reason()),
+                    }
+                }
+            }
+        }
+    };
+    let (a, b) = tokio::join!(send(0), send(1));
+    vec![a, b]
+}
+
 async fn show(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
     let session = find(state, id).await?;
     Ok(json(200, &view(&session, state.clock.now())))
@@ -181,6 +437,31 @@ async fn calls(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
     find(state, id).await?;
     let calls = state.store.session_calls(id).await?;
     Ok(json(200, &json!({ "calls": calls })))
+}
+
+async fn messages(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
+    find(state, id).await?;
+    let messages: Vec<Value> = state
+        .store
+        .session_messages(id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let mut v = json!({
+                "message_id": m.message_id,
+                "provider": m.provider.as_str(),
+                "direction": m.direction,
+                "at": rfc3339(m.at),
+                "status": m.status,
+                "length": m.length,
+            });
+            if let Some(body) = m.body {
+                v["body"] = json!(body);
+            }
+            v
+        })
+        .collect();
+    Ok(json(200, &json!({ "messages": messages })))
 }
 
 async fn find(state: &Core, id: &str) -> Result<Session, ApiError> {
@@ -215,6 +496,9 @@ pub fn view(s: &Session, now: i64) -> Value {
     }
     if let Some(at) = s.closed_at {
         v["closed_at"] = json!(rfc3339(at));
+    }
+    if !s.notifications.is_empty() {
+        v["notifications"] = json!(s.notifications);
     }
     v
 }

@@ -47,6 +47,8 @@ mod tests {
                     provider: Provider::Vonage,
                     country: country.to_string(),
                     created_at: 0,
+                    provider_sid: None,
+                    linked: true,
                 })
             })
             .collect();

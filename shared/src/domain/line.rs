@@ -13,6 +13,16 @@ pub struct Line {
     pub voicemail: VoicemailSettings,
     pub language: String,
     pub plan: Plan,
+    /// Texts to the line (lines written before texts were relayed have none).
+    #[serde(default)]
+    pub sms: SmsSettings,
+}
+
+/// What a text to the line does besides reaching the owner's phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsSettings {
+    /// Also email it to the owner.
+    pub email: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,6 +43,13 @@ pub struct PoolNumber {
     pub provider: Provider,
     pub country: String,
     pub created_at: i64,
+    /// What the provider needs to release the number (Twilio's
+    /// `PhoneNumberSid`); Vonage releases by number and country.
+    pub provider_sid: Option<String>,
+    /// False when the number was bought but could not be pointed at this
+    /// deployment: it stays in the pool, out of allocation, so it is never
+    /// lost and an operator can see it.
+    pub linked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +65,26 @@ pub enum SessionStatus {
 pub struct Participant {
     pub number: PhoneNumber,
     pub proxy_number: PhoneNumber,
+    /// How notices name this participant to the other one ("your driver").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// The SMS notice a participant was sent at creation. Holds neither the
+/// text nor a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub participant: usize,
+    pub status: NotificationStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationStatus {
+    Sent,
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +96,7 @@ pub struct Session {
     pub created_at: i64,
     pub expires_at: i64,
     pub closed_at: Option<i64>,
+    pub notifications: Vec<Notification>,
 }
 
 impl Session {
@@ -88,15 +116,18 @@ impl Session {
                 Participant {
                     number: a,
                     proxy_number: proxy_a,
+                    label: None,
                 },
                 Participant {
                     number: b,
                     proxy_number: proxy_b,
+                    label: None,
                 },
             ],
             created_at: now,
             expires_at: now + ttl_seconds,
             closed_at: None,
+            notifications: Vec::new(),
         }
     }
 
@@ -117,7 +148,8 @@ impl Session {
     /// number as caller ID.
     pub fn legs(&self) -> [Leg; 2] {
         let [a, b] = &self.participants;
-        let leg = |from: &Participant, to: &Participant| Leg {
+        let leg = |from: &Participant, to: &Participant, index: u8| Leg {
+            caller_index: Some(index),
             proxy: from.proxy_number.clone(),
             caller: from.number.clone(),
             callee: to.number.clone(),
@@ -126,7 +158,7 @@ impl Session {
             provider: self.provider,
             expires_at: self.expires_at,
         };
-        [leg(a, b), leg(b, a)]
+        [leg(a, b, 0), leg(b, a, 1)]
     }
 }
 
@@ -141,6 +173,9 @@ pub struct Leg {
     pub session_id: String,
     pub provider: Provider,
     pub expires_at: i64,
+    /// Which participant of the session `caller` is (0 or 1); unknown on
+    /// legs written before it was kept.
+    pub caller_index: Option<u8>,
 }
 
 impl Leg {

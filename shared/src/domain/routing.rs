@@ -79,6 +79,7 @@ mod tests {
     fn leg(expires_at: i64) -> Leg {
         let n = |s: &str| PhoneNumber::parse(s).unwrap();
         Leg {
+            caller_index: Some(0),
             proxy: n("+447700900001"),
             caller: n("+447700900100"),
             callee: n("+447700900200"),

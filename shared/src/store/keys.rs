@@ -9,6 +9,9 @@
 //! | call event | `CALL#<call uuid>` | `EVT#<timestamp>#<status>` | |
 //! | line call context | `CALL#<CallSid>` | `META` | |
 //! | line quota counter | `NUM#<line>` | `QUOTA#<period>` | |
+//! | relayed text message | `SES#<id>` | `MSG#<provider>#<message id>` | |
+//! | text to a masked line | `MSG#<MessageSid>` | `META` | |
+//! | automatic purchases of a provider | `AUTO#<provider>` | `META` | |
 //! | used webhook token (events) | `TOKEN#<jti>` | `META` | |
 //! | voicemail | `VM#<RecordingSid>` | `META` | line_voicemails: `VMLINE#<line>` / `<recorded_at>#<sid>`; pending_voicemails (sparse): `PENDING` / `<next_attempt_at>#<sid>` |
 //!
@@ -60,6 +63,25 @@ pub fn call_event(timestamp: &str, status: &str) -> String {
 /// A line's quota counter for one period (`2026-11`).
 pub fn quota(period_key: &str) -> String {
     format!("QUOTA#{period_key}")
+}
+
+pub fn session_message(provider: Provider, message_id: &str) -> String {
+    format!("MSG#{}#{message_id}", provider.as_str())
+}
+
+pub const SESSION_MESSAGE_PREFIX: &str = "MSG#";
+
+pub fn parse_session_message(sk: &str) -> Option<(Provider, &str)> {
+    let (provider, id) = sk.strip_prefix(SESSION_MESSAGE_PREFIX)?.split_once('#')?;
+    Some((Provider::parse(provider)?, id))
+}
+
+pub fn line_message(message_sid: &str) -> String {
+    format!("MSG#{message_sid}")
+}
+
+pub fn auto_provision(provider: Provider) -> String {
+    format!("AUTO#{}", provider.as_str())
 }
 
 pub fn token(jti: &str) -> String {

@@ -38,6 +38,15 @@ pub struct Inbound {
     pub line: Option<Line>,
 }
 
+/// What [`Store::take_quota`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Taken {
+    Taken,
+    Exhausted,
+    /// The item was already there: this use was counted before.
+    AlreadyKept,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admission {
     Admitted,
@@ -241,10 +250,34 @@ impl Store {
         item.insert("language".into(), s(&ctx.language));
         item.insert("created_at".into(), n(ctx.created_at));
         item.insert(keys::TTL.into(), n(now + CALL_CONTEXT_SECONDS));
-        // A plan of no calls admits none (the counter's first-use condition
-        // would let one through).
+        Ok(
+            match self
+                .take_quota(item, &ctx.line, limit, period_key, now)
+                .await?
+            {
+                // A retried webhook for an admitted call is admitted again.
+                Taken::Taken | Taken::AlreadyKept => Admission::Admitted,
+                Taken::Exhausted => Admission::QuotaExhausted,
+            },
+        )
+    }
+
+    /// Takes one use from a line's quota for the period and writes `item`
+    /// (which must be new: `attribute_not_exists(pk)`) in one transaction,
+    /// so concurrent uses cannot overdraw the quota and a retried webhook
+    /// (its item already kept) takes nothing more.
+    pub(crate) async fn take_quota(
+        &self,
+        item: Item,
+        line: &PhoneNumber,
+        limit: Option<u32>,
+        period_key: &str,
+        now: i64,
+    ) -> Result<Taken, StoreError> {
+        // A plan of nothing admits nothing (the counter's first-use
+        // condition would let one through).
         if limit == Some(0) {
-            return Ok(Admission::QuotaExhausted);
+            return Ok(Taken::Exhausted);
         }
         let Some(limit) = limit else {
             let res = self
@@ -256,13 +289,12 @@ impl Store {
                 .send()
                 .await;
             return match res {
-                // A retried webhook for an admitted call is admitted again.
-                Ok(_) => Ok(Admission::Admitted),
+                Ok(_) => Ok(Taken::Taken),
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
                 {
-                    Ok(Admission::Admitted)
+                    Ok(Taken::AlreadyKept)
                 }
                 Err(e) => Err(StoreError::sdk("PutItem", e)),
             };
@@ -275,7 +307,7 @@ impl Store {
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         let take = Update::builder()
             .table_name(&self.table)
-            .key(keys::PK, s(keys::number(&ctx.line)))
+            .key(keys::PK, s(keys::number(line)))
             .key(keys::SK, s(keys::quota(period_key)))
             .update_expression("ADD used :one SET #ttl = :ttl")
             .condition_expression("attribute_not_exists(used) OR used < :limit")
@@ -294,7 +326,7 @@ impl Store {
                 .send()
                 .await;
             let err = match res {
-                Ok(_) => return Ok(Admission::Admitted),
+                Ok(_) => return Ok(Taken::Taken),
                 Err(e) => e,
             };
             let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
@@ -308,13 +340,12 @@ impl Store {
                 .map(|r| r.code().unwrap_or("None"))
                 .collect();
             if codes.get(1) == Some(&"ConditionalCheckFailed") {
-                // This CallSid was admitted before (a retried webhook).
-                return Ok(Admission::Admitted);
+                return Ok(Taken::AlreadyKept);
             }
             if codes.first() == Some(&"ConditionalCheckFailed") {
-                return Ok(Admission::QuotaExhausted);
+                return Ok(Taken::Exhausted);
             }
-            // Another call's transaction held the counter: go again shortly.
+            // Another use's transaction held the counter: go again shortly.
             let jitter = (uuid::Uuid::new_v4().as_u128() % 15) as u64;
             tokio::time::sleep(std::time::Duration::from_millis(5 + jitter + attempt * 10)).await;
         }

@@ -7,6 +7,7 @@ mod attr;
 mod calls;
 pub mod keys;
 mod lines;
+mod messages;
 mod numbers;
 pub mod schema;
 mod sessions;
@@ -20,7 +21,8 @@ use aws_sdk_dynamodb::Client;
 pub use attr::Item;
 pub use calls::CallSummary;
 pub use lines::{Admission, CallContext, Inbound, PutLine};
-pub use numbers::DeleteNumber;
+pub use messages::{LineMessage, MessageRecord};
+pub use numbers::{DeleteNumber, RetireNumber};
 pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
 pub use voicemails::{Voicemail, VoicemailStatus};
 

@@ -14,6 +14,15 @@ pub const STATUS_ACTIVE: &str = "active";
 /// Set while a delete checks for active sessions, so no allocation can take
 /// the number in between (allocations require `active`).
 const STATUS_RETIRING: &str = "retiring";
+/// Present (true) on a number bought but not pointed at this deployment.
+const UNLINKED: &str = "unlinked";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RetireNumber {
+    Retired(PoolNumber),
+    NotFound,
+    InUse,
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum DeleteNumber {
@@ -25,7 +34,7 @@ pub enum DeleteNumber {
 impl Store {
     /// Adds a number; `false` when it is already there.
     pub async fn put_number(&self, rec: &PoolNumber) -> Result<bool, StoreError> {
-        let res = self
+        let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
@@ -38,10 +47,14 @@ impl Store {
             .item("created_at", n(rec.created_at))
             .item(keys::POOL_PK, s(keys::pool(rec.provider)))
             .item(keys::POOL_SK, s(keys::pool_sort(&rec.country, &rec.number)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        written("PutItem", res)
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(sid) = &rec.provider_sid {
+            put = put.item("provider_sid", s(sid));
+        }
+        if !rec.linked {
+            put = put.item(UNLINKED, AttributeValue::Bool(true));
+        }
+        written("PutItem", put.send().await)
     }
 
     pub async fn get_number(&self, number: &PhoneNumber) -> Result<Option<PoolNumber>, StoreError> {
@@ -55,7 +68,7 @@ impl Store {
             .numbers_of(provider)
             .await?
             .into_iter()
-            .filter(|(_, line)| !line)
+            .filter(|(n, line)| !line && n.linked)
             .map(|(n, _)| n)
             .collect())
     }
@@ -129,52 +142,131 @@ impl Store {
         number: &PhoneNumber,
         now: i64,
     ) -> Result<DeleteNumber, StoreError> {
-        let key_pk = s(keys::number(number));
-        let set_status = |status: &'static str, cond: &'static str| {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key(keys::PK, key_pk.clone())
-                .key(keys::SK, s(keys::META))
-                .update_expression("SET #st = :st")
-                .condition_expression(cond)
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":st", s(status))
-                .send()
-        };
-        match set_status(STATUS_RETIRING, "attribute_exists(pk)").await {
-            Ok(_) => {}
+        match self.retire_number(number, now).await? {
+            RetireNumber::Retired(_) => {
+                self.remove_number(number).await?;
+                Ok(DeleteNumber::Deleted)
+            }
+            RetireNumber::NotFound => Ok(DeleteNumber::NotFound),
+            RetireNumber::InUse => Ok(DeleteNumber::InUse),
+        }
+    }
+
+    /// Takes a number out of allocation (`retiring`) once no active session
+    /// uses it; it is back to `active` if one does. Between this and
+    /// [`Store::remove_number`] (or [`Store::restore_number`]) a release can
+    /// ask the provider to cancel the rental.
+    pub async fn retire_number(
+        &self,
+        number: &PhoneNumber,
+        now: i64,
+    ) -> Result<RetireNumber, StoreError> {
+        use aws_sdk_dynamodb::types::ReturnValue;
+        let res = self
+            .set_number_status(number, STATUS_RETIRING)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let rec = match res {
+            Ok(out) => match out.attributes.as_ref().map(pool_number).transpose()? {
+                Some(rec) => rec,
+                None => return Ok(RetireNumber::NotFound),
+            },
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                return Ok(DeleteNumber::NotFound)
+                return Ok(RetireNumber::NotFound)
             }
             Err(e) => return Err(StoreError::sdk("UpdateItem", e)),
-        }
+        };
         // No allocation can commit on a retiring number, so this count is final.
         let in_use = match self.active_sessions_on(number, now).await {
             Ok(count) => count > 0,
             Err(e) => {
-                let _ = set_status(STATUS_ACTIVE, "attribute_exists(pk)").await;
+                let _ = self.restore_number(number).await;
                 return Err(e);
             }
         };
         if in_use {
-            set_status(STATUS_ACTIVE, "attribute_exists(pk)")
-                .await
-                .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-            return Ok(DeleteNumber::InUse);
+            self.restore_number(number).await?;
+            return Ok(RetireNumber::InUse);
         }
+        Ok(RetireNumber::Retired(rec))
+    }
+
+    /// Counts one automatic purchase for `provider` (`POOL_AUTO_PROVISION_MAX`):
+    /// false once `max` were made. One conditional update, so concurrent
+    /// sessions cannot buy past the allowance.
+    pub async fn take_auto_provision(&self, provider: Provider, max: u64) -> Result<bool, StoreError> {
+        let res = self
+            .update(keys::auto_provision(provider), keys::META)
+            .update_expression("ADD used :one")
+            .condition_expression("attribute_not_exists(used) OR used < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max as i64))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    /// A purchase that did not happen does not count.
+    pub async fn give_back_auto_provision(&self, provider: Provider) -> Result<(), StoreError> {
+        self.update(keys::auto_provision(provider), keys::META)
+            .update_expression("ADD used :minus")
+            .condition_expression("used > :zero")
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// A retiring number back in allocation.
+    pub async fn restore_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
+        self.set_number_status(number, STATUS_ACTIVE)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn remove_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key(keys::PK, key_pk)
+            .key(keys::PK, s(keys::number(number)))
             .key(keys::SK, s(keys::META))
             .send()
             .await
             .map_err(|e| StoreError::sdk("DeleteItem", e))?;
-        Ok(DeleteNumber::Deleted)
+        Ok(())
+    }
+
+    fn set_number_status(
+        &self,
+        number: &PhoneNumber,
+        status: &'static str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::number(number)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET #st = :st")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":st", s(status))
     }
 }
 
@@ -186,6 +278,8 @@ pub(crate) fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
             .ok_or_else(|| StoreError::Malformed(format!("unknown provider {provider}")))?,
         country: get_s(item, "country")?.to_string(),
         created_at: opt_n(item, "created_at").unwrap_or(0),
+        provider_sid: opt_s(item, "provider_sid"),
+        linked: !item.contains_key(UNLINKED),
     })
 }
 
@@ -193,7 +287,7 @@ pub(crate) fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
 /// allocation transactions.
 pub(crate) fn active_condition() -> (&'static str, &'static str, AttributeValue) {
     (
-        "#st = :active AND attribute_not_exists(line)",
+        "#st = :active AND attribute_not_exists(line) AND attribute_not_exists(unlinked)",
         ":active",
         s(STATUS_ACTIVE),
     )

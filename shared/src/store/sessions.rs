@@ -206,7 +206,7 @@ impl Store {
         let ttl = session.expires_at + SESSION_RETENTION_SECONDS;
         let [a, b] = &session.participants;
         let mut items = Vec::with_capacity(5);
-        let put = Put::builder()
+        let mut put = Put::builder()
             .table_name(&self.table)
             .item(keys::PK, s(keys::session(&session.id)))
             .item(keys::SK, s(keys::META))
@@ -220,6 +220,11 @@ impl Store {
             .item("expires_at", n(session.expires_at))
             .item(keys::TTL, n(ttl))
             .condition_expression("attribute_not_exists(pk)");
+        for (i, p) in session.participants.iter().enumerate() {
+            if let Some(label) = &p.label {
+                put = put.item(format!("p{i}_label"), s(label));
+            }
+        }
         items.push(
             TransactWriteItem::builder()
                 .put(build(put.build())?)
@@ -237,6 +242,7 @@ impl Store {
                 .item("session_id", s(&leg.session_id))
                 .item("provider", s(leg.provider.as_str()))
                 .item("expires_at", n(leg.expires_at))
+                .item("caller_index", n(leg.caller_index.unwrap_or(0).into()))
                 .item(keys::TTL, n(leg.expires_at))
                 .item(keys::PARTICIPANT_PK, s(keys::participant(&leg.caller)))
                 .item(keys::PARTICIPANT_SK, s(keys::number(&leg.proxy)))
@@ -318,6 +324,24 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Keeps the notices' outcome on the session (never the text or a number).
+    pub async fn set_notifications(
+        &self,
+        id: &str,
+        notifications: &[crate::domain::Notification],
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(notifications)
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        self.update(keys::session(id), keys::META.to_string())
+            .update_expression("SET notifications = :n")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":n", s(json))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
     }
 
     pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
@@ -422,6 +446,7 @@ pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
         provider: Provider::parse(provider)
             .ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
         expires_at: get_n(item, "expires_at")?,
+        caller_index: opt_n(item, "caller_index").and_then(|i| u8::try_from(i).ok()),
     })
 }
 
@@ -440,15 +465,20 @@ fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
             Participant {
                 number: get_phone(item, "p0")?,
                 proxy_number: get_phone(item, "p0_proxy")?,
+                label: opt_s(item, "p0_label"),
             },
             Participant {
                 number: get_phone(item, "p1")?,
                 proxy_number: get_phone(item, "p1_proxy")?,
+                label: opt_s(item, "p1_label"),
             },
         ],
         created_at: get_n(item, "created_at")?,
         expires_at: get_n(item, "expires_at")?,
         closed_at: opt_n(item, "closed_at"),
+        notifications: opt_s(item, "notifications")
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
     })
 }
 

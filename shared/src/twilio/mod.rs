@@ -2,6 +2,7 @@
 //! calls the voicemail pipeline makes. Twilio writes numbers as `+E.164`.
 
 pub mod client;
+pub mod rest;
 pub mod signature;
 pub mod twiml;
 pub mod webhook;

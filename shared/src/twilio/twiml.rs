@@ -17,6 +17,12 @@ pub enum Verb {
         attrs: Vec<(&'static str, String)>,
     },
     Hangup,
+    /// A text message (Messaging TwiML): `to`/`from` when relaying, none
+    /// for a reply to the sender.
+    Message {
+        body: String,
+        attrs: Vec<(&'static str, String)>,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,6 +51,14 @@ impl Response {
 
     pub fn record(mut self, attrs: Vec<(&'static str, String)>) -> Self {
         self.0.push(Verb::Record { attrs });
+        self
+    }
+
+    pub fn message(mut self, body: &str, attrs: Vec<(&'static str, String)>) -> Self {
+        self.0.push(Verb::Message {
+            body: body.to_string(),
+            attrs,
+        });
         self
     }
 
@@ -83,6 +97,15 @@ impl Response {
                     out.push_str("/>");
                 }
                 Verb::Hangup => out.push_str("<Hangup/>"),
+                Verb::Message { body, attrs } => {
+                    out.push_str("<Message");
+                    for (k, v) in attrs {
+                        attr(&mut out, k, v);
+                    }
+                    out.push('>');
+                    out.push_str(&escape(body.as_str()));
+                    out.push_str("</Message>");
+                }
             }
         }
         out.push_str("</Response>");

@@ -2,5 +2,7 @@
 //! payload parsing. Vonage writes numbers as E.164 digits without `+`.
 
 pub mod ncco;
+pub mod rest;
 pub mod signature;
+pub mod sms_signature;
 pub mod webhook;

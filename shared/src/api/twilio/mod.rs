@@ -5,6 +5,7 @@
 
 pub mod dial_status;
 pub mod recording;
+pub mod sms;
 pub mod status;
 pub mod transcription;
 pub mod voice;

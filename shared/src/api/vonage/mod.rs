@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod event;
 pub mod fallback;
+pub mod inbound_sms;
 
 use std::sync::Arc;
 

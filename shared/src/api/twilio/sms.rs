@@ -1,0 +1,292 @@
+//! `POST /twilio/sms`: a number's SmsUrl. One storage read (the same
+//! BatchGetItem as a call) finds the session leg or the masked line:
+//!
+//! - a session participant texting their proxy number: the text goes to the
+//!   other participant from *their* proxy number, as a TwiML `<Message>`
+//!   (no REST call), once per MessageSid (one conditional write);
+//! - a masked line: forwarded to the owner's phone from the line, prefixed
+//!   with the sender's number, counted against the plan's quota like a call,
+//!   and emailed when the line's `sms.email` is on;
+//! - anything else: `OUT_OF_SESSION_SMS_TEXT` back to the sender, or nothing.
+
+use std::sync::OnceLock;
+
+use aws_config::SdkConfig;
+use lambda_http::Request;
+
+use crate::api::twilio::{read_form, twiml, TwilioState};
+use crate::config::{ConfigError, MessagingConfig, TwilioConfig};
+use crate::core::{Core, Denied};
+use crate::domain::line::Line;
+use crate::domain::Provider;
+use crate::http::{ApiError, HttpResponse};
+use crate::phone::{mask_raw, PhoneNumber};
+use crate::store::{LineMessage, MessageRecord};
+use crate::twilio::twiml::Response;
+use crate::twilio::webhook::valid_sid;
+
+/// Twilio delivers at most 1600 characters in one inbound message; anything
+/// longer did not come from Twilio.
+pub const MAX_TEXT_CHARS: usize = 1600;
+
+/// What `twilio-sms` holds: the Twilio webhook state, the messaging
+/// settings, and an SES client built on the first line text to email.
+#[derive(Clone)]
+pub struct SmsState {
+    pub twilio: TwilioState,
+    pub messaging: MessagingConfig,
+    sdk: SdkConfig,
+    ses: OnceLock<aws_sdk_ses::Client>,
+}
+
+impl std::fmt::Debug for SmsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsState")
+            .field("twilio", &self.twilio)
+            .finish()
+    }
+}
+
+impl SmsState {
+    pub async fn from_env(function: &str, timeouts: crate::aws::Timeouts) -> Result<Self, ConfigError> {
+        let config = TwilioConfig::from_env()?;
+        let messaging = MessagingConfig::from_env()?;
+        let (core, sdk) = Core::load(timeouts).await?;
+        let twilio = TwilioState::build(core, config, &sdk, timeouts);
+        twilio
+            .core
+            .announce_signing(function, &twilio.auth_token, "TWILIO_AUTH_TOKEN_SECRET_ID");
+        Ok(Self::build(twilio, messaging, sdk))
+    }
+
+    pub fn build(twilio: TwilioState, messaging: MessagingConfig, sdk: SdkConfig) -> Self {
+        Self {
+            twilio,
+            messaging,
+            sdk,
+            ses: OnceLock::new(),
+        }
+    }
+
+    fn ses(&self) -> &aws_sdk_ses::Client {
+        self.ses
+            .get_or_init(|| crate::aws::ses(&self.sdk, crate::aws::BACKGROUND))
+    }
+}
+
+/// An empty answer: Twilio sends nothing.
+fn nothing() -> HttpResponse {
+    twiml(Response::new())
+}
+
+pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
+    let t = &state.twilio;
+    let unverified = match read_form(&req) {
+        Ok(f) => f,
+        // 405 and 413 as they are; nothing is relayed.
+        Err(e) => return e.into_response(),
+    };
+    // The routing read starts beside the token fetch; nothing is decided
+    // from it until the signature is checked.
+    let to = unverified
+        .peek("To")
+        .and_then(|v| PhoneNumber::from_e164(v).ok());
+    let from = unverified
+        .peek("From")
+        .and_then(|v| PhoneNumber::from_e164(v).ok());
+    let resolve = async {
+        match (&to, &from) {
+            (Some(to), Some(from)) => Some(t.core.store.resolve_inbound(to, Some(from)).await),
+            _ => None,
+        }
+    };
+    let (fetched, resolved) = tokio::join!(t.auth_token.get(), resolve);
+    let form = match unverified.verify(t, &req, fetched) {
+        Ok(f) => f,
+        // Twilio retries a 503 later: nothing is lost while the token is unreadable.
+        Err(Denied::SecretUnavailable) => return ApiError::unavailable().into_response(),
+        Err(d) => return d.into_response(),
+    };
+    let Some(sid) = form.get("MessageSid").filter(|s| valid_sid(s)) else {
+        return ApiError::bad_request("invalid_message", "MessageSid is required").into_response();
+    };
+    let (Some(to), Some(from)) = (to, from) else {
+        tracing::info!(message = sid, "text without routable numbers");
+        return ApiError::bad_request("invalid_message", "To and From must be phone numbers")
+            .into_response();
+    };
+    // The raw value: a body may be all spaces.
+    let body = form
+        .pairs
+        .iter()
+        .find(|(k, _)| k == "Body")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let length = body.chars().count();
+    if length > MAX_TEXT_CHARS {
+        tracing::warn!(message = sid, length, "text longer than Twilio delivers: not relayed");
+        return ApiError::new(413, "text_too_long", "the text is longer than 1600 characters")
+            .into_response();
+    }
+    let inbound = match resolved {
+        Some(Ok(i)) => i,
+        Some(Err(e)) => {
+            tracing::error!(message = sid, error = %e, "storage read failed for a text");
+            // 503: Twilio retries, the text is not lost.
+            return ApiError::unavailable().into_response();
+        }
+        None => return nothing(),
+    };
+    let now = t.core.clock.now();
+    if let Some(leg) = inbound.leg.filter(|l| l.is_active(now)) {
+        let record = MessageRecord {
+            message_id: sid.to_string(),
+            provider: Provider::Twilio,
+            direction: direction(leg.caller_index),
+            at: now,
+            status: "relayed".into(),
+            length,
+            body: state.messaging.store_message_bodies.then(|| body.to_string()),
+        };
+        return match t.core.store.claim_message(&leg.session_id, &record).await {
+            Ok(true) => {
+                tracing::info!(message = sid, session = %leg.session_id, length, "relaying a text");
+                twiml(Response::new().message(
+                    body,
+                    vec![
+                        ("to", leg.callee.e164().to_string()),
+                        ("from", leg.caller_id.e164().to_string()),
+                    ],
+                ))
+            }
+            Ok(false) => {
+                tracing::info!(message = sid, "a text delivered twice: relayed once");
+                nothing()
+            }
+            Err(e) => {
+                tracing::error!(message = sid, error = %e, "could not record a text");
+                ApiError::unavailable().into_response()
+            }
+        };
+    }
+    if let Some(line) = inbound.line {
+        return line_text(state, sid, &to, &from, &line, body, now).await;
+    }
+    tracing::info!(message = sid, to = %to.masked(), from = %from.masked(), "text outside any session or line");
+    let reply = state.messaging.out_of_session_sms_text.trim();
+    if reply.is_empty() {
+        nothing()
+    } else {
+        twiml(Response::new().message(reply, vec![]))
+    }
+}
+
+/// `"0>1"`: from participant 0 to participant 1.
+pub fn direction(caller_index: Option<u8>) -> String {
+    match caller_index {
+        Some(0) => "0>1".into(),
+        Some(1) => "1>0".into(),
+        _ => "?".into(),
+    }
+}
+
+async fn line_text(
+    state: &SmsState,
+    sid: &str,
+    to: &PhoneNumber,
+    from: &PhoneNumber,
+    line: &Line,
+    body: &str,
+    now: i64,
+) -> HttpResponse {
+    let t = &state.twilio;
+    if !line.plan.active {
+        tracing::info!(message = sid, line = %to.masked(), "text to an inactive line");
+        return nothing();
+    }
+    let period = line.plan.period.key(now);
+    match t
+        .core
+        .store
+        .admit_line_message(to, sid, line.plan.calls_per_period, &period, now)
+        .await
+    {
+        Ok(LineMessage::Admitted) => {}
+        Ok(LineMessage::Duplicate) => {
+            tracing::info!(message = sid, "a text delivered twice: forwarded once");
+            return nothing();
+        }
+        Ok(LineMessage::QuotaExhausted) => {
+            tracing::info!(message = sid, line = %to.masked(), period = %period, "quota exhausted: text not forwarded");
+            return nothing();
+        }
+        Err(e) => {
+            tracing::error!(message = sid, error = %e, "could not admit a text to a line");
+            return ApiError::unavailable().into_response();
+        }
+    }
+    // The owner sees who wrote (the customer's number is theirs to see, as
+    // in voicemail emails); the customer never sees the owner's.
+    let forwarded = format!("From {}: {body}", from.e164());
+    if line.sms.email {
+        email_owner(state, sid, line, to, from, body).await;
+    }
+    tracing::info!(message = sid, line = %to.masked(), from = %mask_raw(from.e164()), "forwarding a text to the line owner");
+    twiml(Response::new().message(
+        &forwarded,
+        vec![
+            ("to", line.owner.phone.e164().to_string()),
+            ("from", to.e164().to_string()),
+        ],
+    ))
+}
+
+/// Best effort: the text reaches the phone whatever SES says.
+async fn email_owner(
+    state: &SmsState,
+    sid: &str,
+    line: &Line,
+    to: &PhoneNumber,
+    from: &PhoneNumber,
+    body: &str,
+) {
+    let sender = std::env::var("SENDER_EMAIL").unwrap_or_else(|_| "voicemail@example.com".into());
+    if !crate::email::is_plausible(&sender) {
+        tracing::warn!(message = sid, "SENDER_EMAIL is not an email address: text not emailed");
+        return;
+    }
+    let email = crate::voicemail::email::Email {
+        subject: format!("Text to {} from {}", to.e164(), from.e164()),
+        text: format!("{}\n\nFrom {} to your line {}.\n", body, from.e164(), to.e164()),
+        html: format!(
+            "<p>{}</p><p>From {} to your line {}.</p>",
+            quick_xml::escape::escape(body),
+            from.e164(),
+            to.e164()
+        ),
+    };
+    let message = match email.into_ses() {
+        Ok(m) => m,
+        Err(_) => return,
+    };
+    let sent = state
+        .ses()
+        .send_email()
+        .source(sender)
+        .destination(
+            aws_sdk_ses::types::Destination::builder()
+                .to_addresses(&line.owner.email)
+                .build(),
+        )
+        .message(message)
+        .send()
+        .await;
+    match sent {
+        Ok(_) => tracing::info!(message = sid, "text emailed to the line owner"),
+        Err(e) => {
+            use aws_sdk_ses::error::ProvideErrorMetadata;
+            // The code only: SES messages can hold addresses.
+            tracing::warn!(message = sid, code = e.code().unwrap_or("unreachable"), "could not email a text");
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! `GET|POST /vonage/inbound-sms`: a Vonage number's inbound SMS webhook
+//! (SMS API: query string, form or JSON; `msisdn`, `to`, `text`,
+//! `messageId`, `type`, `concat-*`). A participant texting their proxy
+//! number reaches the other participant through the SMS API, from the
+//! number that stands for the sender: one storage read (the leg, as for a
+//! call) and one conditional write (the message, so a delivery Vonage
+//! repeats is relayed once).
+//!
+//! Long messages arrive in parts (`concat-ref`, `concat-total`,
+//! `concat-part`), each with its own `messageId`: each part is relayed as it
+//! comes, so none waits for a part that may never arrive and none is
+//! dropped; the phone shows them as consecutive texts.
+//!
+//! Signed with `sig` (`VONAGE_SMS_SIGNATURE_METHOD`) whenever a signature
+//! secret is configured: a missing or wrong one is 401.
+
+use std::sync::Arc;
+
+use http::Method;
+use lambda_http::Request;
+
+use crate::config::{ConfigError, MessagingConfig, TwilioConfig, VonageConfig};
+use crate::core::{signing_secret, Core, Denied};
+use crate::domain::Provider;
+use crate::http::{bounded_body, empty, header, raw_query, ApiError, HttpResponse};
+use crate::phone::PhoneNumber;
+use crate::providers::Providers;
+use crate::rest::RestError;
+use crate::secrets::Secret;
+use crate::store::MessageRecord;
+use crate::vonage::sms_signature;
+
+/// Longest text relayed: a concatenated part is at most 160 GSM characters,
+/// a whole message at most a few parts; anything far longer is not Vonage.
+pub const MAX_TEXT_CHARS: usize = 1600;
+
+/// What `vonage-inbound-sms` holds.
+#[derive(Debug, Clone)]
+pub struct InboundSmsState {
+    pub core: Core,
+    pub secret: Secret,
+    pub providers: Providers,
+    pub messaging: MessagingConfig,
+}
+
+impl InboundSmsState {
+    pub async fn from_env(function: &str, timeouts: crate::aws::Timeouts) -> Result<Self, ConfigError> {
+        let vonage = VonageConfig::from_env()?;
+        let messaging = MessagingConfig::from_env()?;
+        let (core, sdk) = Core::load(timeouts).await?;
+        let secret = core.secret(&vonage.signature_secret, "signature_secret", &sdk, timeouts);
+        core.announce_signing(function, &secret, "VONAGE_SIGNATURE_SECRET_ID");
+        // Only the Vonage client is used here.
+        let providers = Providers::build(
+            &core,
+            &messaging,
+            &vonage,
+            &TwilioConfig::default(),
+            &sdk,
+            timeouts,
+        );
+        Ok(Self {
+            core,
+            secret,
+            providers,
+            messaging,
+        })
+    }
+}
+
+/// The webhook's parameters as sent, whatever the encoding.
+pub fn read_params(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    let form = |b: &[u8]| {
+        url::form_urlencoded::parse(b)
+            .into_owned()
+            .collect::<Vec<(String, String)>>()
+    };
+    match *req.method() {
+        Method::GET => Ok(form(raw_query(req).as_bytes())),
+        Method::POST => {
+            let body = bounded_body(req)?;
+            let json = header(req, "content-type")
+                .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
+            if !json {
+                return Ok(form(body));
+            }
+            let value: serde_json::Value = serde_json::from_slice(body)
+                .map_err(|_| ApiError::bad_request("invalid_json", "the body is not JSON"))?;
+            let obj = value.as_object().ok_or_else(|| {
+                ApiError::bad_request("invalid_json", "the body must be a JSON object")
+            })?;
+            Ok(obj
+                .iter()
+                .filter_map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Number(n) => n.to_string(),
+                        serde_json::Value::Bool(b) => b.to_string(),
+                        _ => return None,
+                    };
+                    Some((k.clone(), v))
+                })
+                .collect())
+        }
+        _ => Err(ApiError::method_not_allowed("GET, POST")),
+    }
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
+    let params = match read_params(&req) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    // The routing read starts beside the secret fetch; nothing is decided
+    // from it until the signature is checked. Vonage writes numbers as
+    // E.164 digits without `+`.
+    let number = |name: &str| {
+        param(&params, name)
+            .map(str::trim)
+            .and_then(|v| PhoneNumber::from_e164(&format!("+{}", v.trim_start_matches('+'))).ok())
+    };
+    let (to, from) = (number("to"), number("msisdn"));
+    let read = async {
+        match (&to, &from) {
+            (Some(to), Some(from)) => Some(state.core.store.find_leg(to, from).await),
+            _ => None,
+        }
+    };
+    let (fetched, leg) = tokio::join!(state.secret.get(), read);
+    let secret: Option<Arc<str>> = match signing_secret(&state.core, fetched) {
+        Ok(s) => s,
+        Err(d) => return d.into_response(),
+    };
+    if let Some(secret) = &secret {
+        if !sms_signature::verify(&params, secret, state.messaging.sms_signature_method) {
+            tracing::warn!("rejected an unsigned or badly signed Vonage inbound SMS");
+            return Denied::Unauthorized.into_response();
+        }
+    }
+    let Some(message_id) = param(&params, "messageId")
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    else {
+        return ApiError::bad_request("invalid_message", "messageId is required").into_response();
+    };
+    let (Some(to), Some(from)) = (to, from) else {
+        return ApiError::bad_request("invalid_message", "msisdn and to must be phone numbers")
+            .into_response();
+    };
+    // Binary messages (ringtones, WAP) are not texts to relay.
+    let kind = param(&params, "type").unwrap_or("text");
+    if !matches!(kind, "text" | "unicode") {
+        tracing::info!(message = message_id, kind, "not a text: not relayed");
+        return empty(200);
+    }
+    let text = param(&params, "text").unwrap_or("");
+    let length = text.chars().count();
+    if length > MAX_TEXT_CHARS {
+        tracing::warn!(message = message_id, length, "text too long: not relayed");
+        return ApiError::new(413, "text_too_long", "the text is longer than 1600 characters")
+            .into_response();
+    }
+    let now = state.core.clock.now();
+    let leg = match leg {
+        Some(Ok(leg)) => leg.filter(|l| l.is_active(now)),
+        Some(Err(e)) => {
+            tracing::error!(message = message_id, error = %e, "storage read failed for a text");
+            // 5xx: Vonage delivers it again, nothing is lost.
+            return ApiError::unavailable().into_response();
+        }
+        None => None,
+    };
+    let Some(leg) = leg else {
+        tracing::info!(message = message_id, to = %to.masked(), from = %from.masked(), "text outside any session");
+        let reply = state.messaging.out_of_session_sms_text.trim();
+        if !reply.is_empty() {
+            if let Err(e) = state
+                .providers
+                .send_sms(Provider::Vonage, &to, &from, reply)
+                .await
+            {
+                tracing::warn!(message = message_id, error = %e, "could not answer a text outside any session");
+            }
+        }
+        return empty(200);
+    };
+    let record = MessageRecord {
+        message_id: message_id.to_string(),
+        provider: Provider::Vonage,
+        direction: crate::api::twilio::sms::direction(leg.caller_index),
+        at: now,
+        status: "sent".into(),
+        length,
+        body: state
+            .messaging
+            .store_message_bodies
+            .then(|| text.to_string()),
+    };
+    match state.core.store.claim_message(&leg.session_id, &record).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(message = message_id, "a text delivered twice: relayed once");
+            return empty(200);
+        }
+        Err(e) => {
+            tracing::error!(message = message_id, error = %e, "could not record a text");
+            return ApiError::unavailable().into_response();
+        }
+    }
+    let sent = state
+        .providers
+        .send_sms(Provider::Vonage, &leg.caller_id, &leg.callee, text)
+        .await;
+    match sent {
+        Ok(()) => {
+            tracing::info!(message = message_id, session = %leg.session_id, length, "text relayed");
+            empty(200)
+        }
+        // Worth another try: give the claim back and let Vonage deliver the
+        // text again.
+        Err(e @ (RestError::RateLimited { .. } | RestError::Unavailable(_))) => {
+            tracing::warn!(message = message_id, error = %e, "relay failed for now; Vonage will retry");
+            if let Err(se) = state
+                .core
+                .store
+                .forget_message(&leg.session_id, Provider::Vonage, message_id)
+                .await
+            {
+                tracing::error!(message = message_id, error = %se, "could not give back a text's claim");
+            }
+            ApiError::new(503, "provider_unavailable", "the text could not be relayed yet")
+                .into_response()
+        }
+        // A refusal will not change on retry: keep it as failed.
+        Err(e) => {
+            tracing::error!(message = message_id, session = %leg.session_id, error = %e, "the provider refused to relay a text");
+            if let Err(se) = state
+                .core
+                .store
+                .message_failed(&leg.session_id, Provider::Vonage, message_id)
+                .await
+            {
+                tracing::error!(message = message_id, error = %se, "could not mark a text failed");
+            }
+            empty(200)
+        }
+    }
+}

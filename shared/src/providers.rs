@@ -1,0 +1,312 @@
+//! The providers' REST APIs as the core uses them: buy and link numbers,
+//! release them, list what the account owns, send a text, validate a number.
+//! Each provider's wire format stays in its adapter (`vonage::rest`,
+//! `twilio::rest`); this module only chooses which one and keeps the pool.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+
+use crate::aws::Timeouts;
+use crate::config::{ConfigError, MessagingConfig, TwilioConfig, VonageConfig};
+use crate::core::Core;
+use crate::domain::{PoolNumber, Provider};
+use crate::phone::PhoneNumber;
+use crate::rest::{http_client, RestError};
+use crate::twilio::rest::{NumberUrls, TwilioRest};
+use crate::vonage::rest::VonageRest;
+
+/// The REST clients of the providers this deployment has credentials for
+/// (cheap to clone).
+#[derive(Clone)]
+pub struct Providers {
+    vonage: Option<Arc<VonageRest>>,
+    vonage_app_id: Option<String>,
+    twilio: Option<Arc<TwilioRest>>,
+}
+
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Providers")
+            .field("vonage", &self.vonage.is_some())
+            .field("twilio", &self.twilio.is_some())
+            .finish()
+    }
+}
+
+/// A number the provider sold us, before it joins the pool.
+#[derive(Debug, Clone)]
+pub struct Bought {
+    pub number: PhoneNumber,
+    pub country: String,
+    pub provider_sid: Option<String>,
+    /// Why linking failed, when it did (the number is still ours).
+    pub link_error: Option<RestError>,
+}
+
+/// What the provider said about each number it offered.
+#[derive(Debug, Default)]
+pub struct Provisioned {
+    pub bought: Vec<Bought>,
+    pub failed: Vec<(String, RestError)>,
+}
+
+/// A number the account owns already.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub number: PhoneNumber,
+    pub country: String,
+    pub provider_sid: Option<String>,
+}
+
+impl Providers {
+    pub fn from_env(core: &Core, sdk: &SdkConfig, timeouts: Timeouts) -> Result<Self, ConfigError> {
+        let messaging = MessagingConfig::from_env()?;
+        let vonage = VonageConfig::from_env()?;
+        let twilio = TwilioConfig::from_env()?;
+        Ok(Self::build(core, &messaging, &vonage, &twilio, sdk, timeouts))
+    }
+
+    pub fn build(
+        core: &Core,
+        messaging: &MessagingConfig,
+        vonage: &VonageConfig,
+        twilio: &TwilioConfig,
+        sdk: &SdkConfig,
+        timeouts: Timeouts,
+    ) -> Self {
+        let http = http_client();
+        let vonage_rest = messaging.vonage_api_key.as_ref().map(|key| {
+            VonageRest::new(
+                http.clone(),
+                &messaging.vonage_rest_base_url,
+                &vonage.api_base_url,
+                Some(key.clone()),
+                core.secret(&messaging.vonage_api_secret, "api_secret", sdk, timeouts),
+            )
+        });
+        let twilio_rest = twilio.account_sid.as_ref().map(|sid| {
+            TwilioRest::new(
+                http.clone(),
+                &twilio.api_base_url,
+                Some(sid.clone()),
+                crate::api::twilio::auth_token(core, twilio, sdk, timeouts),
+            )
+        });
+        Self {
+            vonage: vonage_rest.map(Arc::new),
+            vonage_app_id: vonage.application_id.clone(),
+            twilio: twilio_rest.map(Arc::new),
+        }
+    }
+
+    /// Clients given directly (tests).
+    pub fn new(
+        vonage: Option<VonageRest>,
+        vonage_app_id: Option<String>,
+        twilio: Option<TwilioRest>,
+    ) -> Self {
+        Self {
+            vonage: vonage.map(Arc::new),
+            vonage_app_id,
+            twilio: twilio.map(Arc::new),
+        }
+    }
+
+    pub fn vonage(&self) -> Result<&VonageRest, RestError> {
+        self.vonage
+            .as_deref()
+            .ok_or(RestError::NotConfigured("VONAGE_API_KEY"))
+    }
+
+    pub fn twilio(&self) -> Result<&TwilioRest, RestError> {
+        self.twilio
+            .as_deref()
+            .ok_or(RestError::NotConfigured("TWILIO_ACCOUNT_SID"))
+    }
+
+    /// Searches, buys and links up to `count` numbers. `webhooks` is this
+    /// deployment's public base URL (Twilio numbers get its URLs at purchase).
+    /// A search that finds nothing is `NoneAvailable`; a search the provider
+    /// refuses is that error; after that, each number's outcome is reported.
+    pub async fn provision(
+        &self,
+        provider: Provider,
+        country: &str,
+        features: &[&str],
+        count: u32,
+        webhooks: &str,
+    ) -> Result<Provisioned, RestError> {
+        let mut out = Provisioned::default();
+        match provider {
+            Provider::Vonage => {
+                let api = self.vonage()?;
+                let offered = api.search(country, features, count, None).await?;
+                if offered.is_empty() {
+                    return Err(RestError::NoneAvailable);
+                }
+                for n in offered.into_iter().take(count as usize) {
+                    let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) else {
+                        out.failed.push((
+                            n.msisdn.clone(),
+                            RestError::Unavailable("the provider offered a malformed number".into()),
+                        ));
+                        continue;
+                    };
+                    let country = if n.country.is_empty() {
+                        country.to_string()
+                    } else {
+                        n.country.to_ascii_uppercase()
+                    };
+                    if let Err(e) = api.buy(&country, &n.msisdn).await {
+                        tracing::warn!(number = %number.masked(), error = %e, "buying a number failed");
+                        out.failed.push((number.e164().to_string(), e));
+                        continue;
+                    }
+                    let link_error = match &self.vonage_app_id {
+                        Some(app) => api.link(&country, &n.msisdn, app).await.err(),
+                        None => Some(RestError::NotConfigured("VONAGE_APPLICATION_ID")),
+                    };
+                    out.bought.push(Bought {
+                        number,
+                        country,
+                        provider_sid: None,
+                        link_error,
+                    });
+                }
+            }
+            Provider::Twilio => {
+                let api = self.twilio()?;
+                let offered = api.available(country, features, count).await?;
+                if offered.is_empty() {
+                    return Err(RestError::NoneAvailable);
+                }
+                let urls = twilio_urls(webhooks);
+                for raw in offered.into_iter().take(count as usize) {
+                    let Ok(number) = PhoneNumber::from_e164(&raw) else {
+                        out.failed.push((
+                            raw.clone(),
+                            RestError::Unavailable("the provider offered a malformed number".into()),
+                        ));
+                        continue;
+                    };
+                    // Twilio links at purchase: the number's URLs are set by
+                    // the same request.
+                    match api.buy(number.e164(), &urls).await {
+                        Ok(bought) => out.bought.push(Bought {
+                            number,
+                            country: country.to_string(),
+                            provider_sid: Some(bought.sid),
+                            link_error: None,
+                        }),
+                        Err(e) => {
+                            tracing::warn!(number = %number.masked(), error = %e, "buying a number failed");
+                            out.failed.push((number.e164().to_string(), e));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Cancels the rental of a pool number.
+    pub async fn release(&self, rec: &PoolNumber) -> Result<(), RestError> {
+        match rec.provider {
+            Provider::Vonage => {
+                let digits = rec.number.e164().trim_start_matches('+');
+                self.vonage()?.cancel(&rec.country, digits).await
+            }
+            Provider::Twilio => {
+                let api = self.twilio()?;
+                let sid = match &rec.provider_sid {
+                    Some(sid) => sid.clone(),
+                    // Added by hand before sids were kept: find it.
+                    None => api
+                        .owned()
+                        .await?
+                        .into_iter()
+                        .find(|n| n.phone_number == rec.number.e164())
+                        .map(|n| n.sid)
+                        .ok_or_else(|| RestError::Refused {
+                            status: 404,
+                            code: "not_owned".into(),
+                            reason: "the account does not own this number".into(),
+                        })?,
+                };
+                api.release(&sid).await
+            }
+        }
+    }
+
+    /// Every number the account owns, all pages.
+    pub async fn owned(&self, provider: Provider) -> Result<Vec<Owned>, RestError> {
+        let mut out = Vec::new();
+        match provider {
+            Provider::Vonage => {
+                for n in self.vonage()?.owned().await? {
+                    if let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) {
+                        out.push(Owned {
+                            number,
+                            country: n.country.to_ascii_uppercase(),
+                            provider_sid: None,
+                        });
+                    }
+                }
+            }
+            Provider::Twilio => {
+                for n in self.twilio()?.owned().await? {
+                    if let Ok(number) = PhoneNumber::from_e164(&n.phone_number) {
+                        let country = n
+                            .iso_country
+                            .clone()
+                            .unwrap_or_else(|| number.country());
+                        out.push(Owned {
+                            number,
+                            country: country.to_ascii_uppercase(),
+                            provider_sid: Some(n.sid),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sends one text from one of our numbers.
+    pub async fn send_sms(
+        &self,
+        provider: Provider,
+        from: &PhoneNumber,
+        to: &PhoneNumber,
+        text: &str,
+    ) -> Result<(), RestError> {
+        match provider {
+            Provider::Vonage => {
+                self.vonage()?
+                    .send_sms(
+                        from.e164().trim_start_matches('+'),
+                        to.e164().trim_start_matches('+'),
+                        text,
+                    )
+                    .await?;
+            }
+            Provider::Twilio => {
+                self.twilio()?
+                    .send_message(from.e164(), to.e164(), text)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The URLs a Twilio number is bought with, under this deployment's base.
+pub fn twilio_urls(base: &str) -> NumberUrls {
+    let base = base.trim_end_matches('/');
+    NumberUrls {
+        voice_url: format!("{base}/twilio/voice"),
+        status_callback: format!("{base}/twilio/status"),
+        sms_url: format!("{base}/twilio/sms"),
+    }
+}

@@ -1,0 +1,172 @@
+//! Text messages relayed through a session, and texts to masked lines.
+//!
+//! A relayed message is one item under its session, keyed by the provider's
+//! message id: writing it is the claim that makes a second delivery of the
+//! same message (a provider retry) relay nothing. One read (the leg) and
+//! this one write per message.
+
+use serde::Serialize;
+
+use crate::domain::Provider;
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::calls::CALL_RETENTION_SECONDS;
+use crate::store::keys;
+use crate::store::lines::Taken;
+use crate::store::{written, Store, StoreError};
+
+/// A relayed message as `GET /sessions/{id}/messages` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageRecord {
+    pub message_id: String,
+    pub provider: Provider,
+    /// `"0>1"`: from participant 0 to participant 1 (`"?"` when unknown).
+    pub direction: String,
+    pub at: i64,
+    pub status: String,
+    /// Characters of text.
+    pub length: usize,
+    /// Present only with `STORE_MESSAGE_BODIES=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// What a text to a masked line did to its quota.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LineMessage {
+    Admitted,
+    QuotaExhausted,
+    /// This MessageSid was taken before: do not forward it again.
+    Duplicate,
+}
+
+impl Store {
+    /// Claims a message for relay: `false` when it was claimed before.
+    pub async fn claim_message(
+        &self,
+        session_id: &str,
+        record: &MessageRecord,
+    ) -> Result<bool, StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::session(session_id)))
+            .item(
+                keys::SK,
+                s(keys::session_message(record.provider, &record.message_id)),
+            )
+            .item("direction", s(&record.direction))
+            .item("at", n(record.at))
+            .item("status", s(&record.status))
+            .item("length", n(record.length as i64))
+            .item(keys::TTL, n(record.at + CALL_RETENTION_SECONDS))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(body) = &record.body {
+            put = put.item("body", s(body));
+        }
+        written("PutItem", put.send().await)
+    }
+
+    /// Gives a claim back when the relay failed, so the provider's retry
+    /// can relay the message.
+    pub async fn forget_message(
+        &self,
+        session_id: &str,
+        provider: Provider,
+        message_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::session(session_id)))
+            .key(keys::SK, s(keys::session_message(provider, message_id)))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// Marks a claimed message as refused by the provider.
+    pub async fn message_failed(
+        &self,
+        session_id: &str,
+        provider: Provider,
+        message_id: &str,
+    ) -> Result<(), StoreError> {
+        self.update(
+            keys::session(session_id),
+            keys::session_message(provider, message_id),
+        )
+        .update_expression("SET #st = :failed")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_names("#st", "status")
+        .expression_attribute_values(":failed", s("failed"))
+        .send()
+        .await
+        .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// A session's messages, oldest first.
+    pub async fn session_messages(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :m)")
+            .expression_attribute_values(":pk", s(keys::session(session_id)))
+            .expression_attribute_values(":m", s(keys::SESSION_MESSAGE_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+            let sk = get_s(&item, keys::SK)?;
+            let Some((provider, id)) = keys::parse_session_message(sk) else {
+                continue;
+            };
+            out.push(MessageRecord {
+                message_id: id.to_string(),
+                provider,
+                direction: get_s(&item, "direction")?.to_string(),
+                at: get_n(&item, "at")?,
+                status: get_s(&item, "status")?.to_string(),
+                length: get_n(&item, "length")?.max(0) as usize,
+                body: opt_s(&item, "body"),
+            });
+        }
+        out.sort_by(|a, b| (a.at, &a.message_id).cmp(&(b.at, &b.message_id)));
+        Ok(out)
+    }
+
+    /// Counts a text to a masked line against its plan's quota, once per
+    /// MessageSid, in one write.
+    pub async fn admit_line_message(
+        &self,
+        line: &PhoneNumber,
+        message_sid: &str,
+        limit: Option<u32>,
+        period_key: &str,
+        now: i64,
+    ) -> Result<LineMessage, StoreError> {
+        let mut item = Item::new();
+        item.insert(keys::PK.into(), s(keys::line_message(message_sid)));
+        item.insert(keys::SK.into(), s(keys::META));
+        item.insert("line".into(), s(line.e164()));
+        item.insert("at".into(), n(now));
+        item.insert(keys::TTL.into(), n(now + CALL_RETENTION_SECONDS));
+        Ok(
+            match self.take_quota(item, line, limit, period_key, now).await? {
+                Taken::Taken => LineMessage::Admitted,
+                Taken::Exhausted => LineMessage::QuotaExhausted,
+                Taken::AlreadyKept => LineMessage::Duplicate,
+            },
+        )
+    }
+}
