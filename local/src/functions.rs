@@ -14,9 +14,9 @@ use callmask::aws::{self, RequestCounter};
 use callmask::config::{
     ConfigError, CoreConfig, MessagingConfig, TwilioConfig, VoicemailConfig, VonageConfig,
 };
-use callmask::providers::Providers;
 use callmask::core::Core;
 use callmask::http::HttpResponse;
+use callmask::providers::Providers;
 use callmask::store::Store;
 use callmask::voicemail::VoicemailState;
 use lambda_http::Request;
@@ -223,9 +223,7 @@ impl Function {
             }
             Function::TwilioStatus => twilio::status::handle(&stack.twilio, req).await,
             Function::TwilioSms => twilio::sms::handle(&stack.twilio_sms, req).await,
-            Function::VonageInboundSms => {
-                vonage::inbound_sms::handle(&stack.vonage_sms, req).await
-            }
+            Function::VonageInboundSms => vonage::inbound_sms::handle(&stack.vonage_sms, req).await,
         }
     }
 }

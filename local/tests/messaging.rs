@@ -177,10 +177,12 @@ async fn twilio_fake() -> MockServer {
         .and(|r: &Request| {
             let p = params(r);
             twilio_auth(r)
-                && p.get("PhoneNumber").is_some_and(|n| US.contains(&n.as_str()))
+                && p.get("PhoneNumber")
+                    .is_some_and(|n| US.contains(&n.as_str()))
                 && p.get("VoiceUrl").map(String::as_str) == Some(&format!("{PUBLIC}/twilio/voice"))
                 && p.get("VoiceMethod").map(String::as_str) == Some("POST")
-                && p.get("StatusCallback").map(String::as_str) == Some(&format!("{PUBLIC}/twilio/status"))
+                && p.get("StatusCallback").map(String::as_str)
+                    == Some(&format!("{PUBLIC}/twilio/status"))
                 && p.get("SmsUrl").map(String::as_str) == Some(&format!("{PUBLIC}/twilio/sms"))
                 && p.get("SmsMethod").map(String::as_str) == Some("POST")
         })
@@ -193,7 +195,10 @@ async fn twilio_fake() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
-        .and(path(account_path(&format!("IncomingPhoneNumbers/{}.json", sid_for(US[2])))))
+        .and(path(account_path(&format!(
+            "IncomingPhoneNumbers/{}.json",
+            sid_for(US[2])
+        ))))
         .and(twilio_auth)
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
@@ -221,7 +226,10 @@ async fn twilio_fake() -> MockServer {
         .and(path(account_path("IncomingPhoneNumbers.json")))
         .and(twilio_auth)
         .respond_with(|r: &Request| {
-            let page: usize = params(r).get("Page").and_then(|p| p.parse().ok()).unwrap_or(0);
+            let page: usize = params(r)
+                .get("Page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
             let owned = ["+15551230601", "+15551230698", "+15551230699"];
             let chunk: Vec<Value> = owned
                 .iter()
@@ -312,13 +320,27 @@ async fn sessions_end_to_end_on_both_providers() {
             .all(|n| n["status"] == "active" && n["provider"] == provider));
     }
     let listed = t.get("/numbers").await.json();
-    assert_eq!(listed["numbers"].as_array().map(Vec::len), Some(6), "{listed}");
+    assert_eq!(
+        listed["numbers"].as_array().map(Vec::len),
+        Some(6),
+        "{listed}"
+    );
 
     // A session with notices on each provider.
     let mut sessions = Vec::new();
     for (provider, a, b, sms_path) in [
-        ("vonage", "+447700900100", "+447700900200", "/sms/json".to_string()),
-        ("twilio", "+15551230100", "+15551230200", account_path("Messages.json")),
+        (
+            "vonage",
+            "+447700900100",
+            "+447700900200",
+            "/sms/json".to_string(),
+        ),
+        (
+            "twilio",
+            "+15551230100",
+            "+15551230200",
+            account_path("Messages.json"),
+        ),
     ] {
         let r = t
             .post(
@@ -335,14 +357,24 @@ async fn sessions_end_to_end_on_both_providers() {
             json!([{"participant": 0, "status": "sent"}, {"participant": 1, "status": "sent"}]),
             "{s}"
         );
-        let server = if provider == "vonage" { &vonage } else { &twilio };
+        let server = if provider == "vonage" {
+            &vonage
+        } else {
+            &twilio
+        };
         let sent = texts(server, &sms_path).await;
         assert_eq!(sent.len(), 2, "{sent:?}");
         for (i, (me, other_label)) in [(a, "your rider"), (b, "your driver")].iter().enumerate() {
-            let proxy = s["participants"][i]["proxy_number"].as_str().unwrap_or_default();
+            let proxy = s["participants"][i]["proxy_number"]
+                .as_str()
+                .unwrap_or_default();
             let found = sent.iter().any(|m| {
                 let (from, to, text) = if provider == "vonage" {
-                    (format!("+{}", m["from"]), format!("+{}", m["to"]), m["text"].clone())
+                    (
+                        format!("+{}", m["from"]),
+                        format!("+{}", m["to"]),
+                        m["text"].clone(),
+                    )
                 } else {
                     (m["From"].clone(), m["To"].clone(), m["Body"].clone())
                 };
@@ -358,8 +390,18 @@ async fn sessions_end_to_end_on_both_providers() {
     // Vonage: a text each way goes out through the SMS API from the number
     // standing for the sender; the same messageId again is relayed once.
     let vs = &sessions[0];
-    let part = |i: usize, k: &str| vs["participants"][i][k].as_str().unwrap_or_default().trim_start_matches('+').to_string();
-    for (i, id) in [(0usize, "0A00000000000001"), (1, "0A00000000000002"), (0, "0A00000000000001")] {
+    let part = |i: usize, k: &str| {
+        vs["participants"][i][k]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches('+')
+            .to_string()
+    };
+    for (i, id) in [
+        (0usize, "0A00000000000001"),
+        (1, "0A00000000000002"),
+        (0, "0A00000000000001"),
+    ] {
         let q = format!(
             "/vonage/inbound-sms?msisdn={}&to={}&messageId={id}&text=I%27m%20outside&type=text&message-timestamp=2026-11-24+08%3A00%3A00",
             part(i, "number"),
@@ -373,7 +415,11 @@ async fn sessions_end_to_end_on_both_providers() {
         .into_iter()
         .filter(|m| m["text"] == "I'm outside")
         .collect();
-    assert_eq!(relayed.len(), 2, "a repeated delivery was relayed again: {relayed:?}");
+    assert_eq!(
+        relayed.len(),
+        2,
+        "a repeated delivery was relayed again: {relayed:?}"
+    );
     for (i, m) in relayed.iter().enumerate() {
         let other = 1 - i;
         assert_eq!(m["to"], part(other, "number"));
@@ -388,13 +434,24 @@ async fn sessions_end_to_end_on_both_providers() {
         .filter_map(|m| m["direction"].as_str())
         .collect();
     assert_eq!(dirs, ["0>1", "1>0"], "{listed}");
-    assert!(!listed.to_string().contains("outside"), "bodies are not kept by default: {listed}");
+    assert!(
+        !listed.to_string().contains("outside"),
+        "bodies are not kept by default: {listed}"
+    );
 
     // Twilio: TwiML relays it, no REST call.
     let ts = &sessions[1];
-    let tp = |i: usize, k: &str| ts["participants"][i][k].as_str().unwrap_or_default().to_string();
+    let tp = |i: usize, k: &str| {
+        ts["participants"][i][k]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     let before = texts(&twilio, &account_path("Messages.json")).await.len();
-    for (i, sid) in [(0usize, "SM0000000000000000000000000000000a"), (1, "SM0000000000000000000000000000000b")] {
+    for (i, sid) in [
+        (0usize, "SM0000000000000000000000000000000a"),
+        (1, "SM0000000000000000000000000000000b"),
+    ] {
         let r = twilio_post(
             &t,
             "/twilio/sms",
@@ -430,8 +487,15 @@ async fn sessions_end_to_end_on_both_providers() {
     )
     .await;
     assert_eq!(again.status, 200);
-    assert!(!again.body.contains("<Message"), "relayed twice: {}", again.body);
-    assert_eq!(texts(&twilio, &account_path("Messages.json")).await.len(), before);
+    assert!(
+        !again.body.contains("<Message"),
+        "relayed twice: {}",
+        again.body
+    );
+    assert_eq!(
+        texts(&twilio, &account_path("Messages.json")).await.len(),
+        before
+    );
 
     // Release the number no session uses, on each provider.
     for n in [format!("+{}", GB[2]), US[2].to_string()] {
@@ -439,7 +503,12 @@ async fn sessions_end_to_end_on_both_providers() {
             .delete(&format!("/numbers/{}?release=true", n.replace('+', "%2B")))
             .await;
         assert_eq!(r.status, 204, "{n}: {}", r.body);
-        assert_eq!(t.get(&format!("/numbers/{}", n.replace('+', "%2B"))).await.status, 404);
+        assert_eq!(
+            t.get(&format!("/numbers/{}", n.replace('+', "%2B")))
+                .await
+                .status,
+            404
+        );
     }
 
     // Import: what the account owns joins the pool, across two pages.
@@ -447,7 +516,11 @@ async fn sessions_end_to_end_on_both_providers() {
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();
     assert_eq!(v["added"], json!(["+447700900699"]), "{v}");
-    assert_eq!(v["present"], json!(["+447700900601", "+447700900602"]), "{v}");
+    assert_eq!(
+        v["present"],
+        json!(["+447700900601", "+447700900602"]),
+        "{v}"
+    );
     let r = t.post("/numbers/import", r#"{"provider":"twilio"}"#).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();
@@ -457,7 +530,11 @@ async fn sessions_end_to_end_on_both_providers() {
     let r = t.delete("/numbers/%2B15551230699?release=true").await;
     assert_eq!(r.status, 502, "the provider refuses this one: {}", r.body);
     assert!(r.body.contains("provider_error"), "{}", r.body);
-    assert_eq!(t.get("/numbers/%2B15551230699").await.status, 200, "a refused release keeps the number");
+    assert_eq!(
+        t.get("/numbers/%2B15551230699").await.status,
+        200,
+        "a refused release keeps the number"
+    );
 
     vonage.verify().await;
     twilio.verify().await;

@@ -318,12 +318,12 @@ impl MessagingConfig {
         };
         let sms_signature_method = match env.get("VONAGE_SMS_SIGNATURE_METHOD") {
             None => d.sms_signature_method,
-            Some(m) => crate::vonage::sms_signature::SmsSignatureMethod::parse(&m).ok_or(
-                ConfigError {
+            Some(m) => {
+                crate::vonage::sms_signature::SmsSignatureMethod::parse(&m).ok_or(ConfigError {
                     name: "VONAGE_SMS_SIGNATURE_METHOD",
                     reason: "expected md5hash, md5, sha1, sha256 or sha512".into(),
-                },
-            )?,
+                })?
+            }
         };
         Ok(Self {
             vonage_api_key: env.get("VONAGE_API_KEY"),

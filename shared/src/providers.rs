@@ -64,7 +64,9 @@ impl Providers {
         let messaging = MessagingConfig::from_env()?;
         let vonage = VonageConfig::from_env()?;
         let twilio = TwilioConfig::from_env()?;
-        Ok(Self::build(core, &messaging, &vonage, &twilio, sdk, timeouts))
+        Ok(Self::build(
+            core, &messaging, &vonage, &twilio, sdk, timeouts,
+        ))
     }
 
     pub fn build(
@@ -149,7 +151,9 @@ impl Providers {
                     let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) else {
                         out.failed.push((
                             n.msisdn.clone(),
-                            RestError::Unavailable("the provider offered a malformed number".into()),
+                            RestError::Unavailable(
+                                "the provider offered a malformed number".into(),
+                            ),
                         ));
                         continue;
                     };
@@ -186,7 +190,9 @@ impl Providers {
                     let Ok(number) = PhoneNumber::from_e164(&raw) else {
                         out.failed.push((
                             raw.clone(),
-                            RestError::Unavailable("the provider offered a malformed number".into()),
+                            RestError::Unavailable(
+                                "the provider offered a malformed number".into(),
+                            ),
                         ));
                         continue;
                     };
@@ -257,10 +263,7 @@ impl Providers {
             Provider::Twilio => {
                 for n in self.twilio()?.owned().await? {
                     if let Ok(number) = PhoneNumber::from_e164(&n.phone_number) {
-                        let country = n
-                            .iso_country
-                            .clone()
-                            .unwrap_or_else(|| number.country());
+                        let country = n.iso_country.clone().unwrap_or_else(|| number.country());
                         out.push(Owned {
                             number,
                             country: country.to_ascii_uppercase(),

@@ -15,8 +15,7 @@ use crate::clock::rfc3339;
 use crate::config::{recordings_bucket, ConfigError};
 use crate::core::Core;
 use crate::domain::line::{
-    SmsSettings,
-    CallerIdMode, Line, Owner, Period, Plan, VoicemailSettings, DEFAULT_GREETING,
+    CallerIdMode, Line, Owner, Period, Plan, SmsSettings, VoicemailSettings, DEFAULT_GREETING,
 };
 use crate::domain::PoolNumber;
 use crate::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};

@@ -35,7 +35,9 @@ pub struct NumbersState {
 }
 
 impl NumbersState {
-    pub async fn from_env(timeouts: crate::aws::Timeouts) -> Result<Self, crate::config::ConfigError> {
+    pub async fn from_env(
+        timeouts: crate::aws::Timeouts,
+    ) -> Result<Self, crate::config::ConfigError> {
         let (core, sdk) = Core::load(timeouts).await?;
         let providers = Providers::from_env(&core, &sdk, timeouts)?;
         Ok(Self { core, providers })
@@ -210,13 +212,14 @@ pub const MAX_PROVISION: u64 = 50;
 fn parse_provider(v: Option<serde_json::Value>, default: Provider) -> Result<Provider, ApiError> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(default),
-        Some(serde_json::Value::String(p)) => Provider::parse(&p.to_ascii_lowercase())
-            .ok_or_else(|| {
+        Some(serde_json::Value::String(p)) => {
+            Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
                 ApiError::bad_request(
                     "invalid_provider",
                     "provider must be \"vonage\" or \"twilio\"",
                 )
-            }),
+            })
+        }
         Some(_) => Err(ApiError::bad_request(
             "invalid_provider",
             "provider must be a string",
@@ -232,10 +235,17 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
     let body: ProvisionRequest = json_body(req)?;
     let provider = parse_provider(body.provider, state.core.config.default_provider)?;
     let country = match body.country {
-        Some(serde_json::Value::String(c)) if crate::phone::known_region(&c.to_ascii_uppercase()) => {
+        Some(serde_json::Value::String(c))
+            if crate::phone::known_region(&c.to_ascii_uppercase()) =>
+        {
             c.to_ascii_uppercase()
         }
-        None => return Err(ApiError::bad_request("missing_country", "country is required")),
+        None => {
+            return Err(ApiError::bad_request(
+                "missing_country",
+                "country is required",
+            ))
+        }
         _ => {
             return Err(ApiError::bad_request(
                 "invalid_country",
@@ -266,7 +276,10 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         Some(serde_json::Value::Array(list)) if !list.is_empty() => {
             let mut out = Vec::new();
             for f in list {
-                let Some(f) = f.as_str().and_then(|f| FEATURES.iter().find(|k| k.eq_ignore_ascii_case(f))) else {
+                let Some(f) = f
+                    .as_str()
+                    .and_then(|f| FEATURES.iter().find(|k| k.eq_ignore_ascii_case(f)))
+                else {
                     return Err(ApiError::bad_request(
                         "invalid_features",
                         "features must be a list of \"voice\" and \"sms\"",
@@ -286,17 +299,21 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         }
     };
     let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
-    let outcome = provision_numbers(&state.core, &state.providers, provider, &country, &features, count as u32, &base)
-        .await
-        .map_err(|e| match e {
-            ProvisionError::Provider(e) => provider_error(&e),
-            ProvisionError::Store(e) => e.into(),
-        })?;
-    let numbers: Vec<_> = outcome
-        .added
-        .iter()
-        .map(|rec| view(rec, None))
-        .collect();
+    let outcome = provision_numbers(
+        &state.core,
+        &state.providers,
+        provider,
+        &country,
+        &features,
+        count as u32,
+        &base,
+    )
+    .await
+    .map_err(|e| match e {
+        ProvisionError::Provider(e) => provider_error(&e),
+        ProvisionError::Store(e) => e.into(),
+    })?;
+    let numbers: Vec<_> = outcome.added.iter().map(|rec| view(rec, None)).collect();
     let failed: Vec<_> = outcome
         .failed
         .iter()
@@ -418,7 +435,12 @@ async fn import(state: &NumbersState, req: &Request) -> Result<HttpResponse, Api
             present.push(rec.number.e164().to_string());
         }
     }
-    tracing::info!(provider = provider.as_str(), added = added.len(), present = present.len(), "numbers imported");
+    tracing::info!(
+        provider = provider.as_str(),
+        added = added.len(),
+        present = present.len(),
+        "numbers imported"
+    );
     Ok(json(200, &json!({"added": added, "present": present})))
 }
 

@@ -33,7 +33,9 @@ pub struct SessionsState {
 }
 
 impl SessionsState {
-    pub async fn from_env(timeouts: crate::aws::Timeouts) -> Result<Self, crate::config::ConfigError> {
+    pub async fn from_env(
+        timeouts: crate::aws::Timeouts,
+    ) -> Result<Self, crate::config::ConfigError> {
         let (core, sdk) = Core::load(timeouts).await?;
         let providers = Providers::from_env(&core, &sdk, timeouts)?;
         Ok(Self {
@@ -177,7 +179,10 @@ fn parse_request(body: CreateSession, state: &Core) -> Result<Parsed, ApiError> 
             ))
         }
     };
-    let (Ok(raw), Ok(labels)) = (<[String; 2]>::try_from(raw), <[Option<String>; 2]>::try_from(labels)) else {
+    let (Ok(raw), Ok(labels)) = (
+        <[String; 2]>::try_from(raw),
+        <[Option<String>; 2]>::try_from(labels),
+    ) else {
         return Err(invalid());
     };
     Ok(Parsed {
@@ -198,9 +203,8 @@ fn valid_label(l: &str) -> bool {
 /// Number Insight when `NUMBER_VALIDATION=number-insight`. Number Insight
 /// down or unsure never refuses a session: it falls back to offline.
 async fn validate(state: &SessionsState, raw: &str, i: usize) -> Result<PhoneNumber, ApiError> {
-    let invalid = |e: String| {
-        ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1))
-    };
+    let invalid =
+        |e: String| ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1));
     if state.messaging.number_validation == NumberValidation::NumberInsight {
         match number_insight(state, raw).await {
             Insight::Valid(n) => return Ok(n),
@@ -244,13 +248,18 @@ async fn number_insight(state: &SessionsState, raw: &str) -> Insight {
         {
             Some(n) => Insight::Valid(n),
             None => {
-                tracing::warn!("Number Insight answered without a usable number: validating offline");
+                tracing::warn!(
+                    "Number Insight answered without a usable number: validating offline"
+                );
                 Insight::Unknown
             }
         },
         Ok(ins) if ins.status == 3 => Insight::Invalid,
         Ok(ins) => {
-            tracing::warn!(status = ins.status, "Number Insight could not validate: validating offline");
+            tracing::warn!(
+                status = ins.status,
+                "Number Insight could not validate: validating offline"
+            );
             Insight::Unknown
         }
         Err(e) => {
@@ -332,7 +341,12 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
 
 /// `POOL_AUTO_PROVISION_MAX`: buys one more number in `country`, within the
 /// provider's allowance. True when the pool grew.
-async fn grow_pool(state: &SessionsState, req: &Request, provider: Provider, country: &str) -> bool {
+async fn grow_pool(
+    state: &SessionsState,
+    req: &Request,
+    provider: Provider,
+    country: &str,
+) -> bool {
     let max = state.messaging.pool_auto_provision_max;
     if max == 0 {
         return false;
@@ -340,7 +354,11 @@ async fn grow_pool(state: &SessionsState, req: &Request, provider: Provider, cou
     match state.core.store.take_auto_provision(provider, max).await {
         Ok(true) => {}
         Ok(false) => {
-            tracing::warn!(provider = provider.as_str(), max, "POOL_AUTO_PROVISION_MAX reached: not buying more numbers");
+            tracing::warn!(
+                provider = provider.as_str(),
+                max,
+                "POOL_AUTO_PROVISION_MAX reached: not buying more numbers"
+            );
             return false;
         }
         Err(e) => {
@@ -361,12 +379,20 @@ async fn grow_pool(state: &SessionsState, req: &Request, provider: Provider, cou
     .await
     {
         Ok(out) if out.added.iter().any(|n| n.linked) => {
-            tracing::info!(provider = provider.as_str(), country, "bought a number for a session (POOL_AUTO_PROVISION_MAX)");
+            tracing::info!(
+                provider = provider.as_str(),
+                country,
+                "bought a number for a session (POOL_AUTO_PROVISION_MAX)"
+            );
             true
         }
         Ok(_) => {
             let _ = state.core.store.give_back_auto_provision(provider).await;
-            tracing::warn!(provider = provider.as_str(), country, "could not buy a usable number for a session");
+            tracing::warn!(
+                provider = provider.as_str(),
+                country,
+                "could not buy a usable number for a session"
+            );
             false
         }
         Err(e) => {

@@ -41,7 +41,8 @@ pub struct Inbound {
 /// What [`Store::take_quota`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Taken {
-    Taken,
+    /// Counted now.
+    Counted,
     Exhausted,
     /// The item was already there: this use was counted before.
     AlreadyKept,
@@ -256,7 +257,7 @@ impl Store {
                 .await?
             {
                 // A retried webhook for an admitted call is admitted again.
-                Taken::Taken | Taken::AlreadyKept => Admission::Admitted,
+                Taken::Counted | Taken::AlreadyKept => Admission::Admitted,
                 Taken::Exhausted => Admission::QuotaExhausted,
             },
         )
@@ -289,7 +290,7 @@ impl Store {
                 .send()
                 .await;
             return match res {
-                Ok(_) => Ok(Taken::Taken),
+                Ok(_) => Ok(Taken::Counted),
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
@@ -326,7 +327,7 @@ impl Store {
                 .send()
                 .await;
             let err = match res {
-                Ok(_) => return Ok(Taken::Taken),
+                Ok(_) => return Ok(Taken::Counted),
                 Err(e) => e,
             };
             let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =

@@ -163,7 +163,7 @@ impl Store {
         item.insert(keys::TTL.into(), n(now + CALL_RETENTION_SECONDS));
         Ok(
             match self.take_quota(item, line, limit, period_key, now).await? {
-                Taken::Taken => LineMessage::Admitted,
+                Taken::Counted => LineMessage::Admitted,
                 Taken::Exhausted => LineMessage::QuotaExhausted,
                 Taken::AlreadyKept => LineMessage::Duplicate,
             },

@@ -198,7 +198,11 @@ impl Store {
     /// Counts one automatic purchase for `provider` (`POOL_AUTO_PROVISION_MAX`):
     /// false once `max` were made. One conditional update, so concurrent
     /// sessions cannot buy past the allowance.
-    pub async fn take_auto_provision(&self, provider: Provider, max: u64) -> Result<bool, StoreError> {
+    pub async fn take_auto_provision(
+        &self,
+        provider: Provider,
+        max: u64,
+    ) -> Result<bool, StoreError> {
         let res = self
             .update(keys::auto_provision(provider), keys::META)
             .update_expression("ADD used :one")

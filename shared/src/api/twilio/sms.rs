@@ -48,7 +48,10 @@ impl std::fmt::Debug for SmsState {
 }
 
 impl SmsState {
-    pub async fn from_env(function: &str, timeouts: crate::aws::Timeouts) -> Result<Self, ConfigError> {
+    pub async fn from_env(
+        function: &str,
+        timeouts: crate::aws::Timeouts,
+    ) -> Result<Self, ConfigError> {
         let config = TwilioConfig::from_env()?;
         let messaging = MessagingConfig::from_env()?;
         let (core, sdk) = Core::load(timeouts).await?;
@@ -124,9 +127,17 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         .unwrap_or("");
     let length = body.chars().count();
     if length > MAX_TEXT_CHARS {
-        tracing::warn!(message = sid, length, "text longer than Twilio delivers: not relayed");
-        return ApiError::new(413, "text_too_long", "the text is longer than 1600 characters")
-            .into_response();
+        tracing::warn!(
+            message = sid,
+            length,
+            "text longer than Twilio delivers: not relayed"
+        );
+        return ApiError::new(
+            413,
+            "text_too_long",
+            "the text is longer than 1600 characters",
+        )
+        .into_response();
     }
     let inbound = match resolved {
         Some(Ok(i)) => i,
@@ -146,7 +157,10 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
             at: now,
             status: "relayed".into(),
             length,
-            body: state.messaging.store_message_bodies.then(|| body.to_string()),
+            body: state
+                .messaging
+                .store_message_bodies
+                .then(|| body.to_string()),
         };
         return match t.core.store.claim_message(&leg.session_id, &record).await {
             Ok(true) => {
@@ -252,12 +266,20 @@ async fn email_owner(
 ) {
     let sender = std::env::var("SENDER_EMAIL").unwrap_or_else(|_| "voicemail@example.com".into());
     if !crate::email::is_plausible(&sender) {
-        tracing::warn!(message = sid, "SENDER_EMAIL is not an email address: text not emailed");
+        tracing::warn!(
+            message = sid,
+            "SENDER_EMAIL is not an email address: text not emailed"
+        );
         return;
     }
     let email = crate::voicemail::email::Email {
         subject: format!("Text to {} from {}", to.e164(), from.e164()),
-        text: format!("{}\n\nFrom {} to your line {}.\n", body, from.e164(), to.e164()),
+        text: format!(
+            "{}\n\nFrom {} to your line {}.\n",
+            body,
+            from.e164(),
+            to.e164()
+        ),
         html: format!(
             "<p>{}</p><p>From {} to your line {}.</p>",
             quick_xml::escape::escape(body),
@@ -286,7 +308,11 @@ async fn email_owner(
         Err(e) => {
             use aws_sdk_ses::error::ProvideErrorMetadata;
             // The code only: SES messages can hold addresses.
-            tracing::warn!(message = sid, code = e.code().unwrap_or("unreachable"), "could not email a text");
+            tracing::warn!(
+                message = sid,
+                code = e.code().unwrap_or("unreachable"),
+                "could not email a text"
+            );
         }
     }
 }

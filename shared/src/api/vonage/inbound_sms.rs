@@ -44,7 +44,10 @@ pub struct InboundSmsState {
 }
 
 impl InboundSmsState {
-    pub async fn from_env(function: &str, timeouts: crate::aws::Timeouts) -> Result<Self, ConfigError> {
+    pub async fn from_env(
+        function: &str,
+        timeouts: crate::aws::Timeouts,
+    ) -> Result<Self, ConfigError> {
         let vonage = VonageConfig::from_env()?;
         let messaging = MessagingConfig::from_env()?;
         let (core, sdk) = Core::load(timeouts).await?;
@@ -144,10 +147,11 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
             return Denied::Unauthorized.into_response();
         }
     }
-    let Some(message_id) = param(&params, "messageId")
-        .map(str::trim)
-        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-    else {
+    let Some(message_id) = param(&params, "messageId").map(str::trim).filter(|id| {
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    }) else {
         return ApiError::bad_request("invalid_message", "messageId is required").into_response();
     };
     let (Some(to), Some(from)) = (to, from) else {
@@ -164,8 +168,12 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     let length = text.chars().count();
     if length > MAX_TEXT_CHARS {
         tracing::warn!(message = message_id, length, "text too long: not relayed");
-        return ApiError::new(413, "text_too_long", "the text is longer than 1600 characters")
-            .into_response();
+        return ApiError::new(
+            413,
+            "text_too_long",
+            "the text is longer than 1600 characters",
+        )
+        .into_response();
     }
     let now = state.core.clock.now();
     let leg = match leg {
@@ -203,7 +211,12 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
             .store_message_bodies
             .then(|| text.to_string()),
     };
-    match state.core.store.claim_message(&leg.session_id, &record).await {
+    match state
+        .core
+        .store
+        .claim_message(&leg.session_id, &record)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => {
             tracing::info!(message = message_id, "a text delivered twice: relayed once");
@@ -235,8 +248,12 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
             {
                 tracing::error!(message = message_id, error = %se, "could not give back a text's claim");
             }
-            ApiError::new(503, "provider_unavailable", "the text could not be relayed yet")
-                .into_response()
+            ApiError::new(
+                503,
+                "provider_unavailable",
+                "the text could not be relayed yet",
+            )
+            .into_response()
         }
         // A refusal will not change on retry: keep it as failed.
         Err(e) => {
