@@ -6,6 +6,9 @@ with the AWS environment pointing at the emulator.
     stack.py serve BINARY      run the router until Ctrl-C / SIGTERM
     stack.py exec -- CMD ...   run CMD against a fresh emulator, exit with its code
 
+Secrets Manager runs in a second emulator process
+(`AWS_ENDPOINT_URL_SECRETS_MANAGER`), as it is a service of its own in AWS.
+
 Environment: MOTO_PORT (default: a free port), PORT (router, default 3000),
 and every callmask setting, passed through untouched.
 """
@@ -18,7 +21,9 @@ import subprocess
 import sys
 import urllib.request
 
+import copy
 import threading
+import time
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -31,30 +36,100 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def undo_log_transactions():
+    """Transactions that cost what they touch, not what the table holds.
+
+    moto backs a TransactWriteItems up by deep-copying every table it names
+    and restores the copies if it is cancelled, so each transaction costs
+    time in proportion to the whole table (tests and benchmarks slowed down
+    as their tables grew). DynamoDB's own latency does not depend on table
+    size. Requests here run one at a time (the lock in `Emulator`), so an
+    undo log is the same rollback: copy each item the transaction names
+    before it runs and put those back (and drop the stream records it
+    wrote) when it is cancelled."""
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    class TablesNotCopied:
+        # The `copy` module as moto's backend sees it: a Table is not copied
+        # (only the transaction backup copies tables; items still are).
+        @staticmethod
+        def deepcopy(x, memo=None):
+            return x if isinstance(x, Table) else copy.deepcopy(x, memo)
+
+    models.copy = TablesNotCopied
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        undo = []
+        for entry in transact_items:
+            for op in entry.values():
+                table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+                if table is None:
+                    continue
+                attrs = op.get("Key") or op.get("Item") or {}
+                h = attrs.get(table.hash_key_attr)
+                r = attrs.get(table.range_key_attr) if table.range_key_attr else None
+                if h is None or (table.range_key_attr and r is None):
+                    continue
+                hk = DynamoType(h)
+                rk = DynamoType(r) if r is not None else None
+                shard = table.stream_shard
+                undo.append((table, hk, rk, copy.deepcopy(table.get_item(hk, rk)),
+                             len(shard.items) if shard is not None else 0))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hk, rk, old, streamed in reversed(undo):
+                if rk is None:
+                    holder, key = table.items, hk
+                else:
+                    holder, key = table.items[hk], rk
+                if old is None:
+                    holder.pop(key, None)
+                    if rk is not None and not holder:
+                        table.items.pop(hk, None)
+                else:
+                    holder[key] = old
+                if table.stream_shard is not None:
+                    del table.stream_shard.items[streamed:]
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 class Emulator:
-    """moto's server, with one request at a time.
+    """moto's server, with one DynamoDB request at a time.
 
     DynamoDB runs each request (a TransactWriteItems above all) atomically;
     moto checks conditions and writes without a lock, and on a cancelled
-    transaction restores a copy of the whole table, so under its threaded
+    transaction rolls back, so under its threaded
     server two racing transactions can both commit or undo each other. One
     lock around each request restores DynamoDB's isolation; clients still
     send concurrently and keep their connections.
     """
 
     def __init__(self, port: int):
+        undo_log_transactions()
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
 
+        def run(environ, start_response):
+            result = app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
         def serialized(environ, start_response):
-            with lock:
-                result = app(environ, start_response)
-                try:
-                    body = b"".join(result)
-                finally:
-                    if hasattr(result, "close"):
-                        result.close()
-            return [body]
+            # Only DynamoDB needs the lock: Secrets Manager, S3 and SES
+            # requests run beside it, as they do in AWS.
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                with lock:
+                    return run(environ, start_response)
+            return run(environ, start_response)
 
         self.server = make_server("127.0.0.1", port, serialized, threaded=True, request_handler=MotoRequestHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -66,6 +141,19 @@ class Emulator:
         self.server.shutdown()
 
 
+def wait_ready(url: str, proc: subprocess.Popen | None = None):
+    # Ready when it answers its own API.
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10).read()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise SystemExit(f"the emulator at {url} did not start")
+            time.sleep(0.05)
+    raise SystemExit(f"the emulator at {url} did not answer")
+
+
 def start_emulator() -> tuple[Emulator, str]:
     # The emulator's access log would drown the router's own.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -73,14 +161,31 @@ def start_emulator() -> tuple[Emulator, str]:
     server = Emulator(port)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    # Ready when it answers its own API.
-    urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10).read()
+    wait_ready(url)
     return server, url
 
 
-def aws_env(endpoint: str) -> dict:
+def start_secrets_emulator() -> tuple[subprocess.Popen, str]:
+    """Secrets Manager in a process of its own. In AWS it is another service
+    on another connection: a function reads its secret beside its first
+    DynamoDB request. In one Python process the two would queue behind one
+    interpreter lock, and a cold call would pay for both."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "emulator", str(port)],
+        preexec_fn=die_with_parent,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url, proc)
+    return proc, url
+
+
+def aws_env(endpoint: str, secrets_endpoint: str) -> dict:
     env = dict(os.environ)
     env["AWS_ENDPOINT_URL"] = endpoint
+    # The SDKs (Rust and boto3) take a service's own endpoint before the
+    # shared one.
+    env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secrets_endpoint
     # The emulator accepts any credentials; never use real ones locally.
     env["AWS_ACCESS_KEY_ID"] = "testing"
     env["AWS_SECRET_ACCESS_KEY"] = "testing"
@@ -116,13 +221,23 @@ def run_child(cmd: list[str], env: dict) -> int:
             forward(signal.SIGINT, None)
 
 
+def serve_emulator(port: int) -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    Emulator(port).server.serve_forever()
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "emulator":
+        return serve_emulator(int(argv[2]))
     if len(argv) < 2 or argv[1] not in ("serve", "exec"):
         print(__doc__, file=sys.stderr)
         return 2
+    secrets, secrets_endpoint = start_secrets_emulator()
     server, endpoint = start_emulator()
     try:
-        env = aws_env(endpoint)
+        env = aws_env(endpoint, secrets_endpoint)
         if argv[1] == "serve":
             if len(argv) != 3:
                 print("usage: stack.py serve BINARY", file=sys.stderr)
@@ -133,6 +248,8 @@ def main(argv: list[str]) -> int:
         return run_child(cmd, env)
     finally:
         server.stop()
+        secrets.terminate()
+        secrets.wait()
 
 
 if __name__ == "__main__":

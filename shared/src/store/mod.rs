@@ -10,7 +10,6 @@ mod lines;
 mod numbers;
 pub mod schema;
 mod sessions;
-mod tokens;
 mod voicemails;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -18,7 +17,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
-pub use calls::CallSummary;
+pub use calls::{CallSummary, Claim, EventKept};
 pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use numbers::DeleteNumber;
 pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
