@@ -21,6 +21,7 @@ import subprocess
 import sys
 import urllib.request
 
+import copy
 import threading
 import time
 
@@ -35,18 +36,82 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def undo_log_transactions():
+    """Transactions that cost what they touch, not what the table holds.
+
+    moto backs a TransactWriteItems up by deep-copying every table it names
+    and restores the copies if it is cancelled, so each transaction costs
+    time in proportion to the whole table (tests and benchmarks slowed down
+    as their tables grew). DynamoDB's own latency does not depend on table
+    size. Requests here run one at a time (the lock in `Emulator`), so an
+    undo log is the same rollback: copy each item the transaction names
+    before it runs and put those back (and drop the stream records it
+    wrote) when it is cancelled."""
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    class TablesNotCopied:
+        # The `copy` module as moto's backend sees it: a Table is not copied
+        # (only the transaction backup copies tables; items still are).
+        @staticmethod
+        def deepcopy(x, memo=None):
+            return x if isinstance(x, Table) else copy.deepcopy(x, memo)
+
+    models.copy = TablesNotCopied
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        undo = []
+        for entry in transact_items:
+            for op in entry.values():
+                table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+                if table is None:
+                    continue
+                attrs = op.get("Key") or op.get("Item") or {}
+                h = attrs.get(table.hash_key_attr)
+                r = attrs.get(table.range_key_attr) if table.range_key_attr else None
+                if h is None or (table.range_key_attr and r is None):
+                    continue
+                hk = DynamoType(h)
+                rk = DynamoType(r) if r is not None else None
+                shard = table.stream_shard
+                undo.append((table, hk, rk, copy.deepcopy(table.get_item(hk, rk)),
+                             len(shard.items) if shard is not None else 0))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hk, rk, old, streamed in reversed(undo):
+                if rk is None:
+                    holder, key = table.items, hk
+                else:
+                    holder, key = table.items[hk], rk
+                if old is None:
+                    holder.pop(key, None)
+                    if rk is not None and not holder:
+                        table.items.pop(hk, None)
+                else:
+                    holder[key] = old
+                if table.stream_shard is not None:
+                    del table.stream_shard.items[streamed:]
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 class Emulator:
     """moto's server, with one DynamoDB request at a time.
 
     DynamoDB runs each request (a TransactWriteItems above all) atomically;
     moto checks conditions and writes without a lock, and on a cancelled
-    transaction restores a copy of the whole table, so under its threaded
+    transaction rolls back, so under its threaded
     server two racing transactions can both commit or undo each other. One
     lock around each request restores DynamoDB's isolation; clients still
     send concurrently and keep their connections.
     """
 
     def __init__(self, port: int):
+        undo_log_transactions()
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
 

@@ -641,7 +641,14 @@ async fn a_replayed_event_cannot_be_attached_to_another_session() {
             .await
         }
     };
+    // The token, the event and the session's call list: one request.
+    let before = t.counter.get();
     assert_eq!(post_event(query.clone()).await.status, 200);
+    assert_eq!(
+        t.counter.get() - before,
+        1,
+        "storage requests per session event"
+    );
     let id = s["id"].as_str().unwrap();
     let calls = t.get(&format!("/sessions/{id}/calls")).await.json();
     assert_eq!(calls["calls"].as_array().unwrap().len(), 1, "{calls}");
@@ -705,6 +712,12 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
     let auth = vonage_bearer(VONAGE_SECRET, event.as_bytes());
     let headers = [("authorization", auth.as_str())];
     let send = || t.request("POST", "/vonage/event", Some(event), &headers);
+    let before = t.counter.get();
     assert_eq!(send().await.status, 200);
+    assert_eq!(
+        t.counter.get() - before,
+        1,
+        "storage requests per signed event"
+    );
     assert_eq!(send().await.status, 401);
 }

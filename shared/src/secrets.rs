@@ -34,9 +34,19 @@ enum Source {
         /// The JSON field holding the value, when the secret is JSON.
         key: &'static str,
         ttl: Duration,
-        cached: tokio::sync::Mutex<Option<(Arc<str>, Instant)>>,
+        cached: tokio::sync::Mutex<Cached>,
     },
 }
+
+/// What a secret read from Secrets Manager last gave.
+#[derive(Default)]
+struct Cached {
+    value: Option<(Arc<str>, Instant)>,
+    failed: Option<(SecretError, Instant)>,
+}
+
+/// How long a failed read stands before the next request tries again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,16 +83,36 @@ impl Secret {
         match setting {
             SecretSetting::None => Self::missing(),
             SecretSetting::Value(v) => Self::value(v),
-            SecretSetting::SecretId(id) => Self {
-                source: Arc::new(Source::Manager {
-                    client: client(),
-                    id: id.clone(),
-                    key,
-                    ttl,
-                    cached: Default::default(),
-                }),
-            },
+            SecretSetting::SecretId(id) => {
+                let secret = Self {
+                    source: Arc::new(Source::Manager {
+                        client: client(),
+                        id: id.clone(),
+                        key,
+                        ttl,
+                        cached: Default::default(),
+                    }),
+                };
+                secret.prefetch();
+                secret
+            }
         }
+    }
+
+    /// Starts reading the secret now, in the background: a function builds
+    /// its secrets during Lambda's init phase, so the read overlaps the rest
+    /// of start-up and the runtime's first poll (and is done before the
+    /// first call when Lambda initialises ahead of it). The first `get`
+    /// waits for this read instead of making its own; a failed read is
+    /// left for `get` to retry and report.
+    fn prefetch(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let secret = self.clone();
+        runtime.spawn(async move {
+            let _ = secret.get().await;
+        });
     }
 
     pub fn is_configured(&self) -> bool {
@@ -97,7 +127,7 @@ impl Secret {
             Source::Value(v) => Some(Some(v.clone())),
             Source::Manager { ttl, cached, .. } => {
                 let cached = cached.try_lock().ok()?;
-                let (value, at) = cached.as_ref()?;
+                let (value, at) = cached.value.as_ref()?;
                 (at.elapsed() < *ttl).then(|| Some(value.clone()))
             }
         }
@@ -118,14 +148,32 @@ impl Secret {
                 // Held across the fetch: concurrent invocations of a cold
                 // container wait for one read instead of each making one.
                 let mut cached = cached.lock().await;
-                if let Some((value, at)) = cached.as_ref() {
+                if let Some((value, at)) = cached.value.as_ref() {
                     if at.elapsed() < *ttl {
                         return Ok(Some(value.clone()));
                     }
                 }
-                let value = fetch(client, id, key).await?;
-                *cached = Some((value.clone(), Instant::now()));
-                Ok(Some(value))
+                // A read that failed while this one waited for it (the
+                // prefetch, or another invocation) is the answer: a second
+                // read in a row would keep a caller waiting twice as long.
+                if let Some((error, at)) = cached.failed.as_ref() {
+                    if at.elapsed() < RETRY_AFTER_FAILURE {
+                        return Err(error.clone());
+                    }
+                }
+                match fetch(client, id, key).await {
+                    Ok(value) => {
+                        *cached = Cached {
+                            value: Some((value.clone(), Instant::now())),
+                            failed: None,
+                        };
+                        Ok(Some(value))
+                    }
+                    Err(e) => {
+                        cached.failed = Some((e.clone(), Instant::now()));
+                        Err(e)
+                    }
+                }
             }
         }
     }

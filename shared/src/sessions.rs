@@ -40,11 +40,13 @@ pub async fn create(
     now: i64,
 ) -> Result<Session, CreateError> {
     let [a, b] = &new.participants;
-    let mut pool = store.pool(new.provider).await?;
-    let (busy_a, busy_b) = tokio::join!(
+    // Three independent reads: one round trip, not three.
+    let (pool, busy_a, busy_b) = tokio::join!(
+        store.pool(new.provider),
         store.numbers_dialled_by(a, now),
         store.numbers_dialled_by(b, now)
     );
+    let mut pool = pool?;
     let mut busy = [busy_a?, busy_b?];
     let countries = [a.country(), b.country()];
     for attempt in 0..MAX_ATTEMPTS {

@@ -831,7 +831,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
                 vonage_post("/vonage/event", &event_query, &body)
             }),
             expect: (200, ""),
-            requests: 3,
+            requests: 1,
             table: Some(event_table.clone()),
         },
         Case {

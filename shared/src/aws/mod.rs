@@ -54,9 +54,45 @@ pub const EMULATOR: Timeouts = Timeouts {
     operation: Duration::from_secs(60),
 };
 
+/// The roots of Amazon Trust Services, which sign every AWS endpoint
+/// (`shared/certs/README.md`).
+const AMAZON_ROOTS: &[u8] = include_bytes!("../../certs/amazon-trust-services.pem");
+
+/// The HTTPS client of every AWS SDK client: the SDK's own (hyper, rustls),
+/// trusting Amazon's five roots instead of parsing the system store on each
+/// cold start (`TLS_NATIVE_ROOTS=true` trusts the system store instead).
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    let native = std::env::var("TLS_NATIVE_ROOTS").is_ok_and(|v| v == "true");
+    let store = if native {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_pem_certificate(AMAZON_ROOTS)
+    };
+    let context = TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .unwrap_or_default();
+    // As the SDK's default client builds its connector, with our roots.
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut conn = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
+
 /// The SDK configuration (credentials, region, endpoint), loaded once.
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
     }
@@ -108,4 +144,27 @@ pub fn ses(sdk: &SdkConfig, t: Timeouts) -> aws_sdk_ses::Client {
             .timeout_config(timeouts(t))
             .build(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_amazon_roots_load() {
+        // The connector, with its trust store, is built for the first
+        // request: a store that did not parse would panic here, not fail
+        // to connect.
+        let sdk = sdk_config(Some("https://127.0.0.1:9")).await;
+        let client = dynamodb(&sdk, BACKGROUND, None);
+        let err = client
+            .list_tables()
+            .send()
+            .await
+            .expect_err("nothing listens on port 9");
+        assert!(
+            matches!(err, aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)),
+            "{err:?}"
+        );
+    }
 }

@@ -1,13 +1,21 @@
 //! Call events, kept by call uuid, and a per-session list of calls.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use serde::Serialize;
 
 use crate::domain::CallEvent;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TokenId};
+
+/// What one write of an event did.
+enum Written {
+    Yes,
+    Replayed,
+    /// The session's conditions failed; nothing was written.
+    SessionRefused,
+}
 
 /// Whether a cancelled transaction failed only on its conditions (each
 /// reason `ConditionalCheckFailed` or `None`, at least one of the former).
@@ -39,24 +47,70 @@ pub struct CallSummary {
     pub updated_at: String,
 }
 
+/// What became of a call event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKept {
+    Kept,
+    /// Its webhook token was used before: nothing was written.
+    Replayed,
+}
+
+/// A webhook token to claim with the event it carries, and when to forget it.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub token: &'a TokenId,
+    pub forget_at: i64,
+}
+
 impl Store {
     /// Keeps one event (idempotent: the same event twice is one item) and,
     /// when it belongs to a session, updates that session's call list.
-    /// Events may arrive out of order; the list keeps the newest.
+    /// Events may arrive out of order; the list keeps the newest. With a
+    /// `claim`, the event's token is recorded as used in the same request,
+    /// and a token used before writes nothing (`Replayed`).
+    ///
+    /// One request: the token, the event and the session's call entry are
+    /// one transaction. Only when the session part's conditions fail (an
+    /// unknown session, or an event older than the one kept) does a second
+    /// request keep the event and the token without it.
     pub async fn record_call_event(
         &self,
         event: &CallEvent,
         session_id: Option<&str>,
+        claim: Option<Claim<'_>>,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<EventKept, StoreError> {
+        let event_put = self.event_put(event, session_id, now)?;
+        let claim_put = claim.map(|c| self.claim_put(c)).transpose()?;
+        if let Some(sid) = session_id {
+            let session_items = self.session_call_items(event, sid, now)?;
+            match self
+                .write_event(claim_put.clone(), event_put.clone(), session_items)
+                .await?
+            {
+                Written::Yes => return Ok(EventKept::Kept),
+                Written::Replayed => return Ok(EventKept::Replayed),
+                Written::SessionRefused => {}
+            }
+        }
+        match self.write_event(claim_put, event_put, Vec::new()).await? {
+            Written::Replayed => Ok(EventKept::Replayed),
+            Written::Yes | Written::SessionRefused => Ok(EventKept::Kept),
+        }
+    }
+
+    fn event_put(
+        &self,
+        event: &CallEvent,
+        session_id: Option<&str>,
+        now: i64,
+    ) -> Result<Put, StoreError> {
         let timestamp = event
             .timestamp
             .clone()
             .unwrap_or_else(|| crate::clock::rfc3339(now));
         let raw = serde_json::to_string(&event.raw).unwrap_or_default();
-        let mut put = self
-            .client
-            .put_item()
+        let mut put = Put::builder()
             .table_name(&self.table)
             .item(keys::PK, s(keys::call(&event.uuid)))
             .item(keys::SK, s(keys::call_event(&timestamp, &event.status)))
@@ -67,11 +121,34 @@ impl Store {
         if let Some(sid) = session_id {
             put = put.item("session_id", s(sid));
         }
-        put.send()
-            .await
-            .map_err(|e| StoreError::sdk("PutItem", e))?;
+        put.build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))
+    }
 
-        let Some(sid) = session_id else { return Ok(()) };
+    fn claim_put(&self, claim: Claim<'_>) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::token(&claim.token.jti)))
+            .item(keys::SK, s(keys::META))
+            .item("iat", n(claim.token.iat))
+            .item(keys::TTL, n(claim.forget_at))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Malformed(e.to_string()))
+    }
+
+    /// The session exists, and its entry for this call is older than the
+    /// event.
+    fn session_call_items(
+        &self,
+        event: &CallEvent,
+        sid: &str,
+        now: i64,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let timestamp = event
+            .timestamp
+            .clone()
+            .unwrap_or_else(|| crate::clock::rfc3339(now));
         let exists = ConditionCheck::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::session(sid)))
@@ -110,28 +187,62 @@ impl Store {
             .update_expression(format!("SET {}", set.join(", ")))
             .build()
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        Ok(vec![
+            TransactWriteItem::builder().condition_check(exists).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ])
+    }
+
+    /// One request: a plain put when there is nothing else to write, else a
+    /// transaction of [claim], event, [session items].
+    async fn write_event(
+        &self,
+        claim: Option<Put>,
+        event: Put,
+        session: Vec<TransactWriteItem>,
+    ) -> Result<Written, StoreError> {
+        if claim.is_none() && session.is_empty() {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(event.item))
+                .send()
+                .await
+                .map_err(|e| StoreError::sdk("PutItem", e))?;
+            return Ok(Written::Yes);
+        }
+        let claimed = claim.is_some();
+        let mut items: Vec<TransactWriteItem> = claim
+            .into_iter()
+            .map(|p| TransactWriteItem::builder().put(p).build())
+            .collect();
+        items.push(TransactWriteItem::builder().put(event).build());
+        items.extend(session);
         let res = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(exists).build())
-            .transact_items(TransactWriteItem::builder().update(update).build())
+            .set_transact_items(Some(items))
             .send()
             .await;
         match res {
-            Ok(_) => Ok(()),
-            // Unknown session, or an older event than the one we have: only
-            // failed conditions are benign. A conflict or throttling answers
-            // 503, so the provider sends the event again.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(c))
-                        if only_failed_conditions(c)
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::sdk("TransactWriteItems", e)),
+            Ok(_) => Ok(Written::Yes),
+            // Only failed conditions are benign. A conflict or throttling
+            // answers 503, so the provider sends the event again.
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c))
+                    if only_failed_conditions(c) =>
+                {
+                    let token_refused = claimed
+                        && c.cancellation_reasons().first().and_then(|r| r.code())
+                            == Some("ConditionalCheckFailed");
+                    Ok(if token_refused {
+                        Written::Replayed
+                    } else {
+                        Written::SessionRefused
+                    })
+                }
+                _ => Err(StoreError::sdk("TransactWriteItems", e)),
+            },
         }
     }
 

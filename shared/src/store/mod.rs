@@ -11,7 +11,6 @@ mod messages;
 mod numbers;
 pub mod schema;
 mod sessions;
-mod tokens;
 mod voicemails;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -19,7 +18,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
-pub use calls::CallSummary;
+pub use calls::{CallSummary, Claim, EventKept};
 pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use messages::{LineMessage, MessageRecord};
 pub use numbers::{DeleteNumber, RetireNumber};

@@ -47,7 +47,11 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
                     duration: duration.map(|d| d.to_string()),
                     raw,
                 };
-                state.core.store.record_call_event(&event, Some(&leg.session_id), now).await?;
+                state
+                    .core
+                    .store
+                    .record_call_event(&event, Some(&leg.session_id), None, now)
+                    .await?;
                 tracing::info!(call = call_sid, session = %leg.session_id, status = %status, "session call finished");
                 return Ok(());
             }

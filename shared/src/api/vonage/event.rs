@@ -9,6 +9,7 @@ use crate::api::vonage::{verified_secret, VonageState};
 use crate::core::Denied;
 use crate::domain::Session;
 use crate::http::{bounded_body, empty, header, query_map, raw_query, ApiError, HttpResponse};
+use crate::store::{Claim, EventKept};
 use crate::vonage::signature::{session_tag_matches, token_id, MAX_TOKEN_AGE_SECONDS};
 use crate::vonage::webhook::{call_event, PayloadError};
 
@@ -20,25 +21,15 @@ pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
         Ok(secret) => secret,
         Err(denied) => return denied.into_response(),
     };
-    // A signed event is taken once: a replayed token is refused.
-    if secret.is_some() {
-        let Some(token) = token_id(header(&req, "authorization")) else {
-            return Denied::Unauthorized.into_response();
-        };
-        // Kept a little longer than any token is accepted.
-        let forget_at = token.iat + 2 * MAX_TOKEN_AGE_SECONDS;
-        match state.core.store.claim_token(&token, forget_at).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!("refused a replayed Vonage event token");
-                return Denied::Unauthorized.into_response();
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "could not record a webhook token");
-                return ApiError::unavailable().into_response();
-            }
-        }
-    }
+    // A signed event is taken once: its token is claimed with the event
+    // itself, and a replayed token is refused.
+    let token = match secret {
+        Some(_) => match token_id(header(&req, "authorization")) {
+            Some(token) => Some(token),
+            None => return Denied::Unauthorized.into_response(),
+        },
+        None => None,
+    };
     let query = query_map(raw_query(&req));
     let body = match bounded_body(&req) {
         Ok(b) => b,
@@ -68,13 +59,22 @@ pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
                 .is_some_and(|tag| session_tag_matches(secret, s, tag)),
             None => true,
         });
+    // Kept a little longer than any token is accepted.
+    let claim = token.as_ref().map(|token| Claim {
+        token,
+        forget_at: token.iat + 2 * MAX_TOKEN_AGE_SECONDS,
+    });
     match state
         .core
         .store
-        .record_call_event(&event, session_id, state.core.clock.now())
+        .record_call_event(&event, session_id, claim, state.core.clock.now())
         .await
     {
-        Ok(()) => {
+        Ok(EventKept::Replayed) => {
+            tracing::warn!("refused a replayed Vonage event token");
+            Denied::Unauthorized.into_response()
+        }
+        Ok(EventKept::Kept) => {
             tracing::info!(call = %event.uuid, status = %event.status, session = session_id.unwrap_or("-"), "call event");
             empty(200)
         }
