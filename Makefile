@@ -34,8 +34,8 @@ lint: $(VENV)/.installed
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
 
-# Each emulator-backed test binary gets a fresh emulator: moto copies table
-# state on every transaction, so leftovers from one binary slow the next.
+# Each emulator-backed test binary gets a fresh emulator, so no binary sees
+# another's tables or secrets.
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
 	for t in emulator events voicemail metadata messaging; do \

@@ -22,6 +22,7 @@ import sys
 import urllib.request
 
 import copy
+import json
 import threading
 import time
 
@@ -99,6 +100,30 @@ def undo_log_transactions():
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+# Seconds spent serving requests, and how many, so a benchmark can tell a
+# function's own time from the emulator's (`GET /_emulator/time`).
+SPENT = {"seconds": 0.0, "requests": 0}
+SPENT_LOCK = threading.Lock()
+
+
+class TimedRequestHandler(MotoRequestHandler):
+    """Counts each request from its parsed request line to its last byte
+    written: HTTP parsing, the emulator's work, the answer."""
+
+    def parse_request(self):
+        self.started = time.perf_counter()
+        return super().parse_request()
+
+    def run_wsgi(self):
+        try:
+            super().run_wsgi()
+        finally:
+            if not self.path.startswith("/_emulator/"):
+                with SPENT_LOCK:
+                    SPENT["seconds"] += time.perf_counter() - self.started
+                    SPENT["requests"] += 1
+
+
 class Emulator:
     """moto's server, with one DynamoDB request at a time.
 
@@ -124,6 +149,11 @@ class Emulator:
                     result.close()
 
         def serialized(environ, start_response):
+            if environ.get("PATH_INFO") == "/_emulator/time":
+                with SPENT_LOCK:
+                    body = json.dumps(SPENT).encode()
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+                return [body]
             # Only DynamoDB needs the lock: Secrets Manager, S3 and SES
             # requests run beside it, as they do in AWS.
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
@@ -131,7 +161,7 @@ class Emulator:
                     return run(environ, start_response)
             return run(environ, start_response)
 
-        self.server = make_server("127.0.0.1", port, serialized, threaded=True, request_handler=MotoRequestHandler)
+        self.server = make_server("127.0.0.1", port, serialized, threaded=True, request_handler=TimedRequestHandler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):

@@ -162,33 +162,82 @@ pub async fn cold_start(
 /// Warm invocations in one process: the latency of each (event queued →
 /// response), checked by `check`, and the process's peak RSS in KiB after
 /// the last one. `events` makes the n-th event (tokens must be fresh).
+/// Warm invocations of one process: for each (the first, cold, dropped)
+/// the time from queueing its event to its response; the mean time less
+/// what `emulator_time` (the emulator's running total, read before and
+/// after the run, not between calls, so reading it costs the calls
+/// nothing) grew by: the function's own part. Also the peak RSS after them.
 pub async fn warm(
     binary: &Path,
     env: &[(String, String)],
     n: usize,
     mut events: impl FnMut(usize) -> String,
     check: impl Fn(&Invocation) -> anyhow::Result<()>,
-) -> anyhow::Result<(Vec<Duration>, u64)> {
+    emulator_time: impl Fn() -> anyhow::Result<Duration>,
+) -> anyhow::Result<Warm> {
     let api = RuntimeApi::start().await?;
     let mut child = api.spawn(binary, env)?;
     let mut times = Vec::with_capacity(n);
+    let mut before = Duration::ZERO;
     let run = async {
         for i in 0..n {
             let event = events(i);
+            // The first one is the cold start: not a warm figure.
+            if i == 1 {
+                before = emulator_time()?;
+            }
             let queued = Instant::now();
             api.queue(event)?;
             let invocation = api.next_response().await?;
-            // The first one is the cold start: not a warm figure.
             if i > 0 {
                 times.push(invocation.at - queued);
             }
             check(&invocation)?;
         }
-        peak_rss_kib(child.id())
+        let in_emulator = emulator_time()?.saturating_sub(before);
+        let total: Duration = times.iter().sum();
+        let own_mean = total.saturating_sub(in_emulator) / times.len().max(1) as u32;
+        Ok::<_, anyhow::Error>((own_mean, peak_rss_kib(child.id())?))
     };
-    let rss = run.await;
+    let result = run.await;
     stop(&mut child);
-    Ok((times, rss?))
+    let (own_mean, peak_rss_kib) = result?;
+    Ok(Warm {
+        times,
+        own_mean,
+        peak_rss_kib,
+    })
+}
+
+/// What `warm` measured.
+pub struct Warm {
+    pub times: Vec<Duration>,
+    /// The mean time less the emulator's share of it.
+    pub own_mean: Duration,
+    pub peak_rss_kib: u64,
+}
+
+/// The emulator's running total of time spent serving requests
+/// (`scripts/stack.py` serves it at `/_emulator/time`).
+pub fn emulator_time(endpoint: &str) -> anyhow::Result<Duration> {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut conn = std::net::TcpStream::connect(host)?;
+    write!(
+        conn,
+        "GET /_emulator/time HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)?;
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .ok_or_else(|| anyhow!("no body from the emulator"))?;
+    let v: serde_json::Value = serde_json::from_str(body)?;
+    let seconds = v["seconds"]
+        .as_f64()
+        .ok_or_else(|| anyhow!("the emulator does not count its time: {body}"))?;
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 fn stop(child: &mut Child) {

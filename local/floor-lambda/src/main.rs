@@ -3,15 +3,22 @@
 //! invocation (`?pk=..&sk=..` of `TABLE_NAME`): a consistent GetItem, or
 //! with `&op=update` the conditional UpdateItem a signed call's routing read
 //! is, and nothing else. Built with the same profile as the functions.
+//! With `FLOOR_TRUST=amazon` its client trusts Amazon's roots as the
+//! functions' clients do (`callmask::aws::sdk_config`), instead of the
+//! SDK's default of parsing the system store.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = if std::env::var("FLOOR_TRUST").is_ok_and(|v| v == "amazon") {
+        callmask::aws::sdk_config(None).await
+    } else {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await
+    };
     // Leaked as callmask::lambda::serve leaks its state.
     let client: &'static aws_sdk_dynamodb::Client =
         Box::leak(Box::new(aws_sdk_dynamodb::Client::new(&sdk)));

@@ -595,6 +595,8 @@ struct Case {
     /// transaction, so a transaction's time grows with the table (DynamoDB's
     /// does not).
     table: Option<String>,
+    /// Settings of this row only.
+    env: &'static [(&'static str, &'static str)],
 }
 
 const COLD_RUNS: usize = 30;
@@ -786,6 +788,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, "found"),
             requests: 1,
             table: None,
+            env: &[],
         },
         Case {
             binary: "floor-lambda",
@@ -800,6 +803,18 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, "found"),
             requests: 1,
             table: None,
+            env: &[],
+        },
+        Case {
+            binary: "floor-lambda",
+            what: "one GetItem, trusting Amazon's roots as the functions do",
+            event: Box::new(|_| {
+                http_event("GET", "/floor", "pk=NUM%23%2B447700900001&sk=META", &[], "")
+            }),
+            expect: (200, "found"),
+            requests: 1,
+            table: None,
+            env: &[("FLOOR_TRUST", "amazon")],
         },
         Case {
             binary: "vonage-answer",
@@ -808,6 +823,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, "\"connect\""),
             requests: 1,
             table: None,
+            env: &[],
         },
         Case {
             binary: "vonage-fallback",
@@ -820,6 +836,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, "\"connect\""),
             requests: 1,
             table: None,
+            env: &[],
         },
         Case {
             binary: "vonage-event",
@@ -833,6 +850,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, ""),
             requests: 1,
             table: Some(event_table.clone()),
+            env: &[],
         },
         Case {
             binary: "twilio-voice",
@@ -851,6 +869,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, "<Dial"),
             requests: 2,
             table: None,
+            env: &[],
         },
         Case {
             binary: "twilio-dial-status",
@@ -867,6 +886,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, "<Record"),
             requests: 1,
             table: None,
+            env: &[],
         },
         Case {
             binary: "twilio-recording",
@@ -883,6 +903,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, ""),
             requests: 2,
             table: None,
+            env: &[],
         },
         Case {
             binary: "twilio-transcription",
@@ -900,6 +921,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, ""),
             requests: 1,
             table: None,
+            env: &[],
         },
         Case {
             binary: "twilio-status",
@@ -917,6 +939,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (200, ""),
             requests: 1,
             table: None,
+            env: &[],
         },
         Case {
             binary: "sessions",
@@ -935,13 +958,14 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             expect: (201, "proxy_number"),
             requests: 4,
             table: Some(sessions_table.clone()),
+            env: &[],
         },
     ];
 
     println!("## Cold start as Lambda runs it (local Runtime API, release build, emulator on loopback)\n");
     println!("Each function binary is exec'd under `local/src/runtime_api.rs` with a real request queued: {COLD_RUNS} cold starts each (exec → the response that routed: connect, dial, record...), then one process serves {WARM_CALLS} warm calls; peak RSS (VmHWM) after those. Floor: `floor-lambda`, one GetItem, same profile, same run.\n");
-    println!("| function | request | DynamoDB requests | cold p50 | cold p90 | × floor | warm p50 | warm − floor | peak RSS | stripped size | links S3 / SES / REST client |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| function | request | DynamoDB requests | cold p50 | cold p90 | × floor | warm p50 | warm − floor | warm own (mean) | own − floor's own | peak RSS | stripped size | links S3 / SES / REST client | issue 6 targets |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let cases: Vec<&Case> = cases
         .iter()
         .filter(|c| {
@@ -977,6 +1001,9 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             env.retain(|(k, _)| k != "TABLE_NAME");
             env.push(("TABLE_NAME".into(), table.clone()));
         }
+        for (k, v) in case.env {
+            env.push((k.to_string(), v.to_string()));
+        }
         env
     };
     let mut cold: Vec<Vec<Duration>> = vec![Vec::with_capacity(COLD_RUNS); cases.len()];
@@ -990,46 +1017,84 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             times.push(t);
         }
     }
-    let mut floor: Option<(Duration, Duration)> = None;
+    let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    let mut floor: Option<(Duration, Duration, Duration)> = None;
     for (case, cold) in cases.iter().zip(cold.iter_mut()) {
         cold.sort();
         let binary = dir.join(case.binary);
-        let (mut warm, rss) = callmask_local::runtime_api::warm(
+        let mut warm = callmask_local::runtime_api::warm(
             &binary,
             &env_of(case),
             WARM_CALLS + 1,
             |i| (case.event)(COLD_RUNS + i),
             |inv| check(case, inv),
+            || callmask_local::runtime_api::emulator_time(&emulator),
         )
         .await?;
-        warm.sort();
-        let (c50, c90, w50) = (
+        warm.times.sort();
+        let (c50, c90, w50, own50) = (
             percentile(cold, 0.5),
             percentile(cold, 0.9),
-            percentile(&warm, 0.5),
+            percentile(&warm.times, 0.5),
+            warm.own_mean,
         );
-        let (ratio, over) = match floor {
-            None => {
-                floor = Some((c50, w50));
-                ("1.00".to_string(), "—".to_string())
-            }
-            Some((fc, fw)) => (
-                format!("{:.2}", c50.as_secs_f64() / fc.as_secs_f64()),
-                format!("{:+.2} ms", ms(w50) - ms(fw)),
-            ),
-        };
+        let rss_mb = warm.peak_rss_kib as f64 / 1000.0;
         let size = std::fs::metadata(&binary)?.len();
+        let size_mb = size as f64 / 1e6;
+        let (ratio, over, over_own, verdict) = match floor {
+            None => {
+                floor = Some((c50, w50, own50));
+                (1.0, "—".to_string(), "—".to_string(), "—".to_string())
+            }
+            Some((fc, fw, fo)) => {
+                let ratio = c50.as_secs_f64() / fc.as_secs_f64();
+                let own_over = ms(own50) - ms(fo);
+                let verdict = if case.binary == "floor-lambda" {
+                    "—".to_string()
+                } else {
+                    // Issue 6's targets: webhooks 1.3× cold, sessions 3×;
+                    // the function's own warm time within 0.5 ms of the
+                    // floor's; 16 MB; 8 MB.
+                    let cold_max = if case.binary == "sessions" { 3.0 } else { 1.3 };
+                    let missed: Vec<&str> = [
+                        (ratio > cold_max, "cold"),
+                        (case.binary != "sessions" && own_over > 0.5, "warm"),
+                        (rss_mb > 16.0, "RSS"),
+                        (size_mb > 8.0, "size"),
+                    ]
+                    .into_iter()
+                    .filter_map(|(miss, what)| miss.then_some(what))
+                    .collect();
+                    if missed.is_empty() {
+                        "met".to_string()
+                    } else {
+                        format!("**missed: {}**", missed.join(", "))
+                    }
+                };
+                (
+                    ratio,
+                    format!("{:+.2} ms", ms(w50) - ms(fw)),
+                    if own50.is_zero() {
+                        // Its requests overlap: the emulator's total is
+                        // more than the wall time, so nothing is left.
+                        "n/a (concurrent requests)".to_string()
+                    } else {
+                        format!("{own_over:+.2} ms")
+                    },
+                    verdict,
+                )
+            }
+        };
         let linked = linked_clients(&binary)?;
         println!(
-            "| {} | {} | {} | {:.1} ms | {:.1} ms | {ratio} | {:.2} ms | {over} | {:.1} MB | {:.2} MB | {linked} |",
+            "| {} | {} | {} | {:.1} ms | {:.1} ms | {ratio:.2} | {:.2} ms | {over} | {:.2} ms | {over_own} | {rss_mb:.1} MB | {size_mb:.2} MB | {linked} | {verdict} |",
             case.binary,
             case.what,
             case.requests,
             ms(c50),
             ms(c90),
             ms(w50),
-            rss as f64 / 1000.0,
-            size as f64 / 1e6
+            ms(own50),
         );
     }
     println!();

@@ -6,16 +6,34 @@
 
 use lambda_http::Request;
 
-use crate::api::twilio::{read_verified, TwilioState};
+use crate::api::twilio::{read_form, TwilioState};
 use crate::http::{empty, ApiError, HttpResponse};
 use crate::store::Voicemail;
 use crate::twilio::client::recording_url;
 use crate::twilio::webhook::valid_sid;
 
 pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
-    let form = match read_verified(state, &req).await {
+    let unverified = match read_form(&req) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    // The call's context is read beside the token fetch (as `/twilio/voice`
+    // reads its route); nothing is written or answered from it until the
+    // signature is checked.
+    let peeked = unverified
+        .peek("CallSid")
+        .filter(|s| valid_sid(s))
+        .map(str::to_string);
+    let context = async {
+        match &peeked {
+            Some(sid) => Some(state.core.store.call_context(sid).await),
+            None => None,
+        }
+    };
+    let (fetched, context) = tokio::join!(state.auth_token.get(), context);
+    let form = match unverified.verify(state, &req, fetched) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(denied) => return denied.into_response(),
     };
     let (Some(call_sid), Some(recording_sid), Some(url)) = (
         form.get("CallSid").filter(|s| valid_sid(s)),
@@ -50,10 +68,13 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         )
         .into_response();
     }
-    let ctx = match state.core.store.call_context(call_sid).await {
-        Ok(Some(ctx)) => ctx,
-        Ok(None) => return ApiError::not_found("no line call with this CallSid").into_response(),
-        Err(e) => {
+    // The signed CallSid is the one peeked at.
+    let ctx = match context {
+        Some(Ok(Some(ctx))) => ctx,
+        Some(Ok(None)) | None => {
+            return ApiError::not_found("no line call with this CallSid").into_response()
+        }
+        Some(Err(e)) => {
             tracing::error!(call = call_sid, error = %e, "could not read the call context");
             // 5xx: Twilio retries the callback, so nothing is lost.
             return ApiError::unavailable().into_response();
