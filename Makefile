@@ -11,6 +11,29 @@ export PORT
 ALLOW_UNSIGNED_WEBHOOKS ?= true
 export ALLOW_UNSIGNED_WEBHOOKS
 
+# Where cargo puts its builds (CARGO_TARGET_DIR when set, as cargo reads it).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+# make run FAKE_PROVIDERS=1: stack.py also starts scripts/fake_providers.py,
+# a local fake of the Vonage and Twilio REST APIs on 127.0.0.1:$(FAKE_PROVIDERS_PORT),
+# and the stack talks to it with the fake's credentials (the defaults the
+# fake prints). Any of these set by hand are kept: the fake accepts the
+# credentials it finds in the environment, so the two always agree.
+ifneq ($(filter 1 true yes,$(FAKE_PROVIDERS)),)
+FAKE_PROVIDERS_PORT ?= 3002
+FAKE_PROVIDERS_URL := http://127.0.0.1:$(FAKE_PROVIDERS_PORT)
+run: export FAKE_PROVIDERS := 1
+run: export FAKE_PROVIDERS_PORT := $(FAKE_PROVIDERS_PORT)
+run: export VONAGE_API_KEY ?= fake-key
+run: export VONAGE_API_SECRET ?= fake-secret
+run: export VONAGE_APPLICATION_ID ?= aaaaaaaa-bbbb-4ccc-8ddd-fa4e00000001
+run: export VONAGE_REST_BASE_URL ?= $(FAKE_PROVIDERS_URL)
+run: export VONAGE_API_BASE_URL ?= $(FAKE_PROVIDERS_URL)
+run: export TWILIO_ACCOUNT_SID ?= ACfa4e0000000000000000000000000000
+run: export TWILIO_AUTH_TOKEN ?= fake-token
+run: export TWILIO_API_BASE_URL ?= $(FAKE_PROVIDERS_URL)
+endif
+
 .PHONY: run test bench fmt lint unit conformance events clean
 
 $(VENV)/.installed: requirements-dev.txt
@@ -19,10 +42,11 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both)
+## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both);
+## FAKE_PROVIDERS=1 adds the fake Vonage and Twilio REST APIs
 run: $(VENV)/.installed
 	cargo build --workspace
-	$(PY) scripts/stack.py serve target/debug/callmask-local
+	$(PY) scripts/stack.py serve $(TARGET_DIR)/debug/callmask-local
 
 ## make test: format, lint, template lint, unit + handler + emulator tests, conformance
 test: $(VENV)/.installed fmt lint unit conformance
@@ -51,7 +75,7 @@ conformance: $(VENV)/.installed
 ## make bench: figures for docs/benchmarks.md
 bench: $(VENV)/.installed
 	cargo build --release --workspace --bins
-	$(PY) scripts/stack.py exec -- target/release/bench
+	$(PY) scripts/stack.py exec -- $(TARGET_DIR)/release/bench
 
 ## regenerate events/ after changing scripts/gen_events.py
 events:

@@ -9,8 +9,14 @@ with the AWS environment pointing at the emulator.
 Secrets Manager runs in a second emulator process
 (`AWS_ENDPOINT_URL_SECRETS_MANAGER`), as it is a service of its own in AWS.
 
+With FAKE_PROVIDERS=1, `serve` also runs scripts/fake_providers.py (the
+Vonage and Twilio REST APIs, on 127.0.0.1:FAKE_PROVIDERS_PORT, default 3002)
+for as long as the router runs; `make run FAKE_PROVIDERS=1` sets the stack's
+provider URLs and credentials to the fake's.
+
 Environment: MOTO_PORT (default: a free port), PORT (router, default 3000),
-and every callmask setting, passed through untouched.
+FAKE_PROVIDERS, FAKE_PROVIDERS_PORT, and every callmask setting, passed
+through untouched.
 """
 import ctypes
 import logging
@@ -210,6 +216,40 @@ def start_secrets_emulator() -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+def fake_providers_wanted() -> bool:
+    return os.environ.get("FAKE_PROVIDERS", "").strip().lower() in ("1", "true", "yes")
+
+
+def start_fake_providers() -> subprocess.Popen:
+    """scripts/fake_providers.py, stopped with the stack (and by the kernel
+    if this process dies). It takes its credentials from the environment the
+    router gets, so the two always agree."""
+    port = int(os.environ.get("FAKE_PROVIDERS_PORT") or 3002)
+    url = f"http://127.0.0.1:{port}"
+    # Refuse a port another server listens on rather than talk to it. With
+    # SO_REUSEADDR, as the fake's own server binds, connections closed a
+    # moment ago (TIME_WAIT) do not count.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use: the fake providers cannot start there (set FAKE_PROVIDERS_PORT)")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_providers.py")
+    proc = subprocess.Popen([sys.executable, script], preexec_fn=die_with_parent)
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise SystemExit(f"the fake providers did not start on {url}")
+        try:
+            urllib.request.urlopen(f"{url}/_fake/numbers", timeout=2).read()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    proc.wait()
+    raise SystemExit(f"the fake providers did not answer on {url}")
+
+
 def aws_env(endpoint: str, secrets_endpoint: str) -> dict:
     env = dict(os.environ)
     env["AWS_ENDPOINT_URL"] = endpoint
@@ -266,17 +306,23 @@ def main(argv: list[str]) -> int:
         return 2
     secrets, secrets_endpoint = start_secrets_emulator()
     server, endpoint = start_emulator()
+    fake = None
     try:
         env = aws_env(endpoint, secrets_endpoint)
         if argv[1] == "serve":
             if len(argv) != 3:
                 print("usage: stack.py serve BINARY", file=sys.stderr)
                 return 2
+            if fake_providers_wanted():
+                fake = start_fake_providers()
             print(f"emulator (DynamoDB, S3, SES) on {endpoint}  (MOTO_PORT to choose the port)", flush=True)
             return run_child([argv[2]], env)
         cmd = argv[3:] if len(argv) > 2 and argv[2] == "--" else argv[2:]
         return run_child(cmd, env)
     finally:
+        if fake is not None:
+            fake.terminate()
+            fake.wait()
         server.stop()
         secrets.terminate()
         secrets.wait()
