@@ -65,8 +65,9 @@ class Stack:
         return self.base + path
 
 
-@pytest.fixture(scope="session")
-def stack():
+def start_stack(**settings):
+    """The local stack on an emulator of its own, with `settings` added to
+    its environment; a generator: the stack, then teardown."""
     binary = ROUTER
     assert binary.exists(), "build it first: cargo build --workspace"
     port, moto = free_port(), free_port()
@@ -77,7 +78,7 @@ def stack():
                TABLE_NAME="callmask-conformance", RUST_LOG="warn", PUBLIC_BASE_URL=PUBLIC,
                TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_ACCOUNT_SID=TWILIO_ACCOUNT, TWILIO_API_BASE_URL=twilio,
                RECORDINGS_BUCKET="callmask-conformance-recordings", SENDER_EMAIL="voicemail@callmask.example.com",
-               VOICEMAIL_SWEEP_MS="100")
+               VOICEMAIL_SWEEP_MS="100", **settings)
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "serve", str(binary)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -100,3 +101,8 @@ def stack():
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    yield from start_stack()

@@ -95,16 +95,20 @@ def test_no_secret_value_sits_in_an_environment():
         assert "Default" not in params[p], f"{p} must be required"
 
 
-def test_only_webhook_functions_may_read_their_secret():
+def test_only_the_functions_that_use_a_secret_may_read_it():
+    # The webhook secrets: the provider's webhooks (and the Twilio token for
+    # the worker's downloads and the REST calls of numbers and sessions);
+    # the Vonage API secret: only the functions that call Vonage's REST API.
+    rest = {"numbers", "sessions"}
     for res in template()["Resources"].values():
         if res["Type"] != "AWS::Serverless::Function":
             continue
         binary = res["Metadata"]["BuildProperties"]["Binary"]
         text = str(res["Properties"]["Policies"])
-        reads_vonage = "VonageSignatureSecretId" in text
-        reads_twilio = "TwilioAuthTokenSecretId" in text
-        assert reads_vonage == binary.startswith("vonage-"), binary
-        assert reads_twilio == (binary.startswith("twilio-") or binary == "voicemail-worker"), binary
+        assert ("VonageSignatureSecretId" in text) == binary.startswith("vonage-"), binary
+        assert ("TwilioAuthTokenSecretId" in text) == (
+            binary.startswith("twilio-") or binary == "voicemail-worker" or binary in rest), binary
+        assert ("VonageApiSecretId" in text) == (binary in rest or binary == "vonage-inbound-sms"), binary
 
 
 def test_recordings_expire_with_their_noncurrent_versions():

@@ -10,7 +10,7 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from conftest import PUBLIC, SECRET, TWILIO_ACCOUNT, TWILIO_TOKEN
+from conftest import PUBLIC, SECRET, TWILIO_ACCOUNT, TWILIO_TOKEN, start_stack
 from sms_signing import sign_vonage_sms
 
 VALIDATOR = RequestValidator(TWILIO_TOKEN)
@@ -147,6 +147,30 @@ def test_official_vonage_sms_signatures_pass(stack, vonage_session, how):
     else:
         r = requests.post(stack.url("/vonage/inbound-sms"), json=params)
     assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="module", params=["md5hash", "md5", "sha1", "sha512"])
+def other_method(request):
+    """A stack whose account signs SMS webhooks another way, with a session."""
+    stacks = start_stack(VONAGE_SMS_SIGNATURE_METHOD=request.param)
+    other = next(stacks)
+    yield request.param, other, session(other, "vonage", VONAGE_PROXIES, VONAGE_PEOPLE)
+    next(stacks, None)
+
+
+def test_every_signature_method_of_the_official_packages_passes(other_method):
+    method, other, s = other_method
+    params = sign_vonage_sms(vonage_sms(s, 0, f"0A0000000m{method}"), SECRET, method)
+    r = requests.get(other.url("/vonage/inbound-sms"), params=params)
+    assert r.status_code == 200, r.text
+    # Altered, signed with another secret, or with the stack's default
+    # method instead of the account's: 401.
+    altered = dict(params, text="I'm inside")
+    assert requests.get(other.url("/vonage/inbound-sms"), params=altered).status_code == 401
+    wrong = sign_vonage_sms(vonage_sms(s, 0, f"0A0000000w{method}"), "another-secret", method)
+    assert requests.get(other.url("/vonage/inbound-sms"), params=wrong).status_code == 401
+    default = sign_vonage_sms(vonage_sms(s, 0, f"0A0000000d{method}"), SECRET, "sha256")
+    assert requests.get(other.url("/vonage/inbound-sms"), params=default).status_code == 401
 
 
 @pytest.mark.parametrize("change", ["text", "msisdn", "sig", "drop-sig", "other-secret"])

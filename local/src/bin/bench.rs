@@ -5,10 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callmask::aws::{self, RequestCounter};
-use callmask::config::{CoreConfig, SecretSetting, TwilioConfig, VoicemailConfig};
+use callmask::config::{
+    CoreConfig, MessagingConfig, SecretSetting, TwilioConfig, VoicemailConfig, VonageConfig,
+};
 use callmask::domain::allocation::choose;
 use callmask::domain::routing::plan_for;
 use callmask::domain::{PoolNumber, Provider, Session};
@@ -30,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
     println!("# callmask benchmarks\n");
     requests_and_latency().await?;
     twilio_line().await?;
+    messaging().await?;
     rideshare();
     phone_metadata();
     cold_start(&[]).await?;
@@ -1117,4 +1121,244 @@ fn uuid_like() -> String {
             .map(|d| d.as_nanos())
             .unwrap_or(0)
     )
+}
+
+/// Private sessions with the providers' REST APIs (issue 7): storage
+/// requests per relayed text on both providers, and provisioning 50
+/// numbers, against a local stand-in for Vonage's REST API that counts
+/// what it is asked.
+async fn messaging() -> anyhow::Result<()> {
+    let (vonage_url, asked) = fake_vonage().await?;
+    let counter = RequestCounter::default();
+    let table = format!("bench-msg-{}", uuid_like());
+    let config = StackConfig {
+        core: CoreConfig {
+            table_name: table.clone(),
+            allow_unsigned_webhooks: true,
+            ..CoreConfig::default()
+        },
+        vonage: VonageConfig {
+            application_id: Some("aaaaaaaa-bbbb-cccc-dddd-000000000001".into()),
+            ..VonageConfig::default()
+        },
+        twilio: TwilioConfig {
+            account_sid: Some(TWILIO_ACCOUNT.into()),
+            auth_token: SecretSetting::Value("bench-token".into()),
+            api_base_url: fake_twilio().await?,
+        },
+        messaging: MessagingConfig {
+            vonage_api_key: Some("bench-key".into()),
+            vonage_api_secret: SecretSetting::Value("bench-secret".into()),
+            vonage_rest_base_url: vonage_url.clone(),
+            ..MessagingConfig::default()
+        },
+        ..StackConfig::default()
+    };
+    let state = Stack::build(config, Some(counter.clone()), None).await?;
+    schema::create_table(state.core.store.client(), &table).await?;
+    println!("## Private sessions: numbers and texts (in process, emulator, a local Vonage REST stand-in)\n");
+
+    // 50 numbers: one search, then a buy and a link each.
+    let before_store = counter.get();
+    let t = Instant::now();
+    let (status, body) = call(
+        &state,
+        Function::Numbers,
+        "POST",
+        "/numbers/provision",
+        r#"{"provider": "vonage", "country": "GB", "count": 50, "features": ["voice", "sms"]}"#,
+    )
+    .await?;
+    let took = t.elapsed();
+    anyhow::ensure!(status == 201, "provision: {status} {body}");
+    let added = serde_json::from_str::<serde_json::Value>(&body)?["numbers"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    anyhow::ensure!(added == 50, "provisioned {added} of 50: {body}");
+    let count = |path: &str| {
+        asked
+            .lock()
+            .map(|m| m.get(path).copied().unwrap_or(0))
+            .unwrap_or(0)
+    };
+    println!(
+        "- provision 50 Vonage numbers: {:.0} ms; provider requests: {} search, {} buy, {} link (update); storage requests: {}",
+        ms(took),
+        count("/number/search"),
+        count("/number/buy"),
+        count("/number/update"),
+        counter.get() - before_store
+    );
+
+    // A Vonage session and a Twilio one, then texts both ways.
+    let now = state.core.clock.now();
+    for p in ["+15551230601", "+15551230602"] {
+        state
+            .core
+            .store
+            .put_number(&PoolNumber {
+                number: n(p),
+                provider: Provider::Twilio,
+                country: "US".into(),
+                created_at: now,
+                provider_sid: None,
+                linked: true,
+            })
+            .await?;
+    }
+    let mut proxies = HashMap::new();
+    for (provider, a, b) in [
+        ("vonage", "+447700900100", "+447700900200"),
+        ("twilio", "+15551230100", "+15551230200"),
+    ] {
+        let (status, body) = call(
+            &state,
+            Function::Sessions,
+            "POST",
+            "/sessions",
+            &format!(r#"{{"provider": "{provider}", "participants": ["{a}", "{b}"]}}"#),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "session: {status} {body}");
+        let s: serde_json::Value = serde_json::from_str(&body)?;
+        let proxy = s["participants"][0]["proxy_number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        proxies.insert(provider, (a, proxy));
+    }
+
+    let texts = 200;
+    let (a, proxy) = &proxies["twilio"];
+    let before = counter.get();
+    let mut times = Vec::with_capacity(texts);
+    for i in 0..texts {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("MessageSid", format!("SM{i:032}").as_str()),
+                ("From", a),
+                ("To", proxy.as_str()),
+                ("Body", "I'm outside"),
+            ])
+            .finish();
+        let t = Instant::now();
+        let twiml = post_form(&state, Function::TwilioSms, "/twilio/sms", &form).await?;
+        times.push(t.elapsed());
+        anyhow::ensure!(twiml.contains("<Message"), "not relayed: {twiml}");
+    }
+    times.sort();
+    println!(
+        "- /twilio/sms, a text relayed as TwiML: {:.2} storage requests per text (the leg read + the once-only message record), p50 {:.2} ms (over {texts})",
+        (counter.get() - before) as f64 / texts as f64,
+        ms(percentile(&times, 0.5))
+    );
+
+    let (a, proxy) = &proxies["vonage"];
+    let (before, sent_before) = (counter.get(), count("/sms/json"));
+    let mut times = Vec::with_capacity(texts);
+    for i in 0..texts {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("msisdn", a.trim_start_matches('+')),
+                ("to", proxy.trim_start_matches('+')),
+                ("messageId", format!("{:016X}", 0x1000_0000 + i).as_str()),
+                ("text", "I'm outside"),
+                ("type", "text"),
+                ("message-timestamp", "2026-12-02 08:00:00"),
+            ])
+            .finish();
+        let req = http::Request::builder()
+            .method("GET")
+            .uri(format!("http://127.0.0.1:3000/vonage/inbound-sms?{query}"))
+            .header("host", "127.0.0.1:3000")
+            .body(lambda_http::Body::Empty)?;
+        let t = Instant::now();
+        let resp = Function::VonageInboundSms.handle(&state, req).await;
+        times.push(t.elapsed());
+        anyhow::ensure!(resp.status() == 200, "inbound sms: {}", resp.status());
+    }
+    times.sort();
+    println!(
+        "- /vonage/inbound-sms, a text relayed through the SMS API: {:.2} storage requests per text, {:.2} SMS API requests per text, p50 {:.2} ms incl. the stand-in (over {texts})\n",
+        (counter.get() - before) as f64 / texts as f64,
+        (count("/sms/json") - sent_before) as f64 / texts as f64,
+        ms(percentile(&times, 0.5))
+    );
+    Ok(())
+}
+
+/// One admin request, in process.
+async fn call(
+    state: &Stack,
+    function: Function,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:3000{path}"))
+        .header("host", "127.0.0.1:3000")
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::Text(body.to_string()))?;
+    let resp = function.handle(state, req).await;
+    Ok((
+        resp.status().as_u16(),
+        String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
+    ))
+}
+
+/// A stand-in for Vonage's REST API (numbers and SMS) answering as Vonage
+/// does, counting the requests per path.
+async fn fake_vonage() -> anyhow::Result<(String, Arc<Mutex<HashMap<String, usize>>>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let asked: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let seen = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let seen = seen.clone();
+                        async move {
+                            let path = req.uri().path().to_string();
+                            if let Ok(mut m) = seen.lock() {
+                                *m.entry(path.clone()).or_default() += 1;
+                            }
+                            let body = match path.as_str() {
+                                "/number/search" => serde_json::json!({
+                                    "count": 50,
+                                    "numbers": (0..50).map(|i| serde_json::json!({
+                                        "country": "GB", "msisdn": format!("4477009007{i:02}"),
+                                        "type": "mobile-lvn", "cost": "1.25", "features": ["VOICE", "SMS"]
+                                    })).collect::<Vec<_>>()
+                                }),
+                                "/sms/json" => serde_json::json!({
+                                    "message-count": "1",
+                                    "messages": [{"to": "447700900200", "message-id": "0A0000000123ABCD1",
+                                        "status": "0", "remaining-balance": "3.14", "message-price": "0.03",
+                                        "network": "12345"}]
+                                }),
+                                _ => {
+                                    serde_json::json!({"error-code": "200", "error-code-label": "success"})
+                                }
+                            };
+                            let mut resp =
+                                hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+                            resp.headers_mut()
+                                .insert("content-type", "application/json".parse().expect("hv"));
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Ok((format!("http://{addr}"), asked))
 }
