@@ -3,12 +3,17 @@
 //! it: numbers bought, linked and added; sessions with SMS notices; texts
 //! relayed both ways on both providers (and a repeated delivery relayed
 //! once); a number released; an account's numbers imported across pages.
+//! And what goes wrong: participants checked by Number Insight (and offline
+//! when it cannot say), a refused notice, provisioning that finds nothing,
+//! is refused or cannot link, the pool grown for a session within
+//! `POOL_AUTO_PROVISION_MAX`, and a release the provider refuses.
 
 mod support;
 
 use std::collections::HashMap;
 
-use callmask::config::SecretSetting;
+use callmask::config::{NumberValidation, SecretSetting};
+use callmask_local::StackConfig;
 use serde_json::{json, Value};
 use support::{Reply, TestEnv};
 use wiremock::matchers::{method, path};
@@ -249,6 +254,15 @@ async fn twilio_fake() -> MockServer {
 }
 
 async fn stack(vonage: &MockServer, twilio: &MockServer) -> TestEnv {
+    stack_with(vonage, twilio, |_| {}).await
+}
+
+/// The stack against the fakes, with some settings changed.
+async fn stack_with(
+    vonage: &MockServer,
+    twilio: &MockServer,
+    change: impl FnOnce(&mut StackConfig),
+) -> TestEnv {
     let mut config = support::test_config();
     config.core.public_base_url = Some(PUBLIC.into());
     config.messaging.vonage_api_key = Some(KEY.into());
@@ -259,6 +273,7 @@ async fn stack(vonage: &MockServer, twilio: &MockServer) -> TestEnv {
     config.twilio.account_sid = Some(ACCOUNT.into());
     config.twilio.auth_token = SecretSetting::Value(TOKEN.into());
     config.twilio.api_base_url = twilio.uri();
+    change(&mut config);
     support::env_with(config).await
 }
 
@@ -536,6 +551,618 @@ async fn sessions_end_to_end_on_both_providers() {
         "a refused release keeps the number"
     );
 
+    vonage.verify().await;
+    twilio.verify().await;
+}
+
+/// The parameters of each request the fake received for `method` `path`.
+async fn received(server: &MockServer, verb: &str, path: &str) -> Vec<HashMap<String, String>> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == path && r.method.as_str() == verb)
+        .map(params)
+        .collect()
+}
+
+async fn new_session(t: &TestEnv, provider: &str, a: &str, b: &str) -> Reply {
+    t.post(
+        "/sessions",
+        &json!({"provider": provider, "participants": [a, b]}).to_string(),
+    )
+    .await
+}
+
+fn error_code(r: &Reply) -> Value {
+    r.json()["error"]["code"].clone()
+}
+
+/// A base URL nothing listens on (a port just released).
+fn unreachable_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The Numbers API's refusal, as Vonage gives it.
+fn vonage_420() -> ResponseTemplate {
+    ResponseTemplate::new(420)
+        .set_body_json(json!({"error-code": "420", "error-code-label": "method failed"}))
+}
+
+/// A Vonage number search in GB for voice and SMS offering `offered`
+/// (`{"count": 0}` when nothing), of `size` when given, expected `times`.
+async fn vonage_search(
+    server: &MockServer,
+    offered: &'static [&'static str],
+    size: Option<&'static str>,
+    times: u64,
+) {
+    let body = if offered.is_empty() {
+        json!({"count": 0})
+    } else {
+        json!({"count": offered.len(), "numbers": offered.iter().map(|m| json!({"country": "GB",
+            "msisdn": m, "type": "mobile-lvn", "cost": "1.25", "features": ["VOICE", "SMS"]})).collect::<Vec<_>>()})
+    };
+    Mock::given(method("GET"))
+        .and(path("/number/search"))
+        .and(move |r: &Request| {
+            let p = params(r);
+            let features = p.get("features").cloned().unwrap_or_default();
+            vonage_auth(r)
+                && p.get("country").map(String::as_str) == Some("GB")
+                && features.split(',').any(|f| f == "VOICE")
+                && features.split(',').any(|f| f == "SMS")
+                && size.is_none_or(|s| p.get("size").map(String::as_str) == Some(s))
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// `POST /number/{action}` (buy, update, cancel) for `msisdn` in GB,
+/// answered with `reply`, expected `times`. `update` must name our app.
+async fn vonage_numbers_call(
+    server: &MockServer,
+    action: &str,
+    msisdn: &'static str,
+    reply: ResponseTemplate,
+    times: u64,
+) {
+    let linking = action == "update";
+    Mock::given(method("POST"))
+        .and(path(format!("/number/{action}")))
+        .and(move |r: &Request| {
+            let q = params(r);
+            vonage_auth(r)
+                && q.get("country").map(String::as_str) == Some("GB")
+                && q.get("msisdn").map(String::as_str) == Some(msisdn)
+                && (!linking || q.get("app_id").map(String::as_str) == Some(APP))
+        })
+        .respond_with(reply)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Number Insight Basic as Vonage answers it, for the numbers these tests use.
+async fn insight_fake() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ni/basic/json"))
+        .and(vonage_auth)
+        .respond_with(|r: &Request| {
+            let n = params(r).get("number").cloned().unwrap_or_default();
+            let body = match n.as_str() {
+                // Not a valid number.
+                "447700900999" => json!({"status": 3, "status_message": "Invalid request", "request_id": "r-3"}),
+                // Throttled: Vonage could not say.
+                "447700900777" => json!({"status": 1, "status_message": "Throttled", "request_id": "r-1"}),
+                // A national number: Vonage gives its international form.
+                "07700900123" => json!({"status": 0, "status_message": "Success", "request_id": "r-0",
+                    "international_format_number": "447700900123", "national_format_number": "07700 900123",
+                    "country_code": "GB", "country_code_iso3": "GBR", "country_name": "United Kingdom",
+                    "country_prefix": "44"}),
+                other => json!({"status": 0, "status_message": "Success", "request_id": "r-0",
+                    "international_format_number": other, "country_code": "GB", "country_code_iso3": "GBR",
+                    "country_name": "United Kingdom", "country_prefix": "44"}),
+            };
+            ResponseTemplate::new(200).set_body_json(body)
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn number_insight_decides_participants_numbers() {
+    let (vonage, twilio) = (insight_fake().await, MockServer::start().await);
+    let t = stack_with(&vonage, &twilio, |c| {
+        c.messaging.number_validation = NumberValidation::NumberInsight;
+    })
+    .await;
+    // A US number sorts first: only a participant placed in GB gets the GB one.
+    t.add_number("+15551230601").await;
+    t.add_number("+447700900601").await;
+
+    // Status 0: the number as Number Insight writes it, even one offline
+    // validation would refuse (a national form), with its country's proxy.
+    let r = new_session(&t, "vonage", "07700 900123", "+447700900124").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let s = r.json();
+    assert_eq!(s["participants"][0]["number"], "+447700900123", "{s}");
+    assert_eq!(s["participants"][0]["proxy_number"], "+447700900601", "{s}");
+    assert_eq!(s["participants"][1]["number"], "+447700900124", "{s}");
+    let mut asked: Vec<String> = received(&vonage, "GET", "/ni/basic/json")
+        .await
+        .into_iter()
+        .filter_map(|p| p.get("number").cloned())
+        .collect();
+    asked.sort();
+    assert_eq!(asked, ["07700900123", "447700900124"]);
+
+    // Status 3: refused, though offline validation would accept it.
+    let r = new_session(&t, "vonage", "+447700900125", "+447700900999").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(error_code(&r), "invalid_number", "{}", r.body);
+    assert!(r.body.contains("participant 2"), "{}", r.body);
+
+    // Another status: Number Insight could not say, offline validation does.
+    let r = new_session(&t, "vonage", "+447700900777", "+447700900126").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["participants"][0]["number"], "+447700900777");
+    assert!(received(&vonage, "GET", "/ni/basic/json")
+        .await
+        .iter()
+        .any(|p| p.get("number").map(String::as_str) == Some("447700900777")));
+}
+
+#[tokio::test]
+async fn number_insight_down_falls_back_to_offline_validation() {
+    let failing = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ni/basic/json"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({
+            "type": "https://developer.nexmo.com/api-errors#internal-error",
+            "title": "Internal Error", "detail": "Something went wrong"})))
+        // Two sessions of two participants, while it answers.
+        .expect(4)
+        .mount(&failing)
+        .await;
+    let twilio = MockServer::start().await;
+    for (what, base) in [
+        ("answering 500", failing.uri()),
+        ("unreachable", unreachable_url()),
+    ] {
+        let t = stack_with(&failing, &twilio, |c| {
+            c.messaging.number_validation = NumberValidation::NumberInsight;
+            c.vonage.api_base_url = base;
+        })
+        .await;
+        t.add_number("+447700900601").await;
+        let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
+        assert_eq!(r.status, 201, "{what}: {}", r.body);
+        let s = r.json();
+        assert_eq!(s["participants"][0]["number"], "+447700900100", "{s}");
+        // Offline validation, not acceptance: a national form is refused.
+        let r = new_session(&t, "vonage", "07700 900300", "+447700900400").await;
+        assert_eq!(r.status, 400, "{what}: {}", r.body);
+        assert_eq!(error_code(&r), "invalid_number", "{what}: {}", r.body);
+    }
+    failing.verify().await;
+}
+
+#[tokio::test]
+async fn a_refused_notice_is_reported_without_text_or_numbers() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    // HTTP 200, as the SMS API always answers: the part's status refuses.
+    Mock::given(method("POST"))
+        .and(path("/sms/json"))
+        .and(vonage_auth)
+        .respond_with(|r: &Request| {
+            let to = params(r).get("to").cloned().unwrap_or_default();
+            let part = if to == "447700900100" {
+                json!({"to": to, "status": "2", "error-text": format!("Missing from param for {to}")})
+            } else {
+                json!({"to": to, "message-id": format!("0B{}", uuid::Uuid::new_v4().simple()),
+                    "status": "0", "remaining-balance": "9.50", "message-price": "0.04", "network": "23410"})
+            };
+            ResponseTemplate::new(200).set_body_json(json!({"message-count": "1", "messages": [part]}))
+        })
+        .expect(2)
+        .mount(&vonage)
+        .await;
+    let t = stack(&vonage, &twilio).await;
+    t.add_number("+447700900601").await;
+    let r = t
+        .post(
+            "/sessions",
+            &json!({"provider": "vonage", "notify": true, "participants": [
+                {"number": "+447700900100", "label": "your driver"},
+                {"number": "+447700900200", "label": "your rider"}]})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "a failed notice never refuses: {}", r.body);
+    let s = r.json();
+    let notices = s["notifications"].clone();
+    assert_eq!(notices[0]["participant"], 0, "{s}");
+    assert_eq!(notices[0]["status"], "failed", "{s}");
+    let reason = notices[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("Missing from param"), "{s}");
+    assert_eq!(
+        notices[1],
+        json!({"participant": 1, "status": "sent"}),
+        "{s}"
+    );
+    let shown = notices.to_string();
+    for kept_out in [
+        "447700900100",
+        "447700900200",
+        "447700900601",
+        "Call or text",
+        "your rider",
+    ] {
+        assert!(!shown.contains(kept_out), "{kept_out} in {shown}");
+    }
+    let id = s["id"].as_str().unwrap_or_default();
+    let again = t.get(&format!("/sessions/{id}")).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["notifications"], notices);
+    vonage.verify().await;
+}
+
+#[tokio::test]
+async fn provisioning_finds_nothing() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    vonage_search(&vonage, &[], None, 1).await;
+    Mock::given(method("POST"))
+        .and(path("/number/buy"))
+        .respond_with(ok_vonage())
+        .expect(0)
+        .mount(&vonage)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(account_path("AvailablePhoneNumbers/US/Local.json")))
+        .and(twilio_auth)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "available_phone_numbers": [], "uri": account_path("AvailablePhoneNumbers/US/Local.json")})))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(account_path("IncomingPhoneNumbers.json")))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&twilio)
+        .await;
+    let t = stack(&vonage, &twilio).await;
+    for (provider, country) in [("vonage", "GB"), ("twilio", "US")] {
+        let r = t
+            .post(
+                "/numbers/provision",
+                &json!({"provider": provider, "country": country, "count": 2}).to_string(),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{provider}: {}", r.body);
+        assert_eq!(error_code(&r), "none_available", "{provider}: {}", r.body);
+    }
+    assert_eq!(t.get("/numbers").await.json()["numbers"], json!([]));
+    vonage.verify().await;
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn provisioning_refuses_bad_requests_before_buying() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    for p in ["/number/search", "/number/buy", "/number/update"] {
+        Mock::given(path(p))
+            .respond_with(ok_vonage())
+            .expect(0)
+            .mount(&vonage)
+            .await;
+    }
+    Mock::given(path(account_path("IncomingPhoneNumbers.json")))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&twilio)
+        .await;
+    let t = stack(&vonage, &twilio).await;
+    for (provider, body, code) in [
+        (
+            "vonage",
+            json!({"country": "GB", "count": 0}),
+            "invalid_count",
+        ),
+        (
+            "vonage",
+            json!({"country": "GB", "count": 51}),
+            "invalid_count",
+        ),
+        (
+            "twilio",
+            json!({"country": "US", "count": 51}),
+            "invalid_count",
+        ),
+        (
+            "vonage",
+            json!({"country": "XX", "count": 1}),
+            "invalid_country",
+        ),
+        ("twilio", json!({"country": "XX"}), "invalid_country"),
+        (
+            "vonage",
+            json!({"country": "GB", "features": ["voice", "fax"]}),
+            "invalid_features",
+        ),
+    ] {
+        let mut body = body;
+        body["provider"] = json!(provider);
+        let r = t.post("/numbers/provision", &body.to_string()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(error_code(&r), code, "{body}: {}", r.body);
+    }
+    assert_eq!(t.get("/numbers").await.json()["numbers"], json!([]));
+    vonage.verify().await;
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_refused_purchase_is_reported_and_not_added() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    vonage_search(&vonage, &["447700900601", "447700900602"], Some("2"), 1).await;
+    vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
+    vonage_numbers_call(&vonage, "buy", "447700900602", vonage_420(), 1).await;
+    vonage_numbers_call(&vonage, "update", "447700900601", ok_vonage(), 1).await;
+    vonage_numbers_call(&vonage, "update", "447700900602", ok_vonage(), 0).await;
+    // Twilio refuses one of the two it offered.
+    Mock::given(method("GET"))
+        .and(path(account_path("AvailablePhoneNumbers/US/Local.json")))
+        .and(twilio_auth)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "available_phone_numbers": US[..2].iter().map(|n| json!({"phone_number": n, "iso_country": "US",
+                "capabilities": {"voice": true, "SMS": true}})).collect::<Vec<_>>()})))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(account_path("IncomingPhoneNumbers.json")))
+        .and(twilio_auth)
+        .respond_with(|r: &Request| {
+            let n = params(r).get("PhoneNumber").cloned().unwrap_or_default();
+            if n == US[1] {
+                ResponseTemplate::new(400).set_body_json(json!({"code": 21422,
+                    "message": format!("PhoneNumber {n} requested is not available"),
+                    "more_info": "https://www.twilio.com/docs/errors/21422", "status": 400}))
+            } else {
+                ResponseTemplate::new(201)
+                    .set_body_json(json!({"sid": sid_for(&n), "phone_number": n,
+                    "account_sid": ACCOUNT, "iso_country": "US"}))
+            }
+        })
+        .expect(2)
+        .mount(&twilio)
+        .await;
+    let t = stack(&vonage, &twilio).await;
+    for (provider, country, good, refused, why) in [
+        (
+            "vonage",
+            "GB",
+            "+447700900601",
+            "+447700900602",
+            "method failed",
+        ),
+        ("twilio", "US", US[0], US[1], "not available"),
+    ] {
+        let r = t
+            .post(
+                "/numbers/provision",
+                &json!({"provider": provider, "country": country, "count": 2}).to_string(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{provider}: {}", r.body);
+        let v = r.json();
+        let added: Vec<&str> = v["numbers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["number"].as_str())
+            .collect();
+        assert_eq!(added, [good], "{v}");
+        assert_eq!(v["numbers"][0]["status"], "active", "{v}");
+        let failed = v["failed"].as_array().cloned().unwrap_or_default();
+        assert_eq!(failed.len(), 1, "{v}");
+        assert_eq!(failed[0]["number"], refused, "{v}");
+        let reason = failed[0]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "{v}");
+        assert!(
+            !reason.contains(refused.trim_start_matches('+')),
+            "the reason quotes the number: {reason}"
+        );
+        let path = format!("/numbers/{}", refused.replace('+', "%2B"));
+        assert_eq!(t.get(&path).await.status, 404, "{refused} joined the pool");
+    }
+    let listed = t.get("/numbers").await.json();
+    assert_eq!(
+        listed["numbers"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    vonage.verify().await;
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    vonage_search(&vonage, &["447700900601", "447700900602"], Some("2"), 1).await;
+    vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
+    vonage_numbers_call(&vonage, "buy", "447700900602", ok_vonage(), 1).await;
+    vonage_numbers_call(&vonage, "update", "447700900601", ok_vonage(), 1).await;
+    vonage_numbers_call(&vonage, "update", "447700900602", vonage_420(), 1).await;
+    let t = stack(&vonage, &twilio).await;
+    let r = t
+        .post(
+            "/numbers/provision",
+            r#"{"provider":"vonage","country":"GB","count":2}"#,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    let status = |number: &str| {
+        v["numbers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["number"] == number)
+            .map(|n| n["status"].clone())
+    };
+    assert_eq!(status("+447700900601"), Some(json!("active")), "{v}");
+    assert_eq!(status("+447700900602"), Some(json!("unlinked")), "{v}");
+    let kept = t.get("/numbers/%2B447700900602").await;
+    assert_eq!(kept.status, 200, "a bought number was lost: {}", kept.body);
+    assert_eq!(kept.json()["status"], "unlinked");
+
+    // Allocation passes it over: the same pair twice needs a second number.
+    let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["participants"][0]["proxy_number"], "+447700900601");
+    let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
+    assert_eq!(
+        r.status, 409,
+        "an unlinked number was allocated: {}",
+        r.body
+    );
+    assert_eq!(error_code(&r), "pool_exhausted");
+    vonage.verify().await;
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    // One number: searched, bought and linked once, for the first session.
+    vonage_search(&vonage, &["447700900601"], Some("1"), 1).await;
+    vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
+    vonage_numbers_call(&vonage, "update", "447700900601", ok_vonage(), 1).await;
+    let t = stack_with(&vonage, &twilio, |c| {
+        c.messaging.pool_auto_provision_max = 1
+    })
+    .await;
+    let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let s = r.json();
+    assert_eq!(s["participants"][0]["proxy_number"], "+447700900601", "{s}");
+    assert_eq!(s["participants"][1]["proxy_number"], "+447700900601", "{s}");
+    let listed = t.get("/numbers").await.json();
+    assert_eq!(listed["numbers"][0]["number"], "+447700900601", "{listed}");
+    assert_eq!(listed["numbers"][0]["status"], "active", "{listed}");
+
+    // The pair dials that number already; the allowance is spent.
+    let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(error_code(&r), "pool_exhausted");
+    vonage.verify().await;
+
+    // None allowed: nothing is bought.
+    let idle = MockServer::start().await;
+    Mock::given(path("/number/search"))
+        .respond_with(ok_vonage())
+        .expect(0)
+        .mount(&idle)
+        .await;
+    let t = stack_with(&idle, &twilio, |c| c.messaging.pool_auto_provision_max = 0).await;
+    let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(error_code(&r), "pool_exhausted");
+    assert_eq!(r.json()["error"]["country"], "GB", "{}", r.body);
+    idle.verify().await;
+}
+
+#[tokio::test]
+async fn a_refused_release_keeps_the_number_in_allocation() {
+    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    vonage_numbers_call(&vonage, "cancel", "447700900699", vonage_420(), 1).await;
+    // A number added by hand: its sid is looked up, then the release refused.
+    Mock::given(method("GET"))
+        .and(path(account_path("IncomingPhoneNumbers.json")))
+        .and(twilio_auth)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"incoming_phone_numbers": [
+            {"sid": sid_for("+15551230699"), "phone_number": "+15551230699", "iso_country": "US"}],
+            "next_page_uri": null, "page": 0, "page_size": 50})),
+        )
+        .mount(&twilio)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(account_path(&format!(
+            "IncomingPhoneNumbers/{}.json",
+            sid_for("+15551230699")
+        ))))
+        .and(twilio_auth)
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"code": 20403,
+            "message": "Permission denied", "more_info": "https://www.twilio.com/docs/errors/20403", "status": 403})))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let t = stack(&vonage, &twilio).await;
+    for (provider, number, a, b, why) in [
+        (
+            "vonage",
+            "+447700900699",
+            "+447700900100",
+            "+447700900200",
+            "method failed",
+        ),
+        (
+            "twilio",
+            "+15551230699",
+            "+15551230100",
+            "+15551230200",
+            "Permission denied",
+        ),
+    ] {
+        let r = t
+            .post(
+                "/numbers",
+                &json!({"number": number, "provider": provider}).to_string(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = t
+            .delete(&format!(
+                "/numbers/{}?release=true",
+                number.replace('+', "%2B")
+            ))
+            .await;
+        assert_eq!(r.status, 502, "{provider}: {}", r.body);
+        assert_eq!(error_code(&r), "provider_error", "{}", r.body);
+        let message = r.json()["error"]["message"].clone();
+        assert!(
+            message.as_str().unwrap_or_default().contains(why),
+            "{message}"
+        );
+        let listed = t.get("/numbers").await.json();
+        let entry = listed["numbers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["number"] == number)
+            .cloned();
+        assert_eq!(
+            entry.as_ref().map(|n| n["status"].clone()),
+            Some(json!("active")),
+            "{listed}"
+        );
+        // Back in allocation, not left retiring.
+        let r = new_session(&t, provider, a, b).await;
+        assert_eq!(r.status, 201, "{provider}: {}", r.body);
+        assert_eq!(r.json()["participants"][0]["proxy_number"], number);
+    }
     vonage.verify().await;
     twilio.verify().await;
 }
