@@ -632,6 +632,10 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             "twilio",
             serde_json::json!({ "auth_token": TWILIO_TOKEN }).to_string(),
         ),
+        (
+            "vonage-api",
+            serde_json::json!({ "api_secret": "bench-api-secret" }).to_string(),
+        ),
     ] {
         let out = sm
             .create_secret()
@@ -737,6 +741,35 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
         "voicemail": {"transcribe": true}}))
     .map_err(|e| anyhow::anyhow!(e.message))?;
     store.put_line(&n("+15551230009"), &line, now).await?;
+    // A Twilio session for texts: +15551230100 texts +15551230701.
+    for p in ["+15551230701", "+15551230702"] {
+        store
+            .put_number(&PoolNumber {
+                number: n(p),
+                provider: Provider::Twilio,
+                country: "US".into(),
+                created_at: now,
+                provider_sid: None,
+                linked: true,
+            })
+            .await?;
+    }
+    let texting = Session::open(
+        "d0000000000000000000000000000001".into(),
+        Provider::Twilio,
+        [
+            (n("+15551230100"), n("+15551230701")),
+            (n("+15551230200"), n("+15551230702")),
+        ],
+        now,
+        24 * 3600,
+    );
+    store
+        .create_session(&texting, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    // The SMS API a relayed Vonage text goes through.
+    let (sms_api, _) = fake_vonage().await?;
 
     let mut env: Vec<(String, String)> = [
         ("AWS_ENDPOINT_URL", endpoint),
@@ -751,6 +784,9 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
         ("VONAGE_SIGNATURE_SECRET_ID", secret_ids[0].clone()),
         ("TWILIO_AUTH_TOKEN_SECRET_ID", secret_ids[1].clone()),
         ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.into()),
+        ("VONAGE_API_KEY", "bench-key".into()),
+        ("VONAGE_API_SECRET_ID", secret_ids[2].clone()),
+        ("VONAGE_REST_BASE_URL", sms_api),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -946,6 +982,56 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             env: &[],
         },
         Case {
+            binary: "twilio-sms",
+            what: "signed, a session text relayed as TwiML",
+            event: Box::new(move |i| {
+                twilio_post(
+                    "/twilio/sms",
+                    &[
+                        ("MessageSid", format!("SM{i:032}")),
+                        ("From", "+15551230100".into()),
+                        ("To", "+15551230701".into()),
+                        ("Body", "I'm outside".into()),
+                    ],
+                )
+            }),
+            expect: (200, "<Message"),
+            requests: 2,
+            table: None,
+            env: &[],
+        },
+        Case {
+            binary: "vonage-inbound-sms",
+            what: "signed (sha256 sig), a session text relayed through the SMS API",
+            event: Box::new(move |i| {
+                let mut params: Vec<(String, String)> = [
+                    ("msisdn", "447700900100".to_string()),
+                    ("to", "447700900001".to_string()),
+                    ("messageId", format!("{:016X}", 0x2000_0000 + i)),
+                    ("text", "I'm outside".to_string()),
+                    ("type", "text".to_string()),
+                    ("timestamp", now.to_string()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+                let sig = callmask::vonage::sms_signature::sign(
+                    &params,
+                    VONAGE_SECRET,
+                    callmask::vonage::sms_signature::SmsSignatureMethod::Sha256,
+                );
+                params.push(("sig".into(), sig));
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .finish();
+                http_event("GET", "/vonage/inbound-sms", &query, &[], "")
+            }),
+            expect: (200, ""),
+            requests: 2,
+            table: None,
+            env: &[],
+        },
+        Case {
             binary: "sessions",
             what: "POST /sessions, two new participants",
             event: Box::new(|i| {
@@ -1056,15 +1142,16 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
                 let verdict = if case.binary == "floor-lambda" {
                     "—".to_string()
                 } else {
-                    // Issue 6's targets: webhooks 1.3× cold, sessions 3×;
-                    // the function's own warm time within 0.5 ms of the
-                    // floor's; 16 MB; 8 MB.
+                    // Issue 6's targets: a webhook 1.3× cold, its own warm
+                    // time within 0.5 ms of the floor's, 16 MB, 8 MB;
+                    // `sessions` create 3× cold.
                     let cold_max = if case.binary == "sessions" { 3.0 } else { 1.3 };
+                    let webhook = case.binary != "sessions";
                     let missed: Vec<&str> = [
                         (ratio > cold_max, "cold"),
-                        (case.binary != "sessions" && own_over > 0.5, "warm"),
-                        (rss_mb > 16.0, "RSS"),
-                        (size_mb > 8.0, "size"),
+                        (webhook && own_over > 0.5, "warm"),
+                        (webhook && rss_mb > 16.0, "RSS"),
+                        (webhook && size_mb > 8.0, "size"),
                     ]
                     .into_iter()
                     .filter_map(|(miss, what)| miss.then_some(what))
