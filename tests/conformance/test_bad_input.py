@@ -12,7 +12,9 @@ from vonage_signing import post_headers
 
 ADMIN = ["/numbers", "/numbers/%2B447700900001", "/numbers/garbage", "/sessions",
          "/sessions/5e55104d5e55104d5e55104d5e55104d", "/sessions/x/calls", "/sessions/%00",
-         "/lines/%2B15551230098", "/lines/garbage", "/lines/%2B15551230098/voicemails", "/lines/x/y"]
+         "/lines/%2B15551230098", "/lines/garbage", "/lines/%2B15551230098/voicemails", "/lines/x/y",
+         "/numbers/provision", "/numbers/import", "/numbers/%2B447700900001?release=true",
+         "/sessions/5e55104d5e55104d5e55104d5e55104d/messages", "/sessions/x/messages"]
 BODIES = {
     "malformed": b'{"participants": [',
     "not-object": b'[1, 2, 3]',
@@ -63,12 +65,21 @@ def test_webhooks_refuse_wrong_methods(stack, path, method):
 
 
 @pytest.mark.parametrize("path", ["/twilio/voice", "/twilio/dial-status", "/twilio/recording",
-                                  "/twilio/transcription", "/twilio/status"])
+                                  "/twilio/transcription", "/twilio/status", "/twilio/sms"])
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_twilio_webhooks_never_5xx(stack, path, method):
     for body in BODIES.values():
         r = requests.request(method, stack.url(path), data=body,
                              headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+        assert r.status_code < 500, (r.status_code, r.text)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
+@pytest.mark.parametrize("kind", sorted(BODIES))
+def test_vonage_inbound_sms_never_5xx(stack, method, kind):
+    for ctype in ("application/json", "application/x-www-form-urlencoded"):
+        r = requests.request(method, stack.url("/vonage/inbound-sms"), data=BODIES[kind],
+                             headers={"Content-Type": ctype})
         assert r.status_code < 500, (r.status_code, r.text)
 
 
