@@ -146,6 +146,27 @@ async fn webhooks_never_load_the_phone_metadata() {
     ] {
         assert_eq!(post("/twilio/status", form.into()).await.status, 200);
     }
+    // Texts: a session text on each provider, a text to a line.
+    let r = post(
+        "/twilio/sms",
+        "MessageSid=SM00000000000000000000000000000001&From=%2B15551230100&To=%2B15551230008&Body=hi"
+            .into(),
+    )
+    .await;
+    assert!(r.body.contains("+15551230200"), "{}", r.body);
+    let r = post(
+        "/twilio/sms",
+        "MessageSid=SM00000000000000000000000000000002&From=%2B15551230300&To=%2B15551230009&Body=hi"
+            .into(),
+    )
+    .await;
+    assert!(r.body.contains("+15551230001"), "{}", r.body);
+    // No SMS API is configured here: the text is routed (the numbers read)
+    // and recorded as not relayed.
+    let r = t
+        .get("/vonage/inbound-sms?msisdn=447700900100&to=447700900001&messageId=0A0000000001&text=hi&type=text")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     assert!(
         !metadata_loaded(),
         "a webhook loaded libphonenumber's metadata: take provider numbers with PhoneNumber::from_e164"
