@@ -80,10 +80,15 @@ impl Store {
         claim: Option<Claim<'_>>,
         now: i64,
     ) -> Result<EventKept, StoreError> {
-        let event_put = self.event_put(event, session_id, now)?;
+        // When the provider stamped the event, else when it arrived.
+        let timestamp = event
+            .timestamp
+            .clone()
+            .unwrap_or_else(|| crate::clock::rfc3339(now));
+        let event_put = self.event_put(event, &timestamp, session_id, now)?;
         let claim_put = claim.map(|c| self.claim_put(c)).transpose()?;
         if let Some(sid) = session_id {
-            let session_items = self.session_call_items(event, sid, now)?;
+            let session_items = self.session_call_items(event, &timestamp, sid, now)?;
             match self
                 .write_event(claim_put.clone(), event_put.clone(), session_items)
                 .await?
@@ -102,18 +107,15 @@ impl Store {
     fn event_put(
         &self,
         event: &CallEvent,
+        timestamp: &str,
         session_id: Option<&str>,
         now: i64,
     ) -> Result<Put, StoreError> {
-        let timestamp = event
-            .timestamp
-            .clone()
-            .unwrap_or_else(|| crate::clock::rfc3339(now));
         let raw = serde_json::to_string(&event.raw).unwrap_or_default();
         let mut put = Put::builder()
             .table_name(&self.table)
             .item(keys::PK, s(keys::call(&event.uuid)))
-            .item(keys::SK, s(keys::call_event(&timestamp, &event.status)))
+            .item(keys::SK, s(keys::call_event(timestamp, &event.status)))
             .item("status", s(&event.status))
             .item("payload", s(raw))
             .item("received_at", n(now))
@@ -142,13 +144,10 @@ impl Store {
     fn session_call_items(
         &self,
         event: &CallEvent,
+        timestamp: &str,
         sid: &str,
         now: i64,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let timestamp = event
-            .timestamp
-            .clone()
-            .unwrap_or_else(|| crate::clock::rfc3339(now));
         let exists = ConditionCheck::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::session(sid)))
@@ -163,7 +162,7 @@ impl Store {
             .condition_expression("attribute_not_exists(updated_at) OR updated_at <= :ts")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":st", s(&event.status))
-            .expression_attribute_values(":ts", s(&timestamp))
+            .expression_attribute_values(":ts", s(timestamp))
             .expression_attribute_values(":ttl", n(now + CALL_RETENTION_SECONDS));
         let mut set = vec!["#st = :st", "updated_at = :ts", "#ttl = :ttl"];
         update = update.expression_attribute_names("#ttl", keys::TTL);
