@@ -44,6 +44,27 @@ fn n(s: &str) -> PhoneNumber {
     PhoneNumber::from_e164(s).expect("number")
 }
 
+/// Puts a linked number into a pool.
+async fn pool_number(
+    store: &callmask::store::Store,
+    number: &str,
+    provider: Provider,
+    country: &str,
+    created_at: i64,
+) -> anyhow::Result<()> {
+    store
+        .put_number(&PoolNumber {
+            number: n(number),
+            provider,
+            country: country.into(),
+            created_at,
+            provider_sid: None,
+            linked: true,
+        })
+        .await?;
+    Ok(())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -63,18 +84,7 @@ async fn requests_and_latency() -> anyhow::Result<()> {
     schema::create_table(state.core.store.client(), &table).await?;
     let now = state.core.clock.now();
     for p in ["+447700900001", "+447700900002"] {
-        state
-            .core
-            .store
-            .put_number(&PoolNumber {
-                number: n(p),
-                provider: Provider::Vonage,
-                country: "GB".into(),
-                created_at: now,
-                provider_sid: None,
-                linked: true,
-            })
-            .await?;
+        pool_number(&state.core.store, p, Provider::Vonage, "GB", now).await?;
     }
     let session = Session::open(
         "bench".into(),
@@ -233,18 +243,7 @@ async fn twilio_line() -> anyhow::Result<()> {
         .send()
         .await?;
     let line = n("+15551230009");
-    state
-        .core
-        .store
-        .put_number(&PoolNumber {
-            number: line.clone(),
-            provider: Provider::Twilio,
-            country: "US".into(),
-            created_at: 0,
-            provider_sid: None,
-            linked: true,
-        })
-        .await?;
+    pool_number(&state.core.store, line.e164(), Provider::Twilio, "US", 0).await?;
     let settings = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
         "plan": {"active": true, "calls_per_period": 1_000_000, "period": "month"}});
     let parsed =
@@ -659,16 +658,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
         ("+447700900002", Provider::Vonage, "GB"),
         ("+15551230009", Provider::Twilio, "US"),
     ] {
-        store
-            .put_number(&PoolNumber {
-                number: n(p),
-                provider,
-                country: country.into(),
-                created_at: now,
-                provider_sid: None,
-                linked: true,
-            })
-            .await?;
+        pool_number(&store, p, provider, country, now).await?;
     }
     // Calls come from CALLERS callers in turn (a leg sees a handful of
     // calls, not hundreds), all on the same proxy number. Kept small: the
@@ -711,26 +701,8 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     schema::create_table(&events_client, &sessions_table).await?;
     let sessions_store = callmask::store::Store::new(events_client, sessions_table.clone());
     for p in ["+447700900001", "+447700900002"] {
-        sessions_store
-            .put_number(&PoolNumber {
-                number: n(p),
-                provider: Provider::Vonage,
-                country: "GB".into(),
-                created_at: now,
-                provider_sid: None,
-                linked: true,
-            })
-            .await?;
-        events_store
-            .put_number(&PoolNumber {
-                number: n(p),
-                provider: Provider::Vonage,
-                country: "GB".into(),
-                created_at: now,
-                provider_sid: None,
-                linked: true,
-            })
-            .await?;
+        pool_number(&sessions_store, p, Provider::Vonage, "GB", now).await?;
+        pool_number(&events_store, p, Provider::Vonage, "GB", now).await?;
     }
     events_store
         .create_session(&session, now)
@@ -743,16 +715,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
     store.put_line(&n("+15551230009"), &line, now).await?;
     // A Twilio session for texts: +15551230100 texts +15551230701.
     for p in ["+15551230701", "+15551230702"] {
-        store
-            .put_number(&PoolNumber {
-                number: n(p),
-                provider: Provider::Twilio,
-                country: "US".into(),
-                created_at: now,
-                provider_sid: None,
-                linked: true,
-            })
-            .await?;
+        pool_number(&store, p, Provider::Twilio, "US", now).await?;
     }
     let texting = Session::open(
         "d0000000000000000000000000000001".into(),
@@ -1281,18 +1244,7 @@ async fn messaging() -> anyhow::Result<()> {
     // A Vonage session and a Twilio one, then texts both ways.
     let now = state.core.clock.now();
     for p in ["+15551230601", "+15551230602"] {
-        state
-            .core
-            .store
-            .put_number(&PoolNumber {
-                number: n(p),
-                provider: Provider::Twilio,
-                country: "US".into(),
-                created_at: now,
-                provider_sid: None,
-                linked: true,
-            })
-            .await?;
+        pool_number(&state.core.store, p, Provider::Twilio, "US", now).await?;
     }
     let mut proxies = HashMap::new();
     for (provider, a, b) in [
