@@ -60,11 +60,17 @@ lint: $(VENV)/.installed
 
 # Each emulator-backed test binary gets a fresh emulator, so no binary sees
 # another's tables or secrets.
+# Every log line those tests write is captured (LOG_CAPTURE_DIR) and
+# scripts/log_privacy.py fails the run if one holds a full phone number, a
+# secret or a request signature.
+LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
+	rm -rf $(LOG_CAPTURE_DIR)
 	for t in emulator events voicemail metadata messaging; do \
-		$(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
+		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
+	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)
 
 # The router as the test build made it (dev-dependencies change feature
 # resolution, so a plain `cargo build` here would rebuild the AWS SDK).
