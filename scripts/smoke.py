@@ -109,10 +109,19 @@ def answer(api: Api, secret: str, to: str, caller: str) -> list:
     return ncco
 
 
-def read_secret(secret_id: str, region: str | None) -> str:
+def read_secret(secret_id: str, region: str | None, key: str) -> str:
+    """As the functions read it: a JSON object's `key`, or the whole string."""
     import boto3
 
-    return boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=secret_id)["SecretString"]
+    value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=secret_id)["SecretString"]
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(parsed, dict):
+        check(isinstance(parsed.get(key), str), f"secret {secret_id} has no {key!r}")
+        return parsed[key]
+    return value
 
 
 def twilio_voice(api: Api, token: str, account: str, to: str, caller: str, valid: bool) -> requests.Response:
@@ -133,8 +142,8 @@ def twilio_voice(api: Api, token: str, account: str, to: str, caller: str, valid
 
 def run(args) -> None:
     api = Api(args.base_url, args.aws_region if args.sigv4 else None)
-    vonage_secret = args.vonage_secret or read_secret(args.vonage_secret_id, args.aws_region)
-    twilio_token = args.twilio_token or read_secret(args.twilio_secret_id, args.aws_region)
+    vonage_secret = args.vonage_secret or read_secret(args.vonage_secret_id, args.aws_region, "signature_secret")
+    twilio_token = args.twilio_token or read_secret(args.twilio_secret_id, args.aws_region, "auth_token")
     tag = uuid.uuid4().int % 1000
     # 07700 900000-900999: reserved by Ofcom for drama, never a real line.
     number = f"+447700900{tag:03d}"

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 
@@ -112,7 +113,12 @@ pub fn dynamodb(
     t: Timeouts,
     counter: Option<RequestCounter>,
 ) -> aws_sdk_dynamodb::Client {
-    let mut b = aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(timeouts(t));
+    // Stalled-stream protection watches the throughput of every body with a
+    // timer per poll; a DynamoDB answer is a few KB and each attempt already
+    // has a deadline, so it is only work on the call path.
+    let mut b = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .timeout_config(timeouts(t))
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     if let Some(counter) = counter {
         b = b.interceptor(counter);
     }
@@ -123,6 +129,8 @@ pub fn secrets_manager(sdk: &SdkConfig, t: Timeouts) -> aws_sdk_secretsmanager::
     aws_sdk_secretsmanager::Client::from_conf(
         aws_sdk_secretsmanager::config::Builder::from(sdk)
             .timeout_config(timeouts(t))
+            // As for DynamoDB: small answers, attempts with deadlines.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .build(),
     )
 }
