@@ -57,7 +57,7 @@ def test_every_function_logs_to_its_own_group_with_retention():
 
 def test_every_alarm_goes_to_the_alarm_topic():
     for name, a in alarms(template()).items():
-        assert a["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert a["AlarmActions"] == a["OKActions"] == [{"Ref": "AlarmTopic"}], name
         assert a["TreatMissingData"] == "notBreaching", name
 
 
