@@ -34,7 +34,16 @@ run: export TWILIO_AUTH_TOKEN ?= fake-token
 run: export TWILIO_API_BASE_URL ?= $(FAKE_PROVIDERS_URL)
 endif
 
-.PHONY: run test bench fmt lint lint-infra unit conformance events clean
+.PHONY: run test bench build fmt lint lint-infra unit conformance events clean
+
+# make build's tools, in a venv of their own (aws-sam-cli pins versions of
+# shared packages that the test tools do not want).
+BUILD_VENV := .venv-build
+$(BUILD_VENV)/.installed: requirements-build.txt
+	python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BUILD_VENV)/bin/python -m pip install --quiet -r requirements-build.txt
+	touch $@
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -75,17 +84,32 @@ lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 # Each emulator-backed test binary gets a fresh emulator, so no binary sees
 # another's tables or secrets.
+# Every log line those tests write is captured (LOG_CAPTURE_DIR) and
+# scripts/log_privacy.py fails the run if one holds a full phone number, a
+# secret or a request signature.
+LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
+	rm -rf $(LOG_CAPTURE_DIR)
 	for t in emulator events voicemail metadata messaging; do \
-		$(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
+		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
+	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)
 
 # The router as the test build made it (dev-dependencies change feature
 # resolution, so a plain `cargo build` here would rebuild the AWS SDK).
 conformance: $(VENV)/.installed
 	cargo test --workspace --no-run
 	$(VENV)/bin/pytest -q tests/conformance
+
+## make build: sam build, a bootstrap per function in .aws-sam/build, for this
+## machine's processor (LAMBDA_ARCH=arm64|x86_64 to choose; the pipeline builds arm64)
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+LAMBDA_ARCH ?= $(HOST_ARCH)
+build: $(BUILD_VENV)/.installed
+	PATH="$(abspath $(BUILD_VENV))/bin:$$PATH" $(BUILD_VENV)/bin/sam build \
+		--parameter-overrides Architecture=$(LAMBDA_ARCH)
+	@ls .aws-sam/build/*/bootstrap | wc -l | xargs echo "functions built:"
 
 ## make bench: figures for docs/benchmarks.md
 bench: $(VENV)/.installed
@@ -98,4 +122,4 @@ events:
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CHECKOV_VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV)

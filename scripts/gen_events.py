@@ -266,6 +266,15 @@ WORKER = {
                                                                         "status": {"S": "pending"}, "kick": {"S": "k"}}},
                                               "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/callmask/stream/2026-11-22T00:00:00.000"}]},
                                 ['"batchItemFailures":[]']),
+    # A text to a line whose owner wants it emailed (queued by twilio-sms).
+    "voicemail-worker/stream-line-text": ({"Records": [{"eventID": "2", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                                                        "awsRegion": "eu-west-2",
+                                                        "dynamodb": {"Keys": {"pk": {"S": "MSG#SM000000000000000000000000000000bb"}, "sk": {"S": "META"}},
+                                                                     "SequenceNumber": "112", "SizeBytes": 26, "StreamViewType": "NEW_IMAGE",
+                                                                     "NewImage": {"pk": {"S": "MSG#SM000000000000000000000000000000bb"}, "sk": {"S": "META"},
+                                                                                  "email_status": {"S": "pending"}, "kick": {"S": "k"}}},
+                                                        "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/callmask/stream/2026-11-22T00:00:00.000"}]},
+                                          ['"batchItemFailures":[]']),
 }
 
 

@@ -95,7 +95,7 @@ impl Stack {
                 providers: providers.clone(),
                 messaging: config.messaging.clone(),
             },
-            twilio_sms: SmsState::build(twilio.clone(), config.messaging.clone(), sdk.clone()),
+            twilio_sms: SmsState::build(twilio.clone(), config.messaging.clone()),
             vonage_sms: InboundSmsState {
                 core: core.clone(),
                 secret: vonage.secret.clone(),

@@ -771,3 +771,141 @@ async fn a_quota_of_zero_admits_no_call() {
     );
     assert!(!r.body.contains(OWNER), "{}", r.body);
 }
+
+impl Twilio {
+    /// The line again, with its texts emailed too.
+    async fn email_texts(&self) {
+        let body = json!({"owner": {"phone": OWNER, "email": self.owner_email}, "dial_timeout_seconds": 15,
+            "caller_id": "caller", "voicemail": {"enabled": true}, "plan": {"active": true},
+            "sms": {"email": true}});
+        let r = self
+            .t
+            .request(
+                "PUT",
+                &format!("/lines/{}", LINE.replace('+', "%2B")),
+                Some(&body.to_string()),
+                &[],
+            )
+            .await;
+        assert!(r.status == 200 || r.status == 201, "{}", r.body);
+    }
+
+    async fn text(&self, sid: &str, body: &str) -> Reply {
+        self.twilio(
+            "/twilio/sms",
+            &[
+                ("MessageSid", sid),
+                ("AccountSid", ACCOUNT),
+                ("From", CALLER),
+                ("To", LINE),
+                ("Body", body),
+                ("NumMedia", "0"),
+            ],
+        )
+        .await
+    }
+}
+
+/// The stream record Lambda hands the worker for a text's item.
+fn stream_record(pk: &str) -> Value {
+    json!({"Records": [{"eventName": "INSERT", "dynamodb": {"SequenceNumber": "1",
+        "Keys": {"pk": {"S": pk}, "sk": {"S": "META"}}}}]})
+}
+
+#[tokio::test]
+async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
+    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    tw.email_texts().await;
+    let r = tw
+        .text("SM00000000000000000000000000000001", "Back at 5 <b>")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains(&format!(r#"to="{OWNER}""#)) && r.body.contains("Back at 5 &lt;b&gt;"),
+        "{}",
+        r.body
+    );
+    // The webhook only queued it.
+    assert!(tw.emails().await.is_empty());
+    // The stream delivers it; a repeated record (the sweep, a retry) sends nothing more.
+    let worker = callmask::voicemail::worker::handle(
+        &tw.t.state.voicemail,
+        stream_record("MSG#SM00000000000000000000000000000001"),
+    )
+    .await;
+    assert_eq!(worker, json!({"batchItemFailures": []}));
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    let emails = tw.emails().await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    let body = emails[0]["body"].to_string();
+    assert!(
+        body.contains("Back at 5") && body.contains(CALLER) && body.contains(LINE),
+        "{body}"
+    );
+    // Twilio delivering the same text again: forwarded and emailed once.
+    let again = tw
+        .text("SM00000000000000000000000000000001", "Back at 5 <b>")
+        .await;
+    assert!(!again.body.contains("<Message"), "{}", again.body);
+    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert_eq!(tw.emails().await.len(), 1);
+    // A line that does not want emails queues none.
+    let tw2 = setup(json!({"active": true}), false, |_| {}).await;
+    let r = tw2
+        .text("SM00000000000000000000000000000002", "no email")
+        .await;
+    assert!(r.body.contains("<Message"), "{}", r.body);
+    assert!(sweep(&tw2.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw2.emails().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_text_email_ses_refuses_is_retried_then_marked_failed() {
+    let tw = setup(json!({"active": true}), false, |c| {
+        c.voicemail.voicemail_max_attempts = 3
+    })
+    .await;
+    tw.email_texts().await;
+    let mut state = tw.t.state.voicemail.clone();
+    state.config.sender_email = format!("unverified-{}@example.com", uuid::Uuid::new_v4().simple());
+    let r = tw.text("SM00000000000000000000000000000003", "hello").await;
+    // The text still reaches the owner's phone.
+    assert!(r.body.contains("<Message"), "{}", r.body);
+    assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Retrying]);
+    // Not due again until the backoff passes.
+    assert!(sweep(&state).await.unwrap().is_empty());
+    state.core.clock.advance(31);
+    assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Retrying]);
+    state.core.clock.advance(61);
+    assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Failed]);
+    state.core.clock.advance(3600);
+    assert!(sweep(&state).await.unwrap().is_empty());
+    assert!(tw.emails().await.is_empty());
+    // What is kept of it: no body, no addresses.
+    let item = state
+        .core
+        .store
+        .client()
+        .get_item()
+        .table_name(state.core.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                "MSG#SM00000000000000000000000000000003".into(),
+            ),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("META".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(item["email_status"].as_s().unwrap(), "failed");
+    assert!(
+        !item.contains_key("body") && !item.contains_key("email_to"),
+        "{item:?}"
+    );
+}

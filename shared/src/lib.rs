@@ -21,6 +21,7 @@ pub mod domain;
 pub mod email;
 pub mod http;
 pub mod lambda;
+pub mod metrics;
 pub mod phone;
 pub mod providers;
 pub mod rest;

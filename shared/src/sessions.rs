@@ -72,7 +72,10 @@ pub async fn create(
             p.label = label.clone();
         }
         match store.create_session(&session, now).await {
-            Ok(()) => return Ok(session),
+            Ok(()) => {
+                report_headroom(&pool, &busy, &countries);
+                return Ok(session);
+            }
             Err(CreateSessionError::Store(e)) => return Err(e.into()),
             Err(CreateSessionError::Lost { taken, gone }) => {
                 tracing::debug!(
@@ -101,4 +104,24 @@ pub async fn create(
         }
     }
     Err(CreateError::Busy)
+}
+
+/// The `PoolNumbersFree` metric: for each participant's country, how many
+/// pool numbers that participant could still be given (the fewer when both
+/// are in one country); zero is the next `pool_exhausted`.
+fn report_headroom(pool: &[PoolNumber], busy: &[HashSet<PhoneNumber>; 2], countries: &[String; 2]) {
+    // Each participant was just given one of its free numbers.
+    let free = |i: usize| {
+        pool.iter()
+            .filter(|p| !busy[i].contains(&p.number))
+            .count()
+            .saturating_sub(1)
+    };
+    let (a, b) = (free(0), free(1));
+    if countries[0] == countries[1] {
+        crate::metrics::pool_numbers_free(&countries[0], a.min(b));
+    } else {
+        crate::metrics::pool_numbers_free(&countries[0], a);
+        crate::metrics::pool_numbers_free(&countries[1], b);
+    }
 }

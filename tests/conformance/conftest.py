@@ -78,7 +78,8 @@ def start_stack(**settings):
                TABLE_NAME="callmask-conformance", RUST_LOG="warn", PUBLIC_BASE_URL=PUBLIC,
                TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_ACCOUNT_SID=TWILIO_ACCOUNT, TWILIO_API_BASE_URL=twilio,
                RECORDINGS_BUCKET="callmask-conformance-recordings", SENDER_EMAIL="voicemail@callmask.example.com",
-               VOICEMAIL_SWEEP_MS="100", **settings)
+               VOICEMAIL_SWEEP_MS="100")
+    env.update(settings)
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "serve", str(binary)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -2,7 +2,11 @@
 //! go through the same routing as the local stack.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::sync::{Mutex, Once, OnceLock};
+
 use callmask::aws::RequestCounter;
+use callmask::config::SecretSetting;
 use callmask::store::schema;
 use callmask_local::{Stack, StackConfig};
 use serde_json::Value;
@@ -40,6 +44,16 @@ pub fn test_config() -> StackConfig {
 }
 
 pub async fn env_with(mut config: StackConfig) -> TestEnv {
+    capture_logs();
+    for secret in [
+        &config.vonage.signature_secret,
+        &config.twilio.auth_token,
+        &config.messaging.vonage_api_secret,
+    ] {
+        if let SecretSetting::Value(v) = secret {
+            note_secret(v);
+        }
+    }
     let endpoint = endpoint();
     let counter = RequestCounter::default();
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
@@ -185,6 +199,7 @@ pub fn twilio_signature(token: &str, path: &str, form: &str) -> String {
 
 /// Stores a secret in the emulator's Secrets Manager; returns its ARN.
 pub async fn put_secret(name: &str, value: &str) -> String {
+    note_secret(value);
     let sdk = callmask::aws::sdk_config(Some(&endpoint())).await;
     let sm = callmask::aws::secrets_manager(&sdk, callmask::aws::BACKGROUND);
     let out = sm
@@ -199,6 +214,7 @@ pub async fn put_secret(name: &str, value: &str) -> String {
 
 /// Replaces a secret's value, as a rotation does.
 pub async fn rotate_secret(id: &str, value: &str) {
+    note_secret(value);
     let sdk = callmask::aws::sdk_config(Some(&endpoint())).await;
     let sm = callmask::aws::secrets_manager(&sdk, callmask::aws::BACKGROUND);
     sm.put_secret_value()
@@ -207,4 +223,70 @@ pub async fn rotate_secret(id: &str, value: &str) {
         .send()
         .await
         .expect("rotate secret on the emulator");
+}
+
+/// Where this test binary writes what it logged (`LOG_CAPTURE_DIR`, set by
+/// `make unit`): the log-privacy check (`scripts/log_privacy.py`) reads it.
+fn capture_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("LOG_CAPTURE_DIR").map(std::path::PathBuf::from)
+}
+
+fn capture_file(kind: &str) -> Option<std::fs::File> {
+    let dir = capture_dir()?;
+    std::fs::create_dir_all(&dir).expect("log capture dir");
+    let exe = std::env::current_exe().ok();
+    let name = exe
+        .as_ref()
+        .and_then(|e| e.file_stem())
+        .and_then(|s| s.to_str())
+        .unwrap_or("test");
+    let path = dir.join(format!("{name}-{}.{kind}", std::process::id()));
+    Some(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("log capture file"),
+    )
+}
+
+/// Every log line of the run, as the functions write them in Lambda (JSON,
+/// one event per line), at debug for our crate and info for the rest.
+pub fn capture_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let Some(file) = capture_file("jsonl") else {
+            return;
+        };
+        let file = std::sync::Arc::new(Mutex::new(file));
+        let writer = move || CaptureWriter(file.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,callmask=debug"))
+            .json()
+            .flatten_event(true)
+            .with_writer(writer)
+            .try_init();
+    });
+}
+
+struct CaptureWriter(std::sync::Arc<Mutex<std::fs::File>>);
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A secret the tests handed to the code: no log line may hold it.
+pub fn note_secret(value: &str) {
+    static FILE: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+    if let Some(file) = FILE.get_or_init(|| capture_file("secrets").map(Mutex::new)) {
+        let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(f, "{value}");
+    }
 }

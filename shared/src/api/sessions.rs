@@ -300,6 +300,7 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
     match result {
         Ok(mut session) => {
             tracing::info!(session = %session.id, provider = session.provider.as_str(), "session created");
+            crate::metrics::session_created();
             if parsed.notify {
                 session.notifications = notify(state, &session).await;
                 // The notices went out whether or not this is kept.

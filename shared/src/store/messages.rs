@@ -12,6 +12,7 @@ use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::calls::CALL_RETENTION_SECONDS;
 use crate::store::keys;
+use crate::store::line_texts::{pending_attributes, TextEmail};
 use crate::store::lines::Taken;
 use crate::store::{written, Store, StoreError};
 
@@ -146,7 +147,8 @@ impl Store {
     }
 
     /// Counts a text to a masked line against its plan's quota, once per
-    /// MessageSid, in one write.
+    /// MessageSid, in one write; with `email`, the same write queues the
+    /// owner's email for the worker.
     pub async fn admit_line_message(
         &self,
         line: &PhoneNumber,
@@ -154,6 +156,7 @@ impl Store {
         limit: Option<u32>,
         period_key: &str,
         now: i64,
+        email: Option<&TextEmail>,
     ) -> Result<LineMessage, StoreError> {
         let mut item = Item::new();
         item.insert(keys::PK.into(), s(keys::line_message(message_sid)));
@@ -161,6 +164,9 @@ impl Store {
         item.insert("line".into(), s(line.e164()));
         item.insert("at".into(), n(now));
         item.insert(keys::TTL.into(), n(now + CALL_RETENTION_SECONDS));
+        if let Some(email) = email {
+            pending_attributes(email, &mut item);
+        }
         Ok(
             match self.take_quota(item, line, limit, period_key, now).await? {
                 Taken::Counted => LineMessage::Admitted,

@@ -6,6 +6,7 @@
 mod attr;
 mod calls;
 pub mod keys;
+mod line_texts;
 mod lines;
 mod messages;
 mod numbers;
@@ -19,11 +20,12 @@ use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
 pub use calls::{CallSummary, Claim, EventKept};
+pub use line_texts::TextEmail;
 pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use messages::{LineMessage, MessageRecord};
 pub use numbers::{DeleteNumber, RetireNumber};
 pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
-pub use voicemails::{Voicemail, VoicemailStatus};
+pub use voicemails::{Due, Voicemail, VoicemailStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

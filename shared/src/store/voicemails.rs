@@ -81,6 +81,15 @@ impl Voicemail {
     }
 }
 
+/// Work the voicemail worker finds due in the pending index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// A voicemail, by recording sid.
+    Voicemail(String),
+    /// A text to a line to email its owner, by message sid.
+    TextEmail(String),
+}
+
 impl Store {
     /// Records a voicemail; `false` if this recording was recorded before
     /// (a duplicated callback), which then changes nothing.
@@ -332,7 +341,7 @@ impl Store {
     }
 
     /// Pending voicemails due by `now`, oldest first.
-    pub async fn due_voicemails(&self, now: i64, limit: i32) -> Result<Vec<String>, StoreError> {
+    pub async fn due_work(&self, now: i64, limit: i32) -> Result<Vec<Due>, StoreError> {
         let out = self
             .client
             .query()
@@ -348,12 +357,16 @@ impl Store {
             .send()
             .await
             .map_err(|e| StoreError::sdk("Query", e))?;
-        let mut sids = Vec::new();
+        let mut due = Vec::new();
         for item in out.items() {
             let pk = get_s(item, keys::PK)?;
-            sids.push(pk.trim_start_matches("VM#").to_string());
+            if let Some(sid) = pk.strip_prefix("VM#") {
+                due.push(Due::Voicemail(sid.to_string()));
+            } else if let Some(sid) = pk.strip_prefix("MSG#") {
+                due.push(Due::TextEmail(sid.to_string()));
+            }
         }
-        Ok(sids)
+        Ok(due)
     }
 
     /// A line's voicemails, newest first.

@@ -11,6 +11,7 @@
 //! twice; a delivered voicemail is never processed again.
 
 pub mod email;
+pub mod texts;
 pub mod worker;
 
 use std::time::Duration;
@@ -24,7 +25,7 @@ use aws_config::SdkConfig;
 use crate::aws;
 use crate::config::{ConfigError, TwilioConfig, VoicemailConfig};
 use crate::core::Core;
-use crate::store::{StoreError, Voicemail};
+use crate::store::{Due, StoreError, Voicemail};
 use crate::twilio::client::TwilioClient;
 
 /// What the voicemail worker holds: the table, the bucket, SES and the
@@ -70,10 +71,10 @@ impl VoicemailState {
 }
 
 /// How long one worker holds a voicemail.
-const LEASE_SECONDS: i64 = 120;
+pub(crate) const LEASE_SECONDS: i64 = 120;
 /// First retry after this long, doubling up to `MAX_BACKOFF_SECONDS`.
-const FIRST_BACKOFF_SECONDS: i64 = 30;
-const MAX_BACKOFF_SECONDS: i64 = 1800;
+pub(crate) const FIRST_BACKOFF_SECONDS: i64 = 30;
+pub(crate) const MAX_BACKOFF_SECONDS: i64 = 1800;
 /// Voicemails one sweep handles.
 const SWEEP_BATCH: i32 = 25;
 
@@ -123,6 +124,7 @@ pub async fn process(state: &VoicemailState, recording_sid: &str) -> Result<Outc
     match deliver(state, &vm, now).await {
         Ok(Step::Delivered) => {
             tracing::info!(voicemail = %vm.recording_sid, line = %vm.line.masked(), "voicemail delivered");
+            crate::metrics::voicemail_delivered();
             Ok(Outcome::Delivered)
         }
         Ok(Step::WaitUntil(at)) => {
@@ -153,7 +155,7 @@ pub async fn process(state: &VoicemailState, recording_sid: &str) -> Result<Outc
                     .voicemail_failed(&vm.recording_sid, attempts, &reason)
                     .await?;
                 tracing::error!(voicemail = %vm.recording_sid, attempts, error = %reason, "voicemail failed: retry budget spent");
-                failed_metric();
+                crate::metrics::voicemail_failed();
                 Ok(Outcome::Failed)
             } else {
                 let backoff =
@@ -170,16 +172,20 @@ pub async fn process(state: &VoicemailState, recording_sid: &str) -> Result<Outc
     }
 }
 
-/// Handles every pending voicemail that is due; returns what happened.
+/// Handles every pending voicemail (and queued text email) that is due;
+/// returns what happened.
 pub async fn sweep(state: &VoicemailState) -> Result<Vec<Outcome>, StoreError> {
     let due = state
         .core
         .store
-        .due_voicemails(state.core.clock.now(), SWEEP_BATCH)
+        .due_work(state.core.clock.now(), SWEEP_BATCH)
         .await?;
     let mut outcomes = Vec::with_capacity(due.len());
-    for sid in due {
-        outcomes.push(process(state, &sid).await?);
+    for work in due {
+        outcomes.push(match work {
+            Due::Voicemail(sid) => process(state, &sid).await?,
+            Due::TextEmail(sid) => texts::process(state, &sid).await?,
+        });
     }
     Ok(outcomes)
 }
@@ -273,7 +279,7 @@ async fn copy_recording(state: &VoicemailState, vm: &Voicemail) -> Result<String
 
 /// The error's code only: an SES message can quote the addresses, and
 /// this text goes to logs and to the voicemail's item.
-fn sdk_reason<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
+pub(crate) fn sdk_reason<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata,
 {
@@ -285,23 +291,6 @@ where
         SdkError::ResponseError(_) => "unreadable response".into(),
         _ => "request failed".into(),
     }
-}
-
-/// A CloudWatch embedded-metric line: the `VoicemailFailed` alarm watches it.
-fn failed_metric() {
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    println!(
-        "{}",
-        serde_json::json!({
-            "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{
-                "Namespace": "callmask", "Dimensions": [[]],
-                "Metrics": [{"Name": "VoicemailFailed", "Unit": "Count"}]}]},
-            "VoicemailFailed": 1
-        })
-    );
 }
 
 /// Presigned links for the voicemail list in the admin API.

@@ -1,11 +1,12 @@
 //! The `voicemail-worker` function's events: DynamoDB stream records
-//! (filtered in the template to voicemails a webhook just wrote) and
+//! (filtered in the template to voicemails and line texts to email that a
+//! webhook just wrote) and
 //! scheduled sweeps. Stream failures are reported per record so Lambda
 //! retries only those, then sends them to the on-failure queue.
 
 use serde_json::{json, Value};
 
-use crate::voicemail::{process, sweep, VoicemailState};
+use crate::voicemail::{process, sweep, texts, VoicemailState};
 
 pub async fn handle(state: &VoicemailState, event: Value) -> Value {
     let Some(records) = event.get("Records").and_then(Value::as_array) else {
@@ -25,15 +26,22 @@ pub async fn handle(state: &VoicemailState, event: Value) -> Value {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let Some(sid) = record
+        let pk = record
             .pointer("/dynamodb/Keys/pk/S")
             .and_then(Value::as_str)
-            .and_then(|pk| pk.strip_prefix("VM#"))
-        else {
+            .unwrap_or("");
+        let done = if let Some(sid) = pk.strip_prefix("VM#") {
+            process(state, sid).await.map_err(|e| {
+                tracing::error!(voicemail = sid, error = %e, "voicemail processing failed");
+            })
+        } else if let Some(sid) = pk.strip_prefix("MSG#") {
+            texts::process(state, sid).await.map_err(|e| {
+                tracing::error!(message = sid, error = %e, "text email processing failed");
+            })
+        } else {
             continue;
         };
-        if let Err(e) = process(state, sid).await {
-            tracing::error!(voicemail = sid, error = %e, "voicemail processing failed");
+        if done.is_err() {
             failures.push(json!({"itemIdentifier": id}));
         }
     }

@@ -6,12 +6,10 @@
 //!   (no REST call), once per MessageSid (one conditional write);
 //! - a masked line: forwarded to the owner's phone from the line, prefixed
 //!   with the sender's number, counted against the plan's quota like a call,
-//!   and emailed when the line's `sms.email` is on;
+//!   and emailed when the line's `sms.email` is on (queued in the same
+//!   write, sent by the voicemail worker);
 //! - anything else: `OUT_OF_SESSION_SMS_TEXT` back to the sender, or nothing.
 
-use std::sync::OnceLock;
-
-use aws_config::SdkConfig;
 use lambda_http::Request;
 
 use crate::api::twilio::{read_form, twiml, TwilioState};
@@ -21,7 +19,7 @@ use crate::domain::line::Line;
 use crate::domain::Provider;
 use crate::http::{ApiError, HttpResponse};
 use crate::phone::{mask_raw, PhoneNumber};
-use crate::store::{LineMessage, MessageRecord};
+use crate::store::{LineMessage, MessageRecord, TextEmail};
 use crate::twilio::twiml::Response;
 use crate::twilio::webhook::valid_sid;
 
@@ -29,22 +27,13 @@ use crate::twilio::webhook::valid_sid;
 /// longer did not come from Twilio.
 pub const MAX_TEXT_CHARS: usize = 1600;
 
-/// What `twilio-sms` holds: the Twilio webhook state, the messaging
-/// settings, and an SES client built on the first line text to email.
-#[derive(Clone)]
+/// What `twilio-sms` holds: the Twilio webhook state and the messaging
+/// settings. No SES client: a line text to email is queued in the same
+/// write that counts it, and the voicemail worker sends it.
+#[derive(Clone, Debug)]
 pub struct SmsState {
     pub twilio: TwilioState,
     pub messaging: MessagingConfig,
-    sdk: SdkConfig,
-    ses: OnceLock<aws_sdk_ses::Client>,
-}
-
-impl std::fmt::Debug for SmsState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmsState")
-            .field("twilio", &self.twilio)
-            .finish()
-    }
 }
 
 impl SmsState {
@@ -59,21 +48,11 @@ impl SmsState {
         twilio
             .core
             .announce_signing(function, &twilio.auth_token, "TWILIO_AUTH_TOKEN_SECRET_ID");
-        Ok(Self::build(twilio, messaging, sdk))
+        Ok(Self::build(twilio, messaging))
     }
 
-    pub fn build(twilio: TwilioState, messaging: MessagingConfig, sdk: SdkConfig) -> Self {
-        Self {
-            twilio,
-            messaging,
-            sdk,
-            ses: OnceLock::new(),
-        }
-    }
-
-    fn ses(&self) -> &aws_sdk_ses::Client {
-        self.ses
-            .get_or_init(|| crate::aws::ses(&self.sdk, crate::aws::BACKGROUND))
+    pub fn build(twilio: TwilioState, messaging: MessagingConfig) -> Self {
+        Self { twilio, messaging }
     }
 }
 
@@ -219,10 +198,26 @@ async fn line_text(
         return nothing();
     }
     let period = line.plan.period.key(now);
+    let email = line.sms.email.then(|| TextEmail {
+        message_sid: sid.to_string(),
+        line: to.clone(),
+        from: from.clone(),
+        owner_email: line.owner.email.clone(),
+        body: body.to_string(),
+        at: now,
+        attempts: 0,
+    });
     match t
         .core
         .store
-        .admit_line_message(to, sid, line.plan.calls_per_period, &period, now)
+        .admit_line_message(
+            to,
+            sid,
+            line.plan.calls_per_period,
+            &period,
+            now,
+            email.as_ref(),
+        )
         .await
     {
         Ok(LineMessage::Admitted) => {}
@@ -242,9 +237,6 @@ async fn line_text(
     // The owner sees who wrote (the customer's number is theirs to see, as
     // in voicemail emails); the customer never sees the owner's.
     let forwarded = format!("From {}: {body}", from.e164());
-    if line.sms.email {
-        email_owner(state, sid, line, to, from, body).await;
-    }
     tracing::info!(message = sid, line = %to.masked(), from = %mask_raw(from.e164()), "forwarding a text to the line owner");
     twiml(Response::new().message(
         &forwarded,
@@ -253,66 +245,4 @@ async fn line_text(
             ("from", to.e164().to_string()),
         ],
     ))
-}
-
-/// Best effort: the text reaches the phone whatever SES says.
-async fn email_owner(
-    state: &SmsState,
-    sid: &str,
-    line: &Line,
-    to: &PhoneNumber,
-    from: &PhoneNumber,
-    body: &str,
-) {
-    let sender = std::env::var("SENDER_EMAIL").unwrap_or_else(|_| "voicemail@example.com".into());
-    if !crate::email::is_plausible(&sender) {
-        tracing::warn!(
-            message = sid,
-            "SENDER_EMAIL is not an email address: text not emailed"
-        );
-        return;
-    }
-    let email = crate::voicemail::email::Email {
-        subject: format!("Text to {} from {}", to.e164(), from.e164()),
-        text: format!(
-            "{}\n\nFrom {} to your line {}.\n",
-            body,
-            from.e164(),
-            to.e164()
-        ),
-        html: format!(
-            "<p>{}</p><p>From {} to your line {}.</p>",
-            quick_xml::escape::escape(body),
-            from.e164(),
-            to.e164()
-        ),
-    };
-    let message = match email.into_ses() {
-        Ok(m) => m,
-        Err(_) => return,
-    };
-    let sent = state
-        .ses()
-        .send_email()
-        .source(sender)
-        .destination(
-            aws_sdk_ses::types::Destination::builder()
-                .to_addresses(&line.owner.email)
-                .build(),
-        )
-        .message(message)
-        .send()
-        .await;
-    match sent {
-        Ok(_) => tracing::info!(message = sid, "text emailed to the line owner"),
-        Err(e) => {
-            use aws_sdk_ses::error::ProvideErrorMetadata;
-            // The code only: SES messages can hold addresses.
-            tracing::warn!(
-                message = sid,
-                code = e.code().unwrap_or("unreachable"),
-                "could not email a text"
-            );
-        }
-    }
 }

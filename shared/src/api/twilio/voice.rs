@@ -12,7 +12,9 @@ use crate::api::twilio::{
 };
 use crate::domain::line::CallerIdMode;
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
+use crate::domain::Provider;
 use crate::http::HttpResponse;
+use crate::metrics;
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::store::{Admission, CallContext};
 use crate::twilio::twiml::Response;
@@ -41,11 +43,11 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         Err(denied) => return call_flow_denied(denied),
     };
     let Some(call_sid) = form.get("CallSid").filter(|s| valid_sid(s)) else {
-        return refuse(RefuseReason::BadRequest, None);
+        return refused(RefuseReason::BadRequest, None);
     };
     let (Some(to), Some(resolved)) = (to, resolved) else {
         tracing::info!(call = call_sid, "call without a routable number");
-        return refuse(RefuseReason::BadRequest, None);
+        return refused(RefuseReason::BadRequest, None);
     };
     // A withheld caller (`anonymous`) can still reach a masked line.
     let raw_from = form.get("From").unwrap_or("anonymous").to_string();
@@ -54,7 +56,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         Ok(i) => i,
         Err(e) => {
             tracing::error!(call = call_sid, error = %e, "storage read failed while answering a call");
-            return refuse(RefuseReason::TemporarilyUnavailable, None);
+            return refused(RefuseReason::TemporarilyUnavailable, None);
         }
     };
     if let CallPlan::Connect {
@@ -64,6 +66,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
     } = plan_for(inbound.leg, now)
     {
         tracing::info!(call = call_sid, session = %session_id, to = %to.masked(), "connecting session call");
+        metrics::call_routed(Provider::Twilio);
         let dial = vec![
             ("callerId", caller_id.e164().to_string()),
             (
@@ -75,11 +78,11 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
     }
     let Some(line) = inbound.line else {
         tracing::info!(call = call_sid, to = %to.masked(), from = %mask_raw(&raw_from), "no session or line for this call");
-        return refuse(RefuseReason::NoRoute, None);
+        return refused(RefuseReason::NoRoute, None);
     };
     let lang = Some(line.language.as_str());
     if !line.plan.active {
-        return refuse(RefuseReason::PlanInactive, lang);
+        return refused(RefuseReason::PlanInactive, lang);
     }
     let ctx = CallContext {
         call_sid: call_sid.to_string(),
@@ -103,11 +106,11 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         Ok(Admission::Admitted) => {}
         Ok(Admission::QuotaExhausted) => {
             tracing::info!(call = call_sid, line = %to.masked(), period = %period, "quota exhausted");
-            return refuse(RefuseReason::QuotaExhausted, lang);
+            return refused(RefuseReason::QuotaExhausted, lang);
         }
         Err(e) => {
             tracing::error!(call = call_sid, error = %e, "could not admit a line call");
-            return refuse(RefuseReason::TemporarilyUnavailable, lang);
+            return refused(RefuseReason::TemporarilyUnavailable, lang);
         }
     }
     let caller_id = match (line.caller_id, &from) {
@@ -115,6 +118,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         _ => to.e164().to_string(),
     };
     tracing::info!(call = call_sid, line = %to.masked(), "forwarding to line owner");
+    metrics::call_routed(Provider::Twilio);
     let dial = vec![
         ("timeout", line.dial_timeout_seconds.to_string()),
         (
@@ -124,4 +128,10 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         ("callerId", caller_id),
     ];
     twiml(Response::new().dial(line.owner.phone.e164(), dial))
+}
+
+/// A call we do not route, counted.
+fn refused(reason: RefuseReason, language: Option<&str>) -> HttpResponse {
+    metrics::call_refused(Provider::Twilio);
+    refuse(reason, language)
 }

@@ -17,9 +17,11 @@ use crate::aws;
 use crate::config::{ConfigError, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
+use crate::domain::Provider;
 use crate::http::{
     body_bytes, bounded_body, header, json, public_base_url, raw_query, ApiError, HttpResponse,
 };
+use crate::metrics;
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::secrets::Secret;
 use crate::store::{LegRead, TokenId};
@@ -212,10 +214,12 @@ pub async fn answer_call(
     };
     match &plan {
         CallPlan::Connect { session_id, .. } => {
-            tracing::info!(call, session = %session_id, to = %to.masked(), from = %from.masked(), "connecting session call")
+            tracing::info!(call, session = %session_id, to = %to.masked(), from = %from.masked(), "connecting session call");
+            metrics::call_routed(Provider::Vonage);
         }
         other => {
-            tracing::info!(call, to = %to.masked(), from = %from.masked(), plan = ?other, "refusing call")
+            tracing::info!(call, to = %to.masked(), from = %from.masked(), plan = ?other, "refusing call");
+            metrics::call_refused(Provider::Vonage);
         }
     }
     render(&plan, secret)
@@ -235,6 +239,7 @@ fn refuse_unroutable(
         client_user = params.from_user.is_some(),
         "call without a routable caller or number"
     );
+    metrics::call_refused(Provider::Vonage);
     render(&CallPlan::Refuse(RefuseReason::BadRequest), None)
 }
 

@@ -1,0 +1,141 @@
+//! Texts to a masked line that its owner also wants by email: the webhook
+//! writes the email's facts into the text's own item (the write that counts
+//! the quota, so no request is added), and the worker sends it. The item is
+//! pending in the same sparse index as voicemails, so the worker's stream
+//! and its sweep both find it and SES failures are retried, never lost.
+
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::{Store, StoreError};
+
+/// What the email about a text says, kept until it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEmail {
+    pub message_sid: String,
+    pub line: PhoneNumber,
+    /// The customer who wrote (the owner may see it, as in voicemail emails).
+    pub from: PhoneNumber,
+    pub owner_email: String,
+    pub body: String,
+    pub at: i64,
+    pub attempts: u32,
+}
+
+/// Attributes a text's item gets when its owner wants it emailed.
+pub(crate) fn pending_attributes(email: &TextEmail, item: &mut Item) {
+    item.insert("from".into(), s(email.from.e164()));
+    item.insert("email_to".into(), s(&email.owner_email));
+    item.insert("body".into(), s(&email.body));
+    item.insert("attempts".into(), n(0));
+    item.insert("email_status".into(), s("pending"));
+    // The worker's stream filter takes items with a `kick`.
+    item.insert("kick".into(), s(uuid::Uuid::new_v4().to_string()));
+    item.insert(keys::PENDING_PK.into(), s(keys::PENDING));
+    item.insert(
+        keys::PENDING_SK.into(),
+        s(format!("{:012}#{}", email.at.max(0), email.message_sid)),
+    );
+}
+
+fn text_email_from(item: &Item) -> Result<TextEmail, StoreError> {
+    let pk = get_s(item, keys::PK)?;
+    Ok(TextEmail {
+        message_sid: pk.trim_start_matches("MSG#").to_string(),
+        line: get_phone(item, "line")?,
+        from: get_phone(item, "from")?,
+        owner_email: get_s(item, "email_to")?.to_string(),
+        body: get_s(item, "body")?.to_string(),
+        at: get_n(item, "at")?,
+        attempts: opt_n(item, "attempts").unwrap_or(0).max(0) as u32,
+    })
+}
+
+impl Store {
+    /// Takes a pending text email for `lease` seconds (stream and sweep may
+    /// both fire): `None` when it is sent, failed or held by another worker.
+    pub async fn claim_text_email(
+        &self,
+        message_sid: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Option<TextEmail>, StoreError> {
+        let res = self
+            .update(keys::line_message(message_sid), keys::META)
+            .update_expression("SET lease_until = :until REMOVE kick")
+            .condition_expression(
+                "email_status = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            )
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":until", n(now + lease))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => out.attributes.as_ref().map(text_email_from).transpose(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    /// Sent: the body and the addresses are dropped with the pending state.
+    pub async fn text_emailed(&self, message_sid: &str, now: i64) -> Result<(), StoreError> {
+        self.update(keys::line_message(message_sid), keys::META)
+            .update_expression(
+                "SET email_status = :sent, emailed_at = :now \
+                 REMOVE body, email_to, #from, lease_until, gsi4pk, gsi4sk",
+            )
+            .expression_attribute_names("#from", "from")
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Not sent this time: due again at `at`.
+    pub async fn text_email_later(
+        &self,
+        message_sid: &str,
+        at: i64,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        self.update(keys::line_message(message_sid), keys::META)
+            .update_expression("SET attempts = :a, gsi4sk = :due REMOVE lease_until")
+            .expression_attribute_values(":a", n(attempts as i64))
+            .expression_attribute_values(":due", s(format!("{:012}#{message_sid}", at.max(0))))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// The retry budget is spent: no longer pending, nothing kept to send.
+    pub async fn text_email_failed(
+        &self,
+        message_sid: &str,
+        attempts: u32,
+    ) -> Result<(), StoreError> {
+        self.update(keys::line_message(message_sid), keys::META)
+            .update_expression(
+                "SET email_status = :failed, attempts = :a \
+                 REMOVE body, email_to, #from, lease_until, gsi4pk, gsi4sk",
+            )
+            .expression_attribute_names("#from", "from")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":a", n(attempts as i64))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
+    }
+}
