@@ -265,3 +265,14 @@ def test_previews_are_same_repository_only():
         assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
     delete = " ".join(s.get("run", "") for s in wf["jobs"]["delete"]["steps"])
     assert 'sam delete --no-prompts --stack-name "$STACK"' in delete
+
+
+def test_readme_says_what_each_alarm_means():
+    readme = (ROOT / "README.md").read_text()
+    t = template()
+    for name in alarms(t):
+        per_function = re.fullmatch(r"(\w+Function)(Errors|Throttles)Alarm", name)
+        if per_function:
+            assert f"`<Function>{per_function.group(2)}Alarm`" in readme, name
+        else:
+            assert f"`{name}`" in readme, name
