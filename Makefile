@@ -34,7 +34,7 @@ run: export TWILIO_AUTH_TOKEN ?= fake-token
 run: export TWILIO_API_BASE_URL ?= $(FAKE_PROVIDERS_URL)
 endif
 
-.PHONY: run test bench build fmt lint unit conformance events clean
+.PHONY: run test bench build fmt lint lint-infra unit conformance events clean
 
 # make build's tools, in a venv of their own (aws-sam-cli pins versions of
 # shared packages that the test tools do not want).
@@ -51,6 +51,15 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# checkov pins boto3 (and more) against requirements-dev.txt, so it gets a
+# venv of its own.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 ## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both);
 ## FAKE_PROVIDERS=1 adds the fake Vonage and Twilio REST APIs
 run: $(VENV)/.installed
@@ -63,9 +72,15 @@ test: $(VENV)/.installed fmt lint unit conformance
 fmt:
 	cargo fmt --all -- --check
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed lint-infra
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/cfn-lint template.yaml
+
+## make lint-infra: the templates (cfn-lint, checkov) and the workflows (actionlint)
+lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml deploy/github-oidc.yaml
+	$(VENV)/bin/actionlint
+	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --quiet --compact --skip-download \
+		-f template.yaml -f deploy/github-oidc.yaml
 
 # Each emulator-backed test binary gets a fresh emulator, so no binary sees
 # another's tables or secrets.
@@ -107,4 +122,4 @@ events:
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV)
