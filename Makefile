@@ -112,8 +112,13 @@ build: $(BUILD_VENV)/.installed
 	@ls .aws-sam/build/*/bootstrap | wc -l | xargs echo "functions built:"
 
 ## make bench: figures for docs/benchmarks.md
+# The functions and the floor are built as `sam build` builds them: their
+# own packages only. Built with the rest of the workspace they would get the
+# features the local tools turn on (a larger binary than the one deployed).
+FUNCTIONS := $(notdir $(wildcard functions/*))
 bench: $(VENV)/.installed
-	cargo build --release --workspace --bins
+	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p floor-lambda
+	cargo build --release -p callmask-local
 	$(PY) scripts/stack.py exec -- $(TARGET_DIR)/release/bench
 
 ## regenerate events/ after changing scripts/gen_events.py
