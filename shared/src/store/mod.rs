@@ -9,6 +9,7 @@ pub mod keys;
 mod lines;
 mod messages;
 mod numbers;
+mod recordings;
 pub mod schema;
 mod sessions;
 mod voicemails;
@@ -22,6 +23,7 @@ pub use calls::{CallSummary, Claim, EventKept};
 pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use messages::{LineMessage, MessageRecord};
 pub use numbers::{DeleteNumber, RetireNumber};
+pub use recordings::{valid_cursor, AudioRecording, RecordingsPage};
 pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
 pub use voicemails::{Voicemail, VoicemailStatus};
 
