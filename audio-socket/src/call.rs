@@ -16,10 +16,11 @@
 //! | 1011 | the server cannot check the token now, or cannot record |
 //!
 //! Memory per call is bounded: frames for the peer wait in a queue of
-//! `AUDIO_SEND_QUEUE_FRAMES` (1 s) plus one largest message; when the queue
-//! is full, or one write stalls for 2 s, the peer is not reading and the
-//! call is closed (1008) rather than buffering without limit. Recorded
-//! audio goes to a spool file, not memory.
+//! `AUDIO_SEND_QUEUE_FRAMES` (1 s) plus one largest message. A full queue
+//! stops the call's reading (so TCP slows a peer that sends faster than it
+//! reads); when it stays full for 2 s, or one write stalls for 2 s, the
+//! peer is not reading and the call is closed (1008) rather than buffering
+//! without limit. Recorded audio goes to a spool file, not memory.
 
 use std::time::{Duration, Instant};
 
@@ -380,14 +381,21 @@ async fn stream_audio(
                 }
                 if echo {
                     reframer.push(data, &mut frames);
+                    // A full queue holds this call's reading back (TCP
+                    // then slows the sender); full for WRITE_STALL, the
+                    // peer is not reading.
                     for f in frames.drain(..) {
-                        if tx.try_send(f).is_err() {
-                            break 'call End::Close(
-                                CloseCode::Policy,
-                                "the peer is not reading its audio",
-                            );
+                        match tokio::time::timeout(WRITE_STALL, tx.send(f)).await {
+                            Ok(Ok(())) => stats.frames_out += 1,
+                            // The writer stopped: the next turn takes its reason.
+                            Ok(Err(_)) => continue 'call,
+                            Err(_) => {
+                                break 'call End::Close(
+                                    CloseCode::Policy,
+                                    "the peer is not reading its audio",
+                                )
+                            }
                         }
-                        stats.frames_out += 1;
                     }
                 }
             }

@@ -8,9 +8,11 @@
 //!   record, limits and close codes
 //! - [`reframe`]: whole 20 ms frames out of any sizes
 //! - [`recorder`]: record mode's spool file, S3 and the recording's item
+//! - [`client`]: a client that speaks as Vonage does (tests, `make bench`)
 //! - [`probe`]: `audio-socket --health`, the container's health check
 
 pub mod call;
+pub mod client;
 pub mod probe;
 pub mod recorder;
 pub mod reframe;
