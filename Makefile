@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 export PORT
+AUDIO_PORT ?= 3001
+export AUDIO_PORT
 # The local stack serves webhooks unsigned unless a secret is given; in AWS
 # nothing sets this, and a webhook without a secret answers 503.
 ALLOW_UNSIGNED_WEBHOOKS ?= true
@@ -42,13 +44,14 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both);
+## make run: emulator + every function on http://127.0.0.1:$(PORT) and the audio socket on
+## ws://127.0.0.1:$(AUDIO_PORT)/socket (Ctrl-C stops them all);
 ## FAKE_PROVIDERS=1 adds the fake Vonage and Twilio REST APIs
 run: $(VENV)/.installed
 	cargo build --workspace
 	$(PY) scripts/stack.py serve $(TARGET_DIR)/debug/callmask-local
 
-## make test: format, lint, template lint, unit + handler + emulator tests, conformance
+## make test: format, lint, template and Dockerfile lint, unit + handler + emulator + audio socket tests, conformance
 test: $(VENV)/.installed fmt lint unit conformance
 
 fmt:
@@ -57,12 +60,13 @@ fmt:
 lint: $(VENV)/.installed
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/hadolint Dockerfile
 
 # Each emulator-backed test binary gets a fresh emulator, so no binary sees
 # another's tables or secrets.
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
-	for t in emulator events voicemail metadata messaging; do \
+	for t in emulator events voicemail metadata messaging audio; do \
 		$(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
 
