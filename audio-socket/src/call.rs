@@ -223,7 +223,10 @@ async fn first_message(ws: &mut Ws) -> Result<String, End> {
 /// Parses `websocket:connected` and checks the token, then the settings.
 async fn admit(text: &str, settings: &CallSettings) -> Result<Connected, End> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
-        return Err(End::Close(CloseCode::Invalid, "the first message is not JSON"));
+        return Err(End::Close(
+            CloseCode::Invalid,
+            "the first message is not JSON",
+        ));
     };
     let Some(msg) = value
         .as_object()

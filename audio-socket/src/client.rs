@@ -119,10 +119,7 @@ pub async fn echo_call(
                     report.frames += 1;
                 }
                 Some(Ok(Message::Close(c))) => {
-                    return Err(format!(
-                        "closed after {} frames: {c:?}",
-                        report.frames
-                    ))
+                    return Err(format!("closed after {} frames: {c:?}", report.frames))
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(format!("after {} frames: {e}", report.frames)),
@@ -134,9 +131,7 @@ pub async fn echo_call(
     tokio::time::timeout(deadline, read)
         .await
         .map_err(|_| format!("timed out after {} frames", report.frames))??;
-    let tx = writer
-        .await
-        .map_err(|e| format!("writer: {e}"))??;
+    let tx = writer.await.map_err(|e| format!("writer: {e}"))??;
     let mut ws = tx.reunite(rx).map_err(|_| "reunite")?;
     ws.close(Some(CloseFrame {
         code: CloseCode::Normal,

@@ -17,7 +17,11 @@ fn main() -> anyhow::Result<()> {
             .ok()
             .and_then(|p| p.parse().ok())
             .unwrap_or(3001);
-        std::process::exit(if audio_socket::probe::healthy(port) { 0 } else { 1 });
+        std::process::exit(if audio_socket::probe::healthy(port) {
+            0
+        } else {
+            1
+        });
     }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

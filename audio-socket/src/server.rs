@@ -198,16 +198,17 @@ fn route(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Full<Bytes>> {
         }
         (&Method::GET, "/socket") => upgrade(req, shared),
         (_, "/health" | "/socket") => error(StatusCode::METHOD_NOT_ALLOWED, "use GET"),
-        _ => error(StatusCode::NOT_FOUND, "no such path: GET /socket or GET /health"),
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "no such path: GET /socket or GET /health",
+        ),
     }
 }
 
 fn has_token(req: &Request<Incoming>, name: header::HeaderName, token: &str) -> bool {
     req.headers().get_all(name).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     })
 }
 
@@ -217,7 +218,10 @@ fn upgrade(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Full<Bytes>>
     let is_upgrade = has_token(&req, header::UPGRADE, "websocket")
         && has_token(&req, header::CONNECTION, "upgrade");
     if !is_upgrade {
-        let mut resp = error(StatusCode::UPGRADE_REQUIRED, "a WebSocket upgrade is required");
+        let mut resp = error(
+            StatusCode::UPGRADE_REQUIRED,
+            "a WebSocket upgrade is required",
+        );
         resp.headers_mut().insert(
             header::UPGRADE,
             header::HeaderValue::from_static("websocket"),
@@ -249,7 +253,6 @@ fn upgrade(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Full<Bytes>>
     };
     let connection = uuid::Uuid::new_v4().simple().to_string();
     tokio::spawn(async move {
-        let slot = slot;
         let shared = &slot.0;
         let upgraded = match hyper::upgrade::on(req).await {
             Ok(u) => u,
@@ -274,7 +277,10 @@ fn upgrade(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Full<Bytes>>
     let mut resp = Response::new(Full::new(Bytes::new()));
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
-    h.insert(header::UPGRADE, header::HeaderValue::from_static("websocket"));
+    h.insert(
+        header::UPGRADE,
+        header::HeaderValue::from_static("websocket"),
+    );
     h.insert(
         header::CONNECTION,
         header::HeaderValue::from_static("Upgrade"),

@@ -85,7 +85,11 @@ impl Server {
     async fn wait_idle(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.live_calls() != 0 {
-            assert!(Instant::now() < deadline, "calls still live: {:?}", self.health());
+            assert!(
+                Instant::now() < deadline,
+                "calls still live: {:?}",
+                self.health()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -161,7 +165,12 @@ async fn every_frame_comes_back_identical_and_in_order() {
     );
     let (a, b, c, d, many) =
         tokio::join!(realtime_16k, fullspeed_16k, realtime_8k, fullspeed_8k, many);
-    for (name, r) in [("16k real time", a), ("16k full speed", b), ("8k real time", c), ("8k full speed", d)] {
+    for (name, r) in [
+        ("16k real time", a),
+        ("16k full speed", b),
+        ("8k real time", c),
+        ("8k full speed", d),
+    ] {
         let r = r.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.frames, 500, "{name}");
         assert_eq!(r.close_code, Some(1000), "{name}");
@@ -215,24 +224,23 @@ async fn health_counts_live_calls_and_refuses_past_the_limit() {
 async fn bad_input_is_closed_with_its_code_and_others_go_on() {
     let server = Server::start(&[("AUDIO_CONNECTED_TIMEOUT_SECONDS", "1")]);
     let url = server.url();
-    let witness = echo_call(
-        &url,
-        7,
-        16000,
-        150,
-        Some(Duration::from_millis(20)),
-        &[],
-    );
+    let witness = echo_call(&url, 7, 16000, 150, Some(Duration::from_millis(20)), &[]);
     let bad = async {
         let good = connected_message(16000, &[]);
         let cases: Vec<(&str, Vec<Message>, u16)> = vec![
             ("binary first", vec![Message::binary(vec![0u8; 640])], 1008),
-            ("another event first", vec![Message::text(r#"{"event":"websocket:dtmf"}"#)], 1008),
+            (
+                "another event first",
+                vec![Message::text(r#"{"event":"websocket:dtmf"}"#)],
+                1008,
+            ),
             ("not JSON first", vec![Message::text("hello")], 1007),
             ("JSON but not an object", vec![Message::text("[1,2]")], 1008),
             (
                 "unsupported content type",
-                vec![Message::text(r#"{"event":"websocket:connected","content-type":"audio/l16;rate=44100"}"#)],
+                vec![Message::text(
+                    r#"{"event":"websocket:connected","content-type":"audio/l16;rate=44100"}"#,
+                )],
                 1003,
             ),
             (
@@ -240,16 +248,37 @@ async fn bad_input_is_closed_with_its_code_and_others_go_on() {
                 vec![Message::text(r#"{"event":"websocket:connected"}"#)],
                 1003,
             ),
-            ("unknown mode", vec![Message::text(connected_message(16000, &[("mode", "transcribe")]))], 1008),
-            ("record without a call uuid", vec![Message::text(connected_message(16000, &[("mode", "record")]))], 1008),
+            (
+                "unknown mode",
+                vec![Message::text(connected_message(
+                    16000,
+                    &[("mode", "transcribe")],
+                ))],
+                1008,
+            ),
+            (
+                "record without a call uuid",
+                vec![Message::text(connected_message(
+                    16000,
+                    &[("mode", "record")],
+                ))],
+                1008,
+            ),
             (
                 "text where audio is expected",
-                vec![Message::text(good.clone()), Message::binary(vec![1u8; 640]), Message::text("not an event")],
+                vec![
+                    Message::text(good.clone()),
+                    Message::binary(vec![1u8; 640]),
+                    Message::text("not an event"),
+                ],
                 1003,
             ),
             (
                 "a frame over 64 KiB",
-                vec![Message::text(good.clone()), Message::binary(vec![2u8; 64 * 1024 + 1])],
+                vec![
+                    Message::text(good.clone()),
+                    Message::binary(vec![2u8; 64 * 1024 + 1]),
+                ],
                 1009,
             ),
         ];
@@ -270,9 +299,11 @@ async fn bad_input_is_closed_with_its_code_and_others_go_on() {
         assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
         // A text event during the call is not an error: the call goes on.
         let mut ws = open(&server, &good).await;
-        ws.send(Message::text(r#"{"event":"websocket:dtmf","digit":"5","duration":260}"#))
-            .await
-            .unwrap();
+        ws.send(Message::text(
+            r#"{"event":"websocket:dtmf","digit":"5","duration":260}"#,
+        ))
+        .await
+        .unwrap();
         ws.send(Message::binary(frame(9, 0, 640))).await.unwrap();
         match ws.next().await {
             Some(Ok(Message::Binary(b))) => assert_eq!(&b[..], &frame(9, 0, 640)[..]),
@@ -284,7 +315,11 @@ async fn bad_input_is_closed_with_its_code_and_others_go_on() {
         }))
         .await
         .unwrap();
-        assert_eq!(close_code(&mut ws).await, Some(1000), "our close is answered");
+        assert_eq!(
+            close_code(&mut ws).await,
+            Some(1000),
+            "our close is answered"
+        );
     };
     let (w, ()) = tokio::join!(witness, bad);
     let w = w.expect("the call beside the bad ones");
@@ -332,14 +367,18 @@ async fn odd_sizes_are_reframed_into_whole_frames() {
 async fn a_peer_that_stops_reading_is_closed_and_memory_stays_bounded() {
     let server = Server::start(&[]);
     // Warm up (runtime threads, buffers) before the baseline.
-    echo_call(&server.url(), 1, 16000, 50, None, &[]).await.unwrap();
+    echo_call(&server.url(), 1, 16000, 50, None, &[])
+        .await
+        .unwrap();
     let before = server.rss_kb();
     let mut hogs = Vec::new();
     for c in 0..4u32 {
         let url = server.url();
         hogs.push(tokio::spawn(async move {
             let mut ws = connect(&url).await.unwrap();
-            ws.send(Message::text(connected_message(16000, &[]))).await.unwrap();
+            ws.send(Message::text(connected_message(16000, &[])))
+                .await
+                .unwrap();
             let t = Instant::now();
             // 64 KiB messages (102 frames each) at full speed, never
             // reading the echo: far more than the kernel's socket buffers
@@ -395,7 +434,9 @@ async fn abrupt_disconnects_and_idle_peers_end_their_calls() {
     let mut ws = open(&server, &good).await;
     if let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = ws.get_mut() {
         use tokio::io::AsyncWriteExt;
-        tcp.write_all(&[0x82, 0xFE, 0x02, 0x80, 1, 2, 3, 4, 9, 9]).await.unwrap();
+        tcp.write_all(&[0x82, 0xFE, 0x02, 0x80, 1, 2, 3, 4, 9, 9])
+            .await
+            .unwrap();
     }
     drop(ws);
     server.wait_idle().await;
@@ -403,7 +444,11 @@ async fn abrupt_disconnects_and_idle_peers_end_their_calls() {
     let mut ws = open(&server, &good).await;
     let t = Instant::now();
     assert_eq!(close_code(&mut ws).await, Some(1001));
-    assert!(t.elapsed() >= Duration::from_millis(900), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
     let r = echo_call(&server.url(), 3, 16000, 20, None, &[]).await;
     assert_eq!(r.unwrap().frames, 20);
 }
@@ -419,7 +464,15 @@ async fn a_missing_or_wrong_token_is_refused_with_1008() {
         let mut ws = open(&server, &connected_message(16000, &headers)).await;
         assert_eq!(close_code(&mut ws).await, Some(1008), "{name}");
     }
-    let r = echo_call(&server.url(), 1, 16000, 25, None, &[("token", "s0cket-t0ken")]).await;
+    let r = echo_call(
+        &server.url(),
+        1,
+        16000,
+        25,
+        None,
+        &[("token", "s0cket-t0ken")],
+    )
+    .await;
     assert_eq!(r.expect("with the right token").frames, 25);
 }
 
@@ -431,7 +484,13 @@ fn wav_fields(wav: &[u8]) -> (u32, u16, u32, u16, u32) {
     assert_eq!(&wav[36..40], b"data");
     assert_eq!(u32_at(4) as usize, wav.len() - 8, "RIFF size");
     // (format, channels, rate, bits, data bytes)
-    (u32::from(u16_at(20)), u16_at(22), u32_at(24), u16_at(34), u32_at(40))
+    (
+        u32::from(u16_at(20)),
+        u16_at(22),
+        u32_at(24),
+        u16_at(34),
+        u32_at(40),
+    )
 }
 
 async fn object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
@@ -460,7 +519,14 @@ async fn record_mode_stores_a_wav_and_its_item() {
         let size = (rate / 50 * 2) as usize;
         let mut ws = open(
             &server,
-            &connected_message(rate, &[("mode", "record"), ("call_uuid", call), ("conversation_uuid", "CON-rec")]),
+            &connected_message(
+                rate,
+                &[
+                    ("mode", "record"),
+                    ("call_uuid", call),
+                    ("conversation_uuid", "CON-rec"),
+                ],
+            ),
         )
         .await;
         let mut sent = Vec::new();
@@ -476,7 +542,9 @@ async fn record_mode_stores_a_wav_and_its_item() {
             drop(ws);
         } else {
             // Nothing comes back in record mode.
-            assert!(tokio::time::timeout(Duration::from_millis(200), ws.next()).await.is_err());
+            assert!(tokio::time::timeout(Duration::from_millis(200), ws.next())
+                .await
+                .is_err());
             ws.close(None).await.unwrap();
             close_code(&mut ws).await;
         }
@@ -488,15 +556,30 @@ async fn record_mode_stores_a_wav_and_its_item() {
             .unwrap_or_else(|| panic!("{call}: no recording item"));
         assert_eq!(rec.sample_rate, rate);
         assert_eq!(rec.data_bytes as usize, sent.len());
-        assert_eq!(rec.duration_ms, (sent.len() as i64 * 1000) / (rate as i64 * 2));
+        assert_eq!(
+            rec.duration_ms,
+            (sent.len() as i64 * 1000) / (rate as i64 * 2)
+        );
         assert_eq!(rec.conversation_uuid.as_deref(), Some("CON-rec"));
-        assert!(rec.s3_key.starts_with("audio/") && rec.s3_key.contains(call), "{}", rec.s3_key);
+        assert!(
+            rec.s3_key.starts_with("audio/") && rec.s3_key.contains(call),
+            "{}",
+            rec.s3_key
+        );
         let wav = object(&s3, &server.bucket, &rec.s3_key).await;
-        assert_eq!(wav_fields(&wav), (1, 1, rate, 16, sent.len() as u32), "{call}");
+        assert_eq!(
+            wav_fields(&wav),
+            (1, 1, rate, 16, sent.len() as u32),
+            "{call}"
+        );
         assert_eq!(&wav[44..], &sent[..], "{call}: the audio");
     }
     let page = store.audio_recordings(10, None).await.unwrap();
-    let order: Vec<&str> = page.recordings.iter().map(|r| r.call_uuid.as_str()).collect();
+    let order: Vec<&str> = page
+        .recordings
+        .iter()
+        .map(|r| r.call_uuid.as_str())
+        .collect();
     assert_eq!(order, ["rec-8k-dropped", "rec-16k"], "newest first");
 }
 
@@ -531,7 +614,11 @@ async fn sigterm_finishes_recordings_in_flight() {
     // The live call still streams until the grace period ends.
     ws.send(Message::binary(frame(2, 50, 640))).await.unwrap();
     assert_eq!(close_code(&mut ws).await, Some(1001));
-    assert!(t.elapsed() >= Duration::from_millis(900), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
     let status = server.child.wait().expect("exit");
     assert!(status.success(), "{status:?}");
     let rec = store

@@ -1420,7 +1420,9 @@ impl AudioServer {
             .parent()
             .map(PathBuf::from)
             .unwrap_or_default();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let child = std::process::Command::new(dir.join("audio-socket"))
             .env("AUDIO_PORT", port.to_string())
             .env("AUDIO_HOST", "127.0.0.1")
@@ -1503,7 +1505,10 @@ async fn audio_socket() -> anyhow::Result<()> {
     // Warm up: runtime threads, allocator arenas.
     let _ = audio_calls(&url, 20, 50).await;
     let (one, failed) = audio_calls(&url, 1, 500).await;
-    anyhow::ensure!(failed == 0 && one.len() == 500, "the single call lost frames");
+    anyhow::ensure!(
+        failed == 0 && one.len() == 500,
+        "the single call lost frames"
+    );
     println!(
         "- echo latency per frame, one call (500 frames of 640 bytes at real time, frame sent → the same frame back): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         ms(percentile(&one, 0.5)),
@@ -1542,13 +1547,18 @@ async fn audio_socket() -> anyhow::Result<()> {
     let server = AudioServer::start()?;
     let url = server.url();
     let mut served = 0;
-    for n in [50u32, 100, 200, 400, 600, 800, 1000, 1200, 1600, 2000] {
+    for n in [
+        50u32, 100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1600, 2000,
+    ] {
         let (lat, failed) = audio_calls(&url, n, 250).await;
         if lat.is_empty() {
             println!("| {n} | - | - | - | {failed} |");
             break;
         }
-        let late = lat.iter().filter(|d| **d > Duration::from_millis(20)).count();
+        let late = lat
+            .iter()
+            .filter(|d| **d > Duration::from_millis(20))
+            .count();
         let p99 = percentile(&lat, 0.99);
         println!(
             "| {n} | {:.2} ms | {:.2} ms | {:.2}% | {failed} |",

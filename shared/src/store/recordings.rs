@@ -76,10 +76,7 @@ impl Store {
                     &rec.connection,
                 )),
             )
-            .item(
-                keys::TTL,
-                n(rec.recorded_at_ms / 1000 + RETENTION_SECONDS),
-            )
+            .item(keys::TTL, n(rec.recorded_at_ms / 1000 + RETENTION_SECONDS))
             .condition_expression("attribute_not_exists(pk)");
         if let Some(c) = &rec.conversation_uuid {
             put = put.item("conversation_uuid", s(c));

@@ -67,8 +67,7 @@ impl AudioAnswerState {
         sdk: &SdkConfig,
         timeouts: Timeouts,
     ) -> Self {
-        let socket_token =
-            core.secret(&audio.socket_token, "audio_socket_token", sdk, timeouts);
+        let socket_token = core.secret(&audio.socket_token, "audio_socket_token", sdk, timeouts);
         Self {
             vonage: VonageState::build(core, config, sdk, timeouts),
             audio,
@@ -149,10 +148,7 @@ pub async fn handle(state: &AudioAnswerState, req: Request) -> HttpResponse {
             to = %params.to.as_deref().map(mask_raw).unwrap_or_default(),
             "audio call without a usable call uuid"
         );
-        return json(
-            200,
-            &vec![ncco::talk(RefuseReason::BadRequest.message())],
-        );
+        return json(200, &vec![ncco::talk(RefuseReason::BadRequest.message())]);
     };
     let mode = state.audio.mode;
     let mut headers = Map::new();
