@@ -630,3 +630,21 @@ async fn sigterm_finishes_recordings_in_flight() {
     let wav = object(&s3, &server.bucket, &rec.s3_key).await;
     assert_eq!(wav_fields(&wav).4, 51 * 640);
 }
+
+/// A bad setting stops the server at start, naming the setting.
+#[test]
+fn a_bad_setting_is_a_clear_start_up_error() {
+    for (name, value) in [
+        ("AUDIO_PORT", "0"),
+        ("AUDIO_IDLE_TIMEOUT_SECONDS", "never"),
+        ("AUDIO_HOST", "audio.example.com"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_audio-socket"))
+            .env(name, value)
+            .output()
+            .expect("run audio-socket");
+        assert!(!out.status.success(), "{name}={value} started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}

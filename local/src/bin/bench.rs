@@ -1547,47 +1547,56 @@ async fn audio_socket() -> anyhow::Result<()> {
     let server = AudioServer::start()?;
     let url = server.url();
     let mut served = 0;
-    for n in [
+    'ramp: for n in [
         50u32, 100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1600, 2000,
     ] {
-        let (lat, failed) = audio_calls(&url, n, 250).await;
-        if lat.is_empty() {
-            println!("| {n} | - | - | - | {failed} |");
-            break;
+        // A step that misses is run once more (a burst of another process
+        // on the shared cores is not the socket's limit); both are printed.
+        let mut passed = false;
+        for attempt in 0..2 {
+            let (lat, failed) = audio_calls(&url, n, 250).await;
+            if lat.is_empty() {
+                println!("| {n} | - | - | - | {failed} |");
+                break 'ramp;
+            }
+            let late = lat
+                .iter()
+                .filter(|d| **d > Duration::from_millis(20))
+                .count();
+            let p99 = percentile(&lat, 0.99);
+            println!(
+                "| {n}{} | {:.2} ms | {:.2} ms | {:.2}% | {failed} |",
+                if attempt > 0 { " (again)" } else { "" },
+                ms(percentile(&lat, 0.5)),
+                ms(p99),
+                100.0 * late as f64 / lat.len() as f64
+            );
+            audio_wait_idle(server.port).await;
+            if failed == 0 && p99 <= Duration::from_millis(20) {
+                passed = true;
+                break;
+            }
         }
-        let late = lat
-            .iter()
-            .filter(|d| **d > Duration::from_millis(20))
-            .count();
-        let p99 = percentile(&lat, 0.99);
-        println!(
-            "| {n} | {:.2} ms | {:.2} ms | {:.2}% | {failed} |",
-            ms(percentile(&lat, 0.5)),
-            ms(p99),
-            100.0 * late as f64 / lat.len() as f64
-        );
-        if failed > 0 || p99 > Duration::from_millis(20) {
+        if !passed {
             break;
         }
         served = n;
-        // Let the calls' tasks end before the next step.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            match tokio::task::spawn_blocking({
-                let port = server.port;
-                move || audio_live_calls(port)
-            })
-            .await
-            {
-                Ok(Some(0)) => break,
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
     }
     println!(
         "\n- concurrent calls one process serves at real time before frames arrive late (p99 echo ≤ 20 ms, none lost): {served} (client and server share the 2 cores)\n"
     );
     Ok(())
+}
+
+/// Lets the calls' tasks end before the next step.
+async fn audio_wait_idle(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match tokio::task::spawn_blocking(move || audio_live_calls(port)).await {
+            Ok(Some(0)) => return,
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 fn audio_live_calls(port: u16) -> Option<i64> {
