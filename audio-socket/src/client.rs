@@ -15,8 +15,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type ClientWs = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Connects with Nagle's algorithm off, as a media client sends: 20 ms
+/// frames must not wait for the previous one's ACK.
 pub async fn connect(url: &str) -> Result<ClientWs, String> {
-    tokio_tungstenite::connect_async(url)
+    tokio_tungstenite::connect_async_with_config(url, None, true)
         .await
         .map(|(ws, _)| ws)
         .map_err(|e| format!("connect {url}: {e}"))

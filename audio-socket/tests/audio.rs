@@ -587,7 +587,7 @@ async fn record_mode_stores_a_wav_and_its_item() {
 /// period, then is closed (1001) and its recording stored before exit.
 #[tokio::test]
 async fn sigterm_finishes_recordings_in_flight() {
-    let mut server = Server::start(&[("AUDIO_SHUTDOWN_GRACE_SECONDS", "1")]);
+    let mut server = Server::start(&[("AUDIO_SHUTDOWN_GRACE_SECONDS", "2")]);
     let (store, s3) = storage(&server).await;
     let mut ws = open(
         &server,
@@ -615,7 +615,7 @@ async fn sigterm_finishes_recordings_in_flight() {
     ws.send(Message::binary(frame(2, 50, 640))).await.unwrap();
     assert_eq!(close_code(&mut ws).await, Some(1001));
     assert!(
-        t.elapsed() >= Duration::from_millis(900),
+        t.elapsed() >= Duration::from_millis(1800),
         "{:?}",
         t.elapsed()
     );
