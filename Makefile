@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 export PORT
+AUDIO_PORT ?= 3001
+export AUDIO_PORT
 # The local stack serves webhooks unsigned unless a secret is given; in AWS
 # nothing sets this, and a webhook without a secret answers 503.
 ALLOW_UNSIGNED_WEBHOOKS ?= true
@@ -60,13 +62,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-## make run: emulator + every function on http://127.0.0.1:$(PORT) (Ctrl-C stops both);
+## make run: emulator + every function on http://127.0.0.1:$(PORT) and the audio socket on
+## ws://127.0.0.1:$(AUDIO_PORT)/socket (Ctrl-C stops them all);
 ## FAKE_PROVIDERS=1 adds the fake Vonage and Twilio REST APIs
 run: $(VENV)/.installed
 	cargo build --workspace
 	$(PY) scripts/stack.py serve $(TARGET_DIR)/debug/callmask-local
 
-## make test: format, lint, template lint, unit + handler + emulator tests, conformance
+## make test: format, lint, template and Dockerfile lint, unit + handler + emulator + audio socket tests, conformance
 test: $(VENV)/.installed fmt lint unit conformance
 
 fmt:
@@ -81,6 +84,7 @@ lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/actionlint
 	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --quiet --compact --skip-download \
 		-f template.yaml -f deploy/github-oidc.yaml
+	$(VENV)/bin/hadolint Dockerfile
 
 # Each emulator-backed test binary gets a fresh emulator, so no binary sees
 # another's tables or secrets.
@@ -91,7 +95,7 @@ LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
 	rm -rf $(LOG_CAPTURE_DIR)
-	for t in emulator events voicemail metadata messaging; do \
+	for t in emulator events voicemail metadata messaging audio; do \
 		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
 	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)
@@ -118,7 +122,7 @@ build: $(BUILD_VENV)/.installed
 FUNCTIONS := $(notdir $(wildcard functions/*))
 bench: $(VENV)/.installed
 	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p floor-lambda
-	cargo build --release -p callmask-local
+	cargo build --release -p callmask-local -p audio-socket
 	$(PY) scripts/stack.py exec -- $(TARGET_DIR)/release/bench
 
 ## regenerate events/ after changing scripts/gen_events.py

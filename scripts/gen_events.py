@@ -5,7 +5,8 @@ and events/expectations.json, which the handler test checks every file
 against. The test seeds a table first: Vonage numbers +447700900001/2, the
 open session SESSION between +447700900100 and +447700900200, a second one
 between +447700900100 and +447700900500, Twilio numbers +15551230008/9, a
-masked line on +15551230009 and one admitted call on it (CALL).
+masked line on +15551230009 and one admitted call on it (CALL), and an
+audio recording of 10 s for the call VONAGE_ANSWER['uuid'].
 
 Run from the repository root: python3 scripts/gen_events.py
 """
@@ -249,6 +250,31 @@ CASES = {
                                                 query={k: v for k, v in VONAGE_SMS.items() if k != "msisdn"}), 400, ["invalid_message"], []),
     "vonage-inbound-sms/malformed-json": (event("POST", "/vonage/inbound-sms", "/vonage/inbound-sms", "{msisdn"), 400, ["invalid_json"], []),
     "vonage-inbound-sms/wrong-method": (event("DELETE", "/vonage/inbound-sms", "/vonage/inbound-sms"), 405, ["method_not_allowed"], []),
+    "vonage-audio-answer/get": (event("GET", "/vonage/audio-answer", "/vonage/audio-answer", query=VONAGE_ANSWER),
+                                200, ['"action":"talk"', '"type":"websocket"', '"uri":"ws://127.0.0.1:3001/socket"',
+                                      '"content-type":"audio/l16;rate=16000"', f'"call_uuid":"{VONAGE_ANSWER["uuid"]}"',
+                                      f'"conversation_uuid":"{VONAGE_ANSWER["conversation_uuid"]}"', '"mode":"echo"',
+                                      '"from":"447700900001"', f'"eventUrl":["https://{HOST}/vonage/event"]'],
+                                ["447700900100", '"token"']),
+    "vonage-audio-answer/post": (event("POST", "/vonage/audio-answer", "/vonage/audio-answer", VONAGE_ANSWER),
+                                 200, ['"type":"websocket"', f'"call_uuid":"{VONAGE_ANSWER["uuid"]}"'], ["447700900100"]),
+    "vonage-audio-answer/missing-uuid": (event("GET", "/vonage/audio-answer", "/vonage/audio-answer",
+                                               query={k: v for k, v in VONAGE_ANSWER.items() if k != "uuid"}),
+                                         200, ['"action":"talk"'], ['"websocket"']),
+    "vonage-audio-answer/wrong-method": (event("PUT", "/vonage/audio-answer", "/vonage/audio-answer"), 405, ["method_not_allowed"], []),
+    "audio-recordings/list": (event("GET", "/audio/recordings", "/audio/recordings"),
+                              200, ['"recordings"', f'"call_uuid":"{VONAGE_ANSWER["uuid"]}"', '"recording_link":"http'], []),
+    "audio-recordings/list-bad-limit": (event("GET", "/audio/recordings", "/audio/recordings", query={"limit": "1000"}),
+                                        400, ["invalid_limit"], []),
+    "audio-recordings/get": (event("GET", f"/audio/recordings/{VONAGE_ANSWER['uuid']}", "/audio/recordings/{call_uuid}",
+                                   path_params={"call_uuid": VONAGE_ANSWER["uuid"]}),
+                             200, [f'"call_uuid":"{VONAGE_ANSWER["uuid"]}"', '"duration_seconds":10.0',
+                                   '"recorded_at":"2026-11-22T08:00:10Z"', '"recording_link":"http'], []),
+    "audio-recordings/get-unknown": (event("GET", "/audio/recordings/no-such-call", "/audio/recordings/{call_uuid}",
+                                           path_params={"call_uuid": "no-such-call"}), 404, ["not_found"], []),
+    "audio-recordings/get-invalid": (event("GET", "/audio/recordings/a%20b", "/audio/recordings/{call_uuid}",
+                                           path_params={"call_uuid": "a b"}), 400, ["invalid_call_uuid"], []),
+    "audio-recordings/wrong-method": (event("DELETE", "/audio/recordings", "/audio/recordings"), 405, ["method_not_allowed"], []),
 }
 
 # The voicemail worker's own events (not HTTP): what the template's stream

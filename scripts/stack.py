@@ -9,12 +9,19 @@ with the AWS environment pointing at the emulator.
 Secrets Manager runs in a second emulator process
 (`AWS_ENDPOINT_URL_SECRETS_MANAGER`), as it is a service of its own in AWS.
 
+`serve` also runs the audio socket (`audio-socket`, beside the router
+binary; AUDIO_SOCKET_BINARY to name another) on 127.0.0.1:AUDIO_PORT
+(default 3001), and gives the router AUDIO_SOCKET_URL=ws://127.0.0.1:PORT/socket
+unless it is set. Its settings (AUDIO_MODE, AUDIO_SOCKET_TOKEN, ...) pass
+through like every other.
+
 With FAKE_PROVIDERS=1, `serve` also runs scripts/fake_providers.py (the
 Vonage and Twilio REST APIs, on 127.0.0.1:FAKE_PROVIDERS_PORT, default 3002)
 for as long as the router runs; `make run FAKE_PROVIDERS=1` sets the stack's
 provider URLs and credentials to the fake's.
 
 Environment: MOTO_PORT (default: a free port), PORT (router, default 3000),
+AUDIO_PORT (audio socket, default 3001),
 FAKE_PROVIDERS, FAKE_PROVIDERS_PORT, and every callmask setting, passed
 through untouched.
 """
@@ -271,6 +278,49 @@ def start_fake_providers() -> subprocess.Popen:
     raise SystemExit(f"the fake providers did not answer on {url}")
 
 
+def start_audio_socket(router: str, env: dict) -> subprocess.Popen | None:
+    """The audio socket beside the router, on loopback, until the stack
+    stops. It reads the same environment (table, bucket, token)."""
+    binary = env.get("AUDIO_SOCKET_BINARY") or os.path.join(os.path.dirname(os.path.abspath(router)), "audio-socket")
+    if not os.path.exists(binary):
+        print(f"no audio socket at {binary} (cargo build --workspace builds it); serving without one", flush=True)
+        return None
+    port = int(env.get("AUDIO_PORT") or 3001)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use: the audio socket cannot start there (set AUDIO_PORT)")
+    env["AUDIO_PORT"] = str(port)
+    env.setdefault("AUDIO_HOST", "127.0.0.1")
+    env.setdefault("AUDIO_SOCKET_URL", f"ws://127.0.0.1:{port}/socket")
+    proc = subprocess.Popen([binary], env=env, preexec_fn=die_with_parent)
+    for _ in range(400):
+        if proc.poll() is not None:
+            raise SystemExit(f"the audio socket did not start on port {port}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    proc.wait()
+    raise SystemExit(f"the audio socket did not answer on port {port}")
+
+
+def stop(proc: subprocess.Popen | None):
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=150)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def aws_env(endpoint: str, secrets_endpoint: str) -> dict:
     env = dict(os.environ)
     env["AWS_ENDPOINT_URL"] = endpoint
@@ -328,6 +378,7 @@ def main(argv: list[str]) -> int:
     secrets, secrets_endpoint = start_secrets_emulator()
     server, endpoint = start_emulator()
     fake = None
+    audio = None
     try:
         env = aws_env(endpoint, secrets_endpoint)
         if argv[1] == "serve":
@@ -337,10 +388,14 @@ def main(argv: list[str]) -> int:
             if fake_providers_wanted():
                 fake = start_fake_providers()
             print(f"emulator (DynamoDB, S3, SES) on {endpoint}  (MOTO_PORT to choose the port)", flush=True)
+            audio = start_audio_socket(argv[2], env)
             return run_child([argv[2]], env)
         cmd = argv[3:] if len(argv) > 2 and argv[2] == "--" else argv[2:]
         return run_child(cmd, env)
     finally:
+        # A second signal to the socket (Ctrl-C reached it too): it closes
+        # its calls now and stores their recordings before it exits.
+        stop(audio)
         if fake is not None:
             fake.terminate()
             fake.wait()

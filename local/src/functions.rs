@@ -2,17 +2,20 @@
 //! the state its own binary builds, and [`ROUTES`] mirrors `template.yaml`
 //! (a conformance test keeps the two equal).
 
+use callmask::api::audio::AudioRecordingsState;
 use callmask::api::lines::LinesState;
 use callmask::api::numbers::NumbersState;
 use callmask::api::sessions::SessionsState;
 use callmask::api::twilio::sms::SmsState;
 use callmask::api::twilio::TwilioState;
+use callmask::api::vonage::audio_answer::AudioAnswerState;
 use callmask::api::vonage::inbound_sms::InboundSmsState;
 use callmask::api::vonage::VonageState;
-use callmask::api::{lines, numbers, sessions, twilio, vonage};
+use callmask::api::{audio, lines, numbers, sessions, twilio, vonage};
 use callmask::aws::{self, RequestCounter};
 use callmask::config::{
-    ConfigError, CoreConfig, MessagingConfig, TwilioConfig, VoicemailConfig, VonageConfig,
+    AudioAnswerConfig, ConfigError, CoreConfig, MessagingConfig, TwilioConfig, VoicemailConfig,
+    VonageConfig,
 };
 use callmask::core::Core;
 use callmask::http::HttpResponse;
@@ -29,6 +32,7 @@ pub struct StackConfig {
     pub twilio: TwilioConfig,
     pub voicemail: VoicemailConfig,
     pub messaging: MessagingConfig,
+    pub audio: AudioAnswerConfig,
 }
 
 impl StackConfig {
@@ -39,6 +43,7 @@ impl StackConfig {
             twilio: TwilioConfig::from_env()?,
             voicemail: VoicemailConfig::from_env()?,
             messaging: MessagingConfig::from_env()?,
+            audio: AudioAnswerConfig::from_env()?,
         })
     }
 }
@@ -56,6 +61,8 @@ pub struct Stack {
     pub sessions: SessionsState,
     pub twilio_sms: SmsState,
     pub vonage_sms: InboundSmsState,
+    pub audio_answer: AudioAnswerState,
+    pub audio_recordings: AudioRecordingsState,
 }
 
 impl Stack {
@@ -83,6 +90,13 @@ impl Stack {
             &sdk,
             aws::EMULATOR,
         );
+        let audio_answer = AudioAnswerState::build(
+            core.clone(),
+            config.vonage.clone(),
+            config.audio,
+            &sdk,
+            aws::EMULATOR,
+        );
         let vonage = VonageState::build(core.clone(), config.vonage, &sdk, aws::EMULATOR);
         let twilio = TwilioState::build(core.clone(), config.twilio.clone(), &sdk, aws::EMULATOR);
         Ok(Self {
@@ -101,6 +115,12 @@ impl Stack {
                 secret: vonage.secret.clone(),
                 providers,
                 messaging: config.messaging,
+            },
+            audio_answer,
+            audio_recordings: AudioRecordingsState {
+                core: core.clone(),
+                s3: aws::s3(&sdk, aws::EMULATOR),
+                recordings_bucket: config.voicemail.recordings_bucket.clone(),
             },
             vonage,
             twilio,
@@ -130,6 +150,8 @@ impl Stack {
         self.sessions.core.store = store.clone();
         self.twilio_sms.twilio.core.store = store.clone();
         self.vonage_sms.core.store = store.clone();
+        self.audio_answer.vonage.core.store = store.clone();
+        self.audio_recordings.core.store = store.clone();
         self.voicemail.core.store = store;
     }
 
@@ -145,6 +167,7 @@ impl Stack {
             &self.twilio.auth_token,
             "TWILIO_AUTH_TOKEN_SECRET_ID",
         );
+        self.audio_answer.announce();
     }
 }
 
@@ -164,10 +187,12 @@ pub enum Function {
     TwilioStatus,
     TwilioSms,
     VonageInboundSms,
+    VonageAudioAnswer,
+    AudioRecordings,
 }
 
 impl Function {
-    pub const ALL: [Function; 13] = [
+    pub const ALL: [Function; 15] = [
         Function::Numbers,
         Function::Sessions,
         Function::Lines,
@@ -181,6 +206,8 @@ impl Function {
         Function::TwilioStatus,
         Function::TwilioSms,
         Function::VonageInboundSms,
+        Function::VonageAudioAnswer,
+        Function::AudioRecordings,
     ];
 
     /// The binary's (and the `functions/` folder's) name.
@@ -199,6 +226,8 @@ impl Function {
             Function::TwilioStatus => "twilio-status",
             Function::TwilioSms => "twilio-sms",
             Function::VonageInboundSms => "vonage-inbound-sms",
+            Function::VonageAudioAnswer => "vonage-audio-answer",
+            Function::AudioRecordings => "audio-recordings",
         }
     }
 
@@ -224,6 +253,10 @@ impl Function {
             Function::TwilioStatus => twilio::status::handle(&stack.twilio, req).await,
             Function::TwilioSms => twilio::sms::handle(&stack.twilio_sms, req).await,
             Function::VonageInboundSms => vonage::inbound_sms::handle(&stack.vonage_sms, req).await,
+            Function::VonageAudioAnswer => {
+                vonage::audio_answer::handle(&stack.audio_answer, req).await
+            }
+            Function::AudioRecordings => audio::handle(&stack.audio_recordings, req).await,
         }
     }
 }
@@ -277,6 +310,14 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/twilio/sms", Function::TwilioSms),
     route("GET", "/vonage/inbound-sms", Function::VonageInboundSms),
     route("POST", "/vonage/inbound-sms", Function::VonageInboundSms),
+    route("GET", "/vonage/audio-answer", Function::VonageAudioAnswer),
+    route("POST", "/vonage/audio-answer", Function::VonageAudioAnswer),
+    route("GET", "/audio/recordings", Function::AudioRecordings),
+    route(
+        "GET",
+        "/audio/recordings/{call_uuid}",
+        Function::AudioRecordings,
+    ),
 ];
 
 /// Matches a concrete path against a route pattern, returning the path

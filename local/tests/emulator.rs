@@ -721,3 +721,83 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
     );
     assert_eq!(send().await.status, 401);
 }
+
+/// `/vonage/audio-answer` as its function runs it: signed like every Vonage
+/// webhook, a token taken once, the socket token read from Secrets Manager
+/// by id and put in the websocket headers.
+#[tokio::test]
+async fn the_audio_answer_is_signed_and_carries_the_socket_token_from_secrets_manager() {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let token_arn = put_secret(
+        &format!("audio-{id}"),
+        &serde_json::json!({ "audio_socket_token": "socket-token-1" }).to_string(),
+    )
+    .await;
+    let mut config = test_config();
+    config.core.allow_unsigned_webhooks = false;
+    config.vonage.signature_secret = SecretSetting::Value(VONAGE_SECRET.into());
+    config.audio.socket_token = SecretSetting::SecretId(token_arn);
+    config.audio.socket_url = Some("wss://audio.example.com/socket".into());
+    let t = env_with(config).await;
+    let query = "to=447700900001&from=447700900100&uuid=u-audio-1&conversation_uuid=CON-a1";
+    // A GET is signed over its query as compact JSON, in the query's order.
+    let payload = br#"{"to":"447700900001","from":"447700900100","uuid":"u-audio-1","conversation_uuid":"CON-a1"}"#;
+    let auth = vonage_bearer(VONAGE_SECRET, payload);
+    let path = format!("/vonage/audio-answer?{query}");
+    let before = t.counter.get();
+    let r = t
+        .request("GET", &path, None, &[("authorization", &auth)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // One storage request: the token's claim.
+    assert_eq!(t.counter.get() - before, 1);
+    let ncco = r.json();
+    let endpoint = &ncco[1]["endpoint"][0];
+    assert_eq!(endpoint["uri"], "wss://audio.example.com/socket");
+    assert_eq!(
+        endpoint["headers"],
+        serde_json::json!({"call_uuid": "u-audio-1", "conversation_uuid": "CON-a1",
+            "mode": "echo", "token": "socket-token-1"})
+    );
+    // The same token again: 401, and no socket token.
+    let again = t
+        .request("GET", &path, None, &[("authorization", &auth)])
+        .await;
+    assert_eq!(again.status, 401);
+    assert!(!again.body.contains("socket-token-1"));
+    // Unsigned, or signed with another secret: 401.
+    assert_eq!(t.get(&path).await.status, 401);
+    let wrong = vonage_bearer("not-the-signature-secret-0123456789", payload);
+    let r = t
+        .request("GET", &path, None, &[("authorization", &wrong)])
+        .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn the_audio_answer_fails_closed() {
+    let query = "/vonage/audio-answer?to=447700900001&from=447700900100&uuid=u-audio-2";
+    // No signature secret, unsigned webhooks not allowed: 503.
+    let mut config = test_config();
+    config.core.allow_unsigned_webhooks = false;
+    let t = env_with(config).await;
+    let r = t.get(query).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("not_configured"));
+    // No socket configured (AUDIO_SOCKET_URL set empty): 503.
+    let mut config = test_config();
+    config.audio.socket_url = None;
+    let t = env_with(config).await;
+    let r = t.get(query).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("AUDIO_SOCKET_URL"));
+    // A socket token that cannot be read: 503 (Vonage retries), never an
+    // answer without it.
+    let mut config = test_config();
+    config.audio.socket_token =
+        SecretSetting::SecretId(format!("audio-missing-{}", uuid::Uuid::new_v4().simple()));
+    let t = env_with(config).await;
+    let r = t.get(query).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(!r.body.contains("websocket"));
+}

@@ -102,6 +102,25 @@ async fn seeded() -> support::TestEnv {
         )
         .await;
     assert!(r.body.contains("<Dial"), "{}", r.body);
+    // A call the audio socket recorded: 10 s at 16 kHz.
+    t.state
+        .core
+        .store
+        .put_audio_recording(&callmask::store::AudioRecording {
+            call_uuid: "63f61863-4a51-4f6b-86e1-46edebcf9356".into(),
+            conversation_uuid: Some("CON-f972836a-550f-45fa-956c-12a2ab5b7d22".into()),
+            connection: "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f".into(),
+            started_at_ms: 1_795_334_400_000,
+            recorded_at_ms: 1_795_334_410_000,
+            duration_ms: 10_000,
+            sample_rate: 16_000,
+            data_bytes: 320_000,
+            s3_key: "audio/2026/11/22/63f61863-4a51-4f6b-86e1-46edebcf9356-0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f.wav"
+                .into(),
+            truncated: false,
+        })
+        .await
+        .expect("seed recording");
     t
 }
 

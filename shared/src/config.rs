@@ -58,9 +58,36 @@
 //! | `VOICEMAIL_MAX_ATTEMPTS` | copy/email attempts before a voicemail is marked failed | `5` |
 //! | `TRANSCRIPTION_WAIT_SECONDS` | how long an email waits for a transcription | `120` |
 //! | `RECORDING_LINK_TTL_SECONDS` | expiry of presigned recording links in emails (max 7 days) | `86400` |
+//!
+//! [`AudioAnswerConfig`] (`vonage-audio-answer`: the NCCO that streams a
+//! call to the audio socket):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `AUDIO_SOCKET_URL` | `ws://` or `wss://` URL of the audio socket; set but empty: not configured (503) | `ws://127.0.0.1:3001/socket` |
+//! | `AUDIO_SAMPLE_RATE` | `16000` or `8000` (`audio/l16;rate=N`) | `16000` |
+//! | `AUDIO_MODE` | `echo` or `record`, sent to the socket in the `mode` header | `echo` |
+//! | `AUDIO_GREETING_TEXT` | spoken before connecting; empty for none | `Please wait while we connect you to the echo server` |
+//! | `AUDIO_SOCKET_TOKEN_SECRET_ID` | Secrets Manager id of the socket token (JSON `audio_socket_token`, or the plain value) | unset |
+//! | `AUDIO_SOCKET_TOKEN` | the token itself (local runs and tests only) | unset: no `token` header |
+//!
+//! [`AudioSocketConfig`] (the `audio-socket` server; also `TABLE_NAME`,
+//! `RECORDINGS_BUCKET` and the two token settings above):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `AUDIO_HOST` / `AUDIO_PORT` | where it listens | `127.0.0.1` / `3001` |
+//! | `AUDIO_IDLE_TIMEOUT_SECONDS` | a call that sends nothing this long is closed (1001) | `10` |
+//! | `AUDIO_CONNECTED_TIMEOUT_SECONDS` | time for the first message (`websocket:connected`) after the upgrade | `5` |
+//! | `AUDIO_MAX_CALLS` | live calls one process serves; more get 503 at the upgrade | `1000` |
+//! | `AUDIO_SEND_QUEUE_FRAMES` | frames queued towards a peer before it counts as not reading (closed 1008) | `50` (1 s) |
+//! | `AUDIO_MAX_RECORDING_SECONDS` | a recording stops growing after this (the call goes on) | `14400` |
+//! | `AUDIO_SPOOL_DIR` | where recordings are written while a call lasts | the system temp dir |
+//! | `AUDIO_SHUTDOWN_GRACE_SECONDS` | on SIGTERM, how long calls get to close and recordings to upload | `25` |
 
 use std::env;
 
+use crate::audio::{AudioMode, SampleRate};
 use crate::domain::Provider;
 
 pub const DEFAULT_GREETING: &str = "Please hold while we connect your call.";
@@ -412,6 +439,165 @@ impl VoicemailConfig {
     }
 }
 
+pub const DEFAULT_AUDIO_SOCKET_URL: &str = "ws://127.0.0.1:3001/socket";
+pub const DEFAULT_AUDIO_GREETING: &str = "Please wait while we connect you to the echo server";
+
+/// `vonage-audio-answer`: where and how a call's audio is streamed.
+#[derive(Debug, Clone)]
+pub struct AudioAnswerConfig {
+    /// `None`: `AUDIO_SOCKET_URL` was set empty (the template's default
+    /// when no socket is deployed): the answer says 503.
+    pub socket_url: Option<String>,
+    pub sample_rate: SampleRate,
+    pub mode: AudioMode,
+    pub greeting_text: String,
+    pub socket_token: SecretSetting,
+}
+
+impl Default for AudioAnswerConfig {
+    fn default() -> Self {
+        Self {
+            socket_url: Some(DEFAULT_AUDIO_SOCKET_URL.into()),
+            sample_rate: SampleRate::K16,
+            mode: AudioMode::Echo,
+            greeting_text: DEFAULT_AUDIO_GREETING.into(),
+            socket_token: SecretSetting::None,
+        }
+    }
+}
+
+impl AudioAnswerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
+        let d = Self::default();
+        let socket_url = match get("AUDIO_SOCKET_URL") {
+            None => d.socket_url,
+            Some(v) if v.trim().is_empty() => None,
+            Some(_) => env.ws_url("AUDIO_SOCKET_URL")?,
+        };
+        let sample_rate = match env.get("AUDIO_SAMPLE_RATE").as_deref() {
+            None => d.sample_rate,
+            Some("16000") => SampleRate::K16,
+            Some("8000") => SampleRate::K8,
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "AUDIO_SAMPLE_RATE",
+                    reason: "expected 16000 or 8000".into(),
+                })
+            }
+        };
+        Ok(Self {
+            socket_url,
+            sample_rate,
+            mode: env.mode("AUDIO_MODE")?.unwrap_or(d.mode),
+            greeting_text: get("AUDIO_GREETING_TEXT").unwrap_or(d.greeting_text),
+            socket_token: audio_socket_token(&env),
+        })
+    }
+}
+
+fn audio_socket_token(env: &Env<'_>) -> SecretSetting {
+    SecretSetting::read(env, "AUDIO_SOCKET_TOKEN", "AUDIO_SOCKET_TOKEN_SECRET_ID")
+}
+
+/// The `audio-socket` server.
+#[derive(Debug, Clone)]
+pub struct AudioSocketConfig {
+    pub host: String,
+    pub port: u16,
+    pub socket_token: SecretSetting,
+    pub recordings_bucket: String,
+    pub idle_timeout_seconds: u64,
+    pub connected_timeout_seconds: u64,
+    pub max_calls: usize,
+    pub send_queue_frames: usize,
+    pub max_recording_seconds: u64,
+    pub spool_dir: std::path::PathBuf,
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for AudioSocketConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 3001,
+            socket_token: SecretSetting::None,
+            recordings_bucket: DEFAULT_RECORDINGS_BUCKET.into(),
+            idle_timeout_seconds: 10,
+            connected_timeout_seconds: 5,
+            max_calls: 1000,
+            send_queue_frames: 50,
+            max_recording_seconds: 14_400,
+            spool_dir: env::temp_dir(),
+            shutdown_grace_seconds: 25,
+        }
+    }
+}
+
+impl AudioSocketConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&get);
+        let d = Self::default();
+        let host = env.get("AUDIO_HOST").unwrap_or(d.host);
+        if host.parse::<std::net::IpAddr>().is_err() {
+            return Err(ConfigError {
+                name: "AUDIO_HOST",
+                reason: "expected an IP address (0.0.0.0 in a container)".into(),
+            });
+        }
+        Ok(Self {
+            host,
+            port: env.range("AUDIO_PORT", d.port.into(), 1, 65_535)? as u16,
+            socket_token: audio_socket_token(&env),
+            recordings_bucket: recordings_bucket(&get),
+            idle_timeout_seconds: env.range(
+                "AUDIO_IDLE_TIMEOUT_SECONDS",
+                d.idle_timeout_seconds,
+                1,
+                3600,
+            )?,
+            connected_timeout_seconds: env.range(
+                "AUDIO_CONNECTED_TIMEOUT_SECONDS",
+                d.connected_timeout_seconds,
+                1,
+                60,
+            )?,
+            max_calls: env.range("AUDIO_MAX_CALLS", d.max_calls as u64, 1, 100_000)? as usize,
+            send_queue_frames: env.range(
+                "AUDIO_SEND_QUEUE_FRAMES",
+                d.send_queue_frames as u64,
+                1,
+                1000,
+            )? as usize,
+            // Under 4 GiB of WAV even at 24 kHz.
+            max_recording_seconds: env.range(
+                "AUDIO_MAX_RECORDING_SECONDS",
+                d.max_recording_seconds,
+                1,
+                36_000,
+            )?,
+            spool_dir: env
+                .get("AUDIO_SPOOL_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or(d.spool_dir),
+            shutdown_grace_seconds: env.range(
+                "AUDIO_SHUTDOWN_GRACE_SECONDS",
+                d.shutdown_grace_seconds,
+                1,
+                600,
+            )?,
+        })
+    }
+}
+
 /// `RECORDINGS_BUCKET` alone, for `lines` (presigned links in its lists).
 pub fn recordings_bucket(get: impl Fn(&str) -> Option<String>) -> String {
     Env(&get)
@@ -457,6 +643,29 @@ impl Env<'_> {
             Some(_) => Err(ConfigError {
                 name,
                 reason: "expected true or false".into(),
+            }),
+        }
+    }
+
+    fn ws_url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        match url::Url::parse(&v) {
+            Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => Ok(Some(v)),
+            _ => Err(ConfigError {
+                name,
+                reason: "expected a ws:// or wss:// URL".into(),
+            }),
+        }
+    }
+
+    fn mode(&self, name: &'static str) -> Result<Option<AudioMode>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => AudioMode::parse(&v).map(Some).ok_or(ConfigError {
+                name,
+                reason: "expected echo or record".into(),
             }),
         }
     }
@@ -577,5 +786,59 @@ mod tests {
             t(&[("TWILIO_AUTH_TOKEN", "x")]).unwrap_err().name,
             "TWILIO_ACCOUNT_SID"
         );
+    }
+    #[test]
+    fn audio_settings_are_checked_at_start() {
+        let a = |pairs: &[(&str, &str)]| AudioAnswerConfig::from_lookup(lookup(pairs));
+        let d = a(&[]).unwrap();
+        assert_eq!(d.socket_url.as_deref(), Some(DEFAULT_AUDIO_SOCKET_URL));
+        assert_eq!(d.sample_rate, SampleRate::K16);
+        assert_eq!(d.mode, AudioMode::Echo);
+        assert_eq!(d.greeting_text, DEFAULT_AUDIO_GREETING);
+        let c = a(&[
+            ("AUDIO_SOCKET_URL", "wss://audio.example.com/socket"),
+            ("AUDIO_SAMPLE_RATE", "8000"),
+            ("AUDIO_MODE", "record"),
+            ("AUDIO_GREETING_TEXT", ""),
+            ("AUDIO_SOCKET_TOKEN", "t0ken"),
+        ])
+        .unwrap();
+        assert_eq!(c.sample_rate, SampleRate::K8);
+        assert_eq!(c.mode, AudioMode::Record);
+        assert_eq!(c.greeting_text, "");
+        assert_eq!(c.socket_token, SecretSetting::Value("t0ken".into()));
+        assert!(!format!("{c:?}").contains("t0ken"));
+        assert_eq!(a(&[("AUDIO_SOCKET_URL", "")]).unwrap().socket_url, None);
+        for (name, value) in [
+            ("AUDIO_SAMPLE_RATE", "44100"),
+            ("AUDIO_SAMPLE_RATE", "16k"),
+            ("AUDIO_MODE", "transcribe"),
+            ("AUDIO_SOCKET_URL", "https://audio.example.com/socket"),
+            ("AUDIO_SOCKET_URL", "not a url"),
+        ] {
+            assert_eq!(a(&[(name, value)]).unwrap_err().name, name, "{value}");
+        }
+        let s = |pairs: &[(&str, &str)]| AudioSocketConfig::from_lookup(lookup(pairs));
+        assert_eq!(s(&[]).unwrap().port, 3001);
+        assert_eq!(
+            s(&[("AUDIO_SOCKET_TOKEN_SECRET_ID", "callmask/audio")])
+                .unwrap()
+                .socket_token,
+            SecretSetting::SecretId("callmask/audio".into())
+        );
+        for (name, value) in [
+            ("AUDIO_PORT", "0"),
+            ("AUDIO_PORT", "70000"),
+            ("AUDIO_HOST", "audio.example.com"),
+            ("AUDIO_IDLE_TIMEOUT_SECONDS", "0"),
+            ("AUDIO_MAX_CALLS", "many"),
+            ("AUDIO_MAX_RECORDING_SECONDS", "100000"),
+        ] {
+            assert_eq!(s(&[(name, value)]).unwrap_err().name, name, "{value}");
+        }
+        // A bad audio setting stops only the audio functions.
+        let env = lookup(&[("AUDIO_SAMPLE_RATE", "44100")]);
+        assert!(VonageConfig::from_lookup(&env).is_ok());
+        assert!(CoreConfig::from_lookup(&env).is_ok());
     }
 }

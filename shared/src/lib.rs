@@ -7,12 +7,14 @@
 //! - [`vonage`] — NCCO, signed webhooks, payloads
 //! - [`twilio`] — TwiML, `X-Twilio-Signature`, form webhooks, REST
 //! - [`voicemail`] — copy recordings to S3 and email the owner, with retries
+//! - [`audio`] — call audio over WebSocket: modes, sample rates, WAV headers
 //! - [`api`] — one module per URL (`/vonage/answer` is `api::vonage::answer`)
 //!   with the state its function builds
 //! - [`core`], [`config`], [`secrets`], [`aws`] — what states are made of
 //! - [`lambda`] — the `serve` helpers each function's `main` calls
 
 pub mod api;
+pub mod audio;
 pub mod aws;
 pub mod clock;
 pub mod config;

@@ -1,4 +1,5 @@
-//! Structured logs: JSON in Lambda (CloudWatch), readable text elsewhere.
+//! Structured logs: JSON in Lambda (CloudWatch) and with `LOG_FORMAT=json`
+//! (the audio socket's container), readable text elsewhere.
 //! Log fields never hold a full phone number or a secret: use
 //! `PhoneNumber::masked` and `phone::mask_raw`.
 
@@ -6,7 +7,8 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init() {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
+        || std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);

@@ -56,10 +56,12 @@ class FakeTwilio(http.server.BaseHTTPRequestHandler):
 
 
 class Stack:
-    def __init__(self, base: str, emulator: str, twilio: str):
+    def __init__(self, base: str, emulator: str, twilio: str, audio: str = ""):
         self.base = base
         self.emulator = emulator
         self.twilio = twilio
+        # ws://127.0.0.1:AUDIO_PORT/socket
+        self.audio = audio
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -71,6 +73,8 @@ def start_stack(**settings):
     binary = ROUTER
     assert binary.exists(), "build it first: cargo build --workspace"
     port, moto = free_port(), free_port()
+    # The audio socket of this stack, away from a `make run` on 3001.
+    settings.setdefault("AUDIO_PORT", str(free_port()))
     fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
     threading.Thread(target=fake.serve_forever, daemon=True).start()
     twilio = f"http://127.0.0.1:{fake.server_address[1]}"
@@ -95,7 +99,7 @@ def start_stack(**settings):
             proc.kill()
             raise RuntimeError(f"local stack did not start:\n{out}")
         time.sleep(0.2)
-    yield Stack(base, f"http://127.0.0.1:{moto}", twilio)
+    yield Stack(base, f"http://127.0.0.1:{moto}", twilio, f"ws://127.0.0.1:{settings['AUDIO_PORT']}/socket")
     fake.shutdown()
     proc.terminate()
     try:

@@ -14,7 +14,9 @@ ADMIN = ["/numbers", "/numbers/%2B447700900001", "/numbers/garbage", "/sessions"
          "/sessions/5e55104d5e55104d5e55104d5e55104d", "/sessions/x/calls", "/sessions/%00",
          "/lines/%2B15551230098", "/lines/garbage", "/lines/%2B15551230098/voicemails", "/lines/x/y",
          "/numbers/provision", "/numbers/import", "/numbers/%2B447700900001?release=true",
-         "/sessions/5e55104d5e55104d5e55104d5e55104d/messages", "/sessions/x/messages"]
+         "/sessions/5e55104d5e55104d5e55104d5e55104d/messages", "/sessions/x/messages",
+         "/audio/recordings", "/audio/recordings/x", "/audio/recordings/%00", "/audio/recordings?limit=abc",
+         "/audio/recordings?before=%00", "/audio/recordings/" + "u" * 300]
 BODIES = {
     "malformed": b'{"participants": [',
     "not-object": b'[1, 2, 3]',
@@ -40,7 +42,7 @@ def test_admin_routes_answer_4xx_with_a_reason(stack, path, method, kind):
         assert err["code"] and err["message"]
 
 
-@pytest.mark.parametrize("path", ["/vonage/answer", "/vonage/fallback"])
+@pytest.mark.parametrize("path", ["/vonage/answer", "/vonage/fallback", "/vonage/audio-answer"])
 @pytest.mark.parametrize("kind", sorted(BODIES))
 def test_answer_webhooks_answer_a_polite_ncco(stack, path, kind):
     body = BODIES[kind]
@@ -56,7 +58,7 @@ def test_event_webhook_answers_4xx(stack, kind):
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
 
 
-@pytest.mark.parametrize("path", ["/vonage/answer", "/vonage/fallback", "/vonage/event"])
+@pytest.mark.parametrize("path", ["/vonage/answer", "/vonage/fallback", "/vonage/event", "/vonage/audio-answer"])
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_webhooks_refuse_wrong_methods(stack, path, method):
     body = b"{}"

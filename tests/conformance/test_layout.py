@@ -89,6 +89,13 @@ def test_no_secret_value_sits_in_an_environment():
     assert "resolve:secretsmanager" not in text
     env = template()["Globals"]["Function"]["Environment"]["Variables"]
     assert "VONAGE_SIGNATURE_SECRET" not in env and "TWILIO_AUTH_TOKEN" not in env
+    # The audio socket's token: by id only, in the functions and the task.
+    for res in template()["Resources"].values():
+        props = res.get("Properties", {})
+        names = list(props.get("Environment", {}).get("Variables", {}))
+        for c in props.get("ContainerDefinitions", []):
+            names += [str(e) for e in c.get("Environment", [])]
+        assert not any(n == "AUDIO_SOCKET_TOKEN" or "'AUDIO_SOCKET_TOKEN'" in n for n in names), names
     assert "ALLOW_UNSIGNED_WEBHOOKS" not in text
     params = template()["Parameters"]
     for p in ("VonageSignatureSecretId", "TwilioAuthTokenSecretId"):
@@ -109,9 +116,60 @@ def test_only_the_functions_that_use_a_secret_may_read_it():
         assert ("TwilioAuthTokenSecretId" in text) == (
             binary.startswith("twilio-") or binary == "voicemail-worker" or binary in rest), binary
         assert ("VonageApiSecretId" in text) == (binary in rest or binary == "vonage-inbound-sms"), binary
+        assert ("AudioSocketTokenSecretId" in text) == (binary == "vonage-audio-answer"), binary
 
 
 def test_recordings_expire_with_their_noncurrent_versions():
     rules = template()["Resources"]["RecordingsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert any("ExpirationInDays" in r and "NoncurrentVersionExpiration" in r
                and "AbortIncompleteMultipartUpload" in r for r in rules), rules
+
+
+def test_the_audio_socket_is_off_by_default_and_all_behind_its_condition():
+    t = template()
+    assert t["Parameters"]["AudioSocketEnabled"]["Default"] == "false"
+    ecs_elb_iam = [name for name, res in t["Resources"].items()
+                   if res["Type"].startswith(("AWS::ECS::", "AWS::ElasticLoadBalancingV2::", "AWS::EC2::", "AWS::Logs::"))
+                   or name.startswith("Audio") and res["Type"] == "AWS::IAM::Role"]
+    assert len(ecs_elb_iam) >= 10, ecs_elb_iam
+    for name in ecs_elb_iam:
+        assert t["Resources"][name].get("Condition") == "AudioSocketEnabled", name
+
+
+def test_the_audio_socket_behind_tls_with_health_checks_and_least_privilege():
+    res = template()["Resources"]
+    listener = res["AudioListener"]["Properties"]
+    assert listener["Protocol"] == "HTTPS" and listener["Port"] == 443
+    assert listener["Certificates"] == [{"CertificateArn": {"Ref": "AudioCertificateArn"}}]
+    tg = res["AudioTargetGroup"]["Properties"]
+    assert tg["HealthCheckPath"] == "/health" and tg["Matcher"] == {"HttpCode": "200"}
+    attrs = {a["Key"]: a["Value"] for a in res["AudioLoadBalancer"]["Properties"]["LoadBalancerAttributes"]}
+    # Above any call's silence, and above a long call's hour.
+    assert int(attrs["idle_timeout.timeout_seconds"]) >= 3600
+    service = res["AudioService"]["Properties"]
+    assert service["LaunchType"] == "FARGATE"
+    assert template()["Parameters"]["AudioTaskCount"]["Default"] == 2
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == {"Split": [",", {"Ref": "AudioSubnetIds"}]}
+    container = res["AudioTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    assert container["Image"] == {"Ref": "AudioSocketImageUri"}
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["HealthCheck"]["Command"][-1] == "--health"
+    # The task role: put WAVs under audio/, write AUDIO# items, read its token.
+    statements = res["AudioTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    actions = []
+    for st in statements:
+        if isinstance(st, dict) and "If" in st:
+            st = st["If"][1]
+        actions += st["Action"]
+        if st["Action"] == ["s3:PutObject"]:
+            assert st["Resource"] == {"Sub": "${RecordingsBucket.Arn}/audio/*"}
+        if st["Action"] == ["dynamodb:PutItem"]:
+            assert st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["AUDIO#*"]
+    assert sorted(actions) == ["dynamodb:PutItem", "s3:PutObject", "secretsmanager:GetSecretValue"]
+
+
+def test_the_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
+    text = (ROOT / "Dockerfile").read_text()
+    froms = [line for line in text.splitlines() if line.startswith("FROM ")]
+    assert len(froms) >= 2 and "distroless" in froms[-1]
+    assert "USER 65532" in text and "HEALTHCHECK" in text

@@ -29,6 +29,10 @@ def check_ncco(resp) -> list:
         data = dict(action)
         if "from" in data:
             data["from_"] = data.pop("from")
+        if "endpoint" in data:
+            # The models take a websocket's `content-type` by its field name.
+            data["endpoint"] = [{("contentType" if k == "content-type" else k): v for k, v in e.items()}
+                                for e in data["endpoint"]]
         parsed = model.model_validate(data)
         assert parsed.model_dump(mode="json", by_alias=True, exclude_none=True) == action
     return ncco

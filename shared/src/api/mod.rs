@@ -3,6 +3,7 @@
 //! builds its module's state and serves its `handle`; the local router
 //! (`callmask-local`) serves them all at the template's paths.
 
+pub mod audio;
 pub mod lines;
 pub mod numbers;
 pub mod sessions;

@@ -13,6 +13,8 @@
 //! | text to a masked line | `MSG#<MessageSid>` | `META` | |
 //! | automatic purchases of a provider | `AUTO#<provider>` | `META` | |
 //! | used webhook token (events) | `TOKEN#<jti>` | `META` | |
+//! | call audio recording | `AUDIO#<call uuid>` | `REC#<started_at_ms>#<connection>` | recordings: `AUDIOREC` / `<recorded_at_ms>#<call uuid>#<connection>` |
+//! | used webhook token (audio answer) | `TOKEN#<jti>` | `META` | |
 //! | voicemail | `VM#<RecordingSid>` | `META` | line_voicemails: `VMLINE#<line>` / `<recorded_at>#<sid>`; pending_voicemails (sparse): `PENDING` / `<next_attempt_at>#<sid>` |
 //!
 //! A masked line is the `line` attribute (JSON settings) on its number's META item.
@@ -119,4 +121,25 @@ pub fn pool(provider: Provider) -> String {
 
 pub fn pool_sort(country: &str, n: &PhoneNumber) -> String {
     format!("{country}#{}", n.e164())
+}
+
+/// A call's audio recordings (the audio socket writes one per connection).
+pub fn audio_call(call_uuid: &str) -> String {
+    format!("AUDIO#{call_uuid}")
+}
+
+pub const AUDIO_RECORDING_PREFIX: &str = "REC#";
+
+/// Zero-padded milliseconds, so a call's recordings sort by start.
+pub fn audio_recording(started_at_ms: i64, connection: &str) -> String {
+    format!("REC#{started_at_ms:013}#{connection}")
+}
+
+pub const RECORDINGS_INDEX: &str = "recordings";
+pub const RECORDINGS_PK: &str = "gsi5pk";
+pub const RECORDINGS_SK: &str = "gsi5sk";
+pub const RECORDINGS: &str = "AUDIOREC";
+
+pub fn recordings_sort(recorded_at_ms: i64, call_uuid: &str, connection: &str) -> String {
+    format!("{recorded_at_ms:013}#{call_uuid}#{connection}")
 }

@@ -10,6 +10,7 @@ mod line_texts;
 mod lines;
 mod messages;
 mod numbers;
+mod recordings;
 pub mod schema;
 mod sessions;
 mod voicemails;
@@ -24,6 +25,7 @@ pub use line_texts::TextEmail;
 pub use lines::{Admission, CallContext, Inbound, PutLine};
 pub use messages::{LineMessage, MessageRecord};
 pub use numbers::{DeleteNumber, RetireNumber};
+pub use recordings::{valid_cursor, AudioRecording, RecordingsPage};
 pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
 pub use voicemails::{Due, Voicemail, VoicemailStatus};
 

@@ -58,6 +58,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             LINE_VOICEMAILS_SK,
         )?)
         .global_secondary_indexes(index(PENDING_INDEX, PENDING_PK, PENDING_SK)?)
+        .global_secondary_indexes(index(RECORDINGS_INDEX, RECORDINGS_PK, RECORDINGS_SK)?)
         // The voicemail worker follows new and updated voicemails.
         .stream_specification(
             StreamSpecification::builder()
@@ -77,6 +78,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         LINE_VOICEMAILS_SK,
         PENDING_PK,
         PENDING_SK,
+        RECORDINGS_PK,
+        RECORDINGS_SK,
     ] {
         req = req.attribute_definitions(attr(name)?);
     }

@@ -3,6 +3,7 @@
 //! the signature secret, nothing else.
 
 pub mod answer;
+pub mod audio_answer;
 pub mod event;
 pub mod fallback;
 pub mod inbound_sms;
@@ -245,7 +246,7 @@ fn refuse_unroutable(
 
 /// GET: the query. POST: the JSON body only; the query of a POST is not
 /// covered by the signature, so nothing is taken from it.
-fn read_params(req: &Request) -> Option<AnswerRequest> {
+pub(crate) fn read_params(req: &Request) -> Option<AnswerRequest> {
     if req.method() == Method::GET {
         return Some(AnswerRequest::from_query(raw_query(req)));
     }

@@ -1,0 +1,9 @@
+//! `GET /audio/recordings`, `GET /audio/recordings/{call_uuid}` →
+//! [`callmask::api::audio`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    callmask::telemetry::init();
+    let state = callmask::api::audio::AudioRecordingsState::from_env().await?;
+    callmask::lambda::serve(state, callmask::api::audio::handle).await
+}
