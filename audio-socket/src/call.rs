@@ -361,7 +361,8 @@ async fn stream_audio(
                         writer_out = Some((sink, how));
                         break end;
                     }
-                    Err(_) => break End::Gone,
+                    // The writer is gone and took the sink with it.
+                    Err(_) => return (End::Gone, stats, recording),
                 }
             }
             next = tokio::time::timeout(settings.idle, stream.next()) => next,
