@@ -116,8 +116,8 @@ build: $(BUILD_VENV)/.installed
 	@ls .aws-sam/build/*/bootstrap | wc -l | xargs echo "functions built:"
 
 ## make bench: figures for docs/benchmarks.md
-# The functions and the floor are built as `sam build` builds them: their
-# own packages only. Built with the rest of the workspace they would get the
+# The functions and the floor are built from their own packages, as `sam build`
+# builds them. Built with the rest of the workspace they would get the
 # features the local tools turn on (a larger binary than the one deployed).
 FUNCTIONS := $(notdir $(wildcard functions/*))
 bench: $(VENV)/.installed
