@@ -29,7 +29,9 @@ import sys
 import phonenumbers
 
 PLUS_NUMBER = re.compile(r"\+\d(?:[\s.\-()]*\d){7,}")
-BARE_DIGITS = re.compile(r"(?<![\w+.])(\d{8,15})(?![\w.])")
+# A bare number stands alone: not a piece of a uuid, a date or a hex id
+# (a random uuid's first group is all digits about 1 time in 50).
+BARE_DIGITS = re.compile(r"(?<![\w+.\-:])(\d{8,15})(?![\w.\-:])")
 SIGNATURES = [
     re.compile(r"X-Amz-Signature=[0-9a-fA-F]{16,}"),
     re.compile(r"Signature=[0-9a-fA-F]{64}"),
