@@ -4,8 +4,6 @@
 //! pending in the same sparse index as voicemails, so the worker's stream
 //! and its sweep both find it and SES failures are retried, never lost.
 
-use aws_sdk_dynamodb::types::ReturnValue;
-
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
@@ -62,28 +60,11 @@ impl Store {
         now: i64,
         lease: i64,
     ) -> Result<Option<TextEmail>, StoreError> {
-        let res = self
-            .update(keys::line_message(message_sid), keys::META)
-            .update_expression("SET lease_until = :until REMOVE kick")
-            .condition_expression(
-                "email_status = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
-            )
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":until", n(now + lease))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match res {
-            Ok(out) => out.attributes.as_ref().map(text_email_from).transpose(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        self.take_lease(keys::line_message(message_sid), "email_status", now, lease)
+            .await?
+            .as_ref()
+            .map(text_email_from)
+            .transpose()
     }
 
     /// Sent: the body and the addresses are dropped with the pending state.

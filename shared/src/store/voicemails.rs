@@ -218,13 +218,31 @@ impl Store {
         now: i64,
         lease: i64,
     ) -> Result<Option<Voicemail>, StoreError> {
+        self.take_lease(keys::voicemail(recording_sid), "status", now, lease)
+            .await?
+            .as_ref()
+            .map(voicemail_from)
+            .transpose()
+    }
+
+    /// The worker's lease on a pending item (a voicemail, a text's email):
+    /// taken when `status_attr` is `pending` and no other lease runs; the
+    /// item as it is now, or `None` when another worker holds it or it is
+    /// no longer pending. Taking it removes the stream's `kick`.
+    pub(crate) async fn take_lease(
+        &self,
+        pk: String,
+        status_attr: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Option<Item>, StoreError> {
         let res = self
-            .update(keys::voicemail(recording_sid), keys::META)
+            .update(pk, keys::META)
             .update_expression("SET lease_until = :until REMOVE kick")
             .condition_expression(
                 "#st = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
             )
-            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#st", status_attr)
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":until", n(now + lease))
@@ -232,7 +250,7 @@ impl Store {
             .send()
             .await;
         match res {
-            Ok(out) => out.attributes.as_ref().map(voicemail_from).transpose(),
+            Ok(out) => Ok(out.attributes),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
