@@ -190,7 +190,12 @@ class Emulator:
                 return [body]
             # Only DynamoDB needs the lock: Secrets Manager, S3 and SES
             # requests run beside it, as they do in AWS.
-            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            # moto's state dump (`/moto-api/data.json`) walks DynamoDB's
+            # tables too: a write beside it changes a dict mid-iteration and
+            # the dump answers 500.
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_") or environ.get(
+                "PATH_INFO", ""
+            ).startswith("/moto-api/"):
                 with lock:
                     return run(environ, start_response)
             return run(environ, start_response)

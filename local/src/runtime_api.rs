@@ -159,14 +159,16 @@ pub async fn cold_start(
     Ok((invocation.at - started, invocation))
 }
 
-/// Warm invocations in one process: the latency of each (event queued →
-/// response), checked by `check`, and the process's peak RSS in KiB after
-/// the last one. `events` makes the n-th event (tokens must be fresh).
-/// Warm invocations of one process: for each (the first, cold, dropped)
-/// the time from queueing its event to its response; the mean time less
-/// what `emulator_time` (the emulator's running total, read before and
-/// after the run, not between calls, so reading it costs the calls
-/// nothing) grew by: the function's own part. Also the peak RSS after them.
+/// Warm invocations of one process (the first, cold, dropped), each
+/// measured on its own: the time from queueing its event to its response;
+/// that time less what `emulator_time` (the emulator's running total of
+/// time spent serving) grew by over the call: the function's own part; and
+/// the processor time the process's threads used from this call's event to
+/// the next one's (all its work for the call: it is idle, waiting on
+/// `invocation/next`, by then). The marks are read between calls, while
+/// the function waits, so reading them costs the calls nothing. Also the
+/// peak RSS after the last call. `events` makes the n-th event (tokens
+/// must be fresh); `check` checks each answer.
 pub async fn warm(
     binary: &Path,
     env: &[(String, String)],
@@ -177,44 +179,67 @@ pub async fn warm(
 ) -> anyhow::Result<Warm> {
     let api = RuntimeApi::start().await?;
     let mut child = api.spawn(binary, env)?;
-    let mut times = Vec::with_capacity(n);
-    let mut before = Duration::ZERO;
+    let pid = child.id();
+    let mut calls = Vec::with_capacity(n);
     let run = async {
+        // (emulator total, process CPU) as the next call's event is queued.
+        let mut mark = (Duration::ZERO, Duration::ZERO);
         for i in 0..n {
             let event = events(i);
-            // The first one is the cold start: not a warm figure.
-            if i == 1 {
-                before = emulator_time()?;
+            if i > 0 {
+                mark = (emulator_time()?, cpu_time(pid)?);
             }
             let queued = Instant::now();
             api.queue(event)?;
             let invocation = api.next_response().await?;
-            if i > 0 {
-                times.push(invocation.at - queued);
-            }
             check(&invocation)?;
+            // The first one is the cold start: not a warm figure.
+            if i > 0 {
+                let now = (emulator_time()?, cpu_time(pid)?);
+                let wall = invocation.at - queued;
+                calls.push(WarmCall {
+                    wall,
+                    own: wall.saturating_sub(now.0.saturating_sub(mark.0)),
+                    cpu: now.1.saturating_sub(mark.1),
+                });
+            }
         }
-        let in_emulator = emulator_time()?.saturating_sub(before);
-        let total: Duration = times.iter().sum();
-        let own_mean = total.saturating_sub(in_emulator) / times.len().max(1) as u32;
-        Ok::<_, anyhow::Error>((own_mean, peak_rss_kib(child.id())?))
+        peak_rss_kib(pid)
     };
     let result = run.await;
     stop(&mut child);
-    let (own_mean, peak_rss_kib) = result?;
+    let peak_rss_kib = result?;
     Ok(Warm {
-        times,
-        own_mean,
+        calls,
         peak_rss_kib,
     })
 }
 
+/// One warm call, as [`warm`] measured it.
+#[derive(Debug, Clone, Copy)]
+pub struct WarmCall {
+    /// Event queued → response.
+    pub wall: Duration,
+    /// `wall` less the emulator's time serving the call's requests.
+    pub own: Duration,
+    /// The processor time (user and system) of the function's threads for
+    /// the call: its own work, whatever else the machine ran.
+    pub cpu: Duration,
+}
+
 /// What `warm` measured.
 pub struct Warm {
-    pub times: Vec<Duration>,
-    /// The mean time less the emulator's share of it.
-    pub own_mean: Duration,
+    pub calls: Vec<WarmCall>,
     pub peak_rss_kib: u64,
+}
+
+impl Warm {
+    /// The median of one measure over the calls.
+    pub fn p50(&self, measure: impl Fn(&WarmCall) -> Duration) -> Duration {
+        let mut v: Vec<Duration> = self.calls.iter().map(measure).collect();
+        v.sort();
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    }
 }
 
 /// The emulator's running total of time spent serving requests
@@ -243,6 +268,26 @@ pub fn emulator_time(endpoint: &str) -> anyhow::Result<Duration> {
 fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The processor time all of a process's threads have had: the first
+/// field of each `/proc/PID/task/TID/schedstat`, in nanoseconds (exact,
+/// where `/proc/PID/stat` counts clock ticks).
+pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let path = task?.path().join("schedstat");
+        // A thread that ended since the listing has nothing left to count.
+        let Ok(stat) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .ok_or_else(|| anyhow!("no run time in {}", path.display()))?;
+    }
+    Ok(Duration::from_nanos(total))
 }
 
 /// VmHWM: the most resident memory the process has had.

@@ -1,8 +1,10 @@
 //! The floor a function's cold start is measured against: a `lambda_http`
-//! function that builds a DynamoDB client and does exactly one request per
-//! invocation (`?pk=..&sk=..` of `TABLE_NAME`): a consistent GetItem, or
-//! with `&op=update` the conditional UpdateItem a signed call's routing read
-//! is, and nothing else. Built with the same profile as the functions.
+//! function that builds a DynamoDB client and makes only the storage
+//! requests asked for (`?pk=..&sk=..` of `TABLE_NAME`): one consistent
+//! GetItem; with `&op=update` the one conditional UpdateItem a signed
+//! call's routing read is; with `&op=both&then=SK` the GetItem and then
+//! that UpdateItem of `then` (a Twilio line call's two requests, one after
+//! the other). Nothing else. Built with the same profile as the functions.
 //! With `FLOOR_TRUST=amazon` its client trusts Amazon's roots as the
 //! functions' clients do (`callmask::aws::sdk_config`), instead of the
 //! SDK's default of parsing the system store.
@@ -30,9 +32,21 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(move |req: Request| async move {
         let q = req.query_string_parameters();
         let key = |k: &str| AttributeValue::S(q.first(k).unwrap_or_default().to_string());
-        let found = if q.first("op") == Some("update") {
-            // The one request a signed call makes: read the leg and record
-            // the token in one conditional UpdateItem.
+        let get = || async {
+            client
+                .get_item()
+                .table_name(table)
+                .key("pk", key("pk"))
+                .key("sk", key("sk"))
+                .consistent_read(true)
+                .send()
+                .await
+                .map(|out| out.item.is_some())
+                .map_err(|_| ())
+        };
+        // The one request a signed call makes: read the leg and record the
+        // token in one conditional UpdateItem.
+        let update = |sk: AttributeValue| async move {
             let id = format!(
                 "{}",
                 std::time::UNIX_EPOCH
@@ -44,7 +58,7 @@ async fn main() -> Result<(), lambda_http::Error> {
                 .update_item()
                 .table_name(table)
                 .key("pk", key("pk"))
-                .key("sk", key("sk"))
+                .key("sk", sk)
                 .update_expression("ADD #t :id")
                 .condition_expression("attribute_exists(pk) AND NOT contains(#t, :idv)")
                 .expression_attribute_names("#t", "seen_tokens")
@@ -55,17 +69,17 @@ async fn main() -> Result<(), lambda_http::Error> {
                 .await
                 .map(|out| out.attributes.is_some())
                 .map_err(|_| ())
-        } else {
-            client
-                .get_item()
-                .table_name(table)
-                .key("pk", key("pk"))
-                .key("sk", key("sk"))
-                .consistent_read(true)
-                .send()
-                .await
-                .map(|out| out.item.is_some())
-                .map_err(|_| ())
+        };
+        let found = match q.first("op") {
+            Some("update") => update(key("sk")).await,
+            // Two requests one after the other, as a Twilio line call makes
+            // (the line, then the call's record): the floor of a
+            // two-request function.
+            Some("both") => match get().await {
+                Ok(true) => update(key("then")).await,
+                other => other,
+            },
+            _ => get().await,
         };
         let (status, text) = match found {
             Ok(true) => (200, "found"),
