@@ -653,6 +653,10 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
             "vonage-api",
             serde_json::json!({ "api_secret": "bench-api-secret" }).to_string(),
         ),
+        (
+            "audio-socket",
+            serde_json::json!({ "audio_socket_token": "bench-socket-token" }).to_string(),
+        ),
     ] {
         let out = sm
             .create_secret()
@@ -768,6 +772,7 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
         ("VONAGE_API_KEY", "bench-key".into()),
         ("VONAGE_API_SECRET_ID", secret_ids[2].clone()),
         ("VONAGE_REST_BASE_URL", sms_api),
+        ("AUDIO_SOCKET_TOKEN_SECRET_ID", secret_ids[3].clone()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -870,6 +875,15 @@ async fn cold_start(only: &[String]) -> anyhow::Result<()> {
                 vonage_get("/vonage/fallback", &p)
             }),
             expect: (200, "\"connect\""),
+            requests: 1,
+            table: None,
+            env: &[],
+        },
+        Case {
+            binary: "vonage-audio-answer",
+            what: "signed GET, a call streamed to the audio socket with its token",
+            event: Box::new(move |i| vonage_get("/vonage/audio-answer", &answer_params(i))),
+            expect: (200, "bench-socket-token"),
             requests: 1,
             table: None,
             env: &[],
