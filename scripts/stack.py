@@ -262,25 +262,35 @@ def start_fake_providers() -> subprocess.Popen:
     # Refuse a port another server listens on rather than talk to it. With
     # SO_REUSEADDR, as the fake's own server binds, connections closed a
     # moment ago (TIME_WAIT) do not count.
+    refuse_busy_port(port, "the fake providers", "FAKE_PROVIDERS_PORT")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_providers.py")
+    proc = subprocess.Popen([sys.executable, script], preexec_fn=die_with_parent)
+    return wait_answering(proc, f"{url}/_fake/numbers", "the fake providers", 200)
+
+
+def refuse_busy_port(port: int, what: str, setting: str):
+    """Stops with a clear reason when another server has the port."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            raise SystemExit(f"port {port} is in use: the fake providers cannot start there (set FAKE_PROVIDERS_PORT)")
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_providers.py")
-    proc = subprocess.Popen([sys.executable, script], preexec_fn=die_with_parent)
-    for _ in range(200):
+            raise SystemExit(f"port {port} is in use: {what} cannot start there (set {setting})")
+
+
+def wait_answering(proc: subprocess.Popen, url: str, what: str, tries: int) -> subprocess.Popen:
+    """`proc` once `url` answers; stops the run if it exits or never does."""
+    for _ in range(tries):
         if proc.poll() is not None:
-            raise SystemExit(f"the fake providers did not start on {url}")
+            raise SystemExit(f"{what} did not start ({url})")
         try:
-            urllib.request.urlopen(f"{url}/_fake/numbers", timeout=2).read()
+            urllib.request.urlopen(url, timeout=2).read()
             return proc
         except OSError:
             time.sleep(0.05)
     proc.terminate()
     proc.wait()
-    raise SystemExit(f"the fake providers did not answer on {url}")
+    raise SystemExit(f"{what} did not answer on {url}")
 
 
 def start_audio_socket(router: str, env: dict) -> subprocess.Popen | None:
@@ -291,27 +301,12 @@ def start_audio_socket(router: str, env: dict) -> subprocess.Popen | None:
         print(f"no audio socket at {binary} (cargo build --workspace builds it); serving without one", flush=True)
         return None
     port = int(env.get("AUDIO_PORT") or 3001)
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            raise SystemExit(f"port {port} is in use: the audio socket cannot start there (set AUDIO_PORT)")
+    refuse_busy_port(port, "the audio socket", "AUDIO_PORT")
     env["AUDIO_PORT"] = str(port)
     env.setdefault("AUDIO_HOST", "127.0.0.1")
     env.setdefault("AUDIO_SOCKET_URL", f"ws://127.0.0.1:{port}/socket")
     proc = subprocess.Popen([binary], env=env, preexec_fn=die_with_parent)
-    for _ in range(400):
-        if proc.poll() is not None:
-            raise SystemExit(f"the audio socket did not start on port {port}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.terminate()
-    proc.wait()
-    raise SystemExit(f"the audio socket did not answer on port {port}")
+    return wait_answering(proc, f"http://127.0.0.1:{port}/health", "the audio socket", 400)
 
 
 def stop(proc: subprocess.Popen | None):

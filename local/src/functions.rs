@@ -2,8 +2,6 @@
 //! the state its own binary builds, and [`ROUTES`] mirrors `template.yaml`
 //! (a conformance test keeps the two equal).
 
-use callmask::api::audio::AudioRecordingsState;
-use callmask::api::lines::LinesState;
 use callmask::api::numbers::NumbersState;
 use callmask::api::sessions::SessionsState;
 use callmask::api::twilio::sms::SmsState;
@@ -11,6 +9,7 @@ use callmask::api::twilio::TwilioState;
 use callmask::api::vonage::audio_answer::AudioAnswerState;
 use callmask::api::vonage::inbound_sms::InboundSmsState;
 use callmask::api::vonage::VonageState;
+use callmask::api::RecordingsState;
 use callmask::api::{audio, lines, numbers, sessions, twilio, vonage};
 use callmask::aws::{self, RequestCounter};
 use callmask::config::{
@@ -55,14 +54,14 @@ pub struct Stack {
     pub core: Core,
     pub vonage: VonageState,
     pub twilio: TwilioState,
-    pub lines: LinesState,
+    pub lines: RecordingsState,
     pub voicemail: VoicemailState,
     pub numbers: NumbersState,
     pub sessions: SessionsState,
     pub twilio_sms: SmsState,
     pub vonage_sms: InboundSmsState,
     pub audio_answer: AudioAnswerState,
-    pub audio_recordings: AudioRecordingsState,
+    pub audio_recordings: RecordingsState,
 }
 
 impl Stack {
@@ -117,14 +116,14 @@ impl Stack {
                 messaging: config.messaging,
             },
             audio_answer,
-            audio_recordings: AudioRecordingsState {
+            audio_recordings: RecordingsState {
                 core: core.clone(),
                 s3: aws::s3(&sdk, aws::EMULATOR),
                 recordings_bucket: config.voicemail.recordings_bucket.clone(),
             },
             vonage,
             twilio,
-            lines: LinesState {
+            lines: RecordingsState {
                 core: core.clone(),
                 s3: aws::s3(&sdk, aws::EMULATOR),
                 recordings_bucket: config.voicemail.recordings_bucket.clone(),

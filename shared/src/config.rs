@@ -598,7 +598,8 @@ impl AudioSocketConfig {
     }
 }
 
-/// `RECORDINGS_BUCKET` alone, for `lines` (presigned links in its lists).
+/// `RECORDINGS_BUCKET` alone, for the functions that list recordings
+/// (`api::RecordingsState`: presigned links in their lists).
 pub fn recordings_bucket(get: impl Fn(&str) -> Option<String>) -> String {
     Env(&get)
         .get("RECORDINGS_BUCKET")

@@ -241,6 +241,44 @@ pub enum PhoneError {
     Extension,
 }
 
+/// The digits of a number written for people, calling code first:
+/// separators dropped, `+` or `00` taken as the international prefix; no
+/// extension, no national trunk prefix (we cannot know the country), at
+/// most 15 digits. The metadata's checks come after.
+fn international_digits(input: &str) -> Result<String, PhoneError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    let mut digits = String::with_capacity(trimmed.len());
+    let mut plus = false;
+    for (i, c) in trimmed.chars().enumerate() {
+        match c {
+            '+' if i == 0 => plus = true,
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+            'x' | 'X' | ';' | ',' | '#' | '*' => return Err(PhoneError::Extension),
+            _ => return Err(PhoneError::NotDigits),
+        }
+    }
+    if digits.is_empty() {
+        return Err(PhoneError::NotDigits);
+    }
+    let international = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_string()
+    } else if digits.starts_with('0') {
+        return Err(PhoneError::NotInternational);
+    } else {
+        digits
+    };
+    if international.len() > 15 {
+        return Err(PhoneError::TooLong);
+    }
+    Ok(international)
+}
+
 /// A phone number in E.164 form (`+447700900100`), known to be possible.
 ///
 /// Two ways in: [`PhoneNumber::parse`] checks user input against
@@ -257,37 +295,7 @@ impl PhoneNumber {
     /// Parses `+44 7700 900100`, `00447700900100` or `447700900100` (the form
     /// Vonage uses in webhooks). Spaces, dashes, dots and brackets are ignored.
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
-        let trimmed = input.trim();
-        if trimmed.is_empty() {
-            return Err(PhoneError::Empty);
-        }
-        let mut digits = String::with_capacity(trimmed.len());
-        let mut plus = false;
-        for (i, c) in trimmed.chars().enumerate() {
-            match c {
-                '+' if i == 0 => plus = true,
-                '0'..='9' => digits.push(c),
-                ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
-                'x' | 'X' | ';' | ',' | '#' | '*' => return Err(PhoneError::Extension),
-                _ => return Err(PhoneError::NotDigits),
-            }
-        }
-        if digits.is_empty() {
-            return Err(PhoneError::NotDigits);
-        }
-        let international = if plus {
-            digits
-        } else if let Some(rest) = digits.strip_prefix("00") {
-            rest.to_string()
-        } else if digits.starts_with('0') {
-            // A national trunk prefix: we cannot know the country.
-            return Err(PhoneError::NotInternational);
-        } else {
-            digits
-        };
-        if international.len() > 15 {
-            return Err(PhoneError::TooLong);
-        }
+        let international = international_digits(input)?;
         let (code, national) = split(&international)?;
         check_possible_length(code.lengths, national.len())?;
         Ok(Self {
@@ -539,36 +547,8 @@ mod tests {
         }
 
         pub fn parse(input: &str) -> Result<String, PhoneError> {
-            let trimmed = input.trim();
-            if trimmed.is_empty() {
-                return Err(PhoneError::Empty);
-            }
-            let mut digits = String::with_capacity(trimmed.len());
-            let mut plus = false;
-            for (i, c) in trimmed.chars().enumerate() {
-                match c {
-                    '+' if i == 0 => plus = true,
-                    '0'..='9' => digits.push(c),
-                    ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
-                    'x' | 'X' | ';' | ',' | '#' | '*' => return Err(PhoneError::Extension),
-                    _ => return Err(PhoneError::NotDigits),
-                }
-            }
-            if digits.is_empty() {
-                return Err(PhoneError::NotDigits);
-            }
-            let international = if plus {
-                digits
-            } else if let Some(rest) = digits.strip_prefix("00") {
-                rest.to_string()
-            } else if digits.starts_with('0') {
-                return Err(PhoneError::NotInternational);
-            } else {
-                digits
-            };
-            if international.len() > 15 {
-                return Err(PhoneError::TooLong);
-            }
+            // The same reading of what was typed; the metadata's part differs.
+            let international = super::super::international_digits(input)?;
             // Today's first step (it picked the code's metadata).
             calling_code(&international).ok_or(PhoneError::UnknownCountryCode)?;
             let db: &Database = &DATABASE;

@@ -4,6 +4,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     callmask::telemetry::init();
-    let state = callmask::api::audio::AudioRecordingsState::from_env().await?;
+    let state = callmask::api::RecordingsState::from_env().await?;
     callmask::lambda::serve(state, callmask::api::audio::handle).await
 }

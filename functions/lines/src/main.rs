@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     callmask::telemetry::init();
-    let state = callmask::api::lines::LinesState::from_env().await?;
+    let state = callmask::api::RecordingsState::from_env().await?;
     callmask::lambda::serve(state, callmask::api::lines::handle).await
 }

@@ -10,11 +10,9 @@ use http::Method;
 use lambda_http::Request;
 use serde_json::{json, Value};
 
+use crate::api::RecordingsState;
 use crate::audio::valid_call_id;
-use crate::aws;
 use crate::clock::rfc3339;
-use crate::config::{recordings_bucket, ConfigError};
-use crate::core::Core;
 use crate::http::{json, path_param, query_map, raw_query, ApiError, HttpResponse};
 use crate::store::{valid_cursor, AudioRecording};
 
@@ -23,27 +21,7 @@ const LINK_SECONDS: u64 = 3600;
 const DEFAULT_LIMIT: i32 = 50;
 const MAX_LIMIT: i32 = 100;
 
-/// What the `audio-recordings` function holds: the table, and S3 to
-/// presign links.
-#[derive(Clone, Debug)]
-pub struct AudioRecordingsState {
-    pub core: Core,
-    pub s3: aws_sdk_s3::Client,
-    pub recordings_bucket: String,
-}
-
-impl AudioRecordingsState {
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let (core, sdk) = Core::load(aws::BACKGROUND).await?;
-        Ok(Self {
-            core,
-            s3: aws::s3(&sdk, aws::BACKGROUND),
-            recordings_bucket: recordings_bucket(|name| std::env::var(name).ok()),
-        })
-    }
-}
-
-pub async fn handle(state: &AudioRecordingsState, req: Request) -> HttpResponse {
+pub async fn handle(state: &RecordingsState, req: Request) -> HttpResponse {
     if req.method() != Method::GET {
         return ApiError::method_not_allowed("GET").into_response();
     }
@@ -54,7 +32,7 @@ pub async fn handle(state: &AudioRecordingsState, req: Request) -> HttpResponse 
     result.unwrap_or_else(ApiError::into_response)
 }
 
-async fn list(state: &AudioRecordingsState, req: &Request) -> Result<HttpResponse, ApiError> {
+async fn list(state: &RecordingsState, req: &Request) -> Result<HttpResponse, ApiError> {
     let query = query_map(raw_query(req));
     let limit = match query.get("limit") {
         None => DEFAULT_LIMIT,
@@ -83,7 +61,7 @@ async fn list(state: &AudioRecordingsState, req: &Request) -> Result<HttpRespons
     Ok(json(200, &json!({"recordings": out, "next": page.next})))
 }
 
-async fn show(state: &AudioRecordingsState, call_uuid: &str) -> Result<HttpResponse, ApiError> {
+async fn show(state: &RecordingsState, call_uuid: &str) -> Result<HttpResponse, ApiError> {
     if !valid_call_id(call_uuid) {
         return Err(ApiError::bad_request(
             "invalid_call_uuid",
@@ -98,7 +76,7 @@ async fn show(state: &AudioRecordingsState, call_uuid: &str) -> Result<HttpRespo
     }
 }
 
-async fn view(state: &AudioRecordingsState, rec: &AudioRecording) -> Value {
+async fn view(state: &RecordingsState, rec: &AudioRecording) -> Value {
     let link = crate::voicemail::presign(
         &state.s3,
         &state.recordings_bucket,

@@ -10,10 +10,8 @@ use http::Method;
 use lambda_http::Request;
 use serde_json::{json, Value};
 
-use crate::aws;
+use crate::api::RecordingsState;
 use crate::clock::rfc3339;
-use crate::config::{recordings_bucket, ConfigError};
-use crate::core::Core;
 use crate::domain::line::{
     CallerIdMode, Line, Owner, Period, Plan, SmsSettings, VoicemailSettings, DEFAULT_GREETING,
 };
@@ -25,27 +23,7 @@ use crate::store::PutLine;
 /// Links in the voicemail list work this long.
 const LIST_LINK_SECONDS: u64 = 3600;
 
-/// What the `lines` function holds: the table, and S3 to presign links to
-/// voicemail recordings.
-#[derive(Clone, Debug)]
-pub struct LinesState {
-    pub core: Core,
-    pub s3: aws_sdk_s3::Client,
-    pub recordings_bucket: String,
-}
-
-impl LinesState {
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let (core, sdk) = Core::load(aws::BACKGROUND).await?;
-        Ok(Self {
-            core,
-            s3: aws::s3(&sdk, aws::BACKGROUND),
-            recordings_bucket: recordings_bucket(|name| std::env::var(name).ok()),
-        })
-    }
-}
-
-pub async fn handle(state: &LinesState, req: Request) -> HttpResponse {
+pub async fn handle(state: &RecordingsState, req: Request) -> HttpResponse {
     let number = path_param(&req, "number", "lines");
     let sub = sub_resource(&req, "lines");
     let result = match (req.method().clone(), number, sub.as_deref()) {
@@ -215,7 +193,7 @@ pub fn parse_line(body: &Value) -> Result<Line, ApiError> {
     })
 }
 
-async fn put(state: &LinesState, req: &Request, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn put(state: &RecordingsState, req: &Request, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     let body: Value = json_body(req)?;
     let line = parse_line(&body)?;
@@ -243,7 +221,7 @@ async fn put(state: &LinesState, req: &Request, raw: &str) -> Result<HttpRespons
     Ok(json(status, &view(state, &rec, &line, now).await?))
 }
 
-async fn show(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn show(state: &RecordingsState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     let (rec, line) = state
         .core
@@ -257,7 +235,7 @@ async fn show(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-async fn delete(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn delete(state: &RecordingsState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     if state.core.store.delete_line(&number).await? {
         tracing::info!(line = %number.masked(), "line removed");
@@ -267,7 +245,7 @@ async fn delete(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError>
     }
 }
 
-async fn voicemails(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiError> {
+async fn voicemails(state: &RecordingsState, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
     if state.core.store.get_line(&number).await?.is_none() {
         return Err(ApiError::not_found(format!("{number} is not a line")));
@@ -304,7 +282,7 @@ async fn voicemails(state: &LinesState, raw: &str) -> Result<HttpResponse, ApiEr
 }
 
 async fn view(
-    state: &LinesState,
+    state: &RecordingsState,
     rec: &PoolNumber,
     line: &Line,
     now: i64,

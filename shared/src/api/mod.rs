@@ -9,3 +9,27 @@ pub mod numbers;
 pub mod sessions;
 pub mod twilio;
 pub mod vonage;
+
+use crate::aws;
+use crate::config::{recordings_bucket, ConfigError};
+use crate::core::Core;
+
+/// What the functions that list recordings hold (`lines`: voicemails;
+/// `audio-recordings`: call audio): the table, and S3 to presign links.
+#[derive(Clone, Debug)]
+pub struct RecordingsState {
+    pub core: Core,
+    pub s3: aws_sdk_s3::Client,
+    pub recordings_bucket: String,
+}
+
+impl RecordingsState {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let (core, sdk) = Core::load(aws::BACKGROUND).await?;
+        Ok(Self {
+            core,
+            s3: aws::s3(&sdk, aws::BACKGROUND),
+            recordings_bucket: recordings_bucket(|name| std::env::var(name).ok()),
+        })
+    }
+}
