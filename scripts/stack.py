@@ -182,6 +182,28 @@ class Emulator:
                 if hasattr(result, "close"):
                     result.close()
 
+        def dump(environ, start_response):
+            # moto's state dump walks every backend's dicts; a write beside
+            # it (S3 and SES run outside the lock) can change one mid-walk,
+            # and that dump answers 500. It is a read: take it again, here
+            # once for every reader.
+            for attempt in range(1, 6):
+                answer = []
+
+                def keep(status, headers, exc_info=None):
+                    answer.append((status, headers))
+                    return lambda _data: None
+
+                try:
+                    body = run(environ, keep)
+                except RuntimeError:
+                    if attempt == 5:
+                        raise
+                    continue
+                if not answer[-1][0].startswith("500") or attempt == 5:
+                    start_response(*answer[-1])
+                    return body
+
         def serialized(environ, start_response):
             if environ.get("PATH_INFO") == "/_emulator/time":
                 with SPENT_LOCK:
@@ -193,10 +215,11 @@ class Emulator:
             # moto's state dump (`/moto-api/data.json`) walks DynamoDB's
             # tables too: a write beside it changes a dict mid-iteration and
             # the dump answers 500.
-            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_") or environ.get(
-                "PATH_INFO", ""
-            ).startswith("/moto-api/"):
+            path = environ.get("PATH_INFO", "")
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_") or path.startswith("/moto-api/"):
                 with lock:
+                    if path == "/moto-api/data.json":
+                        return dump(environ, start_response)
                     return run(environ, start_response)
             return run(environ, start_response)
 
@@ -210,19 +233,6 @@ class Emulator:
         self.server.shutdown()
 
 
-def wait_ready(url: str, proc: subprocess.Popen | None = None):
-    # Ready when it answers its own API.
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=10).read()
-            return
-        except OSError:
-            if proc is not None and proc.poll() is not None:
-                raise SystemExit(f"the emulator at {url} did not start")
-            time.sleep(0.05)
-    raise SystemExit(f"the emulator at {url} did not answer")
-
-
 def start_emulator() -> tuple[Emulator, str]:
     # The emulator's access log would drown the router's own.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -230,7 +240,8 @@ def start_emulator() -> tuple[Emulator, str]:
     server = Emulator(port)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    wait_ready(url)
+    # Ready when it answers its own API.
+    wait_answering(None, f"{url}/moto-api/data.json", f"the emulator at {url}", 200)
     return server, url
 
 
@@ -245,7 +256,7 @@ def start_secrets_emulator() -> tuple[subprocess.Popen, str]:
         preexec_fn=die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_ready(url, proc)
+    wait_answering(proc, f"{url}/moto-api/data.json", f"the emulator at {url}", 200)
     return proc, url
 
 
@@ -278,18 +289,20 @@ def refuse_busy_port(port: int, what: str, setting: str):
             raise SystemExit(f"port {port} is in use: {what} cannot start there (set {setting})")
 
 
-def wait_answering(proc: subprocess.Popen, url: str, what: str, tries: int) -> subprocess.Popen:
-    """`proc` once `url` answers; stops the run if it exits or never does."""
+def wait_answering(proc: subprocess.Popen | None, url: str, what: str, tries: int):
+    """`proc` once `url` answers; stops the run if it exits or never does.
+    No `proc`: a server in this process (the emulator's thread)."""
     for _ in range(tries):
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise SystemExit(f"{what} did not start ({url})")
         try:
-            urllib.request.urlopen(url, timeout=2).read()
+            urllib.request.urlopen(url, timeout=10).read()
             return proc
         except OSError:
             time.sleep(0.05)
-    proc.terminate()
-    proc.wait()
+    if proc is not None:
+        proc.terminate()
+        proc.wait()
     raise SystemExit(f"{what} did not answer on {url}")
 
 

@@ -163,10 +163,11 @@ pub async fn cold_start(
 /// measured on its own: the time from queueing its event to its response;
 /// that time less what `emulator_time` (the emulator's running total of
 /// time spent serving) grew by over the call: the function's own part; and
-/// the processor time the process's threads used from this call's event to
-/// the next one's (all its work for the call: it is idle, waiting on
-/// `invocation/next`, by then). The marks are read between calls, while
-/// the function waits, so reading them costs the calls nothing. Also the
+/// the processor time the process's threads used since the previous call's
+/// answer. One mark (emulator total, process CPU) is read after each
+/// answer, while the function waits on `invocation/next`: reading it costs
+/// the calls nothing, and each call's work is counted once, a tail the
+/// function finishes after its answer going to the next call. Also the
 /// peak RSS after the last call. `events` makes the n-th event (tokens
 /// must be fresh); `check` checks each answer.
 pub async fn warm(
@@ -182,20 +183,17 @@ pub async fn warm(
     let pid = child.id();
     let mut calls = Vec::with_capacity(n);
     let run = async {
-        // (emulator total, process CPU) as the next call's event is queued.
+        // (emulator total, process CPU) after the previous call's answer.
         let mut mark = (Duration::ZERO, Duration::ZERO);
         for i in 0..n {
             let event = events(i);
-            if i > 0 {
-                mark = (emulator_time()?, cpu_time(pid)?);
-            }
             let queued = Instant::now();
             api.queue(event)?;
             let invocation = api.next_response().await?;
             check(&invocation)?;
+            let now = (emulator_time()?, cpu_time(pid)?);
             // The first one is the cold start: not a warm figure.
             if i > 0 {
-                let now = (emulator_time()?, cpu_time(pid)?);
                 let wall = invocation.at - queued;
                 calls.push(WarmCall {
                     wall,
@@ -203,6 +201,7 @@ pub async fn warm(
                     cpu: now.1.saturating_sub(mark.1),
                 });
             }
+            mark = now;
         }
         peak_rss_kib(pid)
     };
@@ -231,15 +230,6 @@ pub struct WarmCall {
 pub struct Warm {
     pub calls: Vec<WarmCall>,
     pub peak_rss_kib: u64,
-}
-
-impl Warm {
-    /// The median of one measure over the calls.
-    pub fn p50(&self, measure: impl Fn(&WarmCall) -> Duration) -> Duration {
-        let mut v: Vec<Duration> = self.calls.iter().map(measure).collect();
-        v.sort();
-        v.get(v.len() / 2).copied().unwrap_or_default()
-    }
 }
 
 /// The emulator's running total of time spent serving requests
