@@ -13,7 +13,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use callmask::audio::wav;
 use callmask::audio::SampleRate;
-use callmask::store::{AudioRecording, Store, StoreError};
+use callmask::domain::AudioRecording;
+use callmask::store::{Store, StoreError};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 
 #[derive(Debug, thiserror::Error)]

@@ -2,10 +2,12 @@
 //! the state its own binary builds, and [`ROUTES`] mirrors `template.yaml`
 //! (a conformance test keeps the two equal).
 
+use callmask::api::http::HttpResponse;
 use callmask::api::numbers::NumbersState;
 use callmask::api::sessions::SessionsState;
 use callmask::api::twilio::sms::SmsState;
 use callmask::api::twilio::TwilioState;
+use callmask::api::voicemail_worker::VoicemailState;
 use callmask::api::vonage::audio_answer::AudioAnswerState;
 use callmask::api::vonage::inbound_sms::InboundSmsState;
 use callmask::api::vonage::VonageState;
@@ -17,10 +19,8 @@ use callmask::config::{
     VonageConfig,
 };
 use callmask::core::Core;
-use callmask::http::HttpResponse;
 use callmask::providers::Providers;
 use callmask::store::Store;
-use callmask::voicemail::VoicemailState;
 use lambda_http::Request;
 
 /// The settings of every concern.
@@ -118,15 +118,19 @@ impl Stack {
             audio_answer,
             audio_recordings: RecordingsState {
                 core: core.clone(),
-                s3: aws::s3(&sdk, aws::EMULATOR),
-                recordings_bucket: config.voicemail.recordings_bucket.clone(),
+                recordings: aws::Bucket {
+                    client: aws::s3(&sdk, aws::EMULATOR),
+                    name: config.voicemail.recordings_bucket.clone(),
+                },
             },
             vonage,
             twilio,
             lines: RecordingsState {
                 core: core.clone(),
-                s3: aws::s3(&sdk, aws::EMULATOR),
-                recordings_bucket: config.voicemail.recordings_bucket.clone(),
+                recordings: aws::Bucket {
+                    client: aws::s3(&sdk, aws::EMULATOR),
+                    name: config.voicemail.recordings_bucket.clone(),
+                },
             },
             voicemail: VoicemailState::build(
                 core.clone(),
@@ -330,7 +334,7 @@ pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     for (p, g) in pat.iter().zip(&got) {
         if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            let decoded = callmask::http::decode_path_segment(g);
+            let decoded = callmask::api::http::decode_path_segment(g);
             params.push((name.to_string(), decoded));
         } else if p != g {
             return None;

@@ -7,7 +7,7 @@ pub mod runtime_api;
 
 use std::collections::HashMap;
 
-use callmask::http::ApiError;
+use callmask::api::http::ApiError;
 use lambda_http::{Body, Request, RequestExt};
 
 pub use functions::{match_path, Function, Stack, StackConfig, ROUTES};

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use callmask::http::ApiError;
+use callmask::api::http::ApiError;
 use callmask_local::{route, to_lambda_request, Stack, MAX_REQUEST_BYTES, ROUTES};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(sweep_ms.max(50)));
         loop {
             tick.tick().await;
-            if let Err(e) = callmask::voicemail::sweep(&state.voicemail).await {
+            if let Err(e) = state.voicemail.pipeline().sweep().await {
                 tracing::warn!(error = %e, "voicemail sweep failed");
             }
         }
@@ -103,9 +103,18 @@ async fn main() -> anyhow::Result<()> {
 async fn prepare_recordings(stack: &Stack) -> anyhow::Result<()> {
     let state = &stack.voicemail;
     let bucket = &state.config.recordings_bucket;
-    if state.s3.head_bucket().bucket(bucket).send().await.is_err() {
+    if state
+        .bucket
+        .client
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .is_err()
+    {
         state
-            .s3
+            .bucket
+            .client
             .create_bucket()
             .bucket(bucket)
             .send()
@@ -113,7 +122,8 @@ async fn prepare_recordings(stack: &Stack) -> anyhow::Result<()> {
             .with_context(|| format!("creating bucket {bucket}"))?;
     }
     state
-        .ses
+        .mailer
+        .client
         .verify_email_identity()
         .email_address(&state.config.sender_email)
         .send()

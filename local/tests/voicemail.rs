@@ -371,7 +371,10 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
         .voicemail_await_transcription("RE0003", now + 120)
         .await
         .unwrap());
-    store.voicemail_later("RE0003", now, 0, None).await.unwrap();
+    store
+        .voicemail_later("RE0003", now, 0, None, None)
+        .await
+        .unwrap();
     assert_eq!(send("A different duplicate text").await.status, 200);
     assert_eq!(
         sweep(&tw.t.state.voicemail).await.unwrap(),

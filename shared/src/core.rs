@@ -8,7 +8,6 @@ use aws_config::SdkConfig;
 use crate::aws::{self, RequestCounter, Timeouts};
 use crate::clock::Clock;
 use crate::config::CoreConfig;
-use crate::http::{ApiError, HttpResponse};
 use crate::secrets::{Secret, SecretError};
 use crate::store::Store;
 
@@ -46,6 +45,16 @@ impl Core {
     ) -> Secret {
         let ttl = std::time::Duration::from_secs(self.config.secret_cache_seconds);
         Secret::new(setting, key, ttl, || aws::secrets_manager(sdk, timeouts))
+    }
+
+    /// The Twilio auth token as configured (Secrets Manager in AWS).
+    pub fn twilio_auth_token(
+        &self,
+        config: &crate::config::TwilioConfig,
+        sdk: &SdkConfig,
+        timeouts: Timeouts,
+    ) -> Secret {
+        self.secret(&config.auth_token, "auth_token", sdk, timeouts)
     }
 
     /// `counter` counts DynamoDB requests (tests and benchmarks).
@@ -92,24 +101,6 @@ pub enum Denied {
     SecretUnavailable,
     /// No secret and unsigned webhooks not allowed: 503, never a pass.
     NotConfigured,
-}
-
-impl Denied {
-    /// The plain HTTP answer: 401, or 503 so the provider tries again.
-    pub fn into_response(self) -> HttpResponse {
-        match self {
-            Denied::Unauthorized => {
-                ApiError::new(401, "unauthorized", "invalid signature").into_response()
-            }
-            Denied::SecretUnavailable => ApiError::unavailable().into_response(),
-            Denied::NotConfigured => ApiError::new(
-                503,
-                "not_configured",
-                "webhook signature secret is not configured",
-            )
-            .into_response(),
-        }
-    }
 }
 
 /// The secret to check a webhook with: `Ok(None)` lets it through unsigned

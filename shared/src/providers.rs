@@ -92,7 +92,7 @@ impl Providers {
                 http.clone(),
                 &twilio.api_base_url,
                 Some(sid.clone()),
-                crate::api::twilio::auth_token(core, twilio, sdk, timeouts),
+                core.twilio_auth_token(twilio, sdk, timeouts),
             )
         });
         Self {

@@ -1,12 +1,11 @@
 //! `POST /twilio/dial-status` → [`callmask::api::twilio::dial_status`].
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    callmask::telemetry::init();
-    let state = callmask::api::twilio::TwilioState::from_env(
-        "twilio-dial-status",
-        callmask::aws::CALL_PATH,
+fn main() -> Result<(), lambda_http::Error> {
+    callmask::api::lambda::run(
+        callmask::api::twilio::TwilioState::from_env(
+            "twilio-dial-status",
+            callmask::aws::CALL_PATH,
+        ),
+        callmask::api::twilio::dial_status::handle,
     )
-    .await?;
-    callmask::lambda::serve(state, callmask::api::twilio::dial_status::handle).await
 }

@@ -1,12 +1,11 @@
 //! `POST /twilio/transcription` → [`callmask::api::twilio::transcription`].
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    callmask::telemetry::init();
-    let state = callmask::api::twilio::TwilioState::from_env(
-        "twilio-transcription",
-        callmask::aws::BACKGROUND,
+fn main() -> Result<(), lambda_http::Error> {
+    callmask::api::lambda::run(
+        callmask::api::twilio::TwilioState::from_env(
+            "twilio-transcription",
+            callmask::aws::BACKGROUND,
+        ),
+        callmask::api::twilio::transcription::handle,
     )
-    .await?;
-    callmask::lambda::serve(state, callmask::api::twilio::transcription::handle).await
 }

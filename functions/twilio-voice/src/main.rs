@@ -1,10 +1,8 @@
 //! `POST /twilio/voice` → [`callmask::api::twilio::voice`].
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    callmask::telemetry::init();
-    let state =
-        callmask::api::twilio::TwilioState::from_env("twilio-voice", callmask::aws::CALL_PATH)
-            .await?;
-    callmask::lambda::serve(state, callmask::api::twilio::voice::handle).await
+fn main() -> Result<(), lambda_http::Error> {
+    callmask::api::lambda::run(
+        callmask::api::twilio::TwilioState::from_env("twilio-voice", callmask::aws::CALL_PATH),
+        callmask::api::twilio::voice::handle,
+    )
 }

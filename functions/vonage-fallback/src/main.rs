@@ -1,10 +1,8 @@
 //! `GET|POST /vonage/fallback` → [`callmask::api::vonage::fallback`].
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    callmask::telemetry::init();
-    let state =
-        callmask::api::vonage::VonageState::from_env("vonage-fallback", callmask::aws::CALL_PATH)
-            .await?;
-    callmask::lambda::serve(state, callmask::api::vonage::fallback::handle).await
+fn main() -> Result<(), lambda_http::Error> {
+    callmask::api::lambda::run(
+        callmask::api::vonage::VonageState::from_env("vonage-fallback", callmask::aws::CALL_PATH),
+        callmask::api::vonage::fallback::handle,
+    )
 }

@@ -1,12 +1,11 @@
 //! `GET|POST /vonage/inbound-sms` → [`callmask::api::vonage::inbound_sms`].
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    callmask::telemetry::init();
-    let state = callmask::api::vonage::inbound_sms::InboundSmsState::from_env(
-        "vonage-inbound-sms",
-        callmask::aws::BACKGROUND,
+fn main() -> Result<(), lambda_http::Error> {
+    callmask::api::lambda::run(
+        callmask::api::vonage::inbound_sms::InboundSmsState::from_env(
+            "vonage-inbound-sms",
+            callmask::aws::BACKGROUND,
+        ),
+        callmask::api::vonage::inbound_sms::handle,
     )
-    .await?;
-    callmask::lambda::serve(state, callmask::api::vonage::inbound_sms::handle).await
 }

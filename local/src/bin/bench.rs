@@ -235,14 +235,16 @@ async fn twilio_line() -> anyhow::Result<()> {
     schema::create_table(state.core.store.client(), &table).await?;
     state
         .voicemail
-        .s3
+        .bucket
+        .client
         .create_bucket()
         .bucket(&state.voicemail.config.recordings_bucket)
         .send()
         .await?;
     state
         .voicemail
-        .ses
+        .mailer
+        .client
         .verify_email_identity()
         .email_address("bench@example.com")
         .send()
@@ -308,10 +310,10 @@ async fn twilio_line() -> anyhow::Result<()> {
             &form,
         )
         .await?;
-        let outcome = callmask::voicemail::process(&state.voicemail, &rec).await?;
+        let outcome = state.voicemail.pipeline().process(&rec).await?;
         to_email.push(t.elapsed());
         anyhow::ensure!(
-            outcome == callmask::voicemail::Outcome::Delivered,
+            outcome == callmask::usecases::voicemail::Outcome::Delivered,
             "{outcome:?}"
         );
     }

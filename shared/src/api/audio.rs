@@ -10,11 +10,12 @@ use http::Method;
 use lambda_http::Request;
 use serde_json::{json, Value};
 
+use crate::api::http::{json, path_param, query_map, raw_query, ApiError, HttpResponse};
 use crate::api::RecordingsState;
 use crate::audio::valid_call_id;
 use crate::clock::rfc3339;
-use crate::http::{json, path_param, query_map, raw_query, ApiError, HttpResponse};
-use crate::store::{valid_cursor, AudioRecording};
+use crate::domain::AudioRecording;
+use crate::store::valid_cursor;
 
 /// Links in answers work this long.
 const LINK_SECONDS: u64 = 3600;
@@ -77,13 +78,11 @@ async fn show(state: &RecordingsState, call_uuid: &str) -> Result<HttpResponse, 
 }
 
 async fn view(state: &RecordingsState, rec: &AudioRecording) -> Value {
-    let link = crate::voicemail::presign(
-        &state.s3,
-        &state.recordings_bucket,
-        &rec.s3_key,
-        LINK_SECONDS,
-    )
-    .await;
+    let link = state
+        .recordings
+        .presign(&rec.s3_key, LINK_SECONDS)
+        .await
+        .ok();
     json!({
         "call_uuid": rec.call_uuid,
         "conversation_uuid": rec.conversation_uuid,

@@ -10,13 +10,13 @@ use http::Method;
 use lambda_http::Request;
 use serde_json::{json, Value};
 
+use crate::api::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};
 use crate::api::RecordingsState;
 use crate::clock::rfc3339;
 use crate::domain::line::{
     CallerIdMode, Line, Owner, Period, Plan, SmsSettings, VoicemailSettings, DEFAULT_GREETING,
 };
 use crate::domain::PoolNumber;
-use crate::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};
 use crate::phone::PhoneNumber;
 use crate::store::PutLine;
 
@@ -254,15 +254,7 @@ async fn voicemails(state: &RecordingsState, raw: &str) -> Result<HttpResponse, 
     let mut out = Vec::with_capacity(list.len());
     for vm in list {
         let link = match &vm.s3_key {
-            Some(key) => {
-                crate::voicemail::presign(
-                    &state.s3,
-                    &state.recordings_bucket,
-                    key,
-                    LIST_LINK_SECONDS,
-                )
-                .await
-            }
+            Some(key) => state.recordings.presign(key, LIST_LINK_SECONDS).await.ok(),
             None => None,
         };
         out.push(json!({

@@ -4,10 +4,13 @@
 //! (`callmask-local`) serves them all at the template's paths.
 
 pub mod audio;
+pub mod http;
+pub mod lambda;
 pub mod lines;
 pub mod numbers;
 pub mod sessions;
 pub mod twilio;
+pub mod voicemail_worker;
 pub mod vonage;
 
 use crate::aws;
@@ -19,8 +22,7 @@ use crate::core::Core;
 #[derive(Clone, Debug)]
 pub struct RecordingsState {
     pub core: Core,
-    pub s3: aws_sdk_s3::Client,
-    pub recordings_bucket: String,
+    pub recordings: aws::Bucket,
 }
 
 impl RecordingsState {
@@ -28,8 +30,10 @@ impl RecordingsState {
         let (core, sdk) = Core::load(aws::BACKGROUND).await?;
         Ok(Self {
             core,
-            s3: aws::s3(&sdk, aws::BACKGROUND),
-            recordings_bucket: recordings_bucket(|name| std::env::var(name).ok()),
+            recordings: aws::Bucket {
+                client: aws::s3(&sdk, aws::BACKGROUND),
+                name: recordings_bucket(|name| std::env::var(name).ok()),
+            },
         })
     }
 }

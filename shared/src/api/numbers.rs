@@ -15,12 +15,12 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::core::Core;
-use crate::domain::{PoolNumber, Provider};
-use crate::http::{
+use crate::api::http::{
     empty, json, json_body, path_param, public_base_url, query_map, raw_query, ApiError,
     HttpResponse,
 };
+use crate::core::Core;
+use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::providers::Providers;
 use crate::rest::RestError;

@@ -12,17 +12,17 @@ use lambda_http::Request;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::http::{
+    empty, json, json_body, path_param, public_base_url, sub_resource, ApiError, HttpResponse,
+};
 use crate::clock::rfc3339;
 use crate::config::{MessagingConfig, NumberValidation, MAX_SESSION_TTL_SECONDS};
 use crate::core::Core;
 use crate::domain::{Notification, NotificationStatus, Provider, Session, SessionStatus};
-use crate::http::{
-    empty, json, json_body, path_param, public_base_url, sub_resource, ApiError, HttpResponse,
-};
 use crate::phone::PhoneNumber;
 use crate::providers::Providers;
-use crate::sessions::{self, CreateError, NewSession};
 use crate::store::CloseSession;
+use crate::usecases::sessions::{self, CreateError, NewSession};
 
 /// What the `sessions` function holds.
 #[derive(Debug, Clone)]

@@ -13,6 +13,9 @@ mod counter;
 
 pub use counter::RequestCounter;
 
+mod storage;
+pub use storage::{AwsError, Bucket, Ses};
+
 /// Time limits for one kind of work.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {

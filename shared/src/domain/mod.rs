@@ -2,8 +2,18 @@
 //! nothing of DynamoDB, HTTP or a provider's wire format.
 
 pub mod allocation;
+pub mod call;
+pub mod email;
 pub mod line;
+pub mod message;
+pub mod recording;
 pub mod routing;
+pub mod voicemail;
+
+pub use call::{CallContext, CallSummary, TokenId};
+pub use message::MessageRecord;
+pub use recording::AudioRecording;
+pub use voicemail::{Due, TextEmail, Voicemail, VoicemailStatus};
 
 use serde::{Deserialize, Serialize};
 

@@ -2,12 +2,12 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
-use serde::Serialize;
 
 use crate::domain::CallEvent;
+use crate::domain::{CallSummary, TokenId};
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{Store, StoreError, TokenId};
+use crate::store::{Store, StoreError};
 
 /// What one write of an event did.
 enum Written {
@@ -35,17 +35,6 @@ pub(crate) fn only_failed_conditions(
 
 /// Call records are kept this long.
 pub const CALL_RETENTION_SECONDS: i64 = 90 * 24 * 3600;
-
-/// The latest state of one call of a session.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CallSummary {
-    pub uuid: String,
-    pub conversation_uuid: Option<String>,
-    pub status: String,
-    pub direction: Option<String>,
-    pub duration_seconds: Option<i64>,
-    pub updated_at: String,
-}
 
 /// What became of a call event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -82,6 +82,11 @@ pub fn line_message(message_sid: &str) -> String {
     format!("MSG#{message_sid}")
 }
 
+/// The MessageSid of a text to a line's item key, `None` for other items.
+pub fn line_message_sid(pk: &str) -> Option<&str> {
+    pk.strip_prefix("MSG#")
+}
+
 pub fn auto_provision(provider: Provider) -> String {
     format!("AUTO#{}", provider.as_str())
 }
@@ -92,6 +97,11 @@ pub fn token(jti: &str) -> String {
 
 pub fn voicemail(recording_sid: &str) -> String {
     format!("VM#{recording_sid}")
+}
+
+/// The RecordingSid of a voicemail's item key, `None` for other items.
+pub fn voicemail_sid(pk: &str) -> Option<&str> {
+    pk.strip_prefix("VM#")
 }
 
 pub const LINE_VOICEMAILS_INDEX: &str = "line_voicemails";

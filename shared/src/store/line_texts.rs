@@ -4,23 +4,10 @@
 //! pending in the same sparse index as voicemails, so the worker's stream
 //! and its sweep both find it and SES failures are retried, never lost.
 
-use crate::phone::PhoneNumber;
+use crate::domain::TextEmail;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{Store, StoreError};
-
-/// What the email about a text says, kept until it is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextEmail {
-    pub message_sid: String,
-    pub line: PhoneNumber,
-    /// The customer who wrote (the owner may see it, as in voicemail emails).
-    pub from: PhoneNumber,
-    pub owner_email: String,
-    pub body: String,
-    pub at: i64,
-    pub attempts: u32,
-}
 
 /// Attributes a text's item gets when its owner wants it emailed.
 pub(crate) fn pending_attributes(email: &TextEmail, item: &mut Item) {
@@ -41,7 +28,7 @@ pub(crate) fn pending_attributes(email: &TextEmail, item: &mut Item) {
 fn text_email_from(item: &Item) -> Result<TextEmail, StoreError> {
     let pk = get_s(item, keys::PK)?;
     Ok(TextEmail {
-        message_sid: pk.trim_start_matches("MSG#").to_string(),
+        message_sid: keys::line_message_sid(pk).unwrap_or(pk).to_string(),
         line: get_phone(item, "line")?,
         from: get_phone(item, "from")?,
         owner_email: get_s(item, "email_to")?.to_string(),

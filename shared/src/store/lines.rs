@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::domain::line::{Line, VoicemailSettings};
+use crate::domain::CallContext;
 use crate::domain::{Leg, PoolNumber};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
@@ -52,20 +53,6 @@ pub(crate) enum Taken {
 pub enum Admission {
     Admitted,
     QuotaExhausted,
-}
-
-/// What later callbacks (which carry no From/To) need to know about a
-/// forwarded call, keyed by its CallSid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallContext {
-    pub call_sid: String,
-    pub line: PhoneNumber,
-    /// As the provider sent it: may be `anonymous`.
-    pub caller: String,
-    pub owner_email: String,
-    pub voicemail: VoicemailSettings,
-    pub language: String,
-    pub created_at: i64,
 }
 
 impl Store {

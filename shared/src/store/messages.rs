@@ -5,32 +5,15 @@
 //! same message (a provider retry) relay nothing. One read (the leg) and
 //! this one write per message.
 
-use serde::Serialize;
-
 use crate::domain::Provider;
+use crate::domain::{MessageRecord, TextEmail};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::calls::CALL_RETENTION_SECONDS;
 use crate::store::keys;
-use crate::store::line_texts::{pending_attributes, TextEmail};
+use crate::store::line_texts::pending_attributes;
 use crate::store::lines::Taken;
 use crate::store::{written, Store, StoreError};
-
-/// A relayed message as `GET /sessions/{id}/messages` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MessageRecord {
-    pub message_id: String,
-    pub provider: Provider,
-    /// `"0>1"`: from participant 0 to participant 1 (`"?"` when unknown).
-    pub direction: String,
-    pub at: i64,
-    pub status: String,
-    /// Characters of text.
-    pub length: usize,
-    /// Present only with `STORE_MESSAGE_BODIES=true`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-}
 
 /// What a text to a masked line did to its quota.
 #[derive(Debug, PartialEq, Eq)]

@@ -20,14 +20,12 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
-pub use calls::{CallSummary, Claim, EventKept};
-pub use line_texts::TextEmail;
-pub use lines::{Admission, CallContext, Inbound, PutLine};
-pub use messages::{LineMessage, MessageRecord};
+pub use calls::{Claim, EventKept};
+pub use lines::{Admission, Inbound, PutLine};
+pub use messages::LineMessage;
 pub use numbers::{DeleteNumber, RetireNumber};
-pub use recordings::{valid_cursor, AudioRecording, RecordingsPage};
-pub use sessions::{CloseSession, CreateSessionError, LegRead, TokenId};
-pub use voicemails::{Due, Voicemail, VoicemailStatus};
+pub use recordings::{valid_cursor, RecordingsPage};
+pub use sessions::{CloseSession, CreateSessionError, LegRead};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,6 +35,12 @@ pub enum StoreError {
     /// An item did not have the shape we write.
     #[error("stored item is malformed: {0}")]
     Malformed(String),
+}
+
+impl From<StoreError> for crate::usecases::PortError {
+    fn from(e: StoreError) -> Self {
+        crate::usecases::PortError::new(e)
+    }
 }
 
 /// `Ok(true)` when a conditional write happened, `Ok(false)` when its

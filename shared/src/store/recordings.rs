@@ -2,30 +2,13 @@
 //! WebSocket connection, under the call's uuid, written once its WAV is in
 //! S3; listed newest first through the sparse `recordings` index.
 
+use crate::domain::AudioRecording;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{written, Claim, Store, StoreError};
 
 /// Recordings are kept a year, as voicemails are.
 const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AudioRecording {
-    pub call_uuid: String,
-    pub conversation_uuid: Option<String>,
-    /// This connection's id: a call that reconnects keeps both recordings.
-    pub connection: String,
-    pub started_at_ms: i64,
-    /// When the call's audio ended (the recording's time in lists).
-    pub recorded_at_ms: i64,
-    pub duration_ms: i64,
-    pub sample_rate: u32,
-    /// Bytes of PCM in the WAV (after its 44-byte header).
-    pub data_bytes: i64,
-    pub s3_key: String,
-    /// The call outlasted `AUDIO_MAX_RECORDING_SECONDS`.
-    pub truncated: bool,
-}
 
 /// A page of the recordings list and where the next one starts.
 #[derive(Debug)]

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
 
+use crate::domain::TokenId;
 use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
@@ -18,13 +19,6 @@ use crate::store::{Store, StoreError};
 const TOKENS: &str = "seen_tokens";
 /// A leg prunes its token ids once it holds more than this many.
 const PRUNE_TOKENS_AT: usize = 16;
-
-/// A webhook token, as a leg remembers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenId {
-    pub iat: i64,
-    pub jti: String,
-}
 
 /// What the once-only routing read found.
 #[derive(Debug)]

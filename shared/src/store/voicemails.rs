@@ -2,93 +2,17 @@
 //! download or email, then moved along by the voicemail worker.
 
 use aws_sdk_dynamodb::types::ReturnValue;
-use serde::Serialize;
 
+use crate::domain::{Due, TextEmail, Voicemail, VoicemailStatus};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{written, Store, StoreError};
+use crate::usecases::voicemail::VoicemailStore;
+use crate::usecases::PortError;
 
 /// Voicemails are kept a year.
 const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VoicemailStatus {
-    /// Recorded; not yet copied and emailed.
-    Pending,
-    /// Copied to S3 and emailed.
-    Delivered,
-    /// Gave up after the retry budget.
-    Failed,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Voicemail {
-    pub recording_sid: String,
-    pub call_sid: String,
-    pub provider: String,
-    pub line: PhoneNumber,
-    pub caller: String,
-    pub owner_email: String,
-    pub recording_url: String,
-    pub duration_seconds: i64,
-    pub recorded_at: i64,
-    pub transcribe: bool,
-    pub transcription: Option<String>,
-    pub transcription_status: Option<String>,
-    pub status: VoicemailStatus,
-    pub s3_key: Option<String>,
-    pub content_type: Option<String>,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    pub emailed_at: Option<i64>,
-}
-
-impl Voicemail {
-    /// A voicemail as a provider's recording callback reports it: pending,
-    /// nothing copied, emailed or transcribed yet.
-    #[allow(clippy::too_many_arguments)]
-    pub fn recorded(
-        provider: &str,
-        recording_sid: &str,
-        call_sid: &str,
-        ctx: &crate::store::CallContext,
-        recording_url: &str,
-        duration_seconds: i64,
-        recorded_at: i64,
-    ) -> Self {
-        Self {
-            recording_sid: recording_sid.to_string(),
-            call_sid: call_sid.to_string(),
-            provider: provider.to_string(),
-            line: ctx.line.clone(),
-            caller: ctx.caller.clone(),
-            owner_email: ctx.owner_email.clone(),
-            recording_url: recording_url.to_string(),
-            duration_seconds,
-            recorded_at,
-            transcribe: ctx.voicemail.transcribe,
-            transcription: None,
-            transcription_status: None,
-            status: VoicemailStatus::Pending,
-            s3_key: None,
-            content_type: None,
-            attempts: 0,
-            last_error: None,
-            emailed_at: None,
-        }
-    }
-}
-
-/// Work the voicemail worker finds due in the pending index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Due {
-    /// A voicemail, by recording sid.
-    Voicemail(String),
-    /// A text to a line to email its owner, by message sid.
-    TextEmail(String),
-}
 
 impl Store {
     /// Records a voicemail; `false` if this recording was recorded before
@@ -304,19 +228,22 @@ impl Store {
         next_at: i64,
         attempts: u32,
         error: Option<&str>,
+        emailed: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut req = self
             .update(keys::voicemail(recording_sid), keys::META)
             .expression_attribute_values(":a", n(attempts as i64))
             .expression_attribute_values(":psk", s(keys::at(next_at, recording_sid)));
-        req = match error {
-            Some(e) => req
-                .update_expression(
-                    "SET attempts = :a, gsi4sk = :psk, last_error = :e REMOVE lease_until",
-                )
-                .expression_attribute_values(":e", s(e)),
-            None => req.update_expression("SET attempts = :a, gsi4sk = :psk REMOVE lease_until"),
-        };
+        let mut set = String::from("SET attempts = :a, gsi4sk = :psk");
+        if let Some(e) = error {
+            set.push_str(", last_error = :e");
+            req = req.expression_attribute_values(":e", s(e));
+        }
+        if let Some(m) = emailed {
+            set.push_str(", email_message_id = :m");
+            req = req.expression_attribute_values(":m", s(m));
+        }
+        req = req.update_expression(format!("{set} REMOVE lease_until"));
         req.send()
             .await
             .map_err(|e| StoreError::sdk("UpdateItem", e))?;
@@ -378,9 +305,9 @@ impl Store {
         let mut due = Vec::new();
         for item in out.items() {
             let pk = get_s(item, keys::PK)?;
-            if let Some(sid) = pk.strip_prefix("VM#") {
+            if let Some(sid) = keys::voicemail_sid(pk) {
                 due.push(Due::Voicemail(sid.to_string()));
-            } else if let Some(sid) = pk.strip_prefix("MSG#") {
+            } else if let Some(sid) = keys::line_message_sid(pk) {
                 due.push(Due::TextEmail(sid.to_string()));
             }
         }
@@ -418,7 +345,7 @@ fn voicemail_from(item: &Item) -> Result<Voicemail, StoreError> {
     };
     let pk = get_s(item, keys::PK)?;
     Ok(Voicemail {
-        recording_sid: pk.trim_start_matches("VM#").to_string(),
+        recording_sid: keys::voicemail_sid(pk).unwrap_or(pk).to_string(),
         call_sid: get_s(item, "call_sid")?.to_string(),
         provider: opt_s(item, "provider").unwrap_or_else(|| "twilio".into()),
         line: get_phone(item, "line")?,
@@ -439,5 +366,79 @@ fn voicemail_from(item: &Item) -> Result<Voicemail, StoreError> {
         attempts: opt_n(item, "attempts").unwrap_or(0) as u32,
         last_error: opt_s(item, "last_error"),
         emailed_at: opt_n(item, "emailed_at"),
+        email_message_id: opt_s(item, "email_message_id"),
     })
+}
+
+/// The voicemail pipeline's table.
+impl VoicemailStore for Store {
+    async fn claim_voicemail(
+        &self,
+        sid: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Option<Voicemail>, PortError> {
+        Ok(Store::claim_voicemail(self, sid, now, lease).await?)
+    }
+
+    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Result<(), PortError> {
+        Ok(Store::voicemail_copied(self, sid, key, ct).await?)
+    }
+
+    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Result<(), PortError> {
+        Ok(Store::voicemail_delivered(self, sid, id, now).await?)
+    }
+
+    async fn voicemail_later(
+        &self,
+        sid: &str,
+        next_at: i64,
+        attempts: u32,
+        error: Option<&str>,
+        emailed: Option<&str>,
+    ) -> Result<(), PortError> {
+        Ok(Store::voicemail_later(self, sid, next_at, attempts, error, emailed).await?)
+    }
+
+    async fn voicemail_await_transcription(
+        &self,
+        sid: &str,
+        until: i64,
+    ) -> Result<bool, PortError> {
+        Ok(Store::voicemail_await_transcription(self, sid, until).await?)
+    }
+
+    async fn voicemail_failed(
+        &self,
+        sid: &str,
+        attempts: u32,
+        error: &str,
+    ) -> Result<(), PortError> {
+        Ok(Store::voicemail_failed(self, sid, attempts, error).await?)
+    }
+
+    async fn due_work(&self, now: i64, limit: i32) -> Result<Vec<Due>, PortError> {
+        Ok(Store::due_work(self, now, limit).await?)
+    }
+
+    async fn claim_text_email(
+        &self,
+        sid: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Option<TextEmail>, PortError> {
+        Ok(Store::claim_text_email(self, sid, now, lease).await?)
+    }
+
+    async fn text_emailed(&self, sid: &str, now: i64) -> Result<(), PortError> {
+        Ok(Store::text_emailed(self, sid, now).await?)
+    }
+
+    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Result<(), PortError> {
+        Ok(Store::text_email_later(self, sid, at, attempts).await?)
+    }
+
+    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Result<(), PortError> {
+        Ok(Store::text_email_failed(self, sid, attempts).await?)
+    }
 }

@@ -9,6 +9,25 @@ use url::Url;
 
 use crate::config::TwilioConfig;
 use crate::secrets::Secret;
+use crate::usecases::voicemail::{Recording, RecordingSource};
+use crate::usecases::PortError;
+
+impl From<TwilioError> for PortError {
+    fn from(e: TwilioError) -> Self {
+        PortError::new(e)
+    }
+}
+
+/// The voicemail pipeline's source of recordings.
+impl RecordingSource for TwilioClient {
+    async fn download(&self, url: &str) -> Result<Recording, PortError> {
+        Ok(TwilioClient::download(self, url).await?)
+    }
+
+    async fn delete(&self, recording_sid: &str) -> Result<(), PortError> {
+        Ok(self.delete_recording(recording_sid).await?)
+    }
+}
 
 /// Longest recording we copy: an hour of 8 kHz 16-bit WAV is ~58 MB.
 const MAX_RECORDING_BYTES: usize = 100 * 1024 * 1024;
@@ -89,11 +108,6 @@ pub struct TwilioClient {
     config: TwilioConfig,
     base: Url,
     auth_token: Secret,
-}
-
-pub struct Recording {
-    pub bytes: Vec<u8>,
-    pub content_type: String,
 }
 
 impl TwilioClient {

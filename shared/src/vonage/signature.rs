@@ -7,7 +7,7 @@ use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::store::TokenId;
+use crate::domain::TokenId;
 
 /// Tokens older than this are refused, which bounds replay.
 pub const MAX_TOKEN_AGE_SECONDS: i64 = 300;

@@ -5,12 +5,12 @@
 
 use lambda_http::Request;
 
+use crate::api::http::HttpResponse;
 use crate::api::twilio::{
     base, call_flow_denied, call_flow_error, read_form, refuse, twiml, TwilioState,
 };
 use crate::domain::line::GOODBYE;
 use crate::domain::routing::RefuseReason;
-use crate::http::HttpResponse;
 use crate::twilio::twiml::Response;
 use crate::twilio::webhook::valid_sid;
 

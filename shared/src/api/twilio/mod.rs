@@ -14,11 +14,11 @@ use aws_config::SdkConfig;
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
+use crate::api::http::{bounded_body, header, public_base_url, raw_query, ApiError, HttpResponse};
 use crate::aws;
 use crate::config::{ConfigError, TwilioConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::RefuseReason;
-use crate::http::{bounded_body, header, public_base_url, raw_query, ApiError, HttpResponse};
 use crate::secrets::{Secret, SecretError};
 use crate::twilio::signature;
 use crate::twilio::twiml;
@@ -53,23 +53,13 @@ impl TwilioState {
         sdk: &SdkConfig,
         timeouts: aws::Timeouts,
     ) -> Self {
-        let auth_token = auth_token(&core, &config, sdk, timeouts);
+        let auth_token = core.twilio_auth_token(&config, sdk, timeouts);
         Self {
             core,
             config,
             auth_token,
         }
     }
-}
-
-/// The auth token as configured (Secrets Manager in AWS).
-pub fn auth_token(
-    core: &Core,
-    config: &TwilioConfig,
-    sdk: &SdkConfig,
-    timeouts: aws::Timeouts,
-) -> Secret {
-    core.secret(&config.auth_token, "auth_token", sdk, timeouts)
 }
 
 /// A webhook's parameters, read but not yet verified.

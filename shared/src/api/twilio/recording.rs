@@ -6,9 +6,9 @@
 
 use lambda_http::Request;
 
+use crate::api::http::{empty, ApiError, HttpResponse};
 use crate::api::twilio::{read_form, TwilioState};
-use crate::http::{empty, ApiError, HttpResponse};
-use crate::store::Voicemail;
+use crate::domain::Voicemail;
 use crate::twilio::client::recording_url;
 use crate::twilio::webhook::valid_sid;
 

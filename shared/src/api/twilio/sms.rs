@@ -12,14 +12,15 @@
 
 use lambda_http::Request;
 
+use crate::api::http::{ApiError, HttpResponse};
 use crate::api::twilio::{read_form, twiml, TwilioState};
 use crate::config::{ConfigError, MessagingConfig, TwilioConfig};
 use crate::core::{Core, Denied};
 use crate::domain::line::Line;
 use crate::domain::Provider;
-use crate::http::{ApiError, HttpResponse};
+use crate::domain::{MessageRecord, TextEmail};
 use crate::phone::{mask_raw, PhoneNumber};
-use crate::store::{LineMessage, MessageRecord, TextEmail};
+use crate::store::LineMessage;
 use crate::twilio::twiml::Response;
 use crate::twilio::webhook::valid_sid;
 
@@ -132,7 +133,7 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         let record = MessageRecord {
             message_id: sid.to_string(),
             provider: Provider::Twilio,
-            direction: direction(leg.caller_index),
+            direction: crate::domain::message::direction(leg.caller_index),
             at: now,
             status: "relayed".into(),
             length,
@@ -171,15 +172,6 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         nothing()
     } else {
         twiml(Response::new().message(reply, vec![]))
-    }
-}
-
-/// `"0>1"`: from participant 0 to participant 1.
-pub fn direction(caller_index: Option<u8>) -> String {
-    match caller_index {
-        Some(0) => "0>1".into(),
-        Some(1) => "1>0".into(),
-        _ => "?".into(),
     }
 }
 

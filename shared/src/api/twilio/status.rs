@@ -4,9 +4,9 @@
 
 use lambda_http::Request;
 
+use crate::api::http::{empty, ApiError, HttpResponse};
 use crate::api::twilio::{read_verified, TwilioState};
 use crate::domain::CallEvent;
-use crate::http::{empty, ApiError, HttpResponse};
 use crate::phone::PhoneNumber;
 use crate::twilio::webhook::valid_sid;
 

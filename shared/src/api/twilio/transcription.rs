@@ -3,8 +3,8 @@
 
 use lambda_http::Request;
 
+use crate::api::http::{empty, ApiError, HttpResponse};
 use crate::api::twilio::{read_verified, TwilioState};
-use crate::http::{empty, ApiError, HttpResponse};
 use crate::twilio::webhook::valid_sid;
 
 /// Twilio's transcriptions are short; anything longer is cut.

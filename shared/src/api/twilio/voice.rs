@@ -7,16 +7,17 @@
 
 use lambda_http::Request;
 
+use crate::api::http::HttpResponse;
 use crate::api::twilio::{
     base, call_flow_denied, call_flow_error, read_form, refuse, twiml, TwilioState,
 };
 use crate::domain::line::CallerIdMode;
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
+use crate::domain::CallContext;
 use crate::domain::Provider;
-use crate::http::HttpResponse;
 use crate::metrics;
 use crate::phone::{mask_raw, PhoneNumber};
-use crate::store::{Admission, CallContext};
+use crate::store::Admission;
 use crate::twilio::twiml::Response;
 use crate::twilio::webhook::valid_sid;
 

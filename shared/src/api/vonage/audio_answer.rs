@@ -22,12 +22,12 @@ use http::Method;
 use lambda_http::Request;
 use serde_json::{Map, Value};
 
+use crate::api::http::{header, json, public_base_url, ApiError, HttpResponse};
 use crate::audio::valid_call_id;
 use crate::aws::{self, Timeouts};
 use crate::config::{AudioAnswerConfig, ConfigError, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::RefuseReason;
-use crate::http::{header, json, public_base_url, ApiError, HttpResponse};
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::secrets::Secret;
 use crate::store::Claim;

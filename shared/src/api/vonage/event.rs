@@ -5,10 +5,10 @@
 use http::Method;
 use lambda_http::Request;
 
+use crate::api::http::{bounded_body, empty, header, query_map, raw_query, ApiError, HttpResponse};
 use crate::api::vonage::{verified_secret, VonageState};
 use crate::core::Denied;
 use crate::domain::Session;
-use crate::http::{bounded_body, empty, header, query_map, raw_query, ApiError, HttpResponse};
 use crate::store::{Claim, EventKept};
 use crate::vonage::signature::{session_tag_matches, token_id, MAX_TOKEN_AGE_SECONDS};
 use crate::vonage::webhook::{call_event, PayloadError};

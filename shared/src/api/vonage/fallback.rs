@@ -6,9 +6,9 @@
 
 use lambda_http::Request;
 
+use crate::api::http::HttpResponse;
 use crate::api::vonage::VonageState;
 use crate::api::vonage::{answer_call, OnStoreError};
-use crate::http::HttpResponse;
 
 pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
     answer_call(state, req, OnStoreError::Apologise).await

@@ -19,15 +19,15 @@ use std::sync::Arc;
 use http::Method;
 use lambda_http::Request;
 
+use crate::api::http::{bounded_body, empty, header, raw_query, ApiError, HttpResponse};
 use crate::config::{ConfigError, MessagingConfig, TwilioConfig, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
+use crate::domain::MessageRecord;
 use crate::domain::Provider;
-use crate::http::{bounded_body, empty, header, raw_query, ApiError, HttpResponse};
 use crate::phone::PhoneNumber;
 use crate::providers::Providers;
 use crate::rest::RestError;
 use crate::secrets::Secret;
-use crate::store::MessageRecord;
 use crate::vonage::sms_signature;
 
 /// Longest text relayed: a concatenated part is at most 160 GSM characters,
@@ -202,7 +202,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     let record = MessageRecord {
         message_id: message_id.to_string(),
         provider: Provider::Vonage,
-        direction: crate::api::twilio::sms::direction(leg.caller_index),
+        direction: crate::domain::message::direction(leg.caller_index),
         at: now,
         status: "sent".into(),
         length,

@@ -14,18 +14,19 @@ use aws_config::SdkConfig;
 use http::Method;
 use lambda_http::Request;
 
+use crate::api::http::{
+    body_bytes, bounded_body, header, json, public_base_url, raw_query, ApiError, HttpResponse,
+};
 use crate::aws;
 use crate::config::{ConfigError, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
 use crate::domain::Provider;
-use crate::http::{
-    body_bytes, bounded_body, header, json, public_base_url, raw_query, ApiError, HttpResponse,
-};
+use crate::domain::TokenId;
 use crate::metrics;
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::secrets::Secret;
-use crate::store::{LegRead, TokenId};
+use crate::store::LegRead;
 use crate::vonage::ncco::{self, RenderOptions};
 use crate::vonage::signature::{self, session_tag, Payload};
 use crate::vonage::webhook::AnswerRequest;

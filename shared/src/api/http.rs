@@ -7,6 +7,8 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::core::Denied;
+
 /// Admin and webhook bodies are small; anything larger is refused.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -69,6 +71,30 @@ impl ApiError {
             );
         }
         resp
+    }
+}
+
+impl From<Denied> for ApiError {
+    /// A bad signature is a bare 401; a secret that cannot be read is 503,
+    /// as when storage is down, so the provider retries; no secret and
+    /// unsigned webhooks not allowed is 503, never a pass.
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Unauthorized => ApiError::new(401, "unauthorized", "invalid signature"),
+            Denied::SecretUnavailable => ApiError::unavailable(),
+            Denied::NotConfigured => ApiError::new(
+                503,
+                "not_configured",
+                "webhook signature secret is not configured",
+            ),
+        }
+    }
+}
+
+impl Denied {
+    /// The plain HTTP answer: 401, or 503 so the provider tries again.
+    pub fn into_response(self) -> HttpResponse {
+        ApiError::from(self).into_response()
     }
 }
 

@@ -1,36 +1,16 @@
-//! The voicemail email: plain text and HTML.
+//! The emails an owner gets: a voicemail, a text to their line. Plain text
+//! and HTML; the SES adapter (`aws::ses`) sends them.
 
 use quick_xml::escape::escape;
 
 use crate::clock::rfc3339;
-use crate::store::Voicemail;
+use crate::domain::{TextEmail, Voicemail};
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-impl Email {
-    pub fn into_ses(self) -> Result<aws_sdk_ses::types::Message, String> {
-        use aws_sdk_ses::types::{Body, Content, Message};
-        let content = |data: String| {
-            Content::builder()
-                .data(data)
-                .charset("UTF-8")
-                .build()
-                .map_err(|e| e.to_string())
-        };
-        Ok(Message::builder()
-            .subject(content(self.subject)?)
-            .body(
-                Body::builder()
-                    .text(content(self.text)?)
-                    .html(content(self.html)?)
-                    .build(),
-            )
-            .build())
-    }
 }
 
 fn caller_label(caller: &str) -> String {
@@ -45,7 +25,8 @@ fn length(seconds: i64) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
-pub fn compose(vm: &Voicemail, link: &str, link_ttl_seconds: u64) -> Email {
+/// A voicemail: who called, when, how long, the link and the transcription.
+pub fn voicemail(vm: &Voicemail, link: &str, link_ttl_seconds: u64) -> Email {
     let caller = caller_label(&vm.caller);
     let line = vm.line.e164();
     let when = rfc3339(vm.recorded_at)
@@ -92,11 +73,24 @@ pub fn compose(vm: &Voicemail, link: &str, link_ttl_seconds: u64) -> Email {
     }
 }
 
+/// A text to a line: what the owner reads.
+pub fn text(text: &TextEmail) -> Email {
+    let (line, from) = (text.line.e164(), text.from.e164());
+    Email {
+        subject: format!("Text to {line} from {from}"),
+        text: format!("{}\n\nFrom {from} to your line {line}.\n", text.body),
+        html: format!(
+            "<p>{}</p><p>From {from} to your line {line}.</p>",
+            escape(&text.body)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::VoicemailStatus;
     use crate::phone::PhoneNumber;
-    use crate::store::VoicemailStatus;
 
     fn vm(caller: &str, transcription: Option<&str>, transcribe: bool) -> Voicemail {
         Voicemail {
@@ -118,12 +112,13 @@ mod tests {
             attempts: 0,
             last_error: None,
             emailed_at: None,
+            email_message_id: None,
         }
     }
 
     #[test]
     fn has_caller_line_time_length_link_and_transcription() {
-        let e = compose(
+        let e = voicemail(
             &vm("+15551230002", Some("Call me <back>"), true),
             "https://s3/x?sig=1&b=2",
             86400,
@@ -145,7 +140,7 @@ mod tests {
 
     #[test]
     fn withheld_callers_and_no_transcription() {
-        let e = compose(&vm("anonymous", None, false), "https://l", 3600);
+        let e = voicemail(&vm("anonymous", None, false), "https://l", 3600);
         assert!(e.text.contains("a withheld number"));
         assert!(!e.text.contains("Transcription"));
     }

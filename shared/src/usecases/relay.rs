@@ -1,0 +1,1 @@
+//! Relaying a text (filled below).
