@@ -106,7 +106,7 @@ async fn seeded() -> support::TestEnv {
     t.state
         .core
         .store
-        .put_audio_recording(&callmask::store::AudioRecording {
+        .put_audio_recording(&callmask::domain::AudioRecording {
             call_uuid: "63f61863-4a51-4f6b-86e1-46edebcf9356".into(),
             conversation_uuid: Some("CON-f972836a-550f-45fa-956c-12a2ab5b7d22".into()),
             connection: "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f".into(),
@@ -161,7 +161,7 @@ async fn every_event_file_gives_its_expected_response() {
         let t = seeded().await;
         let (status, body) = if dir == "voicemail-worker" {
             let event: serde_json::Value = serde_json::from_str(&text).expect("worker event JSON");
-            let out = callmask::voicemail::worker::handle(&t.state.voicemail, event).await;
+            let out = callmask::api::voicemail_worker::handle(&t.state.voicemail, event).await;
             (200, out.to_string())
         } else {
             let function = Function::from_name(dir).expect("known function");

@@ -5,8 +5,10 @@
 mod support;
 
 use base64::Engine;
+use callmask::api::voicemail_worker::VoicemailState;
 use callmask::config::SecretSetting;
-use callmask::voicemail::{sweep, Outcome};
+use callmask::usecases::voicemail::Outcome;
+use callmask::usecases::PortError;
 use callmask_local::StackConfig;
 use serde_json::{json, Value};
 use support::*;
@@ -49,7 +51,8 @@ async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfi
     let t = env_with(config).await;
     t.state
         .voicemail
-        .s3
+        .bucket
+        .client
         .create_bucket()
         .bucket(&t.state.voicemail.config.recordings_bucket)
         .send()
@@ -57,7 +60,8 @@ async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfi
         .expect("bucket");
     t.state
         .voicemail
-        .ses
+        .mailer
+        .client
         .verify_email_identity()
         .email_address(&t.state.voicemail.config.sender_email)
         .send()
@@ -237,6 +241,11 @@ async fn through_voicemail(tw: &Twilio, call: &str, rec: &str) {
     assert_eq!(tw.recording(call, rec).await.status, 200);
 }
 
+/// One sweep of the worker, as the schedule runs it.
+async fn sweep(state: &VoicemailState) -> Result<Vec<Outcome>, PortError> {
+    state.pipeline().sweep().await
+}
+
 #[tokio::test]
 async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
     let tw = setup(
@@ -265,7 +274,7 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
     let link = list[0]["recording_link"].as_str().expect("link");
     assert!(link.contains("X-Amz-Expires"), "{link}");
 
-    let s3 = &tw.t.state.voicemail.s3;
+    let s3 = &tw.t.state.voicemail.bucket.client;
     let objects = s3
         .list_objects_v2()
         .bucket(&tw.t.state.voicemail.config.recordings_bucket)
@@ -527,7 +536,8 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
     let bucket = tw.t.state.voicemail.config.recordings_bucket.clone();
     tw.t.state
         .voicemail
-        .s3
+        .bucket
+        .client
         .delete_bucket()
         .bucket(&bucket)
         .send()
@@ -541,7 +551,8 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
     assert!(tw.emails().await.is_empty());
     tw.t.state
         .voicemail
-        .s3
+        .bucket
+        .client
         .create_bucket()
         .bucket(&bucket)
         .send()
@@ -561,13 +572,15 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     let mut state = tw.t.state.voicemail.clone();
     state.config.sender_email = unverified.clone();
+    state.mailer.sender = unverified.clone();
     tw.serve_recording("RE0010", 1).await;
     through_voicemail(&tw, "CA0010", "RE0010").await;
     assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Retrying]);
     assert!(tw.emails().await.is_empty());
     // The recording was copied once; the retry only sends the email.
     state
-        .ses
+        .mailer
+        .client
         .verify_email_identity()
         .email_address(&unverified)
         .send()
@@ -833,7 +846,7 @@ async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
     // The webhook only queued it.
     assert!(tw.emails().await.is_empty());
     // The stream delivers it; a repeated record (the sweep, a retry) sends nothing more.
-    let worker = callmask::voicemail::worker::handle(
+    let worker = callmask::api::voicemail_worker::handle(
         &tw.t.state.voicemail,
         stream_record("MSG#SM00000000000000000000000000000001"),
     )

@@ -21,6 +21,7 @@ pub mod config;
 pub mod core;
 pub mod domain;
 pub mod email;
+pub mod layers;
 pub mod metrics;
 pub mod phone;
 pub mod providers;

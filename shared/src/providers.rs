@@ -14,6 +14,8 @@ use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::rest::{http_client, RestError};
 use crate::twilio::rest::{NumberUrls, TwilioRest};
+use crate::usecases::relay::{SendError, SmsSender};
+use crate::usecases::PortError;
 use crate::vonage::rest::VonageRest;
 
 /// The REST clients of the providers this deployment has credentials for
@@ -301,6 +303,27 @@ impl Providers {
             }
         }
         Ok(())
+    }
+}
+
+/// The relay's SMS API: a rate limit or an outage is worth another try,
+/// anything else is a refusal.
+impl SmsSender for Providers {
+    async fn send_sms(
+        &self,
+        provider: Provider,
+        from: &PhoneNumber,
+        to: &PhoneNumber,
+        text: &str,
+    ) -> Result<(), SendError> {
+        Providers::send_sms(self, provider, from, to, text)
+            .await
+            .map_err(|e| match e {
+                RestError::RateLimited { .. } | RestError::Unavailable(_) => {
+                    SendError::Transient(PortError::new(e))
+                }
+                e => SendError::Refused(PortError::new(e)),
+            })
     }
 }
 

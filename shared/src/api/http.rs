@@ -98,6 +98,13 @@ impl Denied {
     }
 }
 
+impl From<crate::usecases::PortError> for ApiError {
+    fn from(e: crate::usecases::PortError) -> Self {
+        tracing::error!(error = %e, "a dependency failed");
+        ApiError::unavailable()
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         tracing::error!(error = %e, "storage request failed");

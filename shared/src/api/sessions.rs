@@ -336,7 +336,7 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
             "busy",
             "too many concurrent changes; try again",
         )),
-        Err(CreateError::Store(e)) => Err(e.into()),
+        Err(CreateError::Unavailable(e)) => Err(e.into()),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod line;
 pub mod message;
 pub mod recording;
 pub mod routing;
+pub mod text;
 pub mod voicemail;
 
 pub use call::{CallContext, CallSummary, TokenId};

@@ -14,6 +14,8 @@ use crate::store::keys;
 use crate::store::line_texts::pending_attributes;
 use crate::store::lines::Taken;
 use crate::store::{written, Store, StoreError};
+use crate::usecases::relay::MessageLog;
+use crate::usecases::PortError;
 
 /// What a text to a masked line did to its quota.
 #[derive(Debug, PartialEq, Eq)]
@@ -157,5 +159,24 @@ impl Store {
                 Taken::AlreadyKept => LineMessage::Duplicate,
             },
         )
+    }
+}
+
+/// The relay's message log.
+impl MessageLog for Store {
+    async fn claim_message(
+        &self,
+        session: &str,
+        record: &MessageRecord,
+    ) -> Result<bool, PortError> {
+        Ok(Store::claim_message(self, session, record).await?)
+    }
+
+    async fn forget_message(&self, session: &str, p: Provider, id: &str) -> Result<(), PortError> {
+        Ok(Store::forget_message(self, session, p, id).await?)
+    }
+
+    async fn message_failed(&self, session: &str, p: Provider, id: &str) -> Result<(), PortError> {
+        Ok(Store::message_failed(self, session, p, id).await?)
     }
 }

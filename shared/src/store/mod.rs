@@ -25,7 +25,7 @@ pub use lines::{Admission, Inbound, PutLine};
 pub use messages::LineMessage;
 pub use numbers::{DeleteNumber, RetireNumber};
 pub use recordings::{valid_cursor, RecordingsPage};
-pub use sessions::{CloseSession, CreateSessionError, LegRead};
+pub use sessions::{CloseSession, LegRead};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

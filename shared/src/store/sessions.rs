@@ -7,13 +7,15 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
 
-use crate::domain::TokenId;
 use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
+use crate::domain::{PoolNumber, TokenId};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::active_condition;
 use crate::store::{Store, StoreError};
+use crate::usecases::sessions::{CommitError, SessionStore};
+use crate::usecases::PortError;
 
 /// The attribute of a leg holding the ids of the webhook tokens it has seen.
 const TOKENS: &str = "seen_tokens";
@@ -30,19 +32,6 @@ pub enum LegRead {
 
 /// Closed sessions are kept this long for lookups, then TTL removes them.
 pub const SESSION_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
-
-#[derive(Debug)]
-pub enum CreateSessionError {
-    /// Another session took these (participant index, number) pairs first,
-    /// or the numbers left the pool: choose again without them.
-    Lost {
-        taken: Vec<(usize, PhoneNumber)>,
-        gone: Vec<PhoneNumber>,
-    },
-    /// DynamoDB reported a conflicting transaction in flight: try again.
-    Contention,
-    Store(StoreError),
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum CloseSession {
@@ -192,11 +181,7 @@ impl Store {
     /// Writes the session and both legs in one transaction. Each leg is
     /// written only if its (proxy, caller) pair is free or expired, and each
     /// proxy number must still be active in the pool.
-    pub async fn create_session(
-        &self,
-        session: &Session,
-        now: i64,
-    ) -> Result<(), CreateSessionError> {
+    pub async fn create_session(&self, session: &Session, now: i64) -> Result<(), CommitError> {
         let ttl = session.expires_at + SESSION_RETENTION_SECONDS;
         let [a, b] = &session.participants;
         let mut items = Vec::with_capacity(5);
@@ -283,12 +268,11 @@ impl Store {
                         .as_service_error()
                         .is_some_and(|e| e.is_transaction_in_progress_exception())
                     {
-                        return Err(CreateSessionError::Contention);
+                        return Err(CommitError::Contention);
                     }
-                    return Err(CreateSessionError::Store(StoreError::sdk(
-                        "TransactWriteItems",
-                        err,
-                    )));
+                    return Err(CommitError::Unavailable(
+                        StoreError::sdk("TransactWriteItems", err).into(),
+                    ));
                 };
                 let codes: Vec<&str> = cancel
                     .cancellation_reasons()
@@ -312,9 +296,9 @@ impl Store {
                 if taken.is_empty() && gone.is_empty() {
                     // Conflicts with a concurrent transaction, or a reason
                     // list we could not read: retrying is safe either way.
-                    Err(CreateSessionError::Contention)
+                    Err(CommitError::Contention)
                 } else {
-                    Err(CreateSessionError::Lost { taken, gone })
+                    Err(CommitError::Lost { taken, gone })
                 }
             }
         }
@@ -476,8 +460,27 @@ fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
     })
 }
 
-impl From<StoreError> for CreateSessionError {
+impl From<StoreError> for CommitError {
     fn from(e: StoreError) -> Self {
-        CreateSessionError::Store(e)
+        CommitError::Unavailable(e.into())
+    }
+}
+
+/// Session creation's table.
+impl SessionStore for Store {
+    async fn pool(&self, provider: Provider) -> Result<Vec<PoolNumber>, PortError> {
+        Ok(Store::pool(self, provider).await?)
+    }
+
+    async fn numbers_dialled_by(
+        &self,
+        participant: &PhoneNumber,
+        now: i64,
+    ) -> Result<HashSet<PhoneNumber>, PortError> {
+        Ok(Store::numbers_dialled_by(self, participant, now).await?)
+    }
+
+    async fn create_session(&self, session: &Session, now: i64) -> Result<(), CommitError> {
+        Store::create_session(self, session, now).await
     }
 }

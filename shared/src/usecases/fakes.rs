@@ -284,3 +284,94 @@ impl Mailer for MemoryMailer {
         Ok(format!("ses-{}", sent.len()))
     }
 }
+
+/// A session's message log: claims by (session, provider, id) and status.
+#[derive(Default)]
+pub struct MemoryLog {
+    pub faults: Faults,
+    pub messages: Mutex<BTreeMap<(String, String), String>>,
+}
+
+impl MemoryLog {
+    pub fn status(&self, session: &str, id: &str) -> Option<String> {
+        self.messages
+            .lock()
+            .unwrap()
+            .get(&(session.to_string(), id.to_string()))
+            .cloned()
+    }
+}
+
+impl crate::usecases::relay::MessageLog for MemoryLog {
+    async fn claim_message(
+        &self,
+        session: &str,
+        record: &crate::domain::MessageRecord,
+    ) -> Result<bool, PortError> {
+        self.faults.check("claim")?;
+        let mut all = self.messages.lock().unwrap();
+        let key = (session.to_string(), record.message_id.clone());
+        if all.contains_key(&key) {
+            return Ok(false);
+        }
+        all.insert(key, record.status.clone());
+        Ok(true)
+    }
+
+    async fn forget_message(
+        &self,
+        session: &str,
+        _: crate::domain::Provider,
+        id: &str,
+    ) -> Result<(), PortError> {
+        self.faults.check("forget")?;
+        self.messages
+            .lock()
+            .unwrap()
+            .remove(&(session.to_string(), id.to_string()));
+        Ok(())
+    }
+
+    async fn message_failed(
+        &self,
+        session: &str,
+        _: crate::domain::Provider,
+        id: &str,
+    ) -> Result<(), PortError> {
+        self.faults.check("failed")?;
+        self.messages
+            .lock()
+            .unwrap()
+            .insert((session.to_string(), id.to_string()), "failed".into());
+        Ok(())
+    }
+}
+
+/// The SMS API: what was sent. `fail("transient")` or `fail("refused")`
+/// makes the next send fail that way.
+#[derive(Default)]
+pub struct MemorySms {
+    pub faults: Faults,
+    pub sent: Mutex<Vec<(String, String, String)>>,
+}
+
+impl crate::usecases::relay::SmsSender for MemorySms {
+    async fn send_sms(
+        &self,
+        _: crate::domain::Provider,
+        from: &crate::phone::PhoneNumber,
+        to: &crate::phone::PhoneNumber,
+        text: &str,
+    ) -> Result<(), crate::usecases::relay::SendError> {
+        use crate::usecases::relay::SendError;
+        self.faults
+            .check("transient")
+            .map_err(SendError::Transient)?;
+        self.faults.check("refused").map_err(SendError::Refused)?;
+        self.sent
+            .lock()
+            .unwrap()
+            .push((from.e164().into(), to.e164().into(), text.into()));
+        Ok(())
+    }
+}

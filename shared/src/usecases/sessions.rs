@@ -2,11 +2,47 @@
 //! choice in one conditional transaction, retrying on a lost race.
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use crate::domain::allocation::choose;
 use crate::domain::{PoolNumber, Provider, Session};
 use crate::phone::PhoneNumber;
-use crate::store::{CreateSessionError, Store, StoreError};
+use crate::usecases::PortError;
+
+/// Where sessions are committed (the table).
+pub trait SessionStore: Sync {
+    /// The provider's pool numbers.
+    fn pool(
+        &self,
+        provider: Provider,
+    ) -> impl Future<Output = Result<Vec<PoolNumber>, PortError>> + Send;
+    /// The proxy numbers `participant` dials in active sessions.
+    fn numbers_dialled_by(
+        &self,
+        participant: &PhoneNumber,
+        now: i64,
+    ) -> impl Future<Output = Result<HashSet<PhoneNumber>, PortError>> + Send;
+    /// Writes the session and its legs in one conditional transaction.
+    fn create_session(
+        &self,
+        session: &Session,
+        now: i64,
+    ) -> impl Future<Output = Result<(), CommitError>> + Send;
+}
+
+/// Why a session's transaction did not commit.
+#[derive(Debug)]
+pub enum CommitError {
+    /// Another session took these (participant index, number) pairs first,
+    /// or the numbers left the pool: choose again without them.
+    Lost {
+        taken: Vec<(usize, PhoneNumber)>,
+        gone: Vec<PhoneNumber>,
+    },
+    /// A conflicting transaction was in flight: try again.
+    Contention,
+    Unavailable(PortError),
+}
 
 /// Attempts before answering "busy": each lost race re-reads what the
 /// participants dial, so this is only reached under extreme contention.
@@ -30,11 +66,11 @@ pub enum CreateError {
     #[error("too many concurrent changes for these participants; try again")]
     Busy,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Unavailable(#[from] PortError),
 }
 
 pub async fn create(
-    store: &Store,
+    store: &impl SessionStore,
     new: NewSession,
     id: String,
     now: i64,
@@ -76,8 +112,8 @@ pub async fn create(
                 report_headroom(&pool, &busy, &countries);
                 return Ok(session);
             }
-            Err(CreateSessionError::Store(e)) => return Err(e.into()),
-            Err(CreateSessionError::Lost { taken, gone }) => {
+            Err(CommitError::Unavailable(e)) => return Err(e.into()),
+            Err(CommitError::Lost { taken, gone }) => {
                 tracing::debug!(
                     attempt,
                     taken = taken.len(),
@@ -92,7 +128,7 @@ pub async fn create(
                     busy[i].insert(number);
                 }
             }
-            Err(CreateSessionError::Contention) => {
+            Err(CommitError::Contention) => {
                 tracing::debug!(attempt, "allocation hit a concurrent transaction");
                 // Spread the retries of colliding creations apart.
                 let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;

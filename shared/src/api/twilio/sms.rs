@@ -16,13 +16,14 @@ use crate::api::http::{ApiError, HttpResponse};
 use crate::api::twilio::{read_form, twiml, TwilioState};
 use crate::config::{ConfigError, MessagingConfig, TwilioConfig};
 use crate::core::{Core, Denied};
-use crate::domain::line::Line;
+use crate::domain::text::{plan_text, InboundText, TextPlan};
+use crate::domain::MessageRecord;
 use crate::domain::Provider;
-use crate::domain::{MessageRecord, TextEmail};
-use crate::phone::{mask_raw, PhoneNumber};
+use crate::phone::PhoneNumber;
 use crate::store::LineMessage;
 use crate::twilio::twiml::Response;
 use crate::twilio::webhook::valid_sid;
+use crate::usecases::relay::{self, Relayed};
 
 /// Twilio delivers at most 1600 characters in one inbound message; anything
 /// longer did not come from Twilio.
@@ -129,96 +130,91 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         None => return nothing(),
     };
     let now = t.core.clock.now();
-    if let Some(leg) = inbound.leg.filter(|l| l.is_active(now)) {
-        let record = MessageRecord {
-            message_id: sid.to_string(),
-            provider: Provider::Twilio,
-            direction: crate::domain::message::direction(leg.caller_index),
-            at: now,
-            status: "relayed".into(),
-            length,
-            body: state
-                .messaging
-                .store_message_bodies
-                .then(|| body.to_string()),
-        };
-        return match t.core.store.claim_message(&leg.session_id, &record).await {
-            Ok(true) => {
-                tracing::info!(message = sid, session = %leg.session_id, length, "relaying a text");
-                twiml(Response::new().message(
+    let text = InboundText {
+        message_id: sid,
+        to: &to,
+        from: &from,
+        body,
+        now,
+    };
+    let plan = plan_text(
+        &text,
+        inbound.leg.as_ref(),
+        inbound.line.as_ref(),
+        &state.messaging.out_of_session_sms_text,
+    );
+    match plan {
+        TextPlan::Relay {
+            session_id,
+            to,
+            from,
+            direction,
+        } => {
+            let record = MessageRecord {
+                message_id: sid.to_string(),
+                provider: Provider::Twilio,
+                direction,
+                at: now,
+                status: "relayed".into(),
+                length,
+                body: state
+                    .messaging
+                    .store_message_bodies
+                    .then(|| body.to_string()),
+            };
+            match relay::claim(&t.core.store, &session_id, &record).await {
+                Relayed::Answer => twiml(Response::new().message(
                     body,
                     vec![
-                        ("to", leg.callee.e164().to_string()),
-                        ("from", leg.caller_id.e164().to_string()),
+                        ("to", to.e164().to_string()),
+                        ("from", from.e164().to_string()),
                     ],
-                ))
+                )),
+                Relayed::Unavailable => ApiError::unavailable().into_response(),
+                _ => nothing(),
             }
-            Ok(false) => {
-                tracing::info!(message = sid, "a text delivered twice: relayed once");
-                nothing()
+        }
+        TextPlan::ToLine { .. } => line_text(state, sid, &plan, now).await,
+        TextPlan::LineInactive => {
+            tracing::info!(message = sid, line = %to.masked(), "text to an inactive line");
+            nothing()
+        }
+        TextPlan::OutOfSession { reply } => {
+            tracing::info!(message = sid, to = %to.masked(), from = %from.masked(), "text outside any session or line");
+            match reply {
+                Some(reply) => twiml(Response::new().message(&reply, vec![])),
+                None => nothing(),
             }
-            Err(e) => {
-                tracing::error!(message = sid, error = %e, "could not record a text");
-                ApiError::unavailable().into_response()
-            }
-        };
-    }
-    if let Some(line) = inbound.line {
-        return line_text(state, sid, &to, &from, &line, body, now).await;
-    }
-    tracing::info!(message = sid, to = %to.masked(), from = %from.masked(), "text outside any session or line");
-    let reply = state.messaging.out_of_session_sms_text.trim();
-    if reply.is_empty() {
-        nothing()
-    } else {
-        twiml(Response::new().message(reply, vec![]))
+        }
     }
 }
 
-async fn line_text(
-    state: &SmsState,
-    sid: &str,
-    to: &PhoneNumber,
-    from: &PhoneNumber,
-    line: &Line,
-    body: &str,
-    now: i64,
-) -> HttpResponse {
-    let t = &state.twilio;
-    if !line.plan.active {
-        tracing::info!(message = sid, line = %to.masked(), "text to an inactive line");
+async fn line_text(state: &SmsState, sid: &str, plan: &TextPlan, now: i64) -> HttpResponse {
+    let TextPlan::ToLine {
+        owner,
+        line,
+        forwarded,
+        calls_per_period,
+        period,
+        email,
+    } = plan
+    else {
         return nothing();
-    }
-    let period = line.plan.period.key(now);
-    let email = line.sms.email.then(|| TextEmail {
-        message_sid: sid.to_string(),
-        line: to.clone(),
-        from: from.clone(),
-        owner_email: line.owner.email.clone(),
-        body: body.to_string(),
-        at: now,
-        attempts: 0,
-    });
-    match t
+    };
+    let admitted = state
+        .twilio
         .core
         .store
-        .admit_line_message(
-            to,
-            sid,
-            line.plan.calls_per_period,
-            &period,
-            now,
-            email.as_ref(),
-        )
-        .await
-    {
+        .admit_line_message(line, sid, *calls_per_period, period, now, email.as_ref())
+        .await;
+    match admitted {
         Ok(LineMessage::Admitted) => {}
         Ok(LineMessage::Duplicate) => {
             tracing::info!(message = sid, "a text delivered twice: forwarded once");
             return nothing();
         }
         Ok(LineMessage::QuotaExhausted) => {
-            tracing::info!(message = sid, line = %to.masked(), period = %period, "quota exhausted: text not forwarded");
+            tracing::info!(message = sid, line = %line.masked(), period = %period, "quota exhausted: text not forwarded");
             return nothing();
         }
         Err(e) => {
@@ -226,15 +222,12 @@ async fn line_text(
             return ApiError::unavailable().into_response();
         }
     }
-    // The owner sees who wrote (the customer's number is theirs to see, as
-    // in voicemail emails); the customer never sees the owner's.
-    let forwarded = format!("From {}: {body}", from.e164());
-    tracing::info!(message = sid, line = %to.masked(), from = %mask_raw(from.e164()), "forwarding a text to the line owner");
+    tracing::info!(message = sid, line = %line.masked(), "forwarding a text to the line owner");
     twiml(Response::new().message(
-        &forwarded,
+        forwarded,
         vec![
-            ("to", line.owner.phone.e164().to_string()),
-            ("from", to.e164().to_string()),
+            ("to", owner.e164().to_string()),
+            ("from", line.e164().to_string()),
         ],
     ))
 }

@@ -22,12 +22,13 @@ use lambda_http::Request;
 use crate::api::http::{bounded_body, empty, header, raw_query, ApiError, HttpResponse};
 use crate::config::{ConfigError, MessagingConfig, TwilioConfig, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
+use crate::domain::text::{plan_text, InboundText, TextPlan};
 use crate::domain::MessageRecord;
 use crate::domain::Provider;
 use crate::phone::PhoneNumber;
 use crate::providers::Providers;
-use crate::rest::RestError;
 use crate::secrets::Secret;
+use crate::usecases::relay::{relay, Relayed, Route};
 use crate::vonage::sms_signature;
 
 /// Longest text relayed: a concatenated part is at most 160 GSM characters,
@@ -177,7 +178,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     }
     let now = state.core.clock.now();
     let leg = match leg {
-        Some(Ok(leg)) => leg.filter(|l| l.is_active(now)),
+        Some(Ok(leg)) => leg,
         Some(Err(e)) => {
             tracing::error!(message = message_id, error = %e, "storage read failed for a text");
             // 5xx: Vonage delivers it again, nothing is lost.
@@ -185,13 +186,32 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
         }
         None => None,
     };
-    let Some(leg) = leg else {
+    let inbound = InboundText {
+        message_id,
+        to: &to,
+        from: &from,
+        body: text,
+        now,
+    };
+    // Vonage numbers are not lines (yet): the leg or nothing.
+    let plan = plan_text(
+        &inbound,
+        leg.as_ref(),
+        None,
+        &state.messaging.out_of_session_sms_text,
+    );
+    let TextPlan::Relay {
+        session_id,
+        to: callee,
+        from: caller_id,
+        direction,
+    } = plan
+    else {
         tracing::info!(message = message_id, to = %to.masked(), from = %from.masked(), "text outside any session");
-        let reply = state.messaging.out_of_session_sms_text.trim();
-        if !reply.is_empty() {
+        if let TextPlan::OutOfSession { reply: Some(reply) } = plan {
             if let Err(e) = state
                 .providers
-                .send_sms(Provider::Vonage, &to, &from, reply)
+                .send_sms(Provider::Vonage, &to, &from, &reply)
                 .await
             {
                 tracing::warn!(message = message_id, error = %e, "could not answer a text outside any session");
@@ -202,7 +222,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     let record = MessageRecord {
         message_id: message_id.to_string(),
         provider: Provider::Vonage,
-        direction: crate::domain::message::direction(leg.caller_index),
+        direction,
         at: now,
         status: "sent".into(),
         length,
@@ -211,62 +231,20 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
             .store_message_bodies
             .then(|| text.to_string()),
     };
-    match state
-        .core
-        .store
-        .claim_message(&leg.session_id, &record)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::info!(message = message_id, "a text delivered twice: relayed once");
-            return empty(200);
-        }
-        Err(e) => {
-            tracing::error!(message = message_id, error = %e, "could not record a text");
-            return ApiError::unavailable().into_response();
-        }
-    }
-    let sent = state
-        .providers
-        .send_sms(Provider::Vonage, &leg.caller_id, &leg.callee, text)
-        .await;
-    match sent {
-        Ok(()) => {
-            tracing::info!(message = message_id, session = %leg.session_id, length, "text relayed");
-            empty(200)
-        }
-        // Worth another try: give the claim back and let Vonage deliver the
-        // text again.
-        Err(e @ (RestError::RateLimited { .. } | RestError::Unavailable(_))) => {
-            tracing::warn!(message = message_id, error = %e, "relay failed for now; Vonage will retry");
-            if let Err(se) = state
-                .core
-                .store
-                .forget_message(&leg.session_id, Provider::Vonage, message_id)
-                .await
-            {
-                tracing::error!(message = message_id, error = %se, "could not give back a text's claim");
-            }
-            ApiError::new(
-                503,
-                "provider_unavailable",
-                "the text could not be relayed yet",
-            )
-            .into_response()
-        }
-        // A refusal will not change on retry: keep it as failed.
-        Err(e) => {
-            tracing::error!(message = message_id, session = %leg.session_id, error = %e, "the provider refused to relay a text");
-            if let Err(se) = state
-                .core
-                .store
-                .message_failed(&leg.session_id, Provider::Vonage, message_id)
-                .await
-            {
-                tracing::error!(message = message_id, error = %se, "could not mark a text failed");
-            }
-            empty(200)
-        }
+    let route = Route {
+        session_id: &session_id,
+        to: &callee,
+        from: &caller_id,
+        text,
+    };
+    match relay(&state.core.store, &state.providers, route, &record).await {
+        Relayed::Sent | Relayed::Duplicate | Relayed::Refused | Relayed::Answer => empty(200),
+        Relayed::Unavailable => ApiError::unavailable().into_response(),
+        Relayed::Retry => ApiError::new(
+            503,
+            "provider_unavailable",
+            "the text could not be relayed yet",
+        )
+        .into_response(),
     }
 }
