@@ -1,0 +1,353 @@
+use super::*;
+
+#[test]
+fn accepts_international_forms() {
+    for input in [
+        "+44 7700 900100",
+        "00447700900100",
+        "447700900100",
+        "+44 (0)7700-900100",
+    ] {
+        let n = PhoneNumber::parse(input);
+        // "(0)" is a national prefix written inside an international number.
+        if input.contains("(0)") {
+            assert!(n.is_err(), "{input}");
+            continue;
+        }
+        let n = n.unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(n.e164(), "+447700900100");
+        assert_eq!(n.digits(), "447700900100");
+        assert_eq!(n.country(), "GB");
+    }
+}
+
+#[test]
+fn from_e164_checks_shape_only() {
+    assert_eq!(
+        PhoneNumber::from_e164("447700900100").unwrap().e164(),
+        "+447700900100"
+    );
+    assert_eq!(
+        PhoneNumber::from_e164("+447700900100").unwrap(),
+        PhoneNumber::parse("+447700900100").unwrap()
+    );
+    assert_eq!(
+        PhoneNumber::from_e164("anonymous"),
+        Err(PhoneError::NotDigits)
+    );
+    assert_eq!(
+        PhoneNumber::from_e164("0123456789"),
+        Err(PhoneError::NotInternational)
+    );
+    assert_eq!(PhoneNumber::from_e164("12345"), Err(PhoneError::TooShort));
+    assert_eq!(
+        PhoneNumber::from_e164("1234567890123456"),
+        Err(PhoneError::TooLong)
+    );
+    assert_eq!(PhoneNumber::from_e164(""), Err(PhoneError::Empty));
+}
+
+#[test]
+fn accepts_documentation_ranges() {
+    assert_eq!(PhoneNumber::parse("+15555550100").unwrap().country(), "US");
+    assert_eq!(PhoneNumber::parse("+14155550100").unwrap().country(), "US");
+    assert_eq!(
+        PhoneNumber::parse("+4915112345678").unwrap().country(),
+        "DE"
+    );
+}
+
+#[test]
+fn rejects_garbage_with_a_reason() {
+    assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
+    assert_eq!(PhoneNumber::parse("hello"), Err(PhoneError::NotDigits));
+    assert_eq!(
+        PhoneNumber::parse("07700900100"),
+        Err(PhoneError::NotInternational)
+    );
+    assert_eq!(PhoneNumber::parse("+44 12"), Err(PhoneError::TooShort));
+    assert_eq!(
+        PhoneNumber::parse("+4477009001001234"),
+        Err(PhoneError::TooLong)
+    );
+    assert_eq!(
+        PhoneNumber::parse("+999 123456"),
+        Err(PhoneError::UnknownCountryCode)
+    );
+    assert_eq!(
+        PhoneNumber::parse("+1 415 555 0100 x12"),
+        Err(PhoneError::Extension)
+    );
+    assert!(PhoneNumber::parse("+44+7700900100").is_err());
+}
+
+#[test]
+fn masked_form_hides_the_number() {
+    let n = PhoneNumber::parse("+447700900123").unwrap();
+    let shown = n.masked().to_string();
+    assert!(!shown.contains("7700900"));
+    assert!(shown.ends_with("123"));
+    assert!(!format!("{n:?}").contains("7700900"));
+}
+
+#[test]
+fn known_regions() {
+    for iso in ["GB", "US", "CA", "FR", "DE", "JE", "AU"] {
+        assert!(super::known_region(iso), "{iso}");
+    }
+    for iso in ["XX", "gb", "", "001", "UK"] {
+        assert!(!super::known_region(iso), "{iso}");
+    }
+}
+
+/// Today's implementation before the table, as the reference: the
+/// `phonenumber` crate over its whole database (equal to the per-code
+/// subsets it used to load).
+mod reference {
+    use super::super::PhoneError;
+    use phonenumber::metadata::{Database, DATABASE};
+
+    fn calling_code(digits: &str) -> Option<u16> {
+        (1..=3.min(digits.len())).find_map(|n| {
+            let code = digits[..n].parse::<u16>().ok()?;
+            DATABASE.by_code(&code).map(|_| code)
+        })
+    }
+
+    pub fn parse(input: &str) -> Result<String, PhoneError> {
+        // The same reading of what was typed; the metadata's part differs.
+        let international = super::super::international_digits(input)?;
+        // Today's first step (it picked the code's metadata).
+        calling_code(&international).ok_or(PhoneError::UnknownCountryCode)?;
+        let db: &Database = &DATABASE;
+        let parsed = phonenumber::parse_with(db, None, format!("+{international}")).map_err(
+            |e| match e {
+                phonenumber::ParseError::InvalidCountryCode => PhoneError::UnknownCountryCode,
+                phonenumber::ParseError::TooLong => PhoneError::TooLong,
+                phonenumber::ParseError::NoNumber => PhoneError::NotDigits,
+                _ => PhoneError::TooShort,
+            },
+        )?;
+        if parsed.extension().is_some() {
+            return Err(PhoneError::Extension);
+        }
+        let code = parsed.code().value();
+        let national = parsed.national().to_string();
+        check_possible_length(db, code, national.len())?;
+        Ok(format!("+{code}{national}"))
+    }
+
+    pub fn country(e164: &str) -> String {
+        let db: &Database = &DATABASE;
+        calling_code(&e164[1..])
+            .and_then(|code| {
+                let parsed = phonenumber::parse_with(db, None, e164).ok()?;
+                country_for(db, &parsed, code)
+            })
+            .unwrap_or_else(|| "001".to_string())
+    }
+
+    fn check_possible_length(
+        db: &Database,
+        code: u16,
+        national_len: usize,
+    ) -> Result<(), PhoneError> {
+        let metas = db.by_code(&code).ok_or(PhoneError::UnknownCountryCode)?;
+        let mut lengths: Vec<u16> = metas
+            .iter()
+            .flat_map(|m| {
+                let d = m.descriptors();
+                [
+                    Some(d.general()),
+                    d.fixed_line(),
+                    d.mobile(),
+                    d.toll_free(),
+                    d.premium_rate(),
+                    d.shared_cost(),
+                    d.personal_number(),
+                    d.voip(),
+                    d.pager(),
+                    d.uan(),
+                    d.voicemail(),
+                ]
+                .into_iter()
+                .flatten()
+                .flat_map(|desc| desc.possible_length().to_vec())
+                .collect::<Vec<_>>()
+            })
+            .collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        let len = national_len as u16;
+        match (lengths.first(), lengths.last()) {
+            (Some(&min), _) if len < min => Err(PhoneError::TooShort),
+            (_, Some(&max)) if len > max => Err(PhoneError::TooLong),
+            _ if lengths.contains(&len) => Ok(()),
+            _ => Err(PhoneError::InvalidLength),
+        }
+    }
+
+    fn country_for(db: &Database, parsed: &phonenumber::PhoneNumber, code: u16) -> Option<String> {
+        let id = parsed
+            .metadata(db)
+            .and_then(|m| m.id().parse::<phonenumber::country::Id>().ok());
+        if let Some(id) = id {
+            return Some(id.as_ref().to_string());
+        }
+        let regions = db.region(&code)?;
+        let main = db
+            .by_code(&code)?
+            .into_iter()
+            .find(|m| m.is_main_country_for_code())
+            .map(|m| m.id().to_string());
+        main.or_else(|| regions.first().map(|r| r.to_string()))
+            .filter(|r| r != "001")
+            .or_else(|| Some("001".to_string()))
+    }
+}
+
+/// A fixed pseudo-random sequence (xorshift64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % below as u64) as usize
+    }
+
+    fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + self.next(10) as u8))
+            .collect()
+    }
+}
+
+/// Every example number of every region and type, one digit shorter and
+/// longer; then per calling code, random national numbers of every length,
+/// half of them continuing an example's first digits so they reach the
+/// ranges, leading digits and national prefixes the metadata tells apart.
+fn sample(random_per_code: usize) -> Vec<String> {
+    use phonenumber::metadata::DATABASE;
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut inputs = Vec::new();
+    for code in (1..1000).filter(|c| DATABASE.by_code(c).is_some()) {
+        let mut examples = Vec::new();
+        for m in DATABASE.by_code(&code).unwrap_or_default() {
+            let d = m.descriptors();
+            let all = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.emergency(),
+                d.voicemail(),
+                d.short_code(),
+                d.standard_rate(),
+                d.carrier(),
+                d.no_international(),
+            ];
+            examples.extend(all.into_iter().flatten().filter_map(|d| d.example()));
+        }
+        for example in &examples {
+            let n = format!("+{code}{example}");
+            inputs.push(n[..n.len() - 1].to_string());
+            inputs.push(format!("{n}{}", rng.next(10)));
+            inputs.push(n);
+        }
+        let room = 15 - code.to_string().len();
+        for i in 0..random_per_code {
+            let len = 1 + rng.next(room);
+            let national = match examples.get(rng.next(examples.len().max(1))) {
+                Some(e) if i % 2 == 0 => {
+                    let keep = rng.next(e.len().min(len) + 1);
+                    format!("{}{}", &e[..keep], rng.digits(len - keep))
+                }
+                _ => rng.digits(len),
+            };
+            inputs.push(format!("+{code}{national}"));
+        }
+    }
+    inputs
+}
+
+fn assert_same(inputs: &[String]) {
+    for input in inputs {
+        let ours = PhoneNumber::parse(input);
+        let theirs = reference::parse(input);
+        assert_eq!(
+            ours.clone().map(|n| n.e164().to_string()),
+            theirs,
+            "{input}"
+        );
+        if let Ok(n) = ours {
+            assert_eq!(n.country(), reference::country(n.e164()), "{input}");
+        }
+        // Numbers taken by their shape only get a region too.
+        if let Ok(n) = PhoneNumber::from_e164(input) {
+            assert_eq!(n.country(), reference::country(n.e164()), "{input}");
+        }
+    }
+}
+
+#[test]
+fn table_agrees_with_the_phonenumber_crate_on_examples_and_edges() {
+    let mut inputs = sample(0);
+    assert!(inputs.len() > 3_000, "{}", inputs.len());
+    for edge in [
+        "+0",
+        "+00",
+        "+01",
+        "+001",
+        "+0044",
+        "+1",
+        "+12",
+        "+123",
+        "+999",
+        "+9991234567",
+        "+80012345678",
+        "+8001234567890",
+        "+44 7700 900100",
+        "00 44 07700 900100",
+        "+44 (0)7700-900100",
+        "447700900100",
+        "+39 06 1234 5678",
+        "+5491112345678",
+        "+54 011 1234 5678",
+        "+52 1 55 1234 5678",
+        "+7 8 912 345 6789",
+    ] {
+        inputs.push(edge.to_string());
+    }
+    assert_same(&inputs);
+}
+
+#[test]
+fn table_agrees_with_the_phonenumber_crate_on_random_numbers() {
+    assert_same(&sample(2_000));
+}
+
+#[test]
+fn every_pattern_compiles() {
+    for (i, pattern) in PATTERNS.iter().enumerate() {
+        assert!(regex(i).is_some(), "{pattern}");
+    }
+}
+
+/// The table compiled in is the one build.rs makes from the
+/// `phonenumber` crate the tests run against: not edited, not stale.
+#[test]
+fn table_is_the_current_metadata() {
+    let built = include_str!(concat!(env!("OUT_DIR"), "/phone_table.rs"));
+    assert!(
+        build_script::generate() == built,
+        "phone_table.rs differs from what build.rs generates now"
+    );
+}
