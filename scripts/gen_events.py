@@ -304,25 +304,22 @@ WORKER = {
 }
 
 
+def write_json(path, value):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2)
+        f.write("\n")
+
+
 def main():
     expectations = {}
-    for name, (e, status, contains, absent) in sorted(CASES.items()):
-        path = os.path.join("events", name + ".json")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(e, f, indent=2)
-            f.write("\n")
+    # The HTTP cases, then the worker's (every worker event answers 200).
+    cases = [(name, *case) for name, case in sorted(CASES.items())]
+    cases += [(name, e, 200, contains, []) for name, (e, contains) in sorted(WORKER.items())]
+    for name, e, status, contains, absent in cases:
+        write_json(os.path.join("events", name + ".json"), e)
         expectations[name + ".json"] = {"status": status, "contains": contains, "absent": absent}
-    for name, (e, contains) in sorted(WORKER.items()):
-        path = os.path.join("events", name + ".json")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(e, f, indent=2)
-            f.write("\n")
-        expectations[name + ".json"] = {"status": 200, "contains": contains, "absent": []}
-    with open(os.path.join("events", "expectations.json"), "w") as f:
-        json.dump(expectations, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join("events", "expectations.json"), expectations)
 
 
 if __name__ == "__main__":
