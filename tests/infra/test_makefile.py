@@ -27,14 +27,14 @@ def phony() -> set[str]:
 
 
 def test_a_bare_make_prints_the_help_and_nothing_else():
+    # First as a dry run: a bare make must not build, install or serve.
+    dry = make("-n")
+    assert "pip" not in dry.stdout and "cargo" not in dry.stdout and "stack.py" not in dry.stdout, dry.stdout
     bare, helped = make(), make("help")
     assert bare.returncode == 0, bare.stderr
     assert bare.stdout == helped.stdout
     listed = re.findall(r"^  make ([a-z0-9-]+) +\S", bare.stdout, flags=re.M)
     assert listed == list(help_lines()), bare.stdout
-    # Printing the help runs only its own recipe: no pip, no cargo.
-    dry = make("-n")
-    assert "pip" not in dry.stdout and "cargo" not in dry.stdout, dry.stdout
 
 
 def test_every_user_facing_target_has_one_help_line():
