@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/walkthrough/lib.sh
-wait_ready
-wait_ready $AUDIO/health
+wait_ready $B/numbers $AUDIO/health
 
 # 1. Vonage asks the answer URL: the NCCO names the socket and its headers
 ncco=$(curl -s "$B/vonage/audio-answer?to=447700900001&from=447700900100&uuid=call-1&conversation_uuid=CON-1")

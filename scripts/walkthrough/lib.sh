@@ -8,8 +8,8 @@
 #   MOTO   the emulator            http://127.0.0.1:$MOTO_PORT         (MOTO_PORT, 3003 under make run)
 #   PY     the project's Python    .venv/bin/python (make run installs it)
 #
-#   wait_ready [URL] [SECONDS]  until URL ($B/numbers) answers 200; fails after
-#                               SECONDS (READY_TIMEOUT, 120) naming the URL
+#   wait_ready [URL...]         until each URL ($B/numbers) answers 200; fails
+#                               after READY_TIMEOUT seconds (120) naming the URL
 #   json FIELD                  a field of the JSON on stdin: id, participants.1.proxy_number
 #   expect TEXT PART...         fails unless TEXT holds every PART (shown with numbers masked)
 #   eventually SECONDS CMD...   runs CMD until it succeeds; fails after SECONDS
@@ -35,14 +35,16 @@ fail() {
 }
 
 wait_ready() {
-    local url=${1:-$B/numbers} seconds=${2:-${READY_TIMEOUT:-120}}
+    local seconds=${READY_TIMEOUT:-120} url
     local deadline=$((SECONDS + seconds))
-    until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url") == 200 ]]; do
-        if ((SECONDS >= deadline)); then
-            fail "$url did not answer 200 within ${seconds}s: is \`make run\` running (and done building), on this port?"
-            return 1
-        fi
-        sleep 0.2
+    for url in "${@:-$B/numbers}"; do
+        until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url") == 200 ]]; do
+            if ((SECONDS >= deadline)); then
+                fail "$url did not answer 200 within ${seconds}s: is \`make run\` running (and done building), on this port?"
+                return 1
+            fi
+            sleep 0.2
+        done
     done
 }
 

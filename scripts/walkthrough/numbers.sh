@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/walkthrough/lib.sh
-wait_ready
-wait_ready $FAKE/_fake/numbers
+wait_ready $B/numbers $FAKE/_fake/numbers
 fresh_pool
 
 # 1. Buy three UK numbers on Vonage: searched, bought, linked, pooled
