@@ -300,10 +300,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(data)
-        # The query without credentials.
+        # The query without credentials, and no phone number whole.
         shown = [(k, v) for k, vs in self.query.items() if k not in ("api_key", "api_secret") for v in vs]
         q = ("?" + urllib.parse.urlencode(shown)) if shown else ""
-        print(f"fake-providers: {self.provider:<6} {method:<6} {url.path}{q} -> {reply.status}", file=sys.stderr, flush=True)
+        print(mask_numbers(f"fake-providers: {self.provider:<6} {method:<6} {url.path}{q} -> {reply.status}"),
+              file=sys.stderr, flush=True)
 
     def route(self, method, path):
         s = self.state
@@ -668,6 +669,12 @@ class Handler(BaseHTTPRequestHandler):
             "messaging_service_sid": form.get("MessagingServiceSid"),
             "uri": f"/2010-04-01/Accounts/{s.twilio_sid}/Messages/{sid}.json",
         })
+
+
+def mask_numbers(line: str) -> str:
+    """Runs of seven or more digits (after `+` or `%2B`, or bare) keep their
+    last four: a log line never holds a phone number whole."""
+    return re.sub(r"(?<![A-Za-z0-9])(\+|%2B)?\d{3,}(\d{4})(?!\d)", r"\1***\2", line)
 
 
 def bounded(raw, default, lo, hi) -> int:
