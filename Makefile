@@ -1,7 +1,10 @@
-# callmask: make run (local stack), make test (everything CI runs), make bench.
-# Settings pass straight through: make run PORT=8080 VONAGE_SIGNATURE_SECRET=...
+# callmask. `make` (or `make help`) lists the targets: each user-facing
+# target has one `## name: what it does` line above it, and `help` prints
+# those lines. Settings pass straight through:
+# make run PORT=8080 VONAGE_SIGNATURE_SECRET=...
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
@@ -15,6 +18,11 @@ export ALLOW_UNSIGNED_WEBHOOKS
 
 # Where cargo puts its builds (CARGO_TARGET_DIR when set, as cargo reads it).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+# make run: the emulator on a known port (3003), so the walk-throughs and you
+# can read what it holds (sent emails: $MOTO/moto-api/data.json). Tests give
+# every emulator a free port of its own instead.
+run: export MOTO_PORT ?= 3003
 
 # make run FAKE_PROVIDERS=1: stack.py also starts scripts/fake_providers.py,
 # a local fake of the Vonage and Twilio REST APIs on 127.0.0.1:$(FAKE_PROVIDERS_PORT),
@@ -36,49 +44,54 @@ run: export TWILIO_AUTH_TOKEN ?= fake-token
 run: export TWILIO_API_BASE_URL ?= $(FAKE_PROVIDERS_URL)
 endif
 
-.PHONY: run test bench build fmt lint lint-infra unit conformance events clean
+.PHONY: help run test bench build fmt lint lint-infra unit debug-build conformance infra e2e events clean
 
-# make build's tools, in a venv of their own (aws-sam-cli pins versions of
-# shared packages that the test tools do not want).
+## help: this list (what a bare `make` prints)
+help:
+	@echo "callmask: make TARGET [SETTING=value ...]   (README.md: quick start, walk-throughs)"
+	@awk '/^## [a-z0-9-]+: / { sub(/^## /, ""); name = $$0; sub(/: .*/, "", name); \
+		text = $$0; sub(/^[a-z0-9-]+: /, "", text); printf "  make %-12s %s\n", name, text }' $(MAKEFILE_LIST)
+
+# Each venv from its requirements file (the one rule below installs all three).
+# make build's tools live apart (aws-sam-cli pins versions of shared packages
+# that the test tools do not want), and so does checkov (it pins boto3 and
+# more against requirements-dev.txt).
 BUILD_VENV := .venv-build
-$(BUILD_VENV)/.installed: requirements-build.txt
-	python3 -m venv $(BUILD_VENV)
-	$(BUILD_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BUILD_VENV)/bin/python -m pip install --quiet -r requirements-build.txt
-	touch $@
-
-$(VENV)/.installed: requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $@
-
-# checkov pins boto3 (and more) against requirements-dev.txt, so it gets a
-# venv of its own.
 CHECKOV_VENV := .venv-checkov
+$(VENV)/.installed: requirements-dev.txt
+$(BUILD_VENV)/.installed: requirements-build.txt
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	python3 -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+$(VENV)/.installed $(BUILD_VENV)/.installed $(CHECKOV_VENV)/.installed:
+	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "callmask needs Python 3.11 or newer as python3 (found $$(python3 --version 2>&1))" >&2; exit 1; }
+	python3 -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet --upgrade pip
+	$(@D)/bin/python -m pip install --quiet -r $(filter requirements-%.txt,$^)
 	touch $@
 
-## make run: emulator + every function on http://127.0.0.1:$(PORT) and the audio socket on
-## ws://127.0.0.1:$(AUDIO_PORT)/socket (Ctrl-C stops them all);
-## FAKE_PROVIDERS=1 adds the fake Vonage and Twilio REST APIs
-run: $(VENV)/.installed
-	cargo build --workspace
+# The debug build `make test` makes, and the one `make run` serves: `cargo
+# test` resolves features with the dev-dependencies, so a plain `cargo build`
+# would compile ~60 crates again with other features. Builds the router
+# (target/debug/callmask-local), the audio socket and every test binary.
+debug-build:
+	cargo test --workspace --no-run
+
+## run: the local stack: every function on http://127.0.0.1:PORT (3000), the audio socket on AUDIO_PORT (3001); FAKE_PROVIDERS=1 adds fake Vonage and Twilio APIs
+run: $(VENV)/.installed debug-build
 	$(PY) scripts/stack.py serve $(TARGET_DIR)/debug/callmask-local
 
-## make test: format, lint, template and Dockerfile lint, unit + handler + emulator + audio socket tests, conformance
-test: $(VENV)/.installed fmt lint unit conformance
+## test: everything CI runs (.ci/run): fmt, lint, unit + emulator tests, conformance, infra, e2e
+test: $(VENV)/.installed fmt lint unit conformance infra e2e
 
+## fmt: cargo fmt --check
 fmt:
 	cargo fmt --all -- --check
 
+## lint: clippy (warnings are errors) and lint-infra
 lint: $(VENV)/.installed lint-infra
 	cargo clippy --workspace --all-targets -- -D warnings
 
-## make lint-infra: the templates (cfn-lint, checkov) and the workflows (actionlint)
+## lint-infra: the templates (cfn-lint, checkov), the workflows (actionlint), the Dockerfile (hadolint)
 lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml deploy/github-oidc.yaml
 	$(VENV)/bin/actionlint
@@ -92,6 +105,7 @@ lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 # scripts/log_privacy.py fails the run if one holds a full phone number, a
 # secret or a request signature.
 LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
+## unit: the Rust tests: unit, handler (events/), emulator, audio socket; and the log-privacy check
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
 	rm -rf $(LOG_CAPTURE_DIR)
@@ -100,14 +114,19 @@ unit: $(VENV)/.installed
 	done
 	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)
 
-# The router as the test build made it (dev-dependencies change feature
-# resolution, so a plain `cargo build` here would rebuild the AWS SDK).
-conformance: $(VENV)/.installed
-	cargo test --workspace --no-run
+## conformance: tests/conformance: the official Vonage and Twilio packages sign our webhooks and parse our answers
+conformance: $(VENV)/.installed debug-build
 	$(VENV)/bin/pytest -q tests/conformance
 
-## make build: sam build, a bootstrap per function in .aws-sam/build, for this
-## machine's processor (LAMBDA_ARCH=arm64|x86_64 to choose; the pipeline builds arm64)
+## infra: tests/infra: template.yaml, workflows, IAM and CI policy, layout, docs and Makefile checks
+infra: $(VENV)/.installed debug-build
+	$(VENV)/bin/pytest -q tests/infra
+
+## e2e: tests/e2e: the local stack end to end: the smoke test, bad input, the README's walk-throughs
+e2e: $(VENV)/.installed debug-build
+	$(VENV)/bin/pytest -q tests/e2e
+
+## build: sam build, a bootstrap per function in .aws-sam/build (LAMBDA_ARCH=arm64|x86_64; default: this machine's)
 HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 LAMBDA_ARCH ?= $(HOST_ARCH)
 build: $(BUILD_VENV)/.installed
@@ -115,7 +134,7 @@ build: $(BUILD_VENV)/.installed
 		--parameter-overrides Architecture=$(LAMBDA_ARCH)
 	@ls .aws-sam/build/*/bootstrap | wc -l | xargs echo "functions built:"
 
-## make bench: figures for docs/benchmarks.md
+## bench: release builds, then the figures of docs/benchmarks.md
 # The functions and the floor are built from their own packages, as `sam build`
 # builds them. Built with the rest of the workspace they would get the
 # features the local tools turn on (a larger binary than the one deployed).
@@ -125,10 +144,11 @@ bench: $(VENV)/.installed
 	cargo build --release -p callmask-local -p audio-socket
 	$(PY) scripts/stack.py exec -- $(TARGET_DIR)/release/bench
 
-## regenerate events/ after changing scripts/gen_events.py
+## events: regenerate events/ after changing scripts/gen_events.py
 events:
 	python3 scripts/gen_events.py
 
+## clean: cargo clean and remove the three venvs
 clean:
 	cargo clean
 	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD_VENV)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A local fake of the Vonage and Twilio REST APIs that callmask uses, on one
-port: numbers (search, buy, link, cancel, list), SMS, Number Insight Basic.
+port: numbers (search, buy, link, cancel, list), SMS, Number Insight Basic,
+Twilio recordings.
 `make run FAKE_PROVIDERS=1` starts it beside the stack and points the stack
 at it; it also runs on its own:
 
@@ -27,10 +28,15 @@ Twilio (`TWILIO_API_BASE_URL`): HTTP Basic AccountSid:AuthToken, under
     POST   IncomingPhoneNumbers.json        PhoneNumber, VoiceUrl, SmsUrl, StatusCallback, ...
     GET    IncomingPhoneNumbers/{PN}.json, POST (update), DELETE (release)
     POST   Messages.json                    To, From, Body
+    GET    Recordings/{RE...}[.wav]         the recording's audio (as the voicemail worker fetches it)
+    DELETE Recordings/{RE...}.json          (DELETE_PROVIDER_RECORDINGS)
 
 For looking at what happened (no auth):
     GET /_fake/sms        every text sent, both providers: [{"provider", "from", "to", "text"}]
     GET /_fake/numbers    the numbers each account owns
+    GET /_fake/recordings the Twilio account's recordings: {"RE...": {"bytes", "deleted"}}
+and for playing Twilio's part in a call (no auth):
+    PUT /_fake/recordings/{RE...}   body: the audio Twilio recorded (a WAV)
 
 On sale: Vonage GB 447700900101-120 and US 15551230101-120; Twilio US
 +15551230201-220 (Local) and GB +447700900201-220 (Mobile). Owned at start
@@ -65,21 +71,22 @@ DEFAULTS = {
 }
 SECRETS = ("VONAGE_API_SECRET", "TWILIO_AUTH_TOKEN")
 
-# Country calling codes Number Insight knows (longest prefix wins).
-COUNTRIES = {
-    "1": ("US", "USA", "United States of America"),
-    "44": ("GB", "GBR", "United Kingdom"),
-    "33": ("FR", "FRA", "France"),
-    "49": ("DE", "DEU", "Germany"),
-    "34": ("ES", "ESP", "Spain"),
-    "39": ("IT", "ITA", "Italy"),
-    "31": ("NL", "NLD", "Netherlands"),
-    "353": ("IE", "IRL", "Ireland"),
-    "61": ("AU", "AUS", "Australia"),
-    "64": ("NZ", "NZL", "New Zealand"),
-    "81": ("JP", "JPN", "Japan"),
-    "91": ("IN", "IND", "India"),
-}
+# Country calling codes Number Insight knows (longest prefix wins):
+# code -> (ISO 3166 alpha-2, alpha-3, name).
+COUNTRIES = {code: (iso2, iso3, name) for code, iso2, iso3, name in (line.split(None, 3) for line in """
+1   US USA United States of America
+44  GB GBR United Kingdom
+33  FR FRA France
+49  DE DEU Germany
+34  ES ESP Spain
+39  IT ITA Italy
+31  NL NLD Netherlands
+353 IE IRL Ireland
+61  AU AUS Australia
+64  NZ NZL New Zealand
+81  JP JPN Japan
+91  IN IND India
+""".strip().splitlines())}
 
 TWILIO_DOCS = "https://www.twilio.com/docs/errors/"
 
@@ -122,6 +129,8 @@ class State:
         for number in ("+15551230801", "+15551230802"):
             self._twilio_own(number, "US", {})
         self.sms = []
+        # Twilio: RecordingSid -> {"audio": bytes, "deleted": bool}.
+        self.recordings = {}
 
     def _vonage_own(self, msisdn, country, app_id):
         rec = {"country": country, "msisdn": msisdn, "type": "mobile-lvn", "features": ["VOICE", "SMS"]}
@@ -192,7 +201,8 @@ def sms_parts(text: str) -> int:
 
 
 class Reply(Exception):
-    """An answer: status, JSON body (None: no body), extra headers."""
+    """An answer: status, body (JSON-able, or bytes sent as they are with
+    the Content-Type in `headers`; None: no body), extra headers."""
 
     def __init__(self, status, body=None, headers=None):
         super().__init__(status)
@@ -278,9 +288,10 @@ class Handler(BaseHTTPRequestHandler):
         return user, password
 
     def respond(self, method, url, reply: Reply):
-        data = b"" if reply.body is None else json.dumps(reply.body, separators=(",", ":")).encode()
+        raw = isinstance(reply.body, bytes)
+        data = b"" if reply.body is None else reply.body if raw else json.dumps(reply.body, separators=(",", ":")).encode()
         self.send_response(reply.status)
-        if reply.body is not None:
+        if reply.body is not None and not raw:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         if reply.status != 204:
             self.send_header("Content-Length", str(len(data)))
@@ -289,18 +300,28 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(data)
-        # The query without credentials.
+        # The query without credentials, and no phone number whole.
         shown = [(k, v) for k, vs in self.query.items() if k not in ("api_key", "api_secret") for v in vs]
         q = ("?" + urllib.parse.urlencode(shown)) if shown else ""
-        print(f"fake-providers: {self.provider:<6} {method:<6} {url.path}{q} -> {reply.status}", file=sys.stderr, flush=True)
+        print(mask_numbers(f"fake-providers: {self.provider:<6} {method:<6} {url.path}{q} -> {reply.status}"),
+              file=sys.stderr, flush=True)
 
     def route(self, method, path):
         s = self.state
         if path.startswith("/_fake/"):
             self.provider = "fake"
+            if rec := re.fullmatch(r"/_fake/recordings/(RE[A-Za-z0-9]{1,64})", path):
+                if method != "PUT":
+                    raise Reply(405, {"error": "PUT only"}, {"Allow": "PUT"})
+                with s.lock:
+                    s.recordings[rec.group(1)] = {"audio": self.body, "deleted": False}
+                raise Reply(204)
             if method != "GET":
                 raise Reply(405, {"error": "GET only"}, {"Allow": "GET"})
             with s.lock:
+                if path == "/_fake/recordings":
+                    raise Reply(200, {sid: {"bytes": len(r["audio"]), "deleted": r["deleted"]}
+                                      for sid, r in sorted(s.recordings.items())})
                 if path == "/_fake/sms":
                     raise Reply(200, list(s.sms))
                 if path == "/_fake/numbers":
@@ -497,6 +518,8 @@ class Handler(BaseHTTPRequestHandler):
             raise twilio_error(405, 20004, "Method not allowed")
         if n := re.fullmatch(r"/IncomingPhoneNumbers/(PN[0-9a-f]{32})\.json", rest):
             self.twilio_number(method, n.group(1), not_found)
+        if r := re.fullmatch(r"/Recordings/(RE[A-Za-z0-9]{1,64})(\.wav|\.json)?", rest):
+            self.twilio_recording(method, r.group(1), r.group(2) or "", not_found)
         if rest == "/Messages.json":
             if method == "POST":
                 self.twilio_message()
@@ -601,6 +624,22 @@ class Handler(BaseHTTPRequestHandler):
                 raise Reply(200, dict(rec))
         raise twilio_error(405, 20004, "Method not allowed")
 
+    def twilio_recording(self, method, sid, ext, not_found):
+        """The audio (no extension or .wav) as the worker downloads it;
+        DELETE on .json removes it, as the worker does with
+        DELETE_PROVIDER_RECORDINGS."""
+        s = self.state
+        with s.lock:
+            rec = s.recordings.get(sid)
+            if rec is None or rec["deleted"]:
+                raise not_found
+            if method == "GET" and ext != ".json":
+                raise Reply(200, rec["audio"], {"Content-Type": "audio/x-wav"})
+            if method == "DELETE":
+                rec["deleted"] = True
+                raise Reply(204)
+        raise twilio_error(405, 20004, "Method not allowed")
+
     def twilio_message(self):
         s = self.state
         form = self.form()
@@ -630,6 +669,12 @@ class Handler(BaseHTTPRequestHandler):
             "messaging_service_sid": form.get("MessagingServiceSid"),
             "uri": f"/2010-04-01/Accounts/{s.twilio_sid}/Messages/{sid}.json",
         })
+
+
+def mask_numbers(line: str) -> str:
+    """Runs of seven or more digits (after `+` or `%2B`, or bare) keep their
+    last four: a log line never holds a phone number whole."""
+    return re.sub(r"(?<![A-Za-z0-9])(\+|%2B)?\d{3,}(\d{4})(?!\d)", r"\1***\2", line)
 
 
 def bounded(raw, default, lo, hi) -> int:

@@ -279,50 +279,46 @@ CASES = {
 
 # The voicemail worker's own events (not HTTP): what the template's stream
 # and schedule deliver.
+def stream_insert(event_id, sequence, pk, status_attribute):
+    """A DynamoDB stream INSERT record of a pending item, as the stream
+    filter (items with `kick`) hands it to the worker."""
+    keys = {"pk": {"S": pk}, "sk": {"S": "META"}}
+    return {"Records": [{"eventID": event_id, "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                         "awsRegion": "eu-west-2",
+                         "dynamodb": {"Keys": keys, "SequenceNumber": sequence, "SizeBytes": 26, "StreamViewType": "NEW_IMAGE",
+                                      "NewImage": {**keys, status_attribute: {"S": "pending"}, "kick": {"S": "k"}}},
+                         "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/callmask/stream/2026-11-22T00:00:00.000"}]}
+
+
 WORKER = {
     "voicemail-worker/schedule": ({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
                                    "source": "aws.events", "account": "123456789012", "time": "2026-11-22T08:00:00Z", "region": "eu-west-2",
                                    "resources": ["arn:aws:events:eu-west-2:123456789012:rule/callmask-voicemail-sweep"], "detail": {}},
                                   ['"swept"']),
-    "voicemail-worker/stream": ({"Records": [{"eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-                                              "awsRegion": "eu-west-2",
-                                              "dynamodb": {"Keys": {"pk": {"S": "VM#RE000000000000000000000000000000aa"}, "sk": {"S": "META"}},
-                                                           "SequenceNumber": "111", "SizeBytes": 26, "StreamViewType": "NEW_IMAGE",
-                                                           "NewImage": {"pk": {"S": "VM#RE000000000000000000000000000000aa"}, "sk": {"S": "META"},
-                                                                        "status": {"S": "pending"}, "kick": {"S": "k"}}},
-                                              "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/callmask/stream/2026-11-22T00:00:00.000"}]},
+    "voicemail-worker/stream": (stream_insert("1", "111", "VM#RE000000000000000000000000000000aa", "status"),
                                 ['"batchItemFailures":[]']),
     # A text to a line whose owner wants it emailed (queued by twilio-sms).
-    "voicemail-worker/stream-line-text": ({"Records": [{"eventID": "2", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-                                                        "awsRegion": "eu-west-2",
-                                                        "dynamodb": {"Keys": {"pk": {"S": "MSG#SM000000000000000000000000000000bb"}, "sk": {"S": "META"}},
-                                                                     "SequenceNumber": "112", "SizeBytes": 26, "StreamViewType": "NEW_IMAGE",
-                                                                     "NewImage": {"pk": {"S": "MSG#SM000000000000000000000000000000bb"}, "sk": {"S": "META"},
-                                                                                  "email_status": {"S": "pending"}, "kick": {"S": "k"}}},
-                                                        "eventSourceARN": "arn:aws:dynamodb:eu-west-2:123456789012:table/callmask/stream/2026-11-22T00:00:00.000"}]},
+    "voicemail-worker/stream-line-text": (stream_insert("2", "112", "MSG#SM000000000000000000000000000000bb", "email_status"),
                                           ['"batchItemFailures":[]']),
 }
 
 
+def write_json(path, value):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2)
+        f.write("\n")
+
+
 def main():
     expectations = {}
-    for name, (e, status, contains, absent) in sorted(CASES.items()):
-        path = os.path.join("events", name + ".json")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(e, f, indent=2)
-            f.write("\n")
+    # The HTTP cases, then the worker's (every worker event answers 200).
+    cases = [(name, *case) for name, case in sorted(CASES.items())]
+    cases += [(name, e, 200, contains, []) for name, (e, contains) in sorted(WORKER.items())]
+    for name, e, status, contains, absent in cases:
+        write_json(os.path.join("events", name + ".json"), e)
         expectations[name + ".json"] = {"status": status, "contains": contains, "absent": absent}
-    for name, (e, contains) in sorted(WORKER.items()):
-        path = os.path.join("events", name + ".json")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(e, f, indent=2)
-            f.write("\n")
-        expectations[name + ".json"] = {"status": 200, "contains": contains, "absent": []}
-    with open(os.path.join("events", "expectations.json"), "w") as f:
-        json.dump(expectations, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join("events", "expectations.json"), expectations)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Smoke test of a running callmask: the deploy pipeline runs it against the
 stack it just deployed, and `make test` runs it against `make run`'s stack
-(tests/conformance/test_smoke.py), so the script cannot rot unseen.
+(tests/e2e/test_smoke.py), so the script cannot rot unseen.
 
 What it does, as a user would:
  1. adds a fictional number (Ofcom's drama range, never a real line) to the

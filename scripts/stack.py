@@ -236,7 +236,11 @@ class Emulator:
 def start_emulator() -> tuple[Emulator, str]:
     # The emulator's access log would drown the router's own.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = int(os.environ.get("MOTO_PORT") or free_port())
+    port = int(os.environ.get("MOTO_PORT") or 0)
+    if port:
+        refuse_busy_port(port, "the emulator", "MOTO_PORT")
+    else:
+        port = free_port()
     server = Emulator(port)
     server.start()
     url = f"http://127.0.0.1:{port}"
@@ -388,6 +392,10 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[1] not in ("serve", "exec"):
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[1] == "serve":
+        # Before anything starts: the router's own error would only say
+        # "Address already in use".
+        refuse_busy_port(int(os.environ.get("PORT") or 3000), "the local stack", "PORT")
     secrets, secrets_endpoint = start_secrets_emulator()
     server, endpoint = start_emulator()
     fake = None

@@ -16,9 +16,9 @@ import requests
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from conftest import PUBLIC, SECRET, start_stack
-from test_vonage import check_ncco
-from vonage_signing import get_headers, post_headers
+from helpers.ncco import check_ncco
+from helpers.stack import PUBLIC, SECRET, start_stack
+from helpers.vonage_signing import get_headers, post_headers
 
 TOKEN = "conformance-audio-socket-token-7b1e"
 NUMBER = "447700900001"

@@ -10,8 +10,9 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from conftest import PUBLIC, SECRET, TWILIO_ACCOUNT, TWILIO_TOKEN, start_stack
-from sms_signing import sign_vonage_sms
+from helpers.sms_signing import sign_vonage_sms
+from helpers.stack import PUBLIC, SECRET, TWILIO_ACCOUNT, TWILIO_TOKEN, start_stack
+from helpers.twiml import parse_twiml
 
 VALIDATOR = RequestValidator(TWILIO_TOKEN)
 
@@ -32,14 +33,7 @@ LINE, OWNER = "+15551230098", "+15551230001"
 
 
 def check_twiml(resp) -> ET.Element:
-    assert resp.status_code == 200, resp.text
-    assert resp.headers["content-type"].split(";")[0] in ("text/xml", "application/xml")
-    root = ET.fromstring(resp.content)
-    assert root.tag == "Response"
-    for el in root.iter():
-        assert el.tag in DOCUMENTED, el.tag
-        assert set(el.attrib) <= DOCUMENTED[el.tag], (el.tag, el.attrib)
-    return root
+    return parse_twiml(resp, DOCUMENTED)
 
 
 def post(stack, path, params):

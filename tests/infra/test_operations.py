@@ -7,8 +7,8 @@ import re
 
 import yaml
 
-from conftest import ROOT
-from test_layout import CfnLoader, template
+from helpers.stack import ROOT
+from helpers.template import CfnLoader, template
 
 # The embedded metrics the functions log (namespace callmask).
 EMF = {"CallsRouted", "CallsRefused", "SessionsCreated", "PoolNumbersFree",

@@ -6,9 +6,9 @@ import json
 import pytest
 import requests
 
-from conftest import SECRET
-from test_vonage import check_ncco
-from vonage_signing import post_headers
+from helpers.ncco import check_ncco
+from helpers.stack import SECRET
+from helpers.vonage_signing import post_headers
 
 ADMIN = ["/numbers", "/numbers/%2B447700900001", "/numbers/garbage", "/sessions",
          "/sessions/5e55104d5e55104d5e55104d5e55104d", "/sessions/x/calls", "/sessions/%00",

@@ -1,5 +1,6 @@
-"""Starts the local stack (emulator + router) once for the conformance suite,
-with a Vonage signature secret so every webhook must be signed."""
+"""The local stack (emulator + router) as the Python suites start it: with
+a Vonage signature secret and a Twilio token, so every webhook must be
+signed, a fake Twilio serving recordings, and ports of its own."""
 import base64
 import http.server
 import os
@@ -10,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,3 @@ def start_stack(**settings):
     except subprocess.TimeoutExpired:
         proc.kill()
 
-
-@pytest.fixture(scope="session")
-def stack():
-    yield from start_stack()

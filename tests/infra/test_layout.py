@@ -3,28 +3,9 @@ import subprocess
 
 import boto3
 import requests
-import yaml
 
-from conftest import ROOT, ROUTER
-
-
-class CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}
-
-
-CfnLoader.add_multi_constructor("!", _tag)
-
-
-def template():
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
+from helpers.stack import ROOT, ROUTER
+from helpers.template import template
 
 
 def test_local_routes_are_the_templates_routes():

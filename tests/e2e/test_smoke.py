@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SECRET, TWILIO_ACCOUNT, TWILIO_TOKEN, start_stack
+from helpers.stack import ROOT, SECRET, TWILIO_ACCOUNT, TWILIO_TOKEN, start_stack
 
 SMOKE = ROOT / "scripts" / "smoke.py"
 
