@@ -3,6 +3,7 @@
 //! server in a container, not a Lambda: API Gateway WebSocket APIs refuse
 //! binary frames (close 1003), and call audio is binary.
 //!
+//! - [`config`]: its settings (`AUDIO_*`, see docs/settings.md)
 //! - [`server`]: `GET /socket` (upgrade), `GET /health`, draining shutdown
 //! - [`call`]: one call: the `websocket:connected` message, echo or
 //!   record, limits and close codes
@@ -13,6 +14,7 @@
 
 pub mod call;
 pub mod client;
+pub mod config;
 pub mod probe;
 pub mod recorder;
 pub mod reframe;

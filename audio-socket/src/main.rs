@@ -1,14 +1,14 @@
 //! `audio-socket`: serves `ws://AUDIO_HOST:AUDIO_PORT/socket` (see the
-//! crate docs and `callmask::config::AudioSocketConfig` for settings).
+//! crate docs and docs/settings.md for settings).
 //! `audio-socket --health` is the container's health check.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use audio_socket::call::CallSettings;
+use audio_socket::config::{AudioSocketConfig, DEFAULT_PORT};
 use audio_socket::recorder::Recorder;
 use audio_socket::server::{self, Shared};
-use callmask::config::AudioSocketConfig;
 use tokio::net::TcpListener;
 
 fn main() -> anyhow::Result<()> {
@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
         let port = std::env::var("AUDIO_PORT")
             .ok()
             .and_then(|p| p.parse().ok())
-            .unwrap_or(3001);
+            .unwrap_or(DEFAULT_PORT);
         std::process::exit(if audio_socket::probe::healthy(port) {
             0
         } else {

@@ -2,6 +2,7 @@
 //! paths by turning a plain HTTP request into the API Gateway (HTTP API,
 //! payload 2.0) request that `lambda_http` would hand the function in AWS.
 
+pub mod config;
 pub mod functions;
 pub mod runtime_api;
 

@@ -2,14 +2,15 @@
 //! paths, against the DynamoDB the AWS environment points at (the moto
 //! emulator under `make run`). Creates the table if it is missing.
 //!
-//! Settings: `PORT` (3000), `HOST` (127.0.0.1), and every function setting
-//! (see `callmask::config`).
+//! Settings: `PORT` (3000), `HOST` (127.0.0.1), `VOICEMAIL_SWEEP_MS` (500)
+//! and every function setting (docs/settings.md).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use callmask::api::http::ApiError;
+use callmask_local::config::LocalConfig;
 use callmask_local::{route, to_lambda_request, Stack, MAX_REQUEST_BYTES, ROUTES};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -27,6 +28,9 @@ async fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    let local = LocalConfig::from_env().context("reading settings")?;
+    let listener = bind(&local).await?;
+    let addr = listener.local_addr().context("local address")?;
     let state = Stack::from_env().await.context("reading settings")?;
     let store = &state.core.store;
     callmask::store::schema::create_table(store.client(), store.table())
@@ -37,12 +41,9 @@ async fn main() -> anyhow::Result<()> {
     let state: &'static Stack = Box::leak(Box::new(state));
     // In AWS the DynamoDB stream and a schedule drive the voicemail worker;
     // here a loop sweeps whatever is due.
-    let sweep_ms: u64 = std::env::var("VOICEMAIL_SWEEP_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
+    let sweep = std::time::Duration::from_millis(local.voicemail_sweep_ms);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(sweep_ms.max(50)));
+        let mut tick = tokio::time::interval(sweep);
         loop {
             tick.tick().await;
             if let Err(e) = state.voicemail.pipeline().sweep().await {
@@ -51,15 +52,6 @@ async fn main() -> anyhow::Result<()> {
         }
     });
 
-    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
-    let addr: SocketAddr = format!("{host}:{port}").parse().context("HOST/PORT")?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
     println!(
         "callmask local stack on http://{addr} (table {})",
         state.core.store.table()
@@ -96,6 +88,22 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("stopped");
     Ok(())
+}
+
+/// The router's port; a busy one says which setting to change.
+async fn bind(local: &LocalConfig) -> anyhow::Result<TcpListener> {
+    let addr: SocketAddr = format!("{}:{}", local.host, local.port)
+        .parse()
+        .context("HOST/PORT")?;
+    TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "{addr} is already in use (another `make run`?): set PORT to a free port, e.g. `make run PORT=3100`"
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("binding {addr} (HOST/PORT)"))
+        }
+    })
 }
 
 /// The local stand-ins for what the template creates: the recordings

@@ -1,23 +1,8 @@
 //! Email addresses: a plausibility check, not RFC 5322. SES has the final
 //! word on deliverability.
 
-pub fn is_plausible(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    s.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && s.chars().all(|c| c.is_ascii_graphic())
-        && !s.contains(['<', '>', '"', ',', ';', '(', ')', '[', ']', '\\'])
-        && domain
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-}
+/// Checked where settings are read too (`SENDER_EMAIL`), so it lives there.
+pub use crate::config::is_plausible_email as is_plausible;
 
 #[cfg(test)]
 mod tests {

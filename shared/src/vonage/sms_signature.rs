@@ -13,27 +13,8 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmsSignatureMethod {
-    Md5Hash,
-    Md5,
-    Sha1,
-    Sha256,
-    Sha512,
-}
-
-impl SmsSignatureMethod {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "md5hash" => Some(Self::Md5Hash),
-            "md5" => Some(Self::Md5),
-            "sha1" => Some(Self::Sha1),
-            "sha256" => Some(Self::Sha256),
-            "sha512" => Some(Self::Sha512),
-            _ => None,
-        }
-    }
-}
+/// The method is a setting: `config` reads it.
+pub use crate::config::SmsSignatureMethod;
 
 /// The string that is hashed: every parameter but `sig`, sorted by name.
 fn signed_string(params: &[(String, String)]) -> String {

@@ -1,0 +1,512 @@
+//! One way to declare a group of settings: [`settings!`](crate::settings)
+//! writes the struct, its `Default`, `from_env`, `from_lookup` and the list
+//! of the variables it reads (which docs/settings.md is checked against)
+//! from one declaration. The readers below hold the parsing rules every
+//! setting shares; each error names the variable to change.
+
+use std::path::PathBuf;
+
+use super::{ConfigError, NumberValidation, SecretSetting, SmsSignatureMethod};
+use crate::audio::{AudioMode, SampleRate};
+
+/// Declares a group of settings read once at start:
+///
+/// ```
+/// callmask::settings! {
+///     /// The example's settings.
+///     #[derive(Debug, Clone)]
+///     pub struct ExampleConfig {
+///         /// Where it listens.
+///         pub port: u16 = 3000, callmask::config::setting::range("EXAMPLE_PORT", 1, 65_535);
+///         /// Not read from the environment.
+///         pub name: String = "example".into();
+///     }
+/// }
+/// let c = ExampleConfig::from_lookup(|_| Some("8080".into())).unwrap();
+/// assert_eq!((c.port, c.name.as_str()), (8080, "example"));
+/// let e = ExampleConfig::from_lookup(|_| Some("0".into())).unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     "setting EXAMPLE_PORT is invalid: expected a whole number from 1 to 65535"
+/// );
+/// assert_eq!(ExampleConfig::declared()[0].variable, "EXAMPLE_PORT");
+/// ```
+///
+/// Each field is `pub name: Type = default, reader;` (a reader from
+/// [`setting`](crate::config::setting)), or `pub name: Type = default;`
+/// for a value that is not read from the environment. An optional
+/// `check path;` after the struct runs on the whole group once every field
+/// is read (settings that must be set together).
+#[macro_export]
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $group:ident {
+            $(
+                $(#[$field_meta:meta])*
+                pub $field:ident : $ty:ty = $default:expr $(, $reader:expr)? ;
+            )*
+        }
+        $(check $check:path;)?
+    ) => {
+        $(#[$meta])*
+        pub struct $group {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+        }
+
+        impl ::std::default::Default for $group {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl $group {
+            /// Reads the group from the process environment.
+            pub fn from_env() -> ::std::result::Result<Self, $crate::config::ConfigError> {
+                Self::from_lookup(|name| ::std::env::var(name).ok())
+            }
+
+            /// Reads the group from `get`: an unset or blank variable takes
+            /// its default, a bad one is an error naming it.
+            pub fn from_lookup(
+                get: impl Fn(&str) -> ::std::option::Option<::std::string::String>,
+            ) -> ::std::result::Result<Self, $crate::config::ConfigError> {
+                #[allow(unused_variables)]
+                let env = $crate::config::setting::Env(&get);
+                let group = Self {
+                    $( $field: {
+                        let default: $ty = $default;
+                        $( let default: $ty =
+                            $crate::config::setting::Read::<$ty>::read(&$reader, &env, default)?; )?
+                        default
+                    }, )*
+                };
+                $( $check(&group)?; )?
+                Ok(group)
+            }
+
+            /// Every variable the group reads, with its default as
+            /// docs/settings.md shows it.
+            pub fn declared() -> ::std::vec::Vec<$crate::config::setting::Declared> {
+                #[allow(unused_mut)]
+                let mut out = ::std::vec::Vec::new();
+                $( $(
+                    let default: $ty = $default;
+                    out.extend($crate::config::setting::declared::<$ty>(&$reader, &default));
+                )? )*
+                out
+            }
+        }
+    };
+}
+
+/// A lookup with the parsing rules every setting shares.
+pub struct Env<'a>(pub &'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// Set and not blank, trimmed.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// How one setting is read: the variables it reads, and its value given
+/// its default.
+pub trait Read<T> {
+    fn variables(&self) -> &[&'static str];
+    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError>;
+}
+
+/// A declared variable and its default, for docs/settings.md's check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub variable: &'static str,
+    pub default: Shown,
+}
+
+/// A default as the settings reference writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// Written as `` `value` ``.
+    Value(String),
+    /// The empty text: written as "empty".
+    Empty,
+    /// Unset, or worked out at run time: any words do.
+    Unset,
+}
+
+/// How a default is written in the settings reference.
+pub trait Documented {
+    fn shown(&self) -> Shown;
+}
+
+pub fn declared<T: Documented>(reader: &dyn Read<T>, default: &T) -> Vec<Declared> {
+    let shown = default.shown();
+    reader
+        .variables()
+        .iter()
+        .map(|&variable| Declared {
+            variable,
+            // A pair (a secret's value and its id) has no default to show.
+            default: if reader.variables().len() == 1 {
+                shown.clone()
+            } else {
+                Shown::Unset
+            },
+        })
+        .collect()
+}
+
+fn invalid(name: &'static str, reason: &str) -> ConfigError {
+    ConfigError {
+        name,
+        reason: reason.into(),
+    }
+}
+
+/// A text: trimmed; unset or blank takes the default.
+pub struct Text(&'static str);
+
+pub const fn text(name: &'static str) -> Text {
+    Text(name)
+}
+
+impl Read<String> for Text {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
+        Ok(env.get(self.0).unwrap_or(default))
+    }
+}
+
+impl Read<Option<String>> for Text {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
+        Ok(env.get(self.0).or(default))
+    }
+}
+
+/// A text taken as written: set but empty means empty (a greeting of none).
+pub struct Verbatim(&'static str);
+
+pub const fn verbatim(name: &'static str) -> Verbatim {
+    Verbatim(name)
+}
+
+impl Read<String> for Verbatim {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
+        Ok((env.0)(self.0).unwrap_or(default))
+    }
+}
+
+/// A whole number from `min` to `max`.
+pub struct Range {
+    name: &'static str,
+    min: u64,
+    max: u64,
+}
+
+pub const fn range(name: &'static str, min: u64, max: u64) -> Range {
+    Range { name, min, max }
+}
+
+impl<T> Read<T> for Range
+where
+    T: TryFrom<u64>,
+{
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.name)
+    }
+    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
+        let Some(v) = env.get(self.name) else {
+            return Ok(default);
+        };
+        match v.parse::<u64>() {
+            Ok(n) if (self.min..=self.max).contains(&n) => T::try_from(n).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            let (min, max) = (self.min, self.max);
+            invalid(
+                self.name,
+                &format!("expected a whole number from {min} to {max}"),
+            )
+        })
+    }
+}
+
+/// `true` / `false` (also `1`/`0`, `yes`/`no`).
+pub struct Flag(&'static str);
+
+pub const fn flag(name: &'static str) -> Flag {
+    Flag(name)
+}
+
+impl Read<bool> for Flag {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: bool) -> Result<bool, ConfigError> {
+        match env.get(self.0).as_deref() {
+            None => Ok(default),
+            Some("false" | "0" | "no") => Ok(false),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some(_) => Err(invalid(self.0, "expected true or false")),
+        }
+    }
+}
+
+/// An `http(s)://` URL, kept without a trailing `/`.
+pub struct HttpUrl(&'static str);
+
+pub const fn http_url(name: &'static str) -> HttpUrl {
+    HttpUrl(name)
+}
+
+impl Read<Option<String>> for HttpUrl {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
+        let Some(v) = env.get(self.0) else {
+            return Ok(default);
+        };
+        match url::Url::parse(&v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(Some(v.trim_end_matches('/').to_string()))
+            }
+            _ => Err(invalid(self.0, "expected an http(s) URL")),
+        }
+    }
+}
+
+impl Read<String> for HttpUrl {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
+        Ok(self.read(env, None)?.unwrap_or(default))
+    }
+}
+
+/// A `ws://` or `wss://` URL; set but blank: none (`None`).
+pub struct WsUrl(&'static str);
+
+pub const fn ws_url(name: &'static str) -> WsUrl {
+    WsUrl(name)
+}
+
+impl Read<Option<String>> for WsUrl {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
+        let Some(raw) = (env.0)(self.0) else {
+            return Ok(default);
+        };
+        let v = raw.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        match url::Url::parse(v) {
+            Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {
+                Ok(Some(v.to_string()))
+            }
+            _ => Err(invalid(self.0, "expected a ws:// or wss:// URL")),
+        }
+    }
+}
+
+/// A secret: its Secrets Manager id, else the value itself.
+pub struct Secret {
+    names: [&'static str; 2],
+}
+
+/// `value` holds the secret itself (local runs), `id` its Secrets Manager id.
+pub const fn secret(value: &'static str, id: &'static str) -> Secret {
+    Secret { names: [value, id] }
+}
+
+impl Read<SecretSetting> for Secret {
+    fn variables(&self) -> &[&'static str] {
+        &self.names
+    }
+    fn read(&self, env: &Env<'_>, default: SecretSetting) -> Result<SecretSetting, ConfigError> {
+        let [value, id] = self.names;
+        // The id wins: in AWS the plaintext never sits in the environment.
+        Ok(match (env.get(id), env.get(value)) {
+            (Some(id), _) => SecretSetting::SecretId(id),
+            (None, Some(v)) => SecretSetting::Value(v),
+            (None, None) => default,
+        })
+    }
+}
+
+/// One of a few words, as `parse` reads them; `expected` says which.
+pub struct OneOf<T> {
+    name: &'static str,
+    parse: fn(&str) -> Option<T>,
+    expected: &'static str,
+}
+
+pub const fn one_of<T>(
+    name: &'static str,
+    parse: fn(&str) -> Option<T>,
+    expected: &'static str,
+) -> OneOf<T> {
+    OneOf {
+        name,
+        parse,
+        expected,
+    }
+}
+
+impl<T> Read<T> for OneOf<T> {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.name)
+    }
+    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
+        match env.get(self.name) {
+            None => Ok(default),
+            Some(v) => (self.parse)(&v).ok_or_else(|| invalid(self.name, self.expected)),
+        }
+    }
+}
+
+/// An email address (a plausibility check; SES has the final word).
+pub struct Email(&'static str);
+
+pub const fn email(name: &'static str) -> Email {
+    Email(name)
+}
+
+impl Read<String> for Email {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
+        let v = env.get(self.0).unwrap_or(default);
+        if super::is_plausible_email(&v) {
+            Ok(v)
+        } else {
+            Err(invalid(self.0, "expected an email address"))
+        }
+    }
+}
+
+/// An IP address to listen on, kept as written.
+pub struct IpAddress(&'static str);
+
+pub const fn ip_address(name: &'static str) -> IpAddress {
+    IpAddress(name)
+}
+
+impl Read<String> for IpAddress {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
+        let v = env.get(self.0).unwrap_or(default);
+        if v.parse::<std::net::IpAddr>().is_ok() {
+            Ok(v)
+        } else {
+            Err(invalid(
+                self.0,
+                "expected an IP address (0.0.0.0 in a container)",
+            ))
+        }
+    }
+}
+
+/// A directory.
+pub struct Dir(&'static str);
+
+pub const fn dir(name: &'static str) -> Dir {
+    Dir(name)
+}
+
+impl Read<PathBuf> for Dir {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.0)
+    }
+    fn read(&self, env: &Env<'_>, default: PathBuf) -> Result<PathBuf, ConfigError> {
+        Ok(env.get(self.0).map(PathBuf::from).unwrap_or(default))
+    }
+}
+
+fn value(v: impl ToString) -> Shown {
+    Shown::Value(v.to_string())
+}
+
+impl Documented for String {
+    fn shown(&self) -> Shown {
+        if self.is_empty() {
+            Shown::Empty
+        } else {
+            value(self)
+        }
+    }
+}
+
+impl Documented for Option<String> {
+    fn shown(&self) -> Shown {
+        self.as_ref().map_or(Shown::Unset, Documented::shown)
+    }
+}
+
+macro_rules! shown_as_written {
+    ($($t:ty),*) => {
+        $(impl Documented for $t {
+            fn shown(&self) -> Shown {
+                value(self)
+            }
+        })*
+    };
+}
+
+shown_as_written!(u16, u32, u64, usize, bool);
+
+impl Documented for SecretSetting {
+    fn shown(&self) -> Shown {
+        Shown::Unset
+    }
+}
+
+impl Documented for PathBuf {
+    /// The system's temp dir, worked out at run time.
+    fn shown(&self) -> Shown {
+        Shown::Unset
+    }
+}
+
+impl Documented for NumberValidation {
+    fn shown(&self) -> Shown {
+        value(self.as_str())
+    }
+}
+
+impl Documented for SmsSignatureMethod {
+    fn shown(&self) -> Shown {
+        value(self.as_str())
+    }
+}
+
+impl Documented for SampleRate {
+    fn shown(&self) -> Shown {
+        value(self.hz())
+    }
+}
+
+impl Documented for AudioMode {
+    fn shown(&self) -> Shown {
+        value(self.as_str())
+    }
+}
