@@ -294,6 +294,25 @@ pub const AUDIO_SOCKET_TOKEN: setting::Secret =
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn email_plausibility_checks_shape() {
+        assert!(is_plausible_email("owner@example.com"));
+        assert!(is_plausible_email("first.last+tag@sub.example.co.uk"));
+        for bad in [
+            "",
+            "owner",
+            "owner@",
+            "@example.com",
+            "a b@example.com",
+            "a@example",
+            "a@ex..com",
+            "a@exa_mple.com",
+            "a<b>@example.com",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+
     use super::*;
     use std::collections::HashMap;
 

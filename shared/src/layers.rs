@@ -5,7 +5,7 @@
 //! | layer | modules | what it is |
 //! |---|---|---|
 //! | 0 | `phone`, `clock` | values every layer uses |
-//! | 1 | `domain`, `audio`, `email` | entities and decisions, no I/O |
+//! | 1 | `domain`, `audio` | entities and decisions, no I/O |
 //! | 2 | `config`, `metrics`, `telemetry` | settings and observability |
 //! | 3 | `usecases` | orchestrations over ports (traits) |
 //! | 4 | `aws`, `rest`, `secrets` | adapter toolkits: SDK clients, the HTTP client, secrets |
@@ -22,7 +22,6 @@ pub const LAYERS: &[(&str, u8)] = &[
     ("clock", 0),
     ("domain", 1),
     ("audio", 1),
-    ("email", 1),
     ("config", 2),
     ("metrics", 2),
     ("telemetry", 2),
@@ -78,7 +77,9 @@ pub fn references(source: &str) -> Vec<(String, usize)> {
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
-                if !name.is_empty() {
+                // `crate::settings!` is a macro, not a module.
+                let is_macro = rest[name.len()..].starts_with('!');
+                if !name.is_empty() && !is_macro {
                     out.push((name, i + 1));
                 }
             }

@@ -20,7 +20,6 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod domain;
-pub mod email;
 pub mod layers;
 pub mod metrics;
 pub mod phone;

@@ -90,7 +90,7 @@ pub fn parse_line(body: &Value) -> Result<Line, ApiError> {
     let email = text(owner.get("email"), "owner.email")?
         .ok_or_else(|| bad("owner.email", "is required"))?
         .trim();
-    if !crate::email::is_plausible(email) {
+    if !crate::config::is_plausible_email(email) {
         return Err(bad("owner.email", "is not an email address"));
     }
     let caller_id = match text(obj.get("caller_id"), "caller_id")? {
