@@ -37,12 +37,17 @@ impl Faults {
     }
 }
 
+/// A voicemail, its lease's end and when it is due.
+pub type VoicemailRow = (Voicemail, Option<i64>, i64);
+/// A text to email, its email status, its lease's end and when it is due.
+pub type TextRow = (TextEmail, String, Option<i64>, i64);
+
 /// The table, for voicemails and text emails.
 #[derive(Default)]
 pub struct MemoryStore {
     pub faults: Faults,
-    pub voicemails: Mutex<BTreeMap<String, (Voicemail, Option<i64>, i64)>>,
-    pub texts: Mutex<BTreeMap<String, (TextEmail, String, Option<i64>, i64)>>,
+    pub voicemails: Mutex<BTreeMap<String, VoicemailRow>>,
+    pub texts: Mutex<BTreeMap<String, TextRow>>,
 }
 
 impl MemoryStore {
@@ -54,7 +59,7 @@ impl MemoryStore {
         self.texts.lock().unwrap()[sid].1.clone()
     }
 
-    fn with_vm<T>(&self, sid: &str, f: impl FnOnce(&mut (Voicemail, Option<i64>, i64)) -> T) -> T {
+    fn with_vm<T>(&self, sid: &str, f: impl FnOnce(&mut VoicemailRow) -> T) -> T {
         f(self.voicemails.lock().unwrap().get_mut(sid).unwrap())
     }
 }
