@@ -2,6 +2,9 @@
 //! go through the same routing as the local stack.
 #![allow(dead_code)]
 
+mod emulator;
+pub use emulator::{endpoint, skip_without_emulator};
+
 use std::io::Write;
 use std::sync::{Mutex, Once, OnceLock};
 
@@ -26,13 +29,6 @@ impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
-}
-
-/// The emulator `scripts/stack.py exec` started for this test run.
-pub fn endpoint() -> String {
-    std::env::var("CALLMASK_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!("CALLMASK_TEST_AWS_ENDPOINT is not set: run the tests with `make test` (it starts the emulator)")
-    })
 }
 
 /// Settings for a test: unsigned webhooks are allowed (as `make run` does)
