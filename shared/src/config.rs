@@ -295,15 +295,7 @@ pub const AUDIO_SOCKET_TOKEN: setting::Secret =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use setting::pairs as lookup;
 
     #[test]
     fn defaults_and_overrides() {
