@@ -6,6 +6,7 @@ mod support;
 use std::collections::HashSet;
 
 use callmask::config::SecretSetting;
+use callmask_local::signing::vonage_bearer;
 use serde_json::Value;
 use support::*;
 

@@ -166,25 +166,6 @@ pub fn proxy_of(session: &Value, i: usize) -> String {
         .to_string()
 }
 
-/// `Authorization` for a webhook signed as Vonage signs it: HS256 over
-/// claims whose `payload_hash` is the SHA-256 of `payload`, a fresh `jti`.
-pub fn vonage_bearer(secret: &str, payload: &[u8]) -> String {
-    use sha2::Digest;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let claims = serde_json::json!({"iat": now, "jti": uuid::Uuid::new_v4().to_string(),
-        "iss": "Vonage", "payload_hash": hex::encode(sha2::Sha256::digest(payload))});
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("token");
-    format!("Bearer {token}")
-}
-
 /// `X-Twilio-Signature` of a form POST to `path` on the test host.
 pub fn twilio_signature(token: &str, path: &str, form: &str) -> String {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
