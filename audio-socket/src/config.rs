@@ -35,19 +35,11 @@ callmask::settings! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use callmask::config::setting::pairs;
 
     #[test]
     fn settings_are_checked_at_start() {
-        let s = |pairs: &[(&str, &str)]| AudioSocketConfig::from_lookup(lookup(pairs));
+        let s = |p: &[(&str, &str)]| AudioSocketConfig::from_lookup(pairs(p));
         assert_eq!(s(&[]).unwrap().port, 3001);
         assert_eq!(
             s(&[("AUDIO_SOCKET_TOKEN_SECRET_ID", "callmask/audio")])

@@ -17,12 +17,10 @@ callmask::settings! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use callmask::config::setting::pairs;
 
     #[test]
     fn bad_values_are_named() {
-        let one = |name: &'static str, value: &'static str| {
-            move |k: &str| (k == name).then(|| value.to_string())
-        };
         assert_eq!(LocalConfig::from_lookup(|_| None).unwrap().port, 3000);
         for (name, value) in [
             ("PORT", "http"),
@@ -30,10 +28,8 @@ mod tests {
             ("HOST", "localhost"),
             ("VOICEMAIL_SWEEP_MS", "10"),
         ] {
-            assert_eq!(
-                LocalConfig::from_lookup(one(name, value)).unwrap_err().name,
-                name
-            );
+            let e = LocalConfig::from_lookup(pairs(&[(name, value)])).unwrap_err();
+            assert_eq!(e.name, name);
         }
     }
 

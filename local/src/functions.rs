@@ -271,57 +271,33 @@ pub struct Route {
     pub function: Function,
 }
 
-const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
-    Route {
-        method,
-        path,
-        function,
-    }
+/// `Function: "METHOD" "/path", ...;` for each function, in order.
+macro_rules! routes {
+    ($($function:ident: $($method:literal $path:literal),+;)*) => {
+        &[$($(Route { method: $method, path: $path, function: Function::$function },)+)*]
+    };
 }
 
-pub const ROUTES: &[Route] = &[
-    route("GET", "/numbers", Function::Numbers),
-    route("POST", "/numbers", Function::Numbers),
-    route("POST", "/numbers/provision", Function::Numbers),
-    route("POST", "/numbers/import", Function::Numbers),
-    route("GET", "/numbers/{number}", Function::Numbers),
-    route("DELETE", "/numbers/{number}", Function::Numbers),
-    route("POST", "/sessions", Function::Sessions),
-    route("GET", "/sessions/{id}", Function::Sessions),
-    route("DELETE", "/sessions/{id}", Function::Sessions),
-    route("GET", "/sessions/{id}/calls", Function::Sessions),
-    route("GET", "/sessions/{id}/messages", Function::Sessions),
-    route("GET", "/vonage/answer", Function::VonageAnswer),
-    route("POST", "/vonage/answer", Function::VonageAnswer),
-    route("POST", "/vonage/event", Function::VonageEvent),
-    route("GET", "/vonage/event", Function::VonageEvent),
-    route("GET", "/vonage/fallback", Function::VonageFallback),
-    route("POST", "/vonage/fallback", Function::VonageFallback),
-    route("PUT", "/lines/{number}", Function::Lines),
-    route("GET", "/lines/{number}", Function::Lines),
-    route("DELETE", "/lines/{number}", Function::Lines),
-    route("GET", "/lines/{number}/voicemails", Function::Lines),
-    route("POST", "/twilio/voice", Function::TwilioVoice),
-    route("POST", "/twilio/dial-status", Function::TwilioDialStatus),
-    route("POST", "/twilio/recording", Function::TwilioRecording),
-    route(
-        "POST",
-        "/twilio/transcription",
-        Function::TwilioTranscription,
-    ),
-    route("POST", "/twilio/status", Function::TwilioStatus),
-    route("POST", "/twilio/sms", Function::TwilioSms),
-    route("GET", "/vonage/inbound-sms", Function::VonageInboundSms),
-    route("POST", "/vonage/inbound-sms", Function::VonageInboundSms),
-    route("GET", "/vonage/audio-answer", Function::VonageAudioAnswer),
-    route("POST", "/vonage/audio-answer", Function::VonageAudioAnswer),
-    route("GET", "/audio/recordings", Function::AudioRecordings),
-    route(
-        "GET",
-        "/audio/recordings/{call_uuid}",
-        Function::AudioRecordings,
-    ),
-];
+pub const ROUTES: &[Route] = routes! {
+    Numbers: "GET" "/numbers", "POST" "/numbers", "POST" "/numbers/provision",
+        "POST" "/numbers/import", "GET" "/numbers/{number}", "DELETE" "/numbers/{number}";
+    Sessions: "POST" "/sessions", "GET" "/sessions/{id}", "DELETE" "/sessions/{id}",
+        "GET" "/sessions/{id}/calls", "GET" "/sessions/{id}/messages";
+    VonageAnswer: "GET" "/vonage/answer", "POST" "/vonage/answer";
+    VonageEvent: "POST" "/vonage/event", "GET" "/vonage/event";
+    VonageFallback: "GET" "/vonage/fallback", "POST" "/vonage/fallback";
+    Lines: "PUT" "/lines/{number}", "GET" "/lines/{number}", "DELETE" "/lines/{number}",
+        "GET" "/lines/{number}/voicemails";
+    TwilioVoice: "POST" "/twilio/voice";
+    TwilioDialStatus: "POST" "/twilio/dial-status";
+    TwilioRecording: "POST" "/twilio/recording";
+    TwilioTranscription: "POST" "/twilio/transcription";
+    TwilioStatus: "POST" "/twilio/status";
+    TwilioSms: "POST" "/twilio/sms";
+    VonageInboundSms: "GET" "/vonage/inbound-sms", "POST" "/vonage/inbound-sms";
+    VonageAudioAnswer: "GET" "/vonage/audio-answer", "POST" "/vonage/audio-answer";
+    AudioRecordings: "GET" "/audio/recordings", "GET" "/audio/recordings/{call_uuid}";
+};
 
 /// Matches a concrete path against a route pattern, returning the path
 /// parameters decoded, as API Gateway passes them.

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod functions;
 pub mod runtime_api;
+pub mod signing;
 
 use std::collections::HashMap;
 

@@ -6,6 +6,7 @@ mod support;
 use std::collections::HashSet;
 
 use callmask::config::SecretSetting;
+use callmask_local::signing::vonage_bearer;
 use serde_json::Value;
 use support::*;
 
@@ -20,6 +21,9 @@ fn digits(n: &str) -> &str {
 
 #[tokio::test]
 async fn session_routes_both_ways_then_closes() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     t.add_number(P1).await;
     t.add_number(P2).await;
@@ -77,6 +81,9 @@ async fn session_routes_both_ways_then_closes() {
 
 #[tokio::test]
 async fn routing_takes_exactly_one_dynamodb_request() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 3600).await.json();
@@ -94,6 +101,9 @@ async fn routing_takes_exactly_one_dynamodb_request() {
 
 #[tokio::test]
 async fn expired_sessions_stop_routing_and_free_their_numbers() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 60).await.json();
@@ -122,6 +132,9 @@ async fn expired_sessions_stop_routing_and_free_their_numbers() {
 
 #[tokio::test]
 async fn pool_exhaustion_answers_409_naming_the_country() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     t.add_number(P1).await;
     assert_eq!(t.create_session(ALICE, BOB, 3600).await.status, 201);
@@ -151,6 +164,9 @@ async fn pool_exhaustion_answers_409_naming_the_country() {
 
 #[tokio::test]
 async fn concurrent_creations_never_share_a_pair() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     let pool: Vec<String> = (1..=8).map(|i| format!("+4477009000{i:02}")).collect();
     for n in &pool {
@@ -218,6 +234,9 @@ async fn concurrent_creations_never_share_a_pair() {
 
 #[tokio::test]
 async fn numbers_admin_counts_uses_and_guards_deletes() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     t.add_number(P1).await;
     let dup = t
@@ -273,6 +292,9 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
 
 #[tokio::test]
 async fn call_events_are_kept_and_listed_per_session() {
+    if skip_without_emulator() {
+        return;
+    }
     let t = env().await;
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 3600).await.json();
@@ -309,6 +331,9 @@ async fn call_events_are_kept_and_listed_per_session() {
 
 #[tokio::test]
 async fn storage_outage_gets_503_on_answer_and_an_apology_on_fallback() {
+    if skip_without_emulator() {
+        return;
+    }
     let mut t = env().await;
     t.add_number(P1).await;
     // Point the store at a port nobody listens on.
@@ -328,6 +353,9 @@ async fn storage_outage_gets_503_on_answer_and_an_apology_on_fallback() {
 
 #[tokio::test]
 async fn signed_webhooks_are_enforced_when_a_secret_is_set() {
+    if skip_without_emulator() {
+        return;
+    }
     use jsonwebtoken::{encode, EncodingKey, Header};
     use sha2::Digest;
     let secret = "a-signature-secret-for-tests-0123456789";
@@ -454,6 +482,9 @@ async fn signed_voice(t: &TestEnv, token: &str, call_sid: &str) -> Reply {
 
 #[tokio::test]
 async fn webhooks_read_both_secrets_from_secrets_manager() {
+    if skip_without_emulator() {
+        return;
+    }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let vonage = put_secret(
         &format!("vonage-{id}"),
@@ -485,6 +516,9 @@ async fn webhooks_read_both_secrets_from_secrets_manager() {
 
 #[tokio::test]
 async fn a_rotated_secret_is_picked_up_without_a_restart() {
+    if skip_without_emulator() {
+        return;
+    }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let vonage = put_secret(&format!("vonage-{id}"), VONAGE_SECRET).await;
     let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
@@ -516,6 +550,9 @@ async fn a_rotated_secret_is_picked_up_without_a_restart() {
 
 #[tokio::test]
 async fn an_unreadable_secret_fails_closed_like_a_storage_outage() {
+    if skip_without_emulator() {
+        return;
+    }
     // Ids of secrets that do not exist: Secrets Manager refuses them.
     let t = env_with_secret_ids("callmask/missing-vonage", "callmask/missing-twilio", 300).await;
     let (pa, _) = with_session_and_line(&t).await;
@@ -563,6 +600,9 @@ async fn an_unreadable_secret_fails_closed_like_a_storage_outage() {
 
 #[tokio::test]
 async fn without_a_secret_webhooks_answer_503_and_never_route() {
+    if skip_without_emulator() {
+        return;
+    }
     let mut config = test_config();
     config.core.allow_unsigned_webhooks = false;
     let t = env_with(config).await;
@@ -608,6 +648,9 @@ async fn without_a_secret_webhooks_answer_503_and_never_route() {
 
 #[tokio::test]
 async fn a_replayed_event_cannot_be_attached_to_another_session() {
+    if skip_without_emulator() {
+        return;
+    }
     let secret = "a-signature-secret-for-tests-0123456789";
     let mut config = test_config();
     config.vonage.signature_secret = SecretSetting::Value(secret.into());
@@ -666,6 +709,9 @@ async fn a_replayed_event_cannot_be_attached_to_another_session() {
 
 #[tokio::test]
 async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
+    if skip_without_emulator() {
+        return;
+    }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let vonage = put_secret(&format!("vonage-{id}"), VONAGE_SECRET).await;
     let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
@@ -727,6 +773,9 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
 /// by id and put in the websocket headers.
 #[tokio::test]
 async fn the_audio_answer_is_signed_and_carries_the_socket_token_from_secrets_manager() {
+    if skip_without_emulator() {
+        return;
+    }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let token_arn = put_secret(
         &format!("audio-{id}"),
@@ -776,6 +825,9 @@ async fn the_audio_answer_is_signed_and_carries_the_socket_token_from_secrets_ma
 
 #[tokio::test]
 async fn the_audio_answer_fails_closed() {
+    if skip_without_emulator() {
+        return;
+    }
     let query = "/vonage/audio-answer?to=447700900001&from=447700900100&uuid=u-audio-2";
     // No signature secret, unsigned webhooks not allowed: 503.
     let mut config = test_config();

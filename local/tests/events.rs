@@ -12,6 +12,7 @@ use callmask::domain::{Provider, Session};
 use callmask::phone::PhoneNumber;
 use callmask_local::Function;
 use serde::Deserialize;
+use support::skip_without_emulator;
 
 const SESSION: &str = "5e55104d5e55104d5e55104d5e55104d";
 
@@ -154,6 +155,10 @@ async fn every_event_file_gives_its_expected_response() {
         );
     }
 
+    // The files are checked; their answers need the emulator.
+    if skip_without_emulator() {
+        return;
+    }
     for file in &files {
         let expect = &expectations[file];
         let dir = file.split('/').next().expect("dir");

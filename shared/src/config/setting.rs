@@ -112,6 +112,15 @@ impl Env<'_> {
     }
 }
 
+/// A lookup over fixed pairs (tests): `from_lookup(pairs(&[("PORT", "80")]))`.
+pub fn pairs(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
 /// How one setting is read: the variables it reads, and its value given
 /// its default.
 pub trait Read<T> {
@@ -166,77 +175,104 @@ fn invalid(name: &'static str, reason: &str) -> ConfigError {
     }
 }
 
-/// A text: trimmed; unset or blank takes the default.
-pub struct Text(&'static str);
-
-pub const fn text(name: &'static str) -> Text {
-    Text(name)
+/// One variable, read by a rule: `text("TABLE_NAME")` is a `Var<Text>`.
+pub struct Var<R> {
+    name: &'static str,
+    rule: R,
 }
 
-impl Read<String> for Text {
+/// How a variable's value is checked and turned into a `T`, given its
+/// default.
+pub trait Rule<T> {
+    fn apply(&self, name: &'static str, env: &Env<'_>, default: T) -> Result<T, ConfigError>;
+}
+
+impl<T, R: Rule<T>> Read<T> for Var<R> {
     fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
+        std::slice::from_ref(&self.name)
     }
-    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
-        Ok(env.get(self.0).unwrap_or(default))
+    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
+        self.rule.apply(self.name, env, default)
     }
 }
 
-impl Read<Option<String>> for Text {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
+/// A text: trimmed; unset or blank takes the default (`None` for an
+/// optional one).
+pub struct Text;
+
+pub const fn text(name: &'static str) -> Var<Text> {
+    Var { name, rule: Text }
+}
+
+impl Rule<String> for Text {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: String,
+    ) -> Result<String, ConfigError> {
+        Ok(env.get(name).unwrap_or(default))
     }
-    fn read(&self, env: &Env<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
-        Ok(env.get(self.0).or(default))
+}
+
+impl Rule<Option<String>> for Text {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        Ok(env.get(name).or(default))
     }
 }
 
 /// A text taken as written: set but empty means empty (a greeting of none).
-pub struct Verbatim(&'static str);
+pub struct Verbatim;
 
-pub const fn verbatim(name: &'static str) -> Verbatim {
-    Verbatim(name)
+pub const fn verbatim(name: &'static str) -> Var<Verbatim> {
+    Var {
+        name,
+        rule: Verbatim,
+    }
 }
 
-impl Read<String> for Verbatim {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
-        Ok((env.0)(self.0).unwrap_or(default))
+impl Rule<String> for Verbatim {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: String,
+    ) -> Result<String, ConfigError> {
+        Ok((env.0)(name).unwrap_or(default))
     }
 }
 
 /// A whole number from `min` to `max`.
 pub struct Range {
-    name: &'static str,
     min: u64,
     max: u64,
 }
 
-pub const fn range(name: &'static str, min: u64, max: u64) -> Range {
-    Range { name, min, max }
+pub const fn range(name: &'static str, min: u64, max: u64) -> Var<Range> {
+    Var {
+        name,
+        rule: Range { min, max },
+    }
 }
 
-impl<T> Read<T> for Range
-where
-    T: TryFrom<u64>,
-{
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.name)
-    }
-    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
-        let Some(v) = env.get(self.name) else {
+impl<T: TryFrom<u64>> Rule<T> for Range {
+    fn apply(&self, name: &'static str, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
+        let Some(v) = env.get(name) else {
             return Ok(default);
         };
+        let (min, max) = (self.min, self.max);
         match v.parse::<u64>() {
-            Ok(n) if (self.min..=self.max).contains(&n) => T::try_from(n).ok(),
+            Ok(n) if (min..=max).contains(&n) => T::try_from(n).ok(),
             _ => None,
         }
         .ok_or_else(|| {
-            let (min, max) = (self.min, self.max);
             invalid(
-                self.name,
+                name,
                 &format!("expected a whole number from {min} to {max}"),
             )
         })
@@ -244,72 +280,78 @@ where
 }
 
 /// `true` / `false` (also `1`/`0`, `yes`/`no`).
-pub struct Flag(&'static str);
+pub struct Flag;
 
-pub const fn flag(name: &'static str) -> Flag {
-    Flag(name)
+pub const fn flag(name: &'static str) -> Var<Flag> {
+    Var { name, rule: Flag }
 }
 
-impl Read<bool> for Flag {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: bool) -> Result<bool, ConfigError> {
-        match env.get(self.0).as_deref() {
+impl Rule<bool> for Flag {
+    fn apply(&self, name: &'static str, env: &Env<'_>, default: bool) -> Result<bool, ConfigError> {
+        match env.get(name).as_deref() {
             None => Ok(default),
             Some("false" | "0" | "no") => Ok(false),
             Some("true" | "1" | "yes") => Ok(true),
-            Some(_) => Err(invalid(self.0, "expected true or false")),
+            Some(_) => Err(invalid(name, "expected true or false")),
         }
     }
 }
 
 /// An `http(s)://` URL, kept without a trailing `/`.
-pub struct HttpUrl(&'static str);
+pub struct HttpUrl;
 
-pub const fn http_url(name: &'static str) -> HttpUrl {
-    HttpUrl(name)
+pub const fn http_url(name: &'static str) -> Var<HttpUrl> {
+    Var {
+        name,
+        rule: HttpUrl,
+    }
 }
 
-impl Read<Option<String>> for HttpUrl {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
-        let Some(v) = env.get(self.0) else {
+impl Rule<Option<String>> for HttpUrl {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(v) = env.get(name) else {
             return Ok(default);
         };
         match url::Url::parse(&v) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
                 Ok(Some(v.trim_end_matches('/').to_string()))
             }
-            _ => Err(invalid(self.0, "expected an http(s) URL")),
+            _ => Err(invalid(name, "expected an http(s) URL")),
         }
     }
 }
 
-impl Read<String> for HttpUrl {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
-        Ok(self.read(env, None)?.unwrap_or(default))
+impl Rule<String> for HttpUrl {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: String,
+    ) -> Result<String, ConfigError> {
+        Ok(self.apply(name, env, None)?.unwrap_or(default))
     }
 }
 
 /// A `ws://` or `wss://` URL; set but blank: none (`None`).
-pub struct WsUrl(&'static str);
+pub struct WsUrl;
 
-pub const fn ws_url(name: &'static str) -> WsUrl {
-    WsUrl(name)
+pub const fn ws_url(name: &'static str) -> Var<WsUrl> {
+    Var { name, rule: WsUrl }
 }
 
-impl Read<Option<String>> for WsUrl {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
-        let Some(raw) = (env.0)(self.0) else {
+impl Rule<Option<String>> for WsUrl {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(raw) = (env.0)(name) else {
             return Ok(default);
         };
         let v = raw.trim();
@@ -320,8 +362,96 @@ impl Read<Option<String>> for WsUrl {
             Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {
                 Ok(Some(v.to_string()))
             }
-            _ => Err(invalid(self.0, "expected a ws:// or wss:// URL")),
+            _ => Err(invalid(name, "expected a ws:// or wss:// URL")),
         }
+    }
+}
+
+/// One of a few words, as `parse` reads them; `expected` says which.
+pub struct OneOf<T> {
+    parse: fn(&str) -> Option<T>,
+    expected: &'static str,
+}
+
+pub const fn one_of<T>(
+    name: &'static str,
+    parse: fn(&str) -> Option<T>,
+    expected: &'static str,
+) -> Var<OneOf<T>> {
+    Var {
+        name,
+        rule: OneOf { parse, expected },
+    }
+}
+
+impl<T> Rule<T> for OneOf<T> {
+    fn apply(&self, name: &'static str, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
+        match env.get(name) {
+            None => Ok(default),
+            Some(v) => (self.parse)(&v).ok_or_else(|| invalid(name, self.expected)),
+        }
+    }
+}
+
+/// A text the default or the value must pass `check` for, else `expected`.
+pub struct Checked {
+    check: fn(&str) -> bool,
+    expected: &'static str,
+}
+
+impl Rule<String> for Checked {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: String,
+    ) -> Result<String, ConfigError> {
+        let v = env.get(name).unwrap_or(default);
+        if (self.check)(&v) {
+            Ok(v)
+        } else {
+            Err(invalid(name, self.expected))
+        }
+    }
+}
+
+/// An email address (a plausibility check; SES has the final word).
+pub const fn email(name: &'static str) -> Var<Checked> {
+    Var {
+        name,
+        rule: Checked {
+            check: super::is_plausible_email,
+            expected: "expected an email address",
+        },
+    }
+}
+
+/// An IP address to listen on, kept as written.
+pub const fn ip_address(name: &'static str) -> Var<Checked> {
+    Var {
+        name,
+        rule: Checked {
+            check: |v| v.parse::<std::net::IpAddr>().is_ok(),
+            expected: "expected an IP address (0.0.0.0 in a container)",
+        },
+    }
+}
+
+/// A directory.
+pub struct Dir;
+
+pub const fn dir(name: &'static str) -> Var<Dir> {
+    Var { name, rule: Dir }
+}
+
+impl Rule<PathBuf> for Dir {
+    fn apply(
+        &self,
+        name: &'static str,
+        env: &Env<'_>,
+        default: PathBuf,
+    ) -> Result<PathBuf, ConfigError> {
+        Ok(env.get(name).map(PathBuf::from).unwrap_or(default))
     }
 }
 
@@ -347,98 +477,6 @@ impl Read<SecretSetting> for Secret {
             (None, Some(v)) => SecretSetting::Value(v),
             (None, None) => default,
         })
-    }
-}
-
-/// One of a few words, as `parse` reads them; `expected` says which.
-pub struct OneOf<T> {
-    name: &'static str,
-    parse: fn(&str) -> Option<T>,
-    expected: &'static str,
-}
-
-pub const fn one_of<T>(
-    name: &'static str,
-    parse: fn(&str) -> Option<T>,
-    expected: &'static str,
-) -> OneOf<T> {
-    OneOf {
-        name,
-        parse,
-        expected,
-    }
-}
-
-impl<T> Read<T> for OneOf<T> {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.name)
-    }
-    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
-        match env.get(self.name) {
-            None => Ok(default),
-            Some(v) => (self.parse)(&v).ok_or_else(|| invalid(self.name, self.expected)),
-        }
-    }
-}
-
-/// An email address (a plausibility check; SES has the final word).
-pub struct Email(&'static str);
-
-pub const fn email(name: &'static str) -> Email {
-    Email(name)
-}
-
-impl Read<String> for Email {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
-        let v = env.get(self.0).unwrap_or(default);
-        if super::is_plausible_email(&v) {
-            Ok(v)
-        } else {
-            Err(invalid(self.0, "expected an email address"))
-        }
-    }
-}
-
-/// An IP address to listen on, kept as written.
-pub struct IpAddress(&'static str);
-
-pub const fn ip_address(name: &'static str) -> IpAddress {
-    IpAddress(name)
-}
-
-impl Read<String> for IpAddress {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: String) -> Result<String, ConfigError> {
-        let v = env.get(self.0).unwrap_or(default);
-        if v.parse::<std::net::IpAddr>().is_ok() {
-            Ok(v)
-        } else {
-            Err(invalid(
-                self.0,
-                "expected an IP address (0.0.0.0 in a container)",
-            ))
-        }
-    }
-}
-
-/// A directory.
-pub struct Dir(&'static str);
-
-pub const fn dir(name: &'static str) -> Dir {
-    Dir(name)
-}
-
-impl Read<PathBuf> for Dir {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.0)
-    }
-    fn read(&self, env: &Env<'_>, default: PathBuf) -> Result<PathBuf, ConfigError> {
-        Ok(env.get(self.0).map(PathBuf::from).unwrap_or(default))
     }
 }
 

@@ -1,0 +1,43 @@
+//! `make bench`: the figures in docs/benchmarks.md.
+//!
+//! Runs against the emulator `scripts/stack.py exec` starts (AWS_ENDPOINT_URL).
+//! Expects release builds of every function and `floor-lambda` beside it.
+//!
+//! One module per benchmark, in the order the report prints them:
+//! [`routing`] (warm latency and round trips of a routed call),
+//! [`twilio_line`] (masked lines and the voicemail pipeline), [`messaging`]
+//! (numbers and texts), [`rideshare`] (numbers a workload rents),
+//! [`phone_metadata`], [`audio`] (the audio socket) and [`cold`] (cold
+//! starts as Lambda runs them); [`common`] and [`fakes`] serve them all.
+
+mod audio;
+mod cold;
+mod common;
+mod fakes;
+mod messaging;
+mod phone_metadata;
+mod rideshare;
+mod routing;
+mod twilio_line;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // `bench cold [BINARY...]`: only the cold-start table (or some rows).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("cold") {
+        return cold::run(&args[1..]).await;
+    }
+    // `bench audio`: only the audio socket's figures.
+    if args.first().map(String::as_str) == Some("audio") {
+        return audio::run().await;
+    }
+    println!("# callmask benchmarks\n");
+    routing::run().await?;
+    twilio_line::run().await?;
+    messaging::run().await?;
+    rideshare::run();
+    phone_metadata::run();
+    audio::run().await?;
+    cold::run(&[]).await?;
+    Ok(())
+}
