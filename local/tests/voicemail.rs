@@ -599,7 +599,6 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
     let tw = setup(json!({"active": true}), false, |_| {}).await;
     let mut state = tw.t.state.voicemail.clone();
     state.config.sender_email = unverified.clone();
-    state.mailer.sender = unverified.clone();
     tw.serve_recording("RE0010", 1).await;
     through_voicemail(&tw, "CA0010", "RE0010").await;
     assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Retrying]);

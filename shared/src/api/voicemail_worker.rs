@@ -53,7 +53,6 @@ impl VoicemailState {
             },
             mailer: Ses {
                 client: aws::ses(sdk, timeouts),
-                sender: config.sender_email.clone(),
             },
             core,
             config,

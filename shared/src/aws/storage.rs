@@ -107,15 +107,14 @@ impl RecordingBucket for Bucket {
     }
 }
 
-/// SES, sending from the configured identity.
+/// SES.
 #[derive(Clone, Debug)]
 pub struct Ses {
     pub client: aws_sdk_ses::Client,
-    pub sender: String,
 }
 
 impl Mailer for Ses {
-    async fn send(&self, to: &str, email: Email) -> Result<String, PortError> {
+    async fn send(&self, from: &str, to: &str, email: Email) -> Result<String, PortError> {
         use aws_sdk_ses::types::{Body, Content, Destination, Message};
         let content = |data: String| {
             Content::builder()
@@ -136,7 +135,7 @@ impl Mailer for Ses {
         let sent = self
             .client
             .send_email()
-            .source(&self.sender)
+            .source(from)
             .destination(Destination::builder().to_addresses(to).build())
             .message(message)
             .send()

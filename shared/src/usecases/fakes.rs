@@ -278,14 +278,15 @@ impl RecordingBucket for MemoryBucket {
 #[derive(Default)]
 pub struct MemoryMailer {
     pub faults: Faults,
-    pub sent: Mutex<Vec<(String, Email)>>,
+    /// (from, to, email)
+    pub sent: Mutex<Vec<(String, String, Email)>>,
 }
 
 impl Mailer for MemoryMailer {
-    async fn send(&self, to: &str, email: Email) -> Result<String, PortError> {
+    async fn send(&self, from: &str, to: &str, email: Email) -> Result<String, PortError> {
         self.faults.check("send")?;
         let mut sent = self.sent.lock().unwrap();
-        sent.push((to.into(), email));
+        sent.push((from.into(), to.into(), email));
         Ok(format!("ses-{}", sent.len()))
     }
 }

@@ -26,7 +26,10 @@ pub async fn process(
     else {
         return Ok(Outcome::Skipped);
     };
-    match mailer.send(&text.owner_email, email::text(&text)).await {
+    let sent = mailer
+        .send(&config.sender_email, &text.owner_email, email::text(&text))
+        .await;
+    match sent {
         Ok(_) => {
             store.text_emailed(message_sid, now).await?;
             tracing::info!(message = message_sid, line = %text.line.masked(), "text emailed to the line owner");

@@ -132,10 +132,11 @@ pub trait RecordingBucket: Sync {
     ) -> impl Future<Output = Result<String, PortError>> + Send;
 }
 
-/// Sends an email; answers the provider's message id.
+/// Sends an email from `from` to `to`; answers the provider's message id.
 pub trait Mailer: Sync {
     fn send(
         &self,
+        from: &str,
         to: &str,
         email: Email,
     ) -> impl Future<Output = Result<String, PortError>> + Send;
@@ -314,7 +315,11 @@ where
             Some(id) => id.clone(),
             None => self
                 .mailer
-                .send(&vm.owner_email, email::voicemail(vm, &link, ttl))
+                .send(
+                    &self.config.sender_email,
+                    &vm.owner_email,
+                    email::voicemail(vm, &link, ttl),
+                )
                 .await
                 .map_err(StepError::Ses)?,
         };

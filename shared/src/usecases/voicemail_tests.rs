@@ -120,8 +120,9 @@ async fn delivers_once_copied_deleted_and_linked() {
     );
     let sent = w.mailer.sent.lock().unwrap().clone();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].0, "owner@example.com");
-    assert!(sent[0].1.text.contains(&key), "the link names the object");
+    assert_eq!(sent[0].0, w.config.sender_email);
+    assert_eq!(sent[0].1, "owner@example.com");
+    assert!(sent[0].2.text.contains(&key), "the link names the object");
     // A second delivery of the stream record does nothing.
     assert_eq!(w.pipeline().process("RE1").await.unwrap(), Outcome::Skipped);
     assert_eq!(w.emails(), 1);
@@ -214,7 +215,7 @@ async fn waits_for_the_transcription_then_sends_without_it() {
         Outcome::Delivered
     );
     let sent = w.mailer.sent.lock().unwrap();
-    assert!(sent[0].1.text.contains("no transcription is available"));
+    assert!(sent[0].2.text.contains("no transcription is available"));
 }
 
 #[tokio::test]
@@ -273,7 +274,7 @@ async fn a_text_email_is_retried_after_a_failure_and_sent_once() {
         assert_eq!(w.store.text_status("SM1"), "sent", "{step}");
         assert_eq!(w.emails(), 1, "{step}");
         let sent = w.mailer.sent.lock().unwrap();
-        assert_eq!(sent[0].1.subject, "Text to +15551230009 from +15551230002");
+        assert_eq!(sent[0].2.subject, "Text to +15551230009 from +15551230002");
     }
 }
 
