@@ -114,7 +114,7 @@ pub fn signing_secret(
         Ok(None) if core.config.allow_unsigned_webhooks => Ok(None),
         Ok(None) => Err(Denied::NotConfigured),
         Err(e) => {
-            tracing::error!(error = %e, "webhook secret unavailable");
+            tracing::error!(error = %crate::telemetry::chain(&e), "webhook secret unavailable");
             Err(Denied::SecretUnavailable)
         }
     }

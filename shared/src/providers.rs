@@ -165,7 +165,7 @@ impl Providers {
                         n.country.to_ascii_uppercase()
                     };
                     if let Err(e) = api.buy(&country, &n.msisdn).await {
-                        tracing::warn!(number = %number.masked(), error = %e, "buying a number failed");
+                        tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
                         out.failed.push((number.e164().to_string(), e));
                         continue;
                     }
@@ -208,7 +208,7 @@ impl Providers {
                             link_error: None,
                         }),
                         Err(e) => {
-                            tracing::warn!(number = %number.masked(), error = %e, "buying a number failed");
+                            tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
                             out.failed.push((number.e164().to_string(), e));
                         }
                     }

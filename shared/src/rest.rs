@@ -65,7 +65,7 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_else(|e| {
             // Only a broken TLS setup gets here. The default client still
             // works, and `send` puts the time limit on each request.
-            tracing::error!(error = %e, "the HTTP client could not be configured; using the default");
+            tracing::error!(error = %crate::telemetry::chain(&e), "the HTTP client could not be configured; using the default");
             reqwest::Client::new()
         })
 }
@@ -89,7 +89,7 @@ fn tls_config() -> Option<rustls::ClientConfig> {
     {
         Ok(b) => Some(b.with_root_certificates(roots).with_no_client_auth()),
         Err(e) => {
-            tracing::error!(error = %e, "TLS for the providers could not be configured; using reqwest's default");
+            tracing::error!(error = %crate::telemetry::chain(&e), "TLS for the providers could not be configured; using reqwest's default");
             None
         }
     }

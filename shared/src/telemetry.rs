@@ -26,3 +26,67 @@ pub fn init() {
         builder.try_init()
     };
 }
+
+/// An error and its causes, as one log field: each `source()` joined with
+/// ": ", with any run of 6 or more digits (a phone number a provider or
+/// DynamoDB quoted back) masked to its last 3. The one place a chain is
+/// redacted: log `error = %telemetry::chain(&e)`.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let line = cause.to_string();
+        // A wrapper that shows its cause already (`#[error("S3: {0}")]`).
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        next = cause.source();
+    }
+    redact_digits(&text)
+}
+
+fn redact_digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 6 {
+            out.push_str(&crate::phone::mask_raw(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the provider said +447700900123 is barred")]
+    struct Inner;
+
+    #[test]
+    fn a_chain_names_each_cause_and_masks_numbers() {
+        let text = super::chain(&Outer(Inner));
+        assert_eq!(text, "outer: the provider said +…123 is barred");
+    }
+
+    #[test]
+    fn short_digit_runs_stay() {
+        assert_eq!(super::redact_digits("HTTP 503 in 2026"), "HTTP 503 in 2026");
+    }
+}

@@ -100,14 +100,14 @@ impl Denied {
 
 impl From<crate::usecases::PortError> for ApiError {
     fn from(e: crate::usecases::PortError) -> Self {
-        tracing::error!(error = %e, "a dependency failed");
+        tracing::error!(error = %crate::telemetry::chain(&e), "a dependency failed");
         ApiError::unavailable()
     }
 }
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        tracing::error!(error = %e, "storage request failed");
+        tracing::error!(error = %crate::telemetry::chain(&e), "storage request failed");
         ApiError::unavailable()
     }
 }

@@ -166,7 +166,7 @@ async fn delete(state: &NumbersState, req: &Request, raw: &str) -> Result<HttpRe
     if release {
         // Out of allocation while the provider answers; back in if it refuses.
         if let Err(e) = state.providers.release(&rec).await {
-            tracing::warn!(number = %number.masked(), error = %e, "the provider did not release a number");
+            tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "the provider did not release a number");
             store.restore_number(&number).await?;
             return Err(provider_error(&e));
         }
@@ -363,7 +363,7 @@ pub async fn provision_numbers(
     let now = core.clock.now();
     for b in bought.bought {
         if let Some(e) = &b.link_error {
-            tracing::warn!(number = %b.number.masked(), error = %e, "bought a number but could not link it");
+            tracing::warn!(number = %b.number.masked(), error = %crate::telemetry::chain(e), "bought a number but could not link it");
         }
         let rec = PoolNumber {
             number: b.number,
@@ -385,7 +385,7 @@ pub async fn provision_numbers(
         match stored {
             Ok(_) => out.added.push(rec),
             Err(e) => {
-                tracing::error!(number = %rec.number.masked(), error = %e, "a bought number could not be added to the pool; import it with POST /numbers/import");
+                tracing::error!(number = %rec.number.masked(), error = %crate::telemetry::chain(&e), "a bought number could not be added to the pool; import it with POST /numbers/import");
                 out.failed.push((
                     rec.number.e164().to_string(),
                     "bought, but not added to the pool (storage unavailable); POST /numbers/import adds it".into(),

@@ -236,7 +236,7 @@ async fn number_insight(state: &SessionsState, raw: &str) -> Insight {
     let api = match state.providers.vonage() {
         Ok(api) => api,
         Err(e) => {
-            tracing::warn!(error = %e, "NUMBER_VALIDATION=number-insight without Vonage credentials: validating offline");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "NUMBER_VALIDATION=number-insight without Vonage credentials: validating offline");
             return Insight::Unknown;
         }
     };
@@ -263,7 +263,7 @@ async fn number_insight(state: &SessionsState, raw: &str) -> Insight {
             Insight::Unknown
         }
         Err(e) => {
-            tracing::warn!(error = %e, "Number Insight unreachable: validating offline");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "Number Insight unreachable: validating offline");
             Insight::Unknown
         }
     }
@@ -309,7 +309,7 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
                     .set_notifications(&session.id, &session.notifications)
                     .await
                 {
-                    tracing::warn!(session = %session.id, error = %e, "could not keep the notices' outcome");
+                    tracing::warn!(session = %session.id, error = %crate::telemetry::chain(&e), "could not keep the notices' outcome");
                 }
             }
             Ok(json(201, &view(&session, now)))
@@ -363,7 +363,7 @@ async fn grow_pool(
             return false;
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not count automatic purchases");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "could not count automatic purchases");
             return false;
         }
     }
@@ -398,7 +398,7 @@ async fn grow_pool(
         }
         Err(e) => {
             let _ = state.core.store.give_back_auto_provision(provider).await;
-            tracing::warn!(provider = provider.as_str(), country, error = %e, "could not buy a number for a session");
+            tracing::warn!(provider = provider.as_str(), country, error = %crate::telemetry::chain(&e), "could not buy a number for a session");
             false
         }
     }
@@ -427,7 +427,7 @@ async fn notify(state: &SessionsState, session: &Session) -> Vec<Notification> {
                     reason: None,
                 },
                 Err(e) => {
-                    tracing::warn!(session = %session.id, participant = i, error = %e, "session notice failed");
+                    tracing::warn!(session = %session.id, participant = i, error = %crate::telemetry::chain(&e), "session notice failed");
                     Notification {
                         participant: i,
                         status: NotificationStatus::Failed,

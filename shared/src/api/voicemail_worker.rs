@@ -79,7 +79,7 @@ pub async fn handle(state: &VoicemailState, event: Value) -> Value {
         return match state.pipeline().sweep().await {
             Ok(outcomes) => json!({"swept": outcomes.len()}),
             Err(e) => {
-                tracing::error!(error = %e, "voicemail sweep failed");
+                tracing::error!(error = %crate::telemetry::chain(&e), "voicemail sweep failed");
                 json!({"swept": 0, "error": e.to_string()})
             }
         };
@@ -97,11 +97,11 @@ pub async fn handle(state: &VoicemailState, event: Value) -> Value {
             .unwrap_or("");
         let done = if let Some(sid) = keys::voicemail_sid(pk) {
             state.pipeline().process(sid).await.map_err(|e| {
-                tracing::error!(voicemail = sid, error = %e, "voicemail processing failed");
+                tracing::error!(voicemail = sid, error = %crate::telemetry::chain(&e), "voicemail processing failed");
             })
         } else if let Some(sid) = keys::line_message_sid(pk) {
             state.pipeline().email_text(sid).await.map_err(|e| {
-                tracing::error!(message = sid, error = %e, "text email processing failed");
+                tracing::error!(message = sid, error = %crate::telemetry::chain(&e), "text email processing failed");
             })
         } else {
             continue;

@@ -20,7 +20,7 @@ pub fn n(v: i64) -> AttributeValue {
 pub fn get_s<'a>(item: &'a Item, key: &str) -> Result<&'a str, StoreError> {
     match item.get(key) {
         Some(AttributeValue::S(v)) => Ok(v),
-        _ => Err(StoreError::Malformed(format!(
+        _ => Err(StoreError::malformed(format!(
             "attribute {key} missing or not a string"
         ))),
     }
@@ -35,7 +35,7 @@ pub fn opt_s(item: &Item, key: &str) -> Option<String> {
 
 pub fn get_n(item: &Item, key: &str) -> Result<i64, StoreError> {
     opt_n(item, key)
-        .ok_or_else(|| StoreError::Malformed(format!("attribute {key} missing or not a number")))
+        .ok_or_else(|| StoreError::malformed(format!("attribute {key} missing or not a number")))
 }
 
 pub fn opt_n(item: &Item, key: &str) -> Option<i64> {
@@ -47,5 +47,5 @@ pub fn opt_n(item: &Item, key: &str) -> Option<i64> {
 
 pub fn get_phone(item: &Item, key: &str) -> Result<PhoneNumber, StoreError> {
     PhoneNumber::from_e164(get_s(item, key)?)
-        .map_err(|e| StoreError::Malformed(format!("attribute {key}: {e}")))
+        .map_err(|e| StoreError::malformed(format!("attribute {key}: {e}")))
 }

@@ -113,7 +113,7 @@ impl Store {
             put = put.item("session_id", s(sid));
         }
         put.build()
-            .map_err(|e| StoreError::Malformed(e.to_string()))
+            .map_err(|e| StoreError::request("building a request", e))
     }
 
     fn claim_put(&self, claim: Claim<'_>) -> Result<Put, StoreError> {
@@ -125,7 +125,7 @@ impl Store {
             .item(keys::TTL, n(claim.forget_at))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Malformed(e.to_string()))
+            .map_err(|e| StoreError::request("building a request", e))
     }
 
     /// The session exists, and its entry for this call is older than the
@@ -143,7 +143,7 @@ impl Store {
             .key(keys::SK, s(keys::META))
             .condition_expression("attribute_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            .map_err(|e| StoreError::request("building a request", e))?;
         let mut update = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::session(sid)))
@@ -174,7 +174,7 @@ impl Store {
         let update = update
             .update_expression(format!("SET {}", set.join(", ")))
             .build()
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            .map_err(|e| StoreError::request("building a request", e))?;
         Ok(vec![
             TransactWriteItem::builder().condition_check(exists).build(),
             TransactWriteItem::builder().update(update).build(),

@@ -14,7 +14,7 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::pool_number;
 use crate::store::sessions::leg_from;
-use crate::store::{written, Store, StoreError};
+use crate::store::{written, Store, StoreError, StoreErrorKind};
 
 /// Call contexts are kept a week: long enough for late callbacks.
 const CALL_CONTEXT_SECONDS: i64 = 7 * 24 * 3600;
@@ -64,7 +64,7 @@ impl Store {
         line: &Line,
         now: i64,
     ) -> Result<PutLine, StoreError> {
-        let json = serde_json::to_string(line).map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let json = serde_json::to_string(line).map_err(StoreError::encode)?;
         if self.active_sessions_on(number, now).await? > 0 {
             return Ok(PutLine::InUse);
         }
@@ -170,7 +170,7 @@ impl Store {
         let mut request = Some(
             keys_and
                 .build()
-                .map_err(|e| StoreError::Malformed(e.to_string()))?,
+                .map_err(|e| StoreError::request("building a request", e))?,
         );
         let mut items = Vec::new();
         // Unprocessed keys only come back under throttling: back off with
@@ -199,8 +199,10 @@ impl Store {
                 .filter(|k| !k.keys.is_empty());
         }
         if request.is_some() {
-            return Err(StoreError::Unavailable(
-                "BatchGetItem: keys left unprocessed".into(),
+            // DynamoDB leaves keys unprocessed when it throttles.
+            return Err(StoreError::gave_up(
+                "BatchGetItem",
+                StoreErrorKind::Throttled,
             ));
         }
         let mut inbound = Inbound::default();
@@ -226,8 +228,7 @@ impl Store {
         period_key: &str,
         now: i64,
     ) -> Result<Admission, StoreError> {
-        let voicemail = serde_json::to_string(&ctx.voicemail)
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let voicemail = serde_json::to_string(&ctx.voicemail).map_err(StoreError::encode)?;
         let mut item = Item::new();
         item.insert(keys::PK.into(), s(keys::call(&ctx.call_sid)));
         item.insert(keys::SK.into(), s(keys::META));
@@ -292,7 +293,7 @@ impl Store {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            .map_err(|e| StoreError::request("building a request", e))?;
         let take = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::number(line)))
@@ -304,7 +305,7 @@ impl Store {
             .expression_attribute_values(":limit", n(limit as i64))
             .expression_attribute_values(":ttl", n(now + QUOTA_RETENTION_SECONDS))
             .build()
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            .map_err(|e| StoreError::request("building a request", e))?;
         for attempt in 0..6u64 {
             let res = self
                 .client
@@ -337,8 +338,9 @@ impl Store {
             let jitter = (uuid::Uuid::new_v4().as_u128() % 15) as u64;
             tokio::time::sleep(std::time::Duration::from_millis(5 + jitter + attempt * 10)).await;
         }
-        Err(StoreError::Unavailable(
-            "quota counter too contended".into(),
+        Err(StoreError::gave_up(
+            "updating a quota counter",
+            StoreErrorKind::Contended,
         ))
     }
 
@@ -348,7 +350,7 @@ impl Store {
             return Ok(None);
         };
         let voicemail: VoicemailSettings = serde_json::from_str(get_s(&item, "voicemail")?)
-            .map_err(|e| StoreError::Malformed(format!("voicemail settings: {e}")))?;
+            .map_err(|e| StoreError::malformed(format!("voicemail settings: {e}")))?;
         Ok(Some(CallContext {
             call_sid: call_sid.to_string(),
             line: get_phone(&item, "line")?,
@@ -389,7 +391,7 @@ fn line_of(item: &Item) -> Result<Option<Line>, StoreError> {
     match item.get("line") {
         Some(AttributeValue::S(json)) => serde_json::from_str(json)
             .map(Some)
-            .map_err(|e| StoreError::Malformed(format!("line: {e}"))),
+            .map_err(|e| StoreError::malformed(format!("line: {e}"))),
         _ => Ok(None),
     }
 }

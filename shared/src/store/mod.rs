@@ -5,6 +5,7 @@
 
 mod attr;
 mod calls;
+mod error;
 pub mod keys;
 mod line_texts;
 mod lines;
@@ -21,21 +22,12 @@ use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
 pub use calls::{Claim, EventKept};
+pub use error::{StoreError, StoreErrorKind};
 pub use lines::{Admission, Inbound, PutLine};
 pub use messages::LineMessage;
 pub use numbers::{DeleteNumber, RetireNumber};
 pub use recordings::{valid_cursor, RecordingsPage};
 pub use sessions::{CloseSession, LegRead};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// DynamoDB could not be reached or refused the request.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// An item did not have the shape we write.
-    #[error("stored item is malformed: {0}")]
-    Malformed(String),
-}
 
 impl From<StoreError> for crate::usecases::PortError {
     fn from(e: StoreError) -> Self {
@@ -45,10 +37,13 @@ impl From<StoreError> for crate::usecases::PortError {
 
 /// `Ok(true)` when a conditional write happened, `Ok(false)` when its
 /// condition did not hold; anything else is an error.
-pub(crate) fn written<T, E, R>(op: &str, res: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+pub(crate) fn written<T, E, R>(
+    op: &'static str,
+    res: Result<T, SdkError<E, R>>,
+) -> Result<bool, StoreError>
 where
-    E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match res {
         Ok(_) => Ok(true),
@@ -59,17 +54,6 @@ where
             Ok(false)
         }
         Err(e) => Err(StoreError::sdk(op, e)),
-    }
-}
-
-impl StoreError {
-    pub(crate) fn sdk<E: std::fmt::Debug>(op: &str, err: E) -> Self {
-        // The SDK's Display is terse ("service error"); Debug names the cause.
-        let text = format!("{err:?}");
-        StoreError::Unavailable(format!(
-            "{op}: {}",
-            text.chars().take(300).collect::<String>()
-        ))
     }
 }
 

@@ -279,7 +279,7 @@ pub(crate) fn pool_number(item: &Item) -> Result<PoolNumber, StoreError> {
     Ok(PoolNumber {
         number: get_phone(item, "number")?,
         provider: Provider::parse(provider)
-            .ok_or_else(|| StoreError::Malformed(format!("unknown provider {provider}")))?,
+            .ok_or_else(|| StoreError::malformed(format!("unknown provider {provider}")))?,
         country: get_s(item, "country")?.to_string(),
         created_at: opt_n(item, "created_at").unwrap_or(0),
         provider_sid: opt_s(item, "provider_sid"),

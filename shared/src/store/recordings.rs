@@ -146,7 +146,7 @@ impl Store {
 
 fn recording_from(item: &Item) -> Result<AudioRecording, StoreError> {
     let sample_rate = u32::try_from(get_n(item, "sample_rate")?)
-        .map_err(|_| StoreError::Malformed("sample_rate".into()))?;
+        .map_err(|_| StoreError::malformed("sample_rate"))?;
     Ok(AudioRecording {
         call_uuid: get_s(item, "call_uuid")?.to_string(),
         conversation_uuid: opt_s(item, "conversation_uuid"),

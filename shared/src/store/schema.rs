@@ -16,7 +16,7 @@ fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, StoreError> {
         .attribute_name(name)
         .key_type(kind)
         .build()
-        .map_err(|e| StoreError::Malformed(e.to_string()))
+        .map_err(|e| StoreError::request("building a request", e))
 }
 
 fn attr(name: &str) -> Result<AttributeDefinition, StoreError> {
@@ -24,7 +24,7 @@ fn attr(name: &str) -> Result<AttributeDefinition, StoreError> {
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
         .build()
-        .map_err(|e| StoreError::Malformed(e.to_string()))
+        .map_err(|e| StoreError::request("building a request", e))
 }
 
 fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreError> {
@@ -38,7 +38,7 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, StoreEr
                 .build(),
         )
         .build()
-        .map_err(|e| StoreError::Malformed(e.to_string()))
+        .map_err(|e| StoreError::request("building a request", e))
 }
 
 /// Creates the table (on-demand, two indexes, TTL on `ttl`). An existing
@@ -65,7 +65,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .stream_enabled(true)
                 .stream_view_type(StreamViewType::NewImage)
                 .build()
-                .map_err(|e| StoreError::Malformed(e.to_string()))?,
+                .map_err(|e| StoreError::request("building a request", e))?,
         );
     for name in [
         PK,
@@ -101,7 +101,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .attribute_name(TTL)
                 .enabled(true)
                 .build()
-                .map_err(|e| StoreError::Malformed(e.to_string()))?,
+                .map_err(|e| StoreError::request("building a request", e))?,
         )
         .send()
         .await

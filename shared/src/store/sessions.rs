@@ -13,7 +13,7 @@ use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::active_condition;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreErrorKind};
 use crate::usecases::sessions::{CommitError, SessionStore};
 use crate::usecases::PortError;
 
@@ -40,8 +40,9 @@ pub enum CloseSession {
     NotFound,
 }
 
-fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Malformed(e.to_string()))
+/// A transaction part the SDK's builder refused.
+fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::request("TransactWriteItems", e))
 }
 
 impl Store {
@@ -310,8 +311,7 @@ impl Store {
         id: &str,
         notifications: &[crate::domain::Notification],
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(notifications)
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let json = serde_json::to_string(notifications).map_err(StoreError::encode)?;
         self.update(keys::session(id), keys::META.to_string())
             .update_expression("SET notifications = :n")
             .condition_expression("attribute_exists(pk)")
@@ -407,8 +407,9 @@ impl Store {
                 !failed.get(index).copied().unwrap_or(false)
             });
         }
-        Err(StoreError::Unavailable(
-            "could not close the session: too much contention".into(),
+        Err(StoreError::gave_up(
+            "closing a session",
+            StoreErrorKind::Contended,
         ))
     }
 }
@@ -422,7 +423,7 @@ pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
         caller_id: get_phone(item, "caller_id")?,
         session_id: get_s(item, "session_id")?.to_string(),
         provider: Provider::parse(provider)
-            .ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
+            .ok_or_else(|| StoreError::malformed(format!("provider {provider}")))?,
         expires_at: get_n(item, "expires_at")?,
         caller_index: opt_n(item, "caller_index").and_then(|i| u8::try_from(i).ok()),
     })
@@ -437,7 +438,7 @@ fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
     Ok(Session {
         id: id.to_string(),
         provider: Provider::parse(provider)
-            .ok_or_else(|| StoreError::Malformed(format!("provider {provider}")))?,
+            .ok_or_else(|| StoreError::malformed(format!("provider {provider}")))?,
         status,
         participants: [
             Participant {

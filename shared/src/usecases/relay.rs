@@ -97,7 +97,7 @@ pub async fn claim<L: MessageLog>(log: &L, session_id: &str, record: &MessageRec
             Relayed::Duplicate
         }
         Err(e) => {
-            tracing::error!(message = id, error = %e, "could not record a text");
+            tracing::error!(message = id, error = %crate::telemetry::chain(&e), "could not record a text");
             Relayed::Unavailable
         }
     }
@@ -124,22 +124,22 @@ pub async fn relay<L: MessageLog, S: SmsSender>(
             Relayed::Sent
         }
         Err(SendError::Transient(e)) => {
-            tracing::warn!(message = id, error = %e, "relay failed for now; the provider will retry");
+            tracing::warn!(message = id, error = %crate::telemetry::chain(&e), "relay failed for now; the provider will retry");
             if let Err(se) = log
                 .forget_message(route.session_id, record.provider, id)
                 .await
             {
-                tracing::error!(message = id, error = %se, "could not give back a text's claim");
+                tracing::error!(message = id, error = %crate::telemetry::chain(&se), "could not give back a text's claim");
             }
             Relayed::Retry
         }
         Err(SendError::Refused(e)) => {
-            tracing::error!(message = id, session = %route.session_id, error = %e, "the provider refused to relay a text");
+            tracing::error!(message = id, session = %route.session_id, error = %crate::telemetry::chain(&e), "the provider refused to relay a text");
             if let Err(se) = log
                 .message_failed(route.session_id, record.provider, id)
                 .await
             {
-                tracing::error!(message = id, error = %se, "could not mark a text failed");
+                tracing::error!(message = id, error = %crate::telemetry::chain(&se), "could not mark a text failed");
             }
             Relayed::Refused
         }

@@ -355,7 +355,7 @@ where
             // Our copy is safe; a failed delete only leaves the provider's
             // copy behind.
             if let Err(e) = self.recordings.delete(&vm.recording_sid).await {
-                tracing::warn!(voicemail = %vm.recording_sid, error = %e, "could not delete the provider's copy");
+                tracing::warn!(voicemail = %vm.recording_sid, error = %crate::telemetry::chain(&e), "could not delete the provider's copy");
             }
         }
         Ok(key)

@@ -61,7 +61,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         Some(Ok(Some(ctx))) => ctx,
         Some(Ok(None)) | None => return refuse(RefuseReason::NoRoute, None),
         Some(Err(e)) => {
-            tracing::error!(call = call_sid, error = %e, "could not read the call context");
+            tracing::error!(call = call_sid, error = %crate::telemetry::chain(&e), "could not read the call context");
             return refuse(RefuseReason::TemporarilyUnavailable, None);
         }
     };

@@ -75,7 +75,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
             return ApiError::not_found("no line call with this CallSid").into_response()
         }
         Some(Err(e)) => {
-            tracing::error!(call = call_sid, error = %e, "could not read the call context");
+            tracing::error!(call = call_sid, error = %crate::telemetry::chain(&e), "could not read the call context");
             // 5xx: Twilio retries the callback, so nothing is lost.
             return ApiError::unavailable().into_response();
         }
@@ -92,7 +92,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
             empty(200)
         }
         Err(e) => {
-            tracing::error!(call = call_sid, error = %e, "could not record a voicemail");
+            tracing::error!(call = call_sid, error = %crate::telemetry::chain(&e), "could not record a voicemail");
             ApiError::unavailable().into_response()
         }
     }

@@ -123,7 +123,7 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
     let inbound = match resolved {
         Some(Ok(i)) => i,
         Some(Err(e)) => {
-            tracing::error!(message = sid, error = %e, "storage read failed for a text");
+            tracing::error!(message = sid, error = %crate::telemetry::chain(&e), "storage read failed for a text");
             // 503: Twilio retries, the text is not lost.
             return ApiError::unavailable().into_response();
         }
@@ -218,7 +218,7 @@ async fn line_text(state: &SmsState, sid: &str, plan: &TextPlan, now: i64) -> Ht
             return nothing();
         }
         Err(e) => {
-            tracing::error!(message = sid, error = %e, "could not admit a text to a line");
+            tracing::error!(message = sid, error = %crate::telemetry::chain(&e), "could not admit a text to a line");
             return ApiError::unavailable().into_response();
         }
     }

@@ -63,7 +63,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
     match result {
         Ok(()) => empty(200),
         Err(e) => {
-            tracing::error!(call = call_sid, error = %e, "could not record a call status");
+            tracing::error!(call = call_sid, error = %crate::telemetry::chain(&e), "could not record a call status");
             ApiError::unavailable().into_response()
         }
     }

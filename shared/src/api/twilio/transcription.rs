@@ -54,7 +54,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
             empty(200)
         }
         Err(e) => {
-            tracing::error!(recording = recording_sid, error = %e, "could not attach a transcription");
+            tracing::error!(recording = recording_sid, error = %crate::telemetry::chain(&e), "could not attach a transcription");
             ApiError::unavailable().into_response()
         }
     }

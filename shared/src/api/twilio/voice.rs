@@ -56,7 +56,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
     let inbound = match resolved {
         Ok(i) => i,
         Err(e) => {
-            tracing::error!(call = call_sid, error = %e, "storage read failed while answering a call");
+            tracing::error!(call = call_sid, error = %crate::telemetry::chain(&e), "storage read failed while answering a call");
             return refused(RefuseReason::TemporarilyUnavailable, None);
         }
     };
@@ -110,7 +110,7 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
             return refused(RefuseReason::QuotaExhausted, lang);
         }
         Err(e) => {
-            tracing::error!(call = call_sid, error = %e, "could not admit a line call");
+            tracing::error!(call = call_sid, error = %crate::telemetry::chain(&e), "could not admit a line call");
             return refused(RefuseReason::TemporarilyUnavailable, lang);
         }
     }

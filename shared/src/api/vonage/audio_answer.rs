@@ -117,7 +117,7 @@ pub async fn handle(state: &AudioAnswerState, req: Request) -> HttpResponse {
     let socket_token = match token {
         Ok(token) => token,
         Err(e) => {
-            tracing::error!(error = %e, "audio socket token unavailable");
+            tracing::error!(error = %crate::telemetry::chain(&e), "audio socket token unavailable");
             return Denied::SecretUnavailable.into_response();
         }
     };
@@ -137,7 +137,7 @@ pub async fn handle(state: &AudioAnswerState, req: Request) -> HttpResponse {
                 return Denied::Unauthorized.into_response();
             }
             Err(e) => {
-                tracing::error!(error = %e, "storage unavailable while answering an audio call");
+                tracing::error!(error = %crate::telemetry::chain(&e), "storage unavailable while answering an audio call");
                 return ApiError::unavailable().into_response();
             }
         }

@@ -80,7 +80,7 @@ pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
         }
         // 5xx makes Vonage send the event again: nothing is lost.
         Err(e) => {
-            tracing::error!(call = %event.uuid, error = %e, "could not keep a call event");
+            tracing::error!(call = %event.uuid, error = %crate::telemetry::chain(&e), "could not keep a call event");
             ApiError::unavailable().into_response()
         }
     }

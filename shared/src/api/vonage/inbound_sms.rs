@@ -180,7 +180,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     let leg = match leg {
         Some(Ok(leg)) => leg,
         Some(Err(e)) => {
-            tracing::error!(message = message_id, error = %e, "storage read failed for a text");
+            tracing::error!(message = message_id, error = %crate::telemetry::chain(&e), "storage read failed for a text");
             // 5xx: Vonage delivers it again, nothing is lost.
             return ApiError::unavailable().into_response();
         }
@@ -214,7 +214,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
                 .send_sms(Provider::Vonage, &to, &from, &reply)
                 .await
             {
-                tracing::warn!(message = message_id, error = %e, "could not answer a text outside any session");
+                tracing::warn!(message = message_id, error = %crate::telemetry::chain(&e), "could not answer a text outside any session");
             }
         }
         return empty(200);

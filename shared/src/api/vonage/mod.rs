@@ -210,7 +210,7 @@ pub async fn answer_call(
             return Denied::Unauthorized.into_response();
         }
         Err(e) => {
-            tracing::error!(call, error = %e, "storage read failed while answering a call");
+            tracing::error!(call, error = %crate::telemetry::chain(&e), "storage read failed while answering a call");
             return storage_down(secret);
         }
     };
