@@ -7,6 +7,7 @@ use crate::domain::CallEvent;
 use crate::domain::{CallSummary, TokenId};
 use crate::store::attr::*;
 use crate::store::keys;
+use crate::store::query::Scope;
 use crate::store::{Store, StoreError};
 
 /// What one write of an event did.
@@ -113,18 +114,6 @@ impl Store {
             put = put.item("session_id", s(sid));
         }
         put.build()
-            .map_err(|e| StoreError::request("building a request", e))
-    }
-
-    fn claim_put(&self, claim: Claim<'_>) -> Result<Put, StoreError> {
-        Put::builder()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::token(&claim.token.jti)))
-            .item(keys::SK, s(keys::META))
-            .item("iat", n(claim.token.iat))
-            .item(keys::TTL, n(claim.forget_at))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
             .map_err(|e| StoreError::request("building a request", e))
     }
 
@@ -235,23 +224,17 @@ impl Store {
     }
 
     pub async fn session_calls(&self, session_id: &str) -> Result<Vec<CallSummary>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :c)")
-            .expression_attribute_values(":pk", s(keys::session(session_id)))
-            .expression_attribute_values(":c", s(keys::SESSION_CALL_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+        let items = self
+            .query_all(Scope::Partition {
+                pk: keys::session(session_id),
+                prefix: keys::SESSION_CALL_PREFIX,
+            })
+            .await?;
         let mut calls = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+        for item in items {
             let sk = get_s(&item, keys::SK)?;
             calls.push(CallSummary {
-                uuid: sk.trim_start_matches(keys::SESSION_CALL_PREFIX).to_string(),
+                uuid: keys::session_call_uuid(sk).to_string(),
                 conversation_uuid: opt_s(&item, "conversation_uuid"),
                 status: get_s(&item, "status")?.to_string(),
                 direction: opt_s(&item, "direction"),

@@ -54,6 +54,11 @@ pub fn session_call(uuid: &str) -> String {
 
 pub const SESSION_CALL_PREFIX: &str = "CALL#";
 
+/// The call uuid of a session's call entry.
+pub fn session_call_uuid(sk: &str) -> &str {
+    sk.strip_prefix(SESSION_CALL_PREFIX).unwrap_or(sk)
+}
+
 pub fn call(uuid: &str) -> String {
     format!("CALL#{uuid}")
 }
@@ -116,9 +121,15 @@ pub fn line_voicemails(line: &PhoneNumber) -> String {
     format!("VMLINE#{}", line.e164())
 }
 
-/// Zero-padded so the index sorts by time.
+/// Zero-padded so the index sorts by time (a time before 1970 sorts as
+/// 1970).
 pub fn at(unix: i64, id: &str) -> String {
-    format!("{unix:012}#{id}")
+    format!("{:012}#{id}", unix.max(0))
+}
+
+/// Sorts after every [`at`] key of `unix` or earlier.
+pub fn due_by(unix: i64) -> String {
+    format!("{:012}#~", unix.max(0))
 }
 
 pub fn participant(p: &PhoneNumber) -> String {

@@ -21,7 +21,7 @@ pub(crate) fn pending_attributes(email: &TextEmail, item: &mut Item) {
     item.insert(keys::PENDING_PK.into(), s(keys::PENDING));
     item.insert(
         keys::PENDING_SK.into(),
-        s(format!("{:012}#{}", email.at.max(0), email.message_sid)),
+        s(keys::at(email.at, &email.message_sid)),
     );
 }
 
@@ -80,7 +80,7 @@ impl Store {
         self.update(keys::line_message(message_sid), keys::META)
             .update_expression("SET attempts = :a, gsi4sk = :due REMOVE lease_until")
             .expression_attribute_values(":a", n(attempts as i64))
-            .expression_attribute_values(":due", s(format!("{:012}#{message_sid}", at.max(0))))
+            .expression_attribute_values(":due", s(keys::at(at, message_sid)))
             .send()
             .await
             .map_err(|e| StoreError::sdk("UpdateItem", e))?;

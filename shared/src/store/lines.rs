@@ -1,27 +1,20 @@
 //! Masked lines (a `line` attribute on the number's META item), their
 //! quota counters, and the context of each forwarded call.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::domain::line::{Line, VoicemailSettings};
 use crate::domain::CallContext;
-use crate::domain::{Leg, PoolNumber};
+use crate::domain::PoolNumber;
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::pool_number;
-use crate::store::sessions::leg_from;
-use crate::store::{written, Store, StoreError, StoreErrorKind};
+use crate::store::quota::Taken;
+use crate::store::{written, Store, StoreError};
 
 /// Call contexts are kept a week: long enough for late callbacks.
 const CALL_CONTEXT_SECONDS: i64 = 7 * 24 * 3600;
-/// Quota counters outlive their period by a little.
-const QUOTA_RETENTION_SECONDS: i64 = 40 * 24 * 3600;
-/// BatchGetItem rounds before unprocessed keys count as an outage.
-const UNPROCESSED_TRIES: u32 = 4;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum PutLine {
@@ -29,24 +22,6 @@ pub enum PutLine {
     Updated,
     NotFound,
     InUse,
-}
-
-/// What one read returns for an inbound call to `to` from `from`.
-#[derive(Debug, Default)]
-pub struct Inbound {
-    pub leg: Option<Leg>,
-    pub number: Option<PoolNumber>,
-    pub line: Option<Line>,
-}
-
-/// What [`Store::take_quota`] did.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Taken {
-    /// Counted now.
-    Counted,
-    Exhausted,
-    /// The item was already there: this use was counted before.
-    AlreadyKept,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -132,91 +107,6 @@ impl Store {
         written("UpdateItem", res)
     }
 
-    /// Calls used in the current period.
-    pub async fn quota_used(
-        &self,
-        number: &PhoneNumber,
-        period_key: &str,
-    ) -> Result<u32, StoreError> {
-        let item = self
-            .get_item(keys::number(number), keys::quota(period_key))
-            .await?;
-        Ok(item.and_then(|i| opt_n(&i, "used")).unwrap_or(0) as u32)
-    }
-
-    /// The routing read for an inbound call: the session leg for
-    /// (to, from) and the number's META item, in one BatchGetItem.
-    pub async fn resolve_inbound(
-        &self,
-        to: &PhoneNumber,
-        from: Option<&PhoneNumber>,
-    ) -> Result<Inbound, StoreError> {
-        let mut keys_and = KeysAndAttributes::builder().consistent_read(true).keys(
-            [
-                (keys::PK.to_string(), s(keys::number(to))),
-                (keys::SK.to_string(), s(keys::META)),
-            ]
-            .into(),
-        );
-        if let Some(from) = from {
-            keys_and = keys_and.keys(
-                [
-                    (keys::PK.to_string(), s(keys::number(to))),
-                    (keys::SK.to_string(), s(keys::leg(from))),
-                ]
-                .into(),
-            );
-        }
-        let mut request = Some(
-            keys_and
-                .build()
-                .map_err(|e| StoreError::request("building a request", e))?,
-        );
-        let mut items = Vec::new();
-        // Unprocessed keys only come back under throttling: back off with
-        // jitter, and if some are still unread say "unavailable", never "no
-        // route" (a missing leg would refuse a call that should connect).
-        for attempt in 0..UNPROCESSED_TRIES {
-            let Some(req) = request.take() else { break };
-            if attempt > 0 {
-                let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
-                tokio::time::sleep(std::time::Duration::from_millis((10 << attempt) + jitter))
-                    .await;
-            }
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::sdk("BatchGetItem", e))?;
-            if let Some(mut responses) = out.responses {
-                items.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            request = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys.is_empty());
-        }
-        if request.is_some() {
-            // DynamoDB leaves keys unprocessed when it throttles.
-            return Err(StoreError::gave_up(
-                "BatchGetItem",
-                StoreErrorKind::Throttled,
-            ));
-        }
-        let mut inbound = Inbound::default();
-        for item in &items {
-            if get_s(item, keys::SK)? == keys::META {
-                inbound.line = line_of(item)?;
-                inbound.number = Some(pool_number(item)?);
-            } else {
-                inbound.leg = Some(leg_from(item)?);
-            }
-        }
-        Ok(inbound)
-    }
-
     /// Admits a call on a line: takes one call from the period's quota with
     /// one conditional update (so concurrent calls cannot overdraw it) and
     /// keeps the call's context, in one transaction. A retried webhook for
@@ -249,99 +139,6 @@ impl Store {
                 Taken::Exhausted => Admission::QuotaExhausted,
             },
         )
-    }
-
-    /// Takes one use from a line's quota for the period and writes `item`
-    /// (which must be new: `attribute_not_exists(pk)`) in one transaction,
-    /// so concurrent uses cannot overdraw the quota and a retried webhook
-    /// (its item already kept) takes nothing more.
-    pub(crate) async fn take_quota(
-        &self,
-        item: Item,
-        line: &PhoneNumber,
-        limit: Option<u32>,
-        period_key: &str,
-        now: i64,
-    ) -> Result<Taken, StoreError> {
-        // A plan of nothing admits nothing (the counter's first-use
-        // condition would let one through).
-        if limit == Some(0) {
-            return Ok(Taken::Exhausted);
-        }
-        let Some(limit) = limit else {
-            let res = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await;
-            return match res {
-                Ok(_) => Ok(Taken::Counted),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(Taken::AlreadyKept)
-                }
-                Err(e) => Err(StoreError::sdk("PutItem", e)),
-            };
-        };
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::request("building a request", e))?;
-        let take = Update::builder()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(line)))
-            .key(keys::SK, s(keys::quota(period_key)))
-            .update_expression("ADD used :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(used) OR used < :limit")
-            .expression_attribute_names("#ttl", keys::TTL)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit as i64))
-            .expression_attribute_values(":ttl", n(now + QUOTA_RETENTION_SECONDS))
-            .build()
-            .map_err(|e| StoreError::request("building a request", e))?;
-        for attempt in 0..6u64 {
-            let res = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(take.clone()).build())
-                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
-                .send()
-                .await;
-            let err = match res {
-                Ok(_) => return Ok(Taken::Counted),
-                Err(e) => e,
-            };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                err.as_service_error()
-            else {
-                return Err(StoreError::sdk("TransactWriteItems", err));
-            };
-            let codes: Vec<&str> = cancel
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None"))
-                .collect();
-            if codes.get(1) == Some(&"ConditionalCheckFailed") {
-                return Ok(Taken::AlreadyKept);
-            }
-            if codes.first() == Some(&"ConditionalCheckFailed") {
-                return Ok(Taken::Exhausted);
-            }
-            // Another use's transaction held the counter: go again shortly.
-            let jitter = (uuid::Uuid::new_v4().as_u128() % 15) as u64;
-            tokio::time::sleep(std::time::Duration::from_millis(5 + jitter + attempt * 10)).await;
-        }
-        Err(StoreError::gave_up(
-            "updating a quota counter",
-            StoreErrorKind::Contended,
-        ))
     }
 
     pub async fn call_context(&self, call_sid: &str) -> Result<Option<CallContext>, StoreError> {
@@ -387,7 +184,7 @@ impl Store {
     }
 }
 
-fn line_of(item: &Item) -> Result<Option<Line>, StoreError> {
+pub(crate) fn line_of(item: &Item) -> Result<Option<Line>, StoreError> {
     match item.get("line") {
         Some(AttributeValue::S(json)) => serde_json::from_str(json)
             .map(Some)

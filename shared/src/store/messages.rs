@@ -12,7 +12,8 @@ use crate::store::attr::*;
 use crate::store::calls::CALL_RETENTION_SECONDS;
 use crate::store::keys;
 use crate::store::line_texts::pending_attributes;
-use crate::store::lines::Taken;
+use crate::store::query::Scope;
+use crate::store::quota::Taken;
 use crate::store::{written, Store, StoreError};
 use crate::usecases::relay::MessageLog;
 use crate::usecases::PortError;
@@ -99,20 +100,14 @@ impl Store {
         &self,
         session_id: &str,
     ) -> Result<Vec<MessageRecord>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :m)")
-            .expression_attribute_values(":pk", s(keys::session(session_id)))
-            .expression_attribute_values(":m", s(keys::SESSION_MESSAGE_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+        let items = self
+            .query_all(Scope::Partition {
+                pk: keys::session(session_id),
+                prefix: keys::SESSION_MESSAGE_PREFIX,
+            })
+            .await?;
         let mut out = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+        for item in items {
             let sk = get_s(&item, keys::SK)?;
             let Some((provider, id)) = keys::parse_session_message(sk) else {
                 continue;

@@ -1,7 +1,8 @@
-//! DynamoDB storage for numbers, sessions, legs and calls.
-//!
-//! Every method is one or a few requests; the routing read
-//! ([`Store::find_leg`]) is exactly one.
+//! DynamoDB storage, one module per aggregate: the routing reads
+//! (`routing`: exactly one request), webhook tokens (`tokens`), line quotas
+//! (`quota`), sessions, numbers, lines, calls, messages, voicemails, texts
+//! to email and recordings. Keys are built and parsed only in `keys`;
+//! queries that read every page go through `query`.
 
 mod attr;
 mod calls;
@@ -11,9 +12,13 @@ mod line_texts;
 mod lines;
 mod messages;
 mod numbers;
+mod query;
+mod quota;
 mod recordings;
+mod routing;
 pub mod schema;
 mod sessions;
+mod tokens;
 mod voicemails;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -23,11 +28,12 @@ use aws_sdk_dynamodb::Client;
 pub use attr::Item;
 pub use calls::{Claim, EventKept};
 pub use error::{StoreError, StoreErrorKind};
-pub use lines::{Admission, Inbound, PutLine};
+pub use lines::{Admission, PutLine};
 pub use messages::LineMessage;
 pub use numbers::{DeleteNumber, RetireNumber};
 pub use recordings::{valid_cursor, RecordingsPage};
-pub use sessions::{CloseSession, LegRead};
+pub use routing::{Inbound, LegRead};
+pub use sessions::CloseSession;
 
 impl From<StoreError> for crate::usecases::PortError {
     fn from(e: StoreError) -> Self {

@@ -8,6 +8,7 @@ use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
+use crate::store::query::Scope;
 use crate::store::{written, Store, StoreError};
 
 pub const STATUS_ACTIVE: &str = "active";
@@ -78,20 +79,15 @@ impl Store {
         &self,
         provider: Provider,
     ) -> Result<Vec<(PoolNumber, bool)>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::POOL_INDEX)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::POOL_PK)
-            .expression_attribute_values(":pk", s(keys::pool(provider)))
-            .into_paginator()
-            .items()
-            .send();
+        let items = self
+            .query_all(Scope::Index {
+                index: keys::POOL_INDEX,
+                pk_attr: keys::POOL_PK,
+                pk: keys::pool(provider),
+            })
+            .await?;
         let mut numbers = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+        for item in items {
             if opt_s(&item, "status").as_deref() == Some(STATUS_ACTIVE) {
                 numbers.push((pool_number(&item)?, item.contains_key("line")));
             }
@@ -115,20 +111,14 @@ impl Store {
         number: &PhoneNumber,
         now: i64,
     ) -> Result<usize, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :leg)")
-            .expression_attribute_values(":pk", s(keys::number(number)))
-            .expression_attribute_values(":leg", s(keys::LEG_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+        let items = self
+            .query_all(Scope::Partition {
+                pk: keys::number(number),
+                prefix: keys::LEG_PREFIX,
+            })
+            .await?;
         let mut sessions = HashSet::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+        for item in items {
             if get_n(&item, "expires_at")? > now {
                 sessions.insert(get_s(&item, "session_id")?.to_string());
             }

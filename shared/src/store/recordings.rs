@@ -5,7 +5,7 @@
 use crate::domain::AudioRecording;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{written, Claim, Store, StoreError};
+use crate::store::{written, Store, StoreError};
 
 /// Recordings are kept a year, as voicemails are.
 const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
@@ -125,22 +125,6 @@ impl Store {
             None
         };
         Ok(RecordingsPage { recordings, next })
-    }
-
-    /// Records a webhook token as used; `false` when it was used before.
-    pub async fn claim_token(&self, claim: Claim<'_>) -> Result<bool, StoreError> {
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::token(&claim.token.jti)))
-            .item(keys::SK, s(keys::META))
-            .item("iat", n(claim.token.iat))
-            .item(keys::TTL, n(claim.forget_at))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        written("PutItem", res)
     }
 }
 

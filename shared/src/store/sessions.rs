@@ -3,32 +3,18 @@
 use std::collections::HashSet;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
+use crate::domain::PoolNumber;
 use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
-use crate::domain::{PoolNumber, TokenId};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::active_condition;
+use crate::store::query::Scope;
 use crate::store::{Store, StoreError, StoreErrorKind};
 use crate::usecases::sessions::{CommitError, SessionStore};
 use crate::usecases::PortError;
-
-/// The attribute of a leg holding the ids of the webhook tokens it has seen.
-const TOKENS: &str = "seen_tokens";
-/// A leg prunes its token ids once it holds more than this many.
-const PRUNE_TOKENS_AT: usize = 16;
-
-/// What the once-only routing read found.
-#[derive(Debug)]
-pub enum LegRead {
-    Leg(Option<Leg>),
-    /// The webhook's token was already used.
-    Replayed,
-}
 
 /// Closed sessions are kept this long for lookups, then TTL removes them.
 pub const SESSION_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
@@ -46,110 +32,6 @@ fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, Stor
 }
 
 impl Store {
-    /// The routing read: one consistent GetItem for (proxy, caller).
-    pub async fn find_leg(
-        &self,
-        proxy: &PhoneNumber,
-        caller: &PhoneNumber,
-    ) -> Result<Option<Leg>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(proxy)))
-            .key(keys::SK, s(keys::leg(caller)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        out.item.as_ref().map(leg_from).transpose()
-    }
-
-    /// The routing read of a signed call, still one request: an UpdateItem
-    /// of the leg that records the webhook token's id and returns the leg,
-    /// on the condition that the leg exists and has not seen the token. A
-    /// replayed token finds its own id there and routes nothing.
-    pub async fn find_leg_once(
-        &self,
-        proxy: &PhoneNumber,
-        caller: &PhoneNumber,
-        token: &TokenId,
-        oldest_valid_iat: i64,
-    ) -> Result<LegRead, StoreError> {
-        let token_id = format!("{}:{}", token.iat, token.jti);
-        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-        use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
-        let res = self
-            .update(keys::number(proxy), keys::leg(caller))
-            .update_expression("ADD #tokens :id")
-            .condition_expression("attribute_exists(pk) AND NOT contains(#tokens, :idv)")
-            .expression_attribute_names("#tokens", TOKENS)
-            .expression_attribute_values(":id", AttributeValue::Ss(vec![token_id.clone()]))
-            .expression_attribute_values(":idv", s(token_id))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
-            Ok(out) => {
-                let Some(item) = out.attributes else {
-                    return Ok(LegRead::Leg(None));
-                };
-                self.prune_tokens(proxy, caller, &item, oldest_valid_iat);
-                Ok(LegRead::Leg(Some(leg_from(&item)?)))
-            }
-            Err(e) => match e.as_service_error() {
-                // The leg is there and has seen this token: a replay.
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) if c.item().is_some() => {
-                    Ok(LegRead::Replayed)
-                }
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(LegRead::Leg(None)),
-                _ => Err(StoreError::sdk("UpdateItem", e)),
-            },
-        }
-    }
-
-    /// Drops token ids no webhook can present any more, once a leg holds a
-    /// few: in the background, off the call's path (best effort; the next
-    /// call of the leg tries again).
-    fn prune_tokens(
-        &self,
-        proxy: &PhoneNumber,
-        caller: &PhoneNumber,
-        item: &Item,
-        oldest_valid_iat: i64,
-    ) {
-        let Some(AttributeValue::Ss(ids)) = item.get(TOKENS) else {
-            return;
-        };
-        if ids.len() <= PRUNE_TOKENS_AT {
-            return;
-        }
-        let stale: Vec<String> = ids
-            .iter()
-            .filter(|id| {
-                id.split_once(':')
-                    .and_then(|(iat, _)| iat.parse::<i64>().ok())
-                    .is_none_or(|iat| iat < oldest_valid_iat)
-            })
-            .cloned()
-            .collect();
-        if stale.is_empty() {
-            return;
-        }
-        let update = self
-            .update(keys::number(proxy), keys::leg(caller))
-            .update_expression("DELETE #tokens :stale")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#tokens", TOKENS)
-            .expression_attribute_values(":stale", AttributeValue::Ss(stale));
-        tokio::spawn(async move {
-            if let Err(e) = update.send().await {
-                tracing::debug!(error = ?e, "could not prune a leg's token ids");
-            }
-        });
-    }
-
     /// Numbers `participant` dials in unexpired sessions. Read from an index,
     /// so possibly a moment stale: the create transaction's conditions settle
     /// any race.
@@ -158,20 +40,15 @@ impl Store {
         participant: &PhoneNumber,
         now: i64,
     ) -> Result<HashSet<PhoneNumber>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::PARTICIPANT_INDEX)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::PARTICIPANT_PK)
-            .expression_attribute_values(":pk", s(keys::participant(participant)))
-            .into_paginator()
-            .items()
-            .send();
+        let items = self
+            .query_all(Scope::Index {
+                index: keys::PARTICIPANT_INDEX,
+                pk_attr: keys::PARTICIPANT_PK,
+                pk: keys::participant(participant),
+            })
+            .await?;
         let mut busy = HashSet::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
+        for item in items {
             if get_n(&item, "expires_at")? > now {
                 busy.insert(get_phone(&item, "proxy")?);
             }

@@ -297,7 +297,7 @@ impl Store {
             .expression_attribute_names("#sk", keys::PENDING_SK)
             .expression_attribute_values(":p", s(keys::PENDING))
             // Every key at or before `now` sorts below this one.
-            .expression_attribute_values(":due", s(format!("{now:012}#~")))
+            .expression_attribute_values(":due", s(keys::due_by(now)))
             .limit(limit)
             .send()
             .await

@@ -1,0 +1,175 @@
+//! The routing reads: what an inbound call or text to a proxy number finds,
+//! in exactly one request. `find_leg` (Vonage: the leg of (proxy, caller)),
+//! `find_leg_once` (the same read for a signed webhook, recording its token
+//! so a replay routes nothing) and `resolve_inbound` (Twilio: the leg and
+//! the number's line in one BatchGetItem).
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use crate::domain::line::Line;
+use crate::domain::{Leg, PoolNumber, TokenId};
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::lines::line_of;
+use crate::store::numbers::pool_number;
+use crate::store::sessions::leg_from;
+use crate::store::tokens::{prune_tokens, TOKENS};
+use crate::store::{Store, StoreError, StoreErrorKind};
+
+/// BatchGetItem rounds before unprocessed keys count as an outage.
+const UNPROCESSED_TRIES: u32 = 4;
+
+/// What the once-only routing read found.
+#[derive(Debug)]
+pub enum LegRead {
+    Leg(Option<Leg>),
+    /// The webhook's token was already used.
+    Replayed,
+}
+
+/// What one read returns for an inbound call to `to` from `from`.
+#[derive(Debug, Default)]
+pub struct Inbound {
+    pub leg: Option<Leg>,
+    pub number: Option<PoolNumber>,
+    pub line: Option<Line>,
+}
+
+impl Store {
+    /// The routing read: one consistent GetItem for (proxy, caller).
+    pub async fn find_leg(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+    ) -> Result<Option<Leg>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::number(proxy)))
+            .key(keys::SK, s(keys::leg(caller)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("GetItem", e))?;
+        out.item.as_ref().map(leg_from).transpose()
+    }
+
+    /// The routing read of a signed call, still one request: an UpdateItem
+    /// of the leg that records the webhook token's id and returns the leg,
+    /// on the condition that the leg exists and has not seen the token. A
+    /// replayed token finds its own id there and routes nothing.
+    pub async fn find_leg_once(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        token: &TokenId,
+        oldest_valid_iat: i64,
+    ) -> Result<LegRead, StoreError> {
+        let token_id = format!("{}:{}", token.iat, token.jti);
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+        let res = self
+            .update(keys::number(proxy), keys::leg(caller))
+            .update_expression("ADD #tokens :id")
+            .condition_expression("attribute_exists(pk) AND NOT contains(#tokens, :idv)")
+            .expression_attribute_names("#tokens", TOKENS)
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![token_id.clone()]))
+            .expression_attribute_values(":idv", s(token_id))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                let Some(item) = out.attributes else {
+                    return Ok(LegRead::Leg(None));
+                };
+                prune_tokens(self, proxy, caller, &item, oldest_valid_iat);
+                Ok(LegRead::Leg(Some(leg_from(&item)?)))
+            }
+            Err(e) => match e.as_service_error() {
+                // The leg is there and has seen this token: a replay.
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) if c.item().is_some() => {
+                    Ok(LegRead::Replayed)
+                }
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(LegRead::Leg(None)),
+                _ => Err(StoreError::sdk("UpdateItem", e)),
+            },
+        }
+    }
+
+    /// The routing read for an inbound call: the session leg for
+    /// (to, from) and the number's META item, in one BatchGetItem.
+    pub async fn resolve_inbound(
+        &self,
+        to: &PhoneNumber,
+        from: Option<&PhoneNumber>,
+    ) -> Result<Inbound, StoreError> {
+        let mut keys_and = KeysAndAttributes::builder().consistent_read(true).keys(
+            [
+                (keys::PK.to_string(), s(keys::number(to))),
+                (keys::SK.to_string(), s(keys::META)),
+            ]
+            .into(),
+        );
+        if let Some(from) = from {
+            keys_and = keys_and.keys(
+                [
+                    (keys::PK.to_string(), s(keys::number(to))),
+                    (keys::SK.to_string(), s(keys::leg(from))),
+                ]
+                .into(),
+            );
+        }
+        let mut request = Some(
+            keys_and
+                .build()
+                .map_err(|e| StoreError::request("building a request", e))?,
+        );
+        let mut items = Vec::new();
+        // Unprocessed keys only come back under throttling: back off with
+        // jitter, and if some are still unread say "unavailable", never "no
+        // route" (a missing leg would refuse a call that should connect).
+        for attempt in 0..UNPROCESSED_TRIES {
+            let Some(req) = request.take() else { break };
+            if attempt > 0 {
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis((10 << attempt) + jitter))
+                    .await;
+            }
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, req)
+                .send()
+                .await
+                .map_err(|e| StoreError::sdk("BatchGetItem", e))?;
+            if let Some(mut responses) = out.responses {
+                items.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            request = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys.is_empty());
+        }
+        if request.is_some() {
+            // DynamoDB leaves keys unprocessed when it throttles.
+            return Err(StoreError::gave_up(
+                "BatchGetItem",
+                StoreErrorKind::Throttled,
+            ));
+        }
+        let mut inbound = Inbound::default();
+        for item in &items {
+            if get_s(item, keys::SK)? == keys::META {
+                inbound.line = line_of(item)?;
+                inbound.number = Some(pool_number(item)?);
+            } else {
+                inbound.leg = Some(leg_from(item)?);
+            }
+        }
+        Ok(inbound)
+    }
+}
