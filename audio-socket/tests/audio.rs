@@ -11,9 +11,14 @@ use audio_socket::client::{self, close_code, connect, connected_message, echo_ca
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
+/// The emulator check the local tests use (its macro names it
+/// `crate::support::emulator`).
 #[path = "../../local/tests/support/emulator.rs"]
 mod emulator;
-use emulator::{endpoint, skip_without_emulator};
+mod support {
+    pub(crate) use super::emulator;
+}
+use emulator::{endpoint, needs_emulator};
 
 struct Server {
     child: Child,
@@ -515,9 +520,7 @@ async fn object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
 /// A call that drops without a close is recorded too.
 #[tokio::test]
 async fn record_mode_stores_a_wav_and_its_item() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let server = Server::start(&[]);
     let (store, s3) = storage(&server).await;
     for (call, rate, abrupt) in [("rec-16k", 16000u32, false), ("rec-8k-dropped", 8000, true)] {
@@ -592,9 +595,7 @@ async fn record_mode_stores_a_wav_and_its_item() {
 /// period, then is closed (1001) and its recording stored before exit.
 #[tokio::test]
 async fn sigterm_finishes_recordings_in_flight() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let mut server = Server::start(&[("AUDIO_SHUTDOWN_GRACE_SECONDS", "2")]);
     let (store, s3) = storage(&server).await;
     let mut ws = open(

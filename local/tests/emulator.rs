@@ -21,9 +21,7 @@ fn digits(n: &str) -> &str {
 
 #[tokio::test]
 async fn session_routes_both_ways_then_closes() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
     t.add_number(P2).await;
@@ -81,9 +79,7 @@ async fn session_routes_both_ways_then_closes() {
 
 #[tokio::test]
 async fn routing_takes_exactly_one_dynamodb_request() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 3600).await.json();
@@ -101,9 +97,7 @@ async fn routing_takes_exactly_one_dynamodb_request() {
 
 #[tokio::test]
 async fn expired_sessions_stop_routing_and_free_their_numbers() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 60).await.json();
@@ -132,9 +126,7 @@ async fn expired_sessions_stop_routing_and_free_their_numbers() {
 
 #[tokio::test]
 async fn pool_exhaustion_answers_409_naming_the_country() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
     assert_eq!(t.create_session(ALICE, BOB, 3600).await.status, 201);
@@ -164,9 +156,7 @@ async fn pool_exhaustion_answers_409_naming_the_country() {
 
 #[tokio::test]
 async fn concurrent_creations_never_share_a_pair() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     let pool: Vec<String> = (1..=8).map(|i| format!("+4477009000{i:02}")).collect();
     for n in &pool {
@@ -234,9 +224,7 @@ async fn concurrent_creations_never_share_a_pair() {
 
 #[tokio::test]
 async fn numbers_admin_counts_uses_and_guards_deletes() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
     let dup = t
@@ -266,13 +254,7 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
     assert_eq!(created.json()["country"], "US");
 
     let s = t.create_session(ALICE, BOB, 3600).await.json();
-    let list = t.get("/numbers").await.json();
-    let gb = list["numbers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["number"] == P1)
-        .unwrap();
+    let gb = t.listed_number(P1).await.expect("listed");
     assert_eq!(gb["active_sessions"], 1);
     assert_eq!(gb["provider"], "vonage");
 
@@ -292,9 +274,7 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
 
 #[tokio::test]
 async fn call_events_are_kept_and_listed_per_session() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
     let s = t.create_session(ALICE, BOB, 3600).await.json();
@@ -331,9 +311,7 @@ async fn call_events_are_kept_and_listed_per_session() {
 
 #[tokio::test]
 async fn storage_outage_gets_503_on_answer_and_an_apology_on_fallback() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let mut t = env().await;
     t.add_number(P1).await;
     // Point the store at a port nobody listens on.
@@ -353,30 +331,10 @@ async fn storage_outage_gets_503_on_answer_and_an_apology_on_fallback() {
 
 #[tokio::test]
 async fn signed_webhooks_are_enforced_when_a_secret_is_set() {
-    if skip_without_emulator() {
-        return;
-    }
-    use jsonwebtoken::{encode, EncodingKey, Header};
-    use sha2::Digest;
-    let secret = "a-signature-secret-for-tests-0123456789";
-    let mut config = test_config();
-    config.vonage.signature_secret = SecretSetting::Value(secret.into());
-    let t = env_with(config).await;
-    t.add_number(P1).await;
+    needs_emulator!();
+    let t = env_signed_by(SECRET).await;
     let body = r#"{"to":"447700900001","from":"447700900100","uuid":"u","conversation_uuid":"c"}"#;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let claims = serde_json::json!({"iat": now, "jti": "j1", "iss": "Vonage",
-        "payload_hash": hex::encode(sha2::Sha256::digest(body.as_bytes()))});
-    let token = encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap();
-    let auth = format!("Bearer {token}");
+    let auth = vonage_bearer(SECRET, body.as_bytes());
     let ok = t
         .request(
             "POST",
@@ -412,6 +370,17 @@ async fn signed_webhooks_are_enforced_when_a_secret_is_set() {
     assert_eq!(t.get("/numbers").await.status, 200);
 }
 
+/// A stack whose Vonage webhooks are signed with `secret` (given as is),
+/// with P1 in its pool.
+async fn env_signed_by(secret: &str) -> TestEnv {
+    let mut config = test_config();
+    config.vonage.signature_secret = SecretSetting::Value(secret.into());
+    let t = env_with(config).await;
+    t.add_number(P1).await;
+    t
+}
+
+const SECRET: &str = "a-signature-secret-for-tests-0123456789";
 const VONAGE_SECRET: &str = "vonage-signature-secret-from-secrets-manager";
 const TWILIO_TOKEN: &str = "twilio-auth-token-from-secrets-manager";
 const TWILIO_ACCOUNT: &str = "AC00000000000000000000000000000042";
@@ -435,17 +404,9 @@ async fn with_session_and_line(t: &TestEnv) -> (String, Value) {
     let s = t.create_session(ALICE, BOB, 3600).await;
     assert_eq!(s.status, 201, "{}", s.body);
     let s = s.json();
-    let r = t
-        .post(
-            "/numbers",
-            &format!(r#"{{"number":"{LINE}","provider":"twilio"}}"#),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    t.add_number_of("twilio", LINE).await;
     let line = serde_json::json!({"owner": {"phone": OWNER, "email": "owner@example.com"}});
-    let r = t
-        .request("PUT", "/lines/%2B15551230009", Some(&line.to_string()), &[])
-        .await;
+    let r = t.put_line("+15551230009", &line).await;
     assert_eq!(r.status, 201, "{}", r.body);
     (proxy_of(&s, 0), s)
 }
@@ -453,38 +414,21 @@ async fn with_session_and_line(t: &TestEnv) -> (String, Value) {
 async fn signed_answer(t: &TestEnv, secret: &str, to: &str, from: &str) -> Reply {
     let body = format!(r#"{{"to":"{to}","from":"{from}","uuid":"u1","conversation_uuid":"c1"}}"#);
     let auth = vonage_bearer(secret, body.as_bytes());
-    t.request(
-        "POST",
-        "/vonage/answer",
-        Some(&body),
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-    )
-    .await
+    t.post_signed("/vonage/answer", &body, &auth).await
 }
 
 async fn signed_voice(t: &TestEnv, token: &str, call_sid: &str) -> Reply {
-    let form = format!("CallSid={call_sid}&From=%2B15551230002&To=%2B15551230009");
-    let sig = twilio_signature(token, "/twilio/voice", &form);
-    t.request(
-        "POST",
-        "/twilio/voice",
-        Some(&form),
-        &[
-            ("x-twilio-signature", &sig),
-            ("content-type", "application/x-www-form-urlencoded"),
-        ],
-    )
-    .await
+    let params = [
+        ("CallSid", call_sid),
+        ("From", "+15551230002"),
+        ("To", "+15551230009"),
+    ];
+    t.twilio_post(token, "/twilio/voice", &params).await
 }
 
 #[tokio::test]
 async fn webhooks_read_both_secrets_from_secrets_manager() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let vonage = put_secret(
         &format!("vonage-{id}"),
@@ -516,9 +460,7 @@ async fn webhooks_read_both_secrets_from_secrets_manager() {
 
 #[tokio::test]
 async fn a_rotated_secret_is_picked_up_without_a_restart() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let vonage = put_secret(&format!("vonage-{id}"), VONAGE_SECRET).await;
     let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
@@ -550,9 +492,7 @@ async fn a_rotated_secret_is_picked_up_without_a_restart() {
 
 #[tokio::test]
 async fn an_unreadable_secret_fails_closed_like_a_storage_outage() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     // Ids of secrets that do not exist: Secrets Manager refuses them.
     let t = env_with_secret_ids("callmask/missing-vonage", "callmask/missing-twilio", 300).await;
     let (pa, _) = with_session_and_line(&t).await;
@@ -600,9 +540,7 @@ async fn an_unreadable_secret_fails_closed_like_a_storage_outage() {
 
 #[tokio::test]
 async fn without_a_secret_webhooks_answer_503_and_never_route() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let mut config = test_config();
     config.core.allow_unsigned_webhooks = false;
     let t = env_with(config).await;
@@ -648,14 +586,9 @@ async fn without_a_secret_webhooks_answer_503_and_never_route() {
 
 #[tokio::test]
 async fn a_replayed_event_cannot_be_attached_to_another_session() {
-    if skip_without_emulator() {
-        return;
-    }
-    let secret = "a-signature-secret-for-tests-0123456789";
-    let mut config = test_config();
-    config.vonage.signature_secret = SecretSetting::Value(secret.into());
-    let t = env_with(config).await;
-    t.add_number(P1).await;
+    needs_emulator!();
+    let secret = SECRET;
+    let t = env_signed_by(secret).await;
     let s = t.create_session(ALICE, BOB, 3600).await.json();
     let other = t
         .create_session("+447700900300", "+447700900400", 3600)
@@ -709,9 +642,7 @@ async fn a_replayed_event_cannot_be_attached_to_another_session() {
 
 #[tokio::test]
 async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let vonage = put_secret(&format!("vonage-{id}"), VONAGE_SECRET).await;
     let twilio = put_secret(&format!("twilio-{id}"), TWILIO_TOKEN).await;
@@ -724,18 +655,7 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
     );
     let post = |auth: String| {
         let (t, body) = (&t, body.clone());
-        async move {
-            t.request(
-                "POST",
-                "/vonage/answer",
-                Some(&body),
-                &[
-                    ("authorization", &auth),
-                    ("content-type", "application/json"),
-                ],
-            )
-            .await
-        }
+        async move { t.post_signed("/vonage/answer", &body, &auth).await }
     };
     // The first call of a cold function (the secret not yet read), then a
     // warm one: each routes with one storage request, and each token once.
@@ -773,9 +693,7 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
 /// by id and put in the websocket headers.
 #[tokio::test]
 async fn the_audio_answer_is_signed_and_carries_the_socket_token_from_secrets_manager() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let token_arn = put_secret(
         &format!("audio-{id}"),
@@ -825,9 +743,7 @@ async fn the_audio_answer_is_signed_and_carries_the_socket_token_from_secrets_ma
 
 #[tokio::test]
 async fn the_audio_answer_fails_closed() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let query = "/vonage/audio-answer?to=447700900001&from=447700900100&uuid=u-audio-2";
     // No signature secret, unsigned webhooks not allowed: 503.
     let mut config = test_config();

@@ -12,7 +12,7 @@ use callmask::domain::{Provider, Session};
 use callmask::phone::PhoneNumber;
 use callmask_local::Function;
 use serde::Deserialize;
-use support::skip_without_emulator;
+use support::needs_emulator;
 
 const SESSION: &str = "5e55104d5e55104d5e55104d5e55104d";
 
@@ -79,19 +79,11 @@ async fn seeded() -> support::TestEnv {
     assert_eq!(r.status, 201, "{}", r.body);
     // Twilio: a masked line with one admitted call, and a plain number.
     for number in ["+15551230008", "+15551230009"] {
-        let r = t
-            .post(
-                "/numbers",
-                &format!(r#"{{"number":"{number}","provider":"twilio"}}"#),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        t.add_number_of("twilio", number).await;
     }
     let line = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
         "voicemail": {"greeting": "Please leave a message after the beep."}, "plan": {"calls_per_period": 100}});
-    let r = t
-        .request("PUT", "/lines/%2B15551230009", Some(&line.to_string()), &[])
-        .await;
+    let r = t.put_line("+15551230009", &line).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let form = "CallSid=CA00000000000000000000000000000001&From=%2B15551230002&To=%2B15551230009";
     let r = t
@@ -156,9 +148,7 @@ async fn every_event_file_gives_its_expected_response() {
     }
 
     // The files are checked; their answers need the emulator.
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     for file in &files {
         let expect = &expectations[file];
         let dir = file.split('/').next().expect("dir");

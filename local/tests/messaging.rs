@@ -10,7 +10,7 @@
 
 mod support;
 
-use support::skip_without_emulator;
+use support::needs_emulator;
 
 use std::collections::HashMap;
 
@@ -78,24 +78,7 @@ fn ok_vonage() -> ResponseTemplate {
 
 async fn vonage_fake() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/number/search"))
-        .and(|r: &Request| {
-            let p = params(r);
-            let features = p.get("features").cloned().unwrap_or_default();
-            vonage_auth(r)
-                && p.get("country").map(String::as_str) == Some("GB")
-                && features.split(',').any(|f| f == "VOICE")
-                && features.split(',').any(|f| f == "SMS")
-        })
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "count": 3,
-            "numbers": GB.iter().map(|m| json!({"country": "GB", "msisdn": m, "type": "mobile-lvn",
-                "cost": "1.25", "features": ["VOICE", "SMS"]})).collect::<Vec<_>>()
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    vonage_search(&server, &GB, None, 1).await;
     for (p, extra) in [("/number/buy", None), ("/number/update", Some(APP))] {
         Mock::given(method("POST"))
             .and(path(p))
@@ -279,28 +262,6 @@ async fn stack_with(
     support::env_with(config).await
 }
 
-/// A form POST signed as Twilio signs it.
-async fn twilio_post(t: &TestEnv, path: &str, params: &[(&str, &str)]) -> Reply {
-    let pairs: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let sig = callmask::twilio::signature::compute(TOKEN, &format!("{PUBLIC}{path}"), &pairs);
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&pairs)
-        .finish();
-    t.request(
-        "POST",
-        path,
-        Some(&body),
-        &[
-            ("content-type", "application/x-www-form-urlencoded"),
-            ("x-twilio-signature", &sig),
-        ],
-    )
-    .await
-}
-
 async fn texts(server: &MockServer, path: &str) -> Vec<HashMap<String, String>> {
     server
         .received_requests()
@@ -314,9 +275,7 @@ async fn texts(server: &MockServer, path: &str) -> Vec<HashMap<String, String>> 
 
 #[tokio::test]
 async fn sessions_end_to_end_on_both_providers() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let (vonage, twilio) = (vonage_fake().await, twilio_fake().await);
     let t = stack(&vonage, &twilio).await;
 
@@ -472,19 +431,20 @@ async fn sessions_end_to_end_on_both_providers() {
         (0usize, "SM0000000000000000000000000000000a"),
         (1, "SM0000000000000000000000000000000b"),
     ] {
-        let r = twilio_post(
-            &t,
-            "/twilio/sms",
-            &[
-                ("MessageSid", sid),
-                ("AccountSid", ACCOUNT),
-                ("From", &tp(i, "number")),
-                ("To", &tp(i, "proxy_number")),
-                ("Body", "Running 5 min late & sorry"),
-                ("NumMedia", "0"),
-            ],
-        )
-        .await;
+        let r = t
+            .twilio_post(
+                TOKEN,
+                "/twilio/sms",
+                &[
+                    ("MessageSid", sid),
+                    ("AccountSid", ACCOUNT),
+                    ("From", &tp(i, "number")),
+                    ("To", &tp(i, "proxy_number")),
+                    ("Body", "Running 5 min late & sorry"),
+                    ("NumMedia", "0"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let other = 1 - i;
         let expected = format!(
@@ -494,18 +454,19 @@ async fn sessions_end_to_end_on_both_providers() {
         );
         assert!(r.body.contains(&expected), "{}", r.body);
     }
-    let again = twilio_post(
-        &t,
-        "/twilio/sms",
-        &[
-            ("MessageSid", "SM0000000000000000000000000000000a"),
-            ("AccountSid", ACCOUNT),
-            ("From", &tp(0, "number")),
-            ("To", &tp(0, "proxy_number")),
-            ("Body", "Running 5 min late & sorry"),
-        ],
-    )
-    .await;
+    let again = t
+        .twilio_post(
+            TOKEN,
+            "/twilio/sms",
+            &[
+                ("MessageSid", "SM0000000000000000000000000000000a"),
+                ("AccountSid", ACCOUNT),
+                ("From", &tp(0, "number")),
+                ("To", &tp(0, "proxy_number")),
+                ("Body", "Running 5 min late & sorry"),
+            ],
+        )
+        .await;
     assert_eq!(again.status, 200);
     assert!(
         !again.body.contains("<Message"),
@@ -593,6 +554,11 @@ fn unreachable_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
+/// A Vonage and a Twilio REST API that expect nothing yet.
+async fn two_fakes() -> (MockServer, MockServer) {
+    (MockServer::start().await, MockServer::start().await)
+}
+
 /// The Numbers API's refusal, as Vonage gives it.
 fn vonage_420() -> ResponseTemplate {
     ResponseTemplate::new(420)
@@ -603,7 +569,7 @@ fn vonage_420() -> ResponseTemplate {
 /// (`{"count": 0}` when nothing), of `size` when given, expected `times`.
 async fn vonage_search(
     server: &MockServer,
-    offered: &'static [&'static str],
+    offered: &[&str],
     size: Option<&'static str>,
     times: u64,
 ) {
@@ -628,6 +594,23 @@ async fn vonage_search(
         .expect(times)
         .mount(server)
         .await;
+}
+
+/// A Vonage search of `size` offering these numbers, then for each a buy
+/// and, once bought, a link: `(msisdn, bought, linked)`.
+async fn vonage_offers(
+    server: &MockServer,
+    size: &'static str,
+    offers: &[(&'static str, bool, bool)],
+) {
+    let offered: Vec<&str> = offers.iter().map(|o| o.0).collect();
+    vonage_search(server, &offered, Some(size), 1).await;
+    for &(msisdn, bought, linked) in offers {
+        let buy = if bought { ok_vonage() } else { vonage_420() };
+        vonage_numbers_call(server, "buy", msisdn, buy, 1).await;
+        let link = if linked { ok_vonage() } else { vonage_420() };
+        vonage_numbers_call(server, "update", msisdn, link, u64::from(bought)).await;
+    }
 }
 
 /// `POST /number/{action}` (buy, update, cancel) for `msisdn` in GB,
@@ -686,9 +669,7 @@ async fn insight_fake() -> MockServer {
 
 #[tokio::test]
 async fn number_insight_decides_participants_numbers() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let (vonage, twilio) = (insight_fake().await, MockServer::start().await);
     let t = stack_with(&vonage, &twilio, |c| {
         c.messaging.number_validation = NumberValidation::NumberInsight;
@@ -732,9 +713,7 @@ async fn number_insight_decides_participants_numbers() {
 
 #[tokio::test]
 async fn number_insight_down_falls_back_to_offline_validation() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let failing = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/ni/basic/json"))
@@ -770,10 +749,8 @@ async fn number_insight_down_falls_back_to_offline_validation() {
 
 #[tokio::test]
 async fn a_refused_notice_is_reported_without_text_or_numbers() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
     // HTTP 200, as the SMS API always answers: the part's status refuses.
     Mock::given(method("POST"))
         .and(path("/sms/json"))
@@ -833,10 +810,8 @@ async fn a_refused_notice_is_reported_without_text_or_numbers() {
 
 #[tokio::test]
 async fn provisioning_finds_nothing() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
     vonage_search(&vonage, &[], None, 1).await;
     Mock::given(method("POST"))
         .and(path("/number/buy"))
@@ -876,10 +851,8 @@ async fn provisioning_finds_nothing() {
 
 #[tokio::test]
 async fn provisioning_refuses_bad_requests_before_buying() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
     for p in ["/number/search", "/number/buy", "/number/update"] {
         Mock::given(path(p))
             .respond_with(ok_vonage())
@@ -934,15 +907,10 @@ async fn provisioning_refuses_bad_requests_before_buying() {
 
 #[tokio::test]
 async fn a_refused_purchase_is_reported_and_not_added() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
-    vonage_search(&vonage, &["447700900601", "447700900602"], Some("2"), 1).await;
-    vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
-    vonage_numbers_call(&vonage, "buy", "447700900602", vonage_420(), 1).await;
-    vonage_numbers_call(&vonage, "update", "447700900601", ok_vonage(), 1).await;
-    vonage_numbers_call(&vonage, "update", "447700900602", ok_vonage(), 0).await;
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
+    let offers = [("447700900601", true, true), ("447700900602", false, true)];
+    vonage_offers(&vonage, "2", &offers).await;
     // Twilio refuses one of the two it offered.
     Mock::given(method("GET"))
         .and(path(account_path("AvailablePhoneNumbers/US/Local.json")))
@@ -1022,15 +990,10 @@ async fn a_refused_purchase_is_reported_and_not_added() {
 
 #[tokio::test]
 async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
-    vonage_search(&vonage, &["447700900601", "447700900602"], Some("2"), 1).await;
-    vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
-    vonage_numbers_call(&vonage, "buy", "447700900602", ok_vonage(), 1).await;
-    vonage_numbers_call(&vonage, "update", "447700900601", ok_vonage(), 1).await;
-    vonage_numbers_call(&vonage, "update", "447700900602", vonage_420(), 1).await;
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
+    let offers = [("447700900601", true, true), ("447700900602", true, false)];
+    vonage_offers(&vonage, "2", &offers).await;
     let t = stack(&vonage, &twilio).await;
     let r = t
         .post(
@@ -1070,14 +1033,10 @@ async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation()
 
 #[tokio::test]
 async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
     // One number: searched, bought and linked once, for the first session.
-    vonage_search(&vonage, &["447700900601"], Some("1"), 1).await;
-    vonage_numbers_call(&vonage, "buy", "447700900601", ok_vonage(), 1).await;
-    vonage_numbers_call(&vonage, "update", "447700900601", ok_vonage(), 1).await;
+    vonage_offers(&vonage, "1", &[("447700900601", true, true)]).await;
     let t = stack_with(&vonage, &twilio, |c| {
         c.messaging.pool_auto_provision_max = 1
     })
@@ -1114,10 +1073,8 @@ async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
 
 #[tokio::test]
 async fn a_refused_release_keeps_the_number_in_allocation() {
-    if skip_without_emulator() {
-        return;
-    }
-    let (vonage, twilio) = (MockServer::start().await, MockServer::start().await);
+    needs_emulator!();
+    let (vonage, twilio) = two_fakes().await;
     vonage_numbers_call(&vonage, "cancel", "447700900699", vonage_420(), 1).await;
     // A number added by hand: its sid is looked up, then the release refused.
     Mock::given(method("GET"))
@@ -1178,17 +1135,11 @@ async fn a_refused_release_keeps_the_number_in_allocation() {
             message.as_str().unwrap_or_default().contains(why),
             "{message}"
         );
-        let listed = t.get("/numbers").await.json();
-        let entry = listed["numbers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|n| n["number"] == number)
-            .cloned();
+        let entry = t.listed_number(number).await;
         assert_eq!(
             entry.as_ref().map(|n| n["status"].clone()),
             Some(json!("active")),
-            "{listed}"
+            "{entry:?}"
         );
         // Back in allocation, not left retiring.
         let r = new_session(&t, provider, a, b).await;

@@ -18,9 +18,7 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 
 #[tokio::test]
 async fn webhooks_never_load_the_phone_metadata() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let t = env().await;
     let store = &t.state.core.store;
     let now = t.state.core.clock.now();
@@ -50,24 +48,29 @@ async fn webhooks_never_load_the_phone_metadata() {
             3600,
         )
     };
-    let vonage = session(
-        "5e55104d5e55104d5e55104d5e55104d",
-        Provider::Vonage,
-        [
-            ("+447700900100", "+447700900001"),
-            ("+447700900200", "+447700900002"),
-        ],
-    );
-    store.create_session(&vonage, now).await.expect("session");
-    let twilio = session(
-        "7e55104d5e55104d5e55104d5e55104d",
-        Provider::Twilio,
-        [
-            ("+15551230100", "+15551230008"),
-            ("+15551230200", "+15551230008"),
-        ],
-    );
-    store.create_session(&twilio, now).await.expect("session");
+    let vonage_legs = [
+        ("+447700900100", "+447700900001"),
+        ("+447700900200", "+447700900002"),
+    ];
+    let twilio_legs = [
+        ("+15551230100", "+15551230008"),
+        ("+15551230200", "+15551230008"),
+    ];
+    for (id, provider, legs) in [
+        (
+            "5e55104d5e55104d5e55104d5e55104d",
+            Provider::Vonage,
+            vonage_legs,
+        ),
+        (
+            "7e55104d5e55104d5e55104d5e55104d",
+            Provider::Twilio,
+            twilio_legs,
+        ),
+    ] {
+        let s = session(id, provider, legs);
+        store.create_session(&s, now).await.expect("session");
+    }
     let line = Line {
         owner: Owner {
             phone: n("+15551230001"),
@@ -150,20 +153,24 @@ async fn webhooks_never_load_the_phone_metadata() {
         assert_eq!(post("/twilio/status", form.into()).await.status, 200);
     }
     // Texts: a session text on each provider, a text to a line.
-    let r = post(
-        "/twilio/sms",
-        "MessageSid=SM00000000000000000000000000000001&From=%2B15551230100&To=%2B15551230008&Body=hi"
-            .into(),
-    )
-    .await;
-    assert!(r.body.contains("+15551230200"), "{}", r.body);
-    let r = post(
-        "/twilio/sms",
-        "MessageSid=SM00000000000000000000000000000002&From=%2B15551230300&To=%2B15551230009&Body=hi"
-            .into(),
-    )
-    .await;
-    assert!(r.body.contains("+15551230001"), "{}", r.body);
+    for (sid, from, to, reaches) in [
+        (
+            "SM00000000000000000000000000000001",
+            "15551230100",
+            "15551230008",
+            "+15551230200",
+        ),
+        (
+            "SM00000000000000000000000000000002",
+            "15551230300",
+            "15551230009",
+            "+15551230001",
+        ),
+    ] {
+        let form = format!("MessageSid={sid}&From=%2B{from}&To=%2B{to}&Body=hi");
+        let r = post("/twilio/sms", form).await;
+        assert!(r.body.contains(reaches), "{}", r.body);
+    }
     // No SMS API is configured here: the text is routed (the numbers read)
     // and recorded as not relayed.
     let r = t

@@ -39,6 +39,16 @@ fn basic_auth() -> String {
     )
 }
 
+/// A line with an active plan and no quota, without transcription.
+async fn active_line() -> Twilio {
+    setup(json!({"active": true}), false, |_| {}).await
+}
+
+/// An active plan of `calls` per `period`.
+fn quota(calls: u64, period: &str) -> Value {
+    json!({"active": true, "calls_per_period": calls, "period": period})
+}
+
 async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfig)) -> Twilio {
     let fake = MockServer::start().await;
     let sender = format!("voicemail-{}@example.com", uuid::Uuid::new_v4().simple());
@@ -67,25 +77,12 @@ async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfi
         .send()
         .await
         .expect("sender");
-    let r = t
-        .post(
-            "/numbers",
-            &format!(r#"{{"number":"{LINE}","provider":"twilio"}}"#),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    t.add_number_of("twilio", LINE).await;
     let owner_email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
     let body = json!({"owner": {"phone": OWNER, "email": owner_email}, "dial_timeout_seconds": 15, "caller_id": "caller",
         "voicemail": {"enabled": true, "max_length_seconds": 60, "transcribe": transcribe, "greeting": "Leave a message."},
         "language": "en-US", "plan": plan});
-    let r = t
-        .request(
-            "PUT",
-            &format!("/lines/{}", LINE.replace('+', "%2B")),
-            Some(&body.to_string()),
-            &[],
-        )
-        .await;
+    let r = t.put_line(LINE, &body).await;
     assert_eq!(r.status, 201, "{}", r.body);
     Twilio {
         t,
@@ -95,28 +92,14 @@ async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfi
 }
 
 impl Twilio {
-    /// A form POST signed as Twilio signs it, for the URL the local stack has.
-    async fn twilio(&self, path_and_query: &str, params: &[(&str, &str)]) -> Reply {
-        let pairs: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let url = format!("http://127.0.0.1:3000{path_and_query}");
-        let sig = callmask::twilio::signature::compute(TOKEN, &url, &pairs);
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&pairs)
-            .finish();
-        self.t
-            .request(
-                "POST",
-                path_and_query,
-                Some(&body),
-                &[
-                    ("content-type", "application/x-www-form-urlencoded"),
-                    ("x-twilio-signature", &sig),
-                ],
-            )
-            .await
+    /// One pass of the voicemail worker's sweep.
+    async fn sweep(&self) -> Vec<Outcome> {
+        sweep(&self.t.state.voicemail).await.expect("sweep")
+    }
+
+    /// A form POST signed as Twilio signs it.
+    async fn twilio(&self, path: &str, params: &[(&str, &str)]) -> Reply {
+        self.t.twilio_post(TOKEN, path, params).await
     }
 
     async fn call(&self, sid: &str) -> Reply {
@@ -248,26 +231,16 @@ async fn sweep(state: &VoicemailState) -> Result<Vec<Outcome>, PortError> {
 
 #[tokio::test]
 async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(
-        json!({"active": true, "calls_per_period": 100, "period": "month"}),
-        false,
-        |_| {},
-    )
-    .await;
+    needs_emulator!();
+    let tw = setup(quota(100, "month"), false, |_| {}).await;
     tw.serve_recording("RE0001", 1).await;
     through_voicemail(&tw, "CA0001", "RE0001").await;
     // Twilio retries callbacks: a duplicate changes nothing.
     assert_eq!(tw.recording("CA0001", "RE0001").await.status, 200);
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Delivered]
-    );
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
+    assert!(tw.sweep().await.is_empty());
     assert_eq!(tw.recording("CA0001", "RE0001").await.status, 200);
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw.sweep().await.is_empty());
 
     let list = tw.voicemails().await;
     assert_eq!(list.len(), 1, "{list:?}");
@@ -317,10 +290,8 @@ async fn unanswered_call_ends_in_exactly_one_voicemail_object_and_email() {
 
 #[tokio::test]
 async fn answered_call_never_reaches_record() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     tw.call("CA0002").await;
     for status in ["completed", "answered"] {
         let r = tw.dial_status("CA0002", status).await;
@@ -342,17 +313,12 @@ async fn answered_call_never_reaches_record() {
 
 #[tokio::test]
 async fn transcription_is_waited_for_attached_once_and_emailed() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let tw = setup(json!({"active": true}), true, |_| {}).await;
     tw.serve_recording("RE0003", 1).await;
     through_voicemail(&tw, "CA0003", "RE0003").await;
     // Copied at once, but the email waits for the text.
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Waiting]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Waiting]);
     assert!(tw.emails().await.is_empty());
     let send = |text: &'static str| {
         let tw = &tw;
@@ -394,10 +360,7 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
         .await
         .unwrap();
     assert_eq!(send("A different duplicate text").await.status, 200);
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Delivered]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
     let emails = tw.emails().await;
     assert_eq!(emails.len(), 1);
     let body = emails[0]["body"].to_string();
@@ -413,41 +376,24 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
 
 #[tokio::test]
 async fn email_goes_without_transcription_after_the_bounded_wait() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let tw = setup(json!({"active": true}), true, |c| {
         c.voicemail.transcription_wait_seconds = 60
     })
     .await;
     tw.serve_recording("RE0004", 1).await;
     through_voicemail(&tw, "CA0004", "RE0004").await;
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Waiting]
-    );
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert_eq!(tw.sweep().await, vec![Outcome::Waiting]);
+    assert!(tw.sweep().await.is_empty());
     tw.t.state.core.clock.advance(61);
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Delivered]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
     assert_eq!(tw.emails().await.len(), 1);
 }
 
 #[tokio::test]
 async fn quota_is_never_overdrawn_by_concurrent_calls() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = std::sync::Arc::new(
-        setup(
-            json!({"active": true, "calls_per_period": 60, "period": "month"}),
-            false,
-            |_| {},
-        )
-        .await,
-    );
+    needs_emulator!();
+    let tw = std::sync::Arc::new(setup(quota(60, "month"), false, |_| {}).await);
     // Use 50 of 60 first, one by one.
     for i in 0..50 {
         assert!(tw.call(&format!("CAW{i:04}")).await.body.contains("<Dial"));
@@ -485,15 +431,8 @@ async fn quota_is_never_overdrawn_by_concurrent_calls() {
 
 #[tokio::test]
 async fn inactive_plan_and_exhausted_quota_refuse_politely() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(
-        json!({"active": true, "calls_per_period": 1, "period": "day"}),
-        false,
-        |_| {},
-    )
-    .await;
+    needs_emulator!();
+    let tw = setup(quota(1, "day"), false, |_| {}).await;
     assert!(tw.call("CA0005").await.body.contains("<Dial"));
     let r = tw.call("CA0006").await;
     assert!(
@@ -503,14 +442,7 @@ async fn inactive_plan_and_exhausted_quota_refuse_politely() {
     );
     let body =
         json!({"owner": {"phone": OWNER, "email": tw.owner_email}, "plan": {"active": false}});
-    let r =
-        tw.t.request(
-            "PUT",
-            &format!("/lines/{}", LINE.replace('+', "%2B")),
-            Some(&body.to_string()),
-            &[],
-        )
-        .await;
+    let r = tw.t.put_line(LINE, &body).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = tw.call("CA0007").await;
     assert!(
@@ -522,40 +454,30 @@ async fn inactive_plan_and_exhausted_quota_refuse_politely() {
 
 #[tokio::test]
 async fn provider_download_failure_is_retried_to_exactly_one_email() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     let failing = Mock::given(method("GET"))
         .and(path(recording_path("RE0008")))
         .respond_with(ResponseTemplate::new(500))
         .mount_as_scoped(&tw.fake)
         .await;
     through_voicemail(&tw, "CA0008", "RE0008").await;
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Retrying]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Retrying]);
     assert_eq!(tw.voicemails().await[0]["status"], "pending");
     // Not due again until the backoff passes.
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw.sweep().await.is_empty());
     drop(failing);
     tw.serve_recording("RE0008", 1).await;
     tw.t.state.core.clock.advance(31);
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Delivered]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
     assert_eq!(tw.emails().await.len(), 1);
     assert_eq!(tw.voicemails().await[0]["status"], "delivered");
 }
 
 #[tokio::test]
 async fn s3_failure_is_retried_to_exactly_one_email() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     tw.serve_recording("RE0009", 2).await;
     let bucket = tw.t.state.voicemail.config.recordings_bucket.clone();
     tw.t.state
@@ -568,10 +490,7 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
         .await
         .unwrap();
     through_voicemail(&tw, "CA0009", "RE0009").await;
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Retrying]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Retrying]);
     assert!(tw.emails().await.is_empty());
     tw.t.state
         .voicemail
@@ -583,20 +502,15 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
         .await
         .unwrap();
     tw.t.state.core.clock.advance(31);
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Delivered]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
     assert_eq!(tw.emails().await.len(), 1);
 }
 
 #[tokio::test]
 async fn ses_failure_is_retried_to_exactly_one_email() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let unverified = format!("unverified-{}@example.com", uuid::Uuid::new_v4().simple());
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    let tw = active_line().await;
     let mut state = tw.t.state.voicemail.clone();
     state.config.sender_email = unverified.clone();
     tw.serve_recording("RE0010", 1).await;
@@ -619,9 +533,7 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
 
 #[tokio::test]
 async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let tw = setup(json!({"active": true}), false, |c| {
         c.voicemail.voicemail_max_attempts = 2
     })
@@ -632,17 +544,11 @@ async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
         .mount(&tw.fake)
         .await;
     through_voicemail(&tw, "CA0011", "RE0011").await;
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Retrying]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Retrying]);
     tw.t.state.core.clock.advance(31);
-    assert_eq!(
-        sweep(&tw.t.state.voicemail).await.unwrap(),
-        vec![Outcome::Failed]
-    );
+    assert_eq!(tw.sweep().await, vec![Outcome::Failed]);
     tw.t.state.core.clock.advance(3600);
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw.sweep().await.is_empty());
     let vm = &tw.voicemails().await[0];
     assert_eq!(vm["status"], "failed");
     assert_eq!(vm["attempts"], 2);
@@ -651,10 +557,8 @@ async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
 
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_stored() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     // No CallSid: polite TwiML.
     let r = tw
         .twilio("/twilio/voice", &[("From", CALLER), ("To", LINE)])
@@ -707,15 +611,13 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
             .await;
     assert!(r.status < 500);
     assert!(tw.voicemails().await.is_empty());
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw.sweep().await.is_empty());
 }
 
 #[tokio::test]
 async fn twilio_signatures_are_enforced() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     let params = [("CallSid", "CA0014"), ("From", CALLER), ("To", LINE)];
     assert!(tw
         .twilio("/twilio/voice", &params)
@@ -746,10 +648,8 @@ async fn twilio_signatures_are_enforced() {
 
 #[tokio::test]
 async fn sessions_work_on_twilio_numbers_too() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     tw.t.post(
         "/numbers",
         r#"{"number":"+15551230100","provider":"twilio"}"#,
@@ -801,11 +701,9 @@ async fn sessions_work_on_twilio_numbers_too() {
     assert_eq!(calls["calls"][0]["duration_seconds"], 42);
     // A line number cannot be turned into a line while it routes a session, and vice versa.
     let r =
-        tw.t.request(
-            "PUT",
-            "/lines/%2B15551230100",
-            Some(&json!({"owner": {"phone": OWNER, "email": tw.owner_email}}).to_string()),
-            &[],
+        tw.t.put_line(
+            "+15551230100",
+            &json!({"owner": {"phone": OWNER, "email": tw.owner_email}}),
         )
         .await;
     assert_eq!(r.status, 409, "{}", r.body);
@@ -813,15 +711,8 @@ async fn sessions_work_on_twilio_numbers_too() {
 
 #[tokio::test]
 async fn a_quota_of_zero_admits_no_call() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(
-        json!({"active": true, "calls_per_period": 0, "period": "day"}),
-        false,
-        |_| {},
-    )
-    .await;
+    needs_emulator!();
+    let tw = setup(quota(0, "day"), false, |_| {}).await;
     let r = tw.call("CA0099").await;
     assert!(
         r.body.contains("<Say") && r.body.contains("<Hangup/>") && !r.body.contains("<Dial"),
@@ -837,15 +728,7 @@ impl Twilio {
         let body = json!({"owner": {"phone": OWNER, "email": self.owner_email}, "dial_timeout_seconds": 15,
             "caller_id": "caller", "voicemail": {"enabled": true}, "plan": {"active": true},
             "sms": {"email": true}});
-        let r = self
-            .t
-            .request(
-                "PUT",
-                &format!("/lines/{}", LINE.replace('+', "%2B")),
-                Some(&body.to_string()),
-                &[],
-            )
-            .await;
+        let r = self.t.put_line(LINE, &body).await;
         assert!(r.status == 200 || r.status == 201, "{}", r.body);
     }
 
@@ -873,10 +756,8 @@ fn stream_record(pk: &str) -> Value {
 
 #[tokio::test]
 async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
-    if skip_without_emulator() {
-        return;
-    }
-    let tw = setup(json!({"active": true}), false, |_| {}).await;
+    needs_emulator!();
+    let tw = active_line().await;
     tw.email_texts().await;
     let r = tw
         .text("SM00000000000000000000000000000001", "Back at 5 <b>")
@@ -896,7 +777,7 @@ async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
     )
     .await;
     assert_eq!(worker, json!({"batchItemFailures": []}));
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw.sweep().await.is_empty());
     let emails = tw.emails().await;
     assert_eq!(emails.len(), 1, "{emails:?}");
     let body = emails[0]["body"].to_string();
@@ -909,23 +790,21 @@ async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
         .text("SM00000000000000000000000000000001", "Back at 5 <b>")
         .await;
     assert!(!again.body.contains("<Message"), "{}", again.body);
-    assert!(sweep(&tw.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw.sweep().await.is_empty());
     assert_eq!(tw.emails().await.len(), 1);
     // A line that does not want emails queues none.
-    let tw2 = setup(json!({"active": true}), false, |_| {}).await;
+    let tw2 = active_line().await;
     let r = tw2
         .text("SM00000000000000000000000000000002", "no email")
         .await;
     assert!(r.body.contains("<Message"), "{}", r.body);
-    assert!(sweep(&tw2.t.state.voicemail).await.unwrap().is_empty());
+    assert!(tw2.sweep().await.is_empty());
     assert!(tw2.emails().await.is_empty());
 }
 
 #[tokio::test]
 async fn a_text_email_ses_refuses_is_retried_then_marked_failed() {
-    if skip_without_emulator() {
-        return;
-    }
+    needs_emulator!();
     let tw = setup(json!({"active": true}), false, |c| {
         c.voicemail.voicemail_max_attempts = 3
     })

@@ -17,8 +17,18 @@ pub fn emulator_endpoint() -> Option<String> {
     std::env::var(ENDPOINT_VAR).ok().filter(|e| !e.is_empty())
 }
 
-/// The first line of a test that needs the emulator:
-/// `if skip_without_emulator() { return; }`.
+/// `needs_emulator!();`, the first line of a test that needs the emulator:
+/// the test returns at once (skipped) when there is none.
+macro_rules! needs_emulator {
+    () => {
+        if crate::support::emulator::skip_without_emulator() {
+            return;
+        }
+    };
+}
+pub(crate) use needs_emulator;
+
+/// Whether to skip a test that needs the emulator (see [`needs_emulator`]).
 pub fn skip_without_emulator() -> bool {
     if emulator_endpoint().is_some() {
         return false;
@@ -45,6 +55,6 @@ pub fn skip_without_emulator() -> bool {
 /// The emulator's endpoint, for a test that has checked it is there.
 pub fn endpoint() -> String {
     emulator_endpoint().unwrap_or_else(|| {
-        panic!("{ENDPOINT_VAR} is not set: begin the test with `if skip_without_emulator() {{ return; }}`")
+        panic!("{ENDPOINT_VAR} is not set: begin the test with `needs_emulator!();`")
     })
 }

@@ -2,8 +2,8 @@
 //! go through the same routing as the local stack.
 #![allow(dead_code)]
 
-mod emulator;
-pub use emulator::{endpoint, skip_without_emulator};
+pub mod emulator;
+pub(crate) use emulator::{endpoint, needs_emulator};
 
 use std::io::Write;
 use std::sync::{Mutex, Once, OnceLock};
@@ -78,7 +78,7 @@ impl TestEnv {
     ) -> Reply {
         let mut b = http::Request::builder()
             .method(method)
-            .uri(format!("http://127.0.0.1:3000{path}"))
+            .uri(format!("{TEST_HOST}{path}"))
             .header("host", "127.0.0.1:3000");
         for (k, v) in headers {
             b = b.header(*k, *v);
@@ -123,14 +123,58 @@ impl TestEnv {
         self.request("DELETE", path, None, &[]).await
     }
 
+    /// A POST of JSON `body` signed with `authorization` (a Vonage bearer).
+    pub async fn post_signed(&self, path: &str, body: &str, authorization: &str) -> Reply {
+        let headers = [
+            ("authorization", authorization),
+            ("content-type", "application/json"),
+        ];
+        self.request("POST", path, Some(body), &headers).await
+    }
+
+    /// A form POST signed with `token` as Twilio signs it: over the URL the
+    /// stack checks (`PUBLIC_BASE_URL`, else the test host).
+    pub async fn twilio_post(&self, token: &str, path: &str, params: &[(&str, &str)]) -> Reply {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        let base = self.state.core.config.public_base_url.as_deref();
+        let url = format!("{}{path}", base.unwrap_or(TEST_HOST));
+        let sig = twilio_signature_at(token, &url, &body);
+        let headers = [
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("x-twilio-signature", sig.as_str()),
+        ];
+        self.request("POST", path, Some(&body), &headers).await
+    }
+
+    /// Adds a Vonage number to the pool.
     pub async fn add_number(&self, number: &str) {
-        let r = self
-            .post(
-                "/numbers",
-                &format!(r#"{{"number":"{number}","provider":"vonage"}}"#),
-            )
-            .await;
+        self.add_number_of("vonage", number).await;
+    }
+
+    pub async fn add_number_of(&self, provider: &str, number: &str) {
+        let body = serde_json::json!({"number": number, "provider": provider});
+        let r = self.post("/numbers", &body.to_string()).await;
         assert_eq!(r.status, 201, "{}", r.body);
+    }
+
+    /// `PUT /lines/{number}` with `settings`.
+    pub async fn put_line(&self, number: &str, settings: &Value) -> Reply {
+        let path = format!("/lines/{}", number.replace('+', "%2B"));
+        self.request("PUT", &path, Some(&settings.to_string()), &[])
+            .await
+    }
+
+    /// `number` as `GET /numbers` lists it.
+    pub async fn listed_number(&self, number: &str) -> Option<Value> {
+        let listed = self.get("/numbers").await.json();
+        listed["numbers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["number"] == number)
+            .cloned()
     }
 
     pub async fn create_session(&self, a: &str, b: &str, ttl: u64) -> Reply {
@@ -166,12 +210,19 @@ pub fn proxy_of(session: &Value, i: usize) -> String {
         .to_string()
 }
 
+/// Where the test requests go (`Host`), as `make run` serves.
+const TEST_HOST: &str = "http://127.0.0.1:3000";
+
 /// `X-Twilio-Signature` of a form POST to `path` on the test host.
 pub fn twilio_signature(token: &str, path: &str, form: &str) -> String {
+    twilio_signature_at(token, &format!("{TEST_HOST}{path}"), form)
+}
+
+fn twilio_signature_at(token: &str, url: &str, form: &str) -> String {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
         .into_owned()
         .collect();
-    callmask::twilio::signature::compute(token, &format!("http://127.0.0.1:3000{path}"), &params)
+    callmask::twilio::signature::compute(token, url, &params)
 }
 
 /// Stores a secret in the emulator's Secrets Manager; returns its ARN.

@@ -168,82 +168,93 @@ pub fn declared<T: Documented>(reader: &dyn Read<T>, default: &T) -> Vec<Declare
         .collect()
 }
 
-fn invalid(name: &'static str, reason: &str) -> ConfigError {
-    ConfigError {
-        name,
-        reason: reason.into(),
+/// One variable, read by a rule: `text("TABLE_NAME")` is a `Setting<Text>`.
+pub struct Setting<R> {
+    name: &'static str,
+    rule: R,
+}
+
+impl<R> Setting<R> {
+    const fn new(name: &'static str, rule: R) -> Self {
+        Self { name, rule }
     }
 }
 
-/// One variable, read by a rule: `text("TABLE_NAME")` is a `Var<Text>`.
-pub struct Var<R> {
+impl<T, R: Rule<T>> Read<T> for Setting<R> {
+    fn variables(&self) -> &[&'static str] {
+        std::slice::from_ref(&self.name)
+    }
+    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
+        let var = Var {
+            name: self.name,
+            env,
+        };
+        self.rule.apply(var, default)
+    }
+}
+
+/// The variable a rule reads.
+pub struct Var<'a> {
     name: &'static str,
-    rule: R,
+    env: &'a Env<'a>,
+}
+
+impl Var<'_> {
+    /// Set and not blank, trimmed.
+    fn value(&self) -> Option<String> {
+        self.env.get(self.name)
+    }
+
+    /// As set, blank included.
+    fn raw(&self) -> Option<String> {
+        (self.env.0)(self.name)
+    }
+
+    /// The start-up error naming this variable.
+    fn invalid(&self, reason: &str) -> ConfigError {
+        ConfigError {
+            name: self.name,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// How a variable's value is checked and turned into a `T`, given its
 /// default.
 pub trait Rule<T> {
-    fn apply(&self, name: &'static str, env: &Env<'_>, default: T) -> Result<T, ConfigError>;
-}
-
-impl<T, R: Rule<T>> Read<T> for Var<R> {
-    fn variables(&self) -> &[&'static str] {
-        std::slice::from_ref(&self.name)
-    }
-    fn read(&self, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
-        self.rule.apply(self.name, env, default)
-    }
+    fn apply(&self, var: Var<'_>, default: T) -> Result<T, ConfigError>;
 }
 
 /// A text: trimmed; unset or blank takes the default (`None` for an
 /// optional one).
 pub struct Text;
 
-pub const fn text(name: &'static str) -> Var<Text> {
-    Var { name, rule: Text }
+pub const fn text(name: &'static str) -> Setting<Text> {
+    Setting::new(name, Text)
 }
 
 impl Rule<String> for Text {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: String,
-    ) -> Result<String, ConfigError> {
-        Ok(env.get(name).unwrap_or(default))
+    fn apply(&self, var: Var<'_>, default: String) -> Result<String, ConfigError> {
+        Ok(var.value().unwrap_or(default))
     }
 }
 
 impl Rule<Option<String>> for Text {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: Option<String>,
-    ) -> Result<Option<String>, ConfigError> {
-        Ok(env.get(name).or(default))
+    fn apply(&self, var: Var<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
+        Ok(var.value().or(default))
     }
 }
 
 /// A text taken as written: set but empty means empty (a greeting of none).
 pub struct Verbatim;
 
-pub const fn verbatim(name: &'static str) -> Var<Verbatim> {
-    Var {
-        name,
-        rule: Verbatim,
-    }
+pub const fn verbatim(name: &'static str) -> Setting<Verbatim> {
+    Setting::new(name, Verbatim)
 }
 
 impl Rule<String> for Verbatim {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: String,
-    ) -> Result<String, ConfigError> {
-        Ok((env.0)(name).unwrap_or(default))
+    fn apply(&self, var: Var<'_>, default: String) -> Result<String, ConfigError> {
+        Ok(var.raw().unwrap_or(default))
     }
 }
 
@@ -253,16 +264,13 @@ pub struct Range {
     max: u64,
 }
 
-pub const fn range(name: &'static str, min: u64, max: u64) -> Var<Range> {
-    Var {
-        name,
-        rule: Range { min, max },
-    }
+pub const fn range(name: &'static str, min: u64, max: u64) -> Setting<Range> {
+    Setting::new(name, Range { min, max })
 }
 
 impl<T: TryFrom<u64>> Rule<T> for Range {
-    fn apply(&self, name: &'static str, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
-        let Some(v) = env.get(name) else {
+    fn apply(&self, var: Var<'_>, default: T) -> Result<T, ConfigError> {
+        let Some(v) = var.value() else {
             return Ok(default);
         };
         let (min, max) = (self.min, self.max);
@@ -270,29 +278,24 @@ impl<T: TryFrom<u64>> Rule<T> for Range {
             Ok(n) if (min..=max).contains(&n) => T::try_from(n).ok(),
             _ => None,
         }
-        .ok_or_else(|| {
-            invalid(
-                name,
-                &format!("expected a whole number from {min} to {max}"),
-            )
-        })
+        .ok_or_else(|| var.invalid(&format!("expected a whole number from {min} to {max}")))
     }
 }
 
 /// `true` / `false` (also `1`/`0`, `yes`/`no`).
 pub struct Flag;
 
-pub const fn flag(name: &'static str) -> Var<Flag> {
-    Var { name, rule: Flag }
+pub const fn flag(name: &'static str) -> Setting<Flag> {
+    Setting::new(name, Flag)
 }
 
 impl Rule<bool> for Flag {
-    fn apply(&self, name: &'static str, env: &Env<'_>, default: bool) -> Result<bool, ConfigError> {
-        match env.get(name).as_deref() {
+    fn apply(&self, var: Var<'_>, default: bool) -> Result<bool, ConfigError> {
+        match var.value().as_deref() {
             None => Ok(default),
             Some("false" | "0" | "no") => Ok(false),
             Some("true" | "1" | "yes") => Ok(true),
-            Some(_) => Err(invalid(name, "expected true or false")),
+            Some(_) => Err(var.invalid("expected true or false")),
         }
     }
 }
@@ -300,69 +303,47 @@ impl Rule<bool> for Flag {
 /// An `http(s)://` URL, kept without a trailing `/`.
 pub struct HttpUrl;
 
-pub const fn http_url(name: &'static str) -> Var<HttpUrl> {
-    Var {
-        name,
-        rule: HttpUrl,
-    }
+pub const fn http_url(name: &'static str) -> Setting<HttpUrl> {
+    Setting::new(name, HttpUrl)
 }
 
 impl Rule<Option<String>> for HttpUrl {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: Option<String>,
-    ) -> Result<Option<String>, ConfigError> {
-        let Some(v) = env.get(name) else {
-            return Ok(default);
-        };
-        match url::Url::parse(&v) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+    fn apply(&self, var: Var<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
+        match var.value() {
+            None => Ok(default),
+            Some(v) if is_url(&v, &["http", "https"]) => {
                 Ok(Some(v.trim_end_matches('/').to_string()))
             }
-            _ => Err(invalid(name, "expected an http(s) URL")),
+            Some(_) => Err(var.invalid("expected an http(s) URL")),
         }
     }
 }
 
+/// `v` is a URL of one of `schemes`, with a host.
+fn is_url(v: &str, schemes: &[&str]) -> bool {
+    url::Url::parse(v).is_ok_and(|u| schemes.contains(&u.scheme()) && u.host().is_some())
+}
+
 impl Rule<String> for HttpUrl {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: String,
-    ) -> Result<String, ConfigError> {
-        Ok(self.apply(name, env, None)?.unwrap_or(default))
+    fn apply(&self, var: Var<'_>, default: String) -> Result<String, ConfigError> {
+        Ok(self.apply(var, None)?.unwrap_or(default))
     }
 }
 
 /// A `ws://` or `wss://` URL; set but blank: none (`None`).
 pub struct WsUrl;
 
-pub const fn ws_url(name: &'static str) -> Var<WsUrl> {
-    Var { name, rule: WsUrl }
+pub const fn ws_url(name: &'static str) -> Setting<WsUrl> {
+    Setting::new(name, WsUrl)
 }
 
 impl Rule<Option<String>> for WsUrl {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: Option<String>,
-    ) -> Result<Option<String>, ConfigError> {
-        let Some(raw) = (env.0)(name) else {
-            return Ok(default);
-        };
-        let v = raw.trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        match url::Url::parse(v) {
-            Ok(u) if matches!(u.scheme(), "ws" | "wss") && u.host().is_some() => {
-                Ok(Some(v.to_string()))
-            }
-            _ => Err(invalid(name, "expected a ws:// or wss:// URL")),
+    fn apply(&self, var: Var<'_>, default: Option<String>) -> Result<Option<String>, ConfigError> {
+        match var.raw().map(|v| v.trim().to_string()) {
+            None => Ok(default),
+            Some(v) if v.is_empty() => Ok(None),
+            Some(v) if is_url(&v, &["ws", "wss"]) => Ok(Some(v)),
+            Some(_) => Err(var.invalid("expected a ws:// or wss:// URL")),
         }
     }
 }
@@ -377,81 +358,65 @@ pub const fn one_of<T>(
     name: &'static str,
     parse: fn(&str) -> Option<T>,
     expected: &'static str,
-) -> Var<OneOf<T>> {
-    Var {
-        name,
-        rule: OneOf { parse, expected },
-    }
+) -> Setting<OneOf<T>> {
+    Setting::new(name, OneOf { parse, expected })
 }
 
 impl<T> Rule<T> for OneOf<T> {
-    fn apply(&self, name: &'static str, env: &Env<'_>, default: T) -> Result<T, ConfigError> {
-        match env.get(name) {
+    fn apply(&self, var: Var<'_>, default: T) -> Result<T, ConfigError> {
+        match var.value() {
             None => Ok(default),
-            Some(v) => (self.parse)(&v).ok_or_else(|| invalid(name, self.expected)),
+            Some(v) => (self.parse)(&v).ok_or_else(|| var.invalid(self.expected)),
         }
     }
 }
 
-/// A text the default or the value must pass `check` for, else `expected`.
+/// A text the value (or the default) must pass `check` for, else `expected`.
 pub struct Checked {
     check: fn(&str) -> bool,
     expected: &'static str,
 }
 
 impl Rule<String> for Checked {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: String,
-    ) -> Result<String, ConfigError> {
-        let v = env.get(name).unwrap_or(default);
+    fn apply(&self, var: Var<'_>, default: String) -> Result<String, ConfigError> {
+        let v = var.value().unwrap_or(default);
         if (self.check)(&v) {
             Ok(v)
         } else {
-            Err(invalid(name, self.expected))
+            Err(var.invalid(self.expected))
         }
     }
 }
 
 /// An email address (a plausibility check; SES has the final word).
-pub const fn email(name: &'static str) -> Var<Checked> {
-    Var {
+pub const fn email(name: &'static str) -> Setting<Checked> {
+    let check = super::is_plausible_email;
+    Setting::new(
         name,
-        rule: Checked {
-            check: super::is_plausible_email,
+        Checked {
+            check,
             expected: "expected an email address",
         },
-    }
+    )
 }
 
 /// An IP address to listen on, kept as written.
-pub const fn ip_address(name: &'static str) -> Var<Checked> {
-    Var {
-        name,
-        rule: Checked {
-            check: |v| v.parse::<std::net::IpAddr>().is_ok(),
-            expected: "expected an IP address (0.0.0.0 in a container)",
-        },
-    }
+pub const fn ip_address(name: &'static str) -> Setting<Checked> {
+    let check = |v: &str| v.parse::<std::net::IpAddr>().is_ok();
+    let expected = "expected an IP address (0.0.0.0 in a container)";
+    Setting::new(name, Checked { check, expected })
 }
 
 /// A directory.
 pub struct Dir;
 
-pub const fn dir(name: &'static str) -> Var<Dir> {
-    Var { name, rule: Dir }
+pub const fn dir(name: &'static str) -> Setting<Dir> {
+    Setting::new(name, Dir)
 }
 
 impl Rule<PathBuf> for Dir {
-    fn apply(
-        &self,
-        name: &'static str,
-        env: &Env<'_>,
-        default: PathBuf,
-    ) -> Result<PathBuf, ConfigError> {
-        Ok(env.get(name).map(PathBuf::from).unwrap_or(default))
+    fn apply(&self, var: Var<'_>, default: PathBuf) -> Result<PathBuf, ConfigError> {
+        Ok(var.value().map(PathBuf::from).unwrap_or(default))
     }
 }
 
