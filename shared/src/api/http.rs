@@ -14,13 +14,16 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub type HttpResponse = Response<Body>;
 
-/// An admin API error: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An admin API error: `{"error": {"code": "...", "message": "...", ...}}`,
+/// where `...` are the error's machine-readable details (the `field` a
+/// request got wrong, the `country` a pool ran out in).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
     pub allow: Option<&'static str>,
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -30,7 +33,19 @@ impl ApiError {
             code,
             message: message.into(),
             allow: None,
+            details: serde_json::Map::new(),
         }
+    }
+
+    /// A 400 about one field of the request, named in `field`.
+    pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        Self::bad_request(code, message).with("field", field)
+    }
+
+    /// Adds a machine-readable detail to the error object.
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(name.to_string(), value.into());
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -57,7 +72,10 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> HttpResponse {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut error = self.details;
+        error.insert("code".into(), self.code.into());
+        error.insert("message".into(), self.message.into());
+        let body = serde_json::json!({ "error": error });
         let mut resp = json(self.status, &body);
         if let Some(allow) = self.allow {
             if let Ok(v) = allow.parse() {

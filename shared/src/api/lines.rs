@@ -45,7 +45,21 @@ fn parse_number(raw: &str) -> Result<PhoneNumber, ApiError> {
 }
 
 fn bad(field: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request("invalid_line", format!("{field}: {why}"))
+    ApiError::invalid("invalid_line", field, format!("{field}: {why}"))
+}
+
+/// `PUT /lines/{number}`'s body as sent: any JSON object, checked field by
+/// field into a [`Line`].
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+pub struct LineBody(pub Value);
+
+impl TryFrom<LineBody> for Line {
+    type Error = ApiError;
+
+    fn try_from(body: LineBody) -> Result<Self, ApiError> {
+        parse_line(&body.0)
+    }
 }
 
 fn uint(v: Option<&Value>, field: &str, default: u32, min: u32, max: u32) -> Result<u32, ApiError> {
@@ -195,8 +209,7 @@ pub fn parse_line(body: &Value) -> Result<Line, ApiError> {
 
 async fn put(state: &RecordingsState, req: &Request, raw: &str) -> Result<HttpResponse, ApiError> {
     let number = parse_number(raw)?;
-    let body: Value = json_body(req)?;
-    let line = parse_line(&body)?;
+    let line: Line = json_body::<LineBody>(req)?.try_into()?;
     let now = state.core.clock.now();
     let status = match state.core.store.put_line(&number, &line, now).await? {
         PutLine::Created => 201,

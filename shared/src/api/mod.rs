@@ -4,6 +4,7 @@
 //! (`callmask-local`) serves them all at the template's paths.
 
 pub mod audio;
+pub mod body;
 pub mod http;
 pub mod lambda;
 pub mod lines;

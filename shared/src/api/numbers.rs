@@ -10,9 +10,15 @@
 //!   → 201: bought, linked and added (see [`provision`]).
 //! - `POST /numbers/import` `{"provider"}` → 200: the account's numbers join.
 
+mod body;
+
+pub use body::{
+    parse_number, AddNumber, AddNumberBody, Import, ImportBody, Provision, ProvisionBody, FEATURES,
+    MAX_PROVISION,
+};
+
 use http::Method;
 use lambda_http::Request;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::http::{
@@ -21,7 +27,6 @@ use crate::api::http::{
 };
 use crate::core::Core;
 use crate::domain::{PoolNumber, Provider};
-use crate::phone::PhoneNumber;
 use crate::providers::Providers;
 use crate::rest::RestError;
 use crate::store::RetireNumber;
@@ -62,35 +67,12 @@ pub async fn handle(state: &NumbersState, req: Request) -> HttpResponse {
     result.unwrap_or_else(ApiError::into_response)
 }
 
-#[derive(Deserialize)]
-struct CreateNumber {
-    number: Option<serde_json::Value>,
-    provider: Option<serde_json::Value>,
-}
-
-fn parse_number(raw: &str) -> Result<PhoneNumber, ApiError> {
-    PhoneNumber::parse(raw)
-        .map_err(|e| ApiError::bad_request("invalid_number", format!("number: {e}")))
-}
-
 async fn create(state: &Core, req: &Request) -> Result<HttpResponse, ApiError> {
-    let body: CreateNumber = json_body(req)?;
-    let number = match body.number {
-        Some(serde_json::Value::String(s)) => parse_number(&s)?,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_number",
-                "number must be a string",
-            ))
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "missing_number",
-                "number is required",
-            ))
-        }
-    };
-    let provider = parse_provider(body.provider, state.config.default_provider)?;
+    let body: AddNumber = json_body::<AddNumberBody>(req)?.try_into()?;
+    let (number, provider) = (
+        body.number,
+        body.provider.unwrap_or(state.config.default_provider),
+    );
     let rec = PoolNumber {
         country: number.country(),
         number,
@@ -198,106 +180,14 @@ fn provider_error(e: &RestError) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct ProvisionRequest {
-    provider: Option<serde_json::Value>,
-    country: Option<serde_json::Value>,
-    count: Option<serde_json::Value>,
-    features: Option<serde_json::Value>,
-}
-
-const FEATURES: [&str; 2] = ["voice", "sms"];
-pub const MAX_PROVISION: u64 = 50;
-
-fn parse_provider(v: Option<serde_json::Value>, default: Provider) -> Result<Provider, ApiError> {
-    match v {
-        None | Some(serde_json::Value::Null) => Ok(default),
-        Some(serde_json::Value::String(p)) => {
-            Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_provider",
-                    "provider must be \"vonage\" or \"twilio\"",
-                )
-            })
-        }
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_provider",
-            "provider must be a string",
-        )),
-    }
-}
-
 /// Search, buy, link, add to the pool. A number bought but not linked is
 /// added too (status `unlinked`, out of allocation): it is ours and paid
 /// for, so it is never lost. A number the provider would not sell is
 /// reported in `failed` and not added.
 async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
-    let body: ProvisionRequest = json_body(req)?;
-    let provider = parse_provider(body.provider, state.core.config.default_provider)?;
-    let country = match body.country {
-        Some(serde_json::Value::String(c))
-            if crate::phone::known_region(&c.to_ascii_uppercase()) =>
-        {
-            c.to_ascii_uppercase()
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "missing_country",
-                "country is required",
-            ))
-        }
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_country",
-                "country must be an ISO 3166 country code such as \"GB\"",
-            ))
-        }
-    };
-    let count = match body.count {
-        None | Some(serde_json::Value::Null) => 1,
-        Some(serde_json::Value::Number(n)) => match n.as_u64() {
-            Some(c) if (1..=MAX_PROVISION).contains(&c) => c,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_count",
-                    format!("count must be a whole number from 1 to {MAX_PROVISION}"),
-                ))
-            }
-        },
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_count",
-                "count must be a number",
-            ))
-        }
-    };
-    let features: Vec<&str> = match &body.features {
-        None | Some(serde_json::Value::Null) => FEATURES.to_vec(),
-        Some(serde_json::Value::Array(list)) if !list.is_empty() => {
-            let mut out = Vec::new();
-            for f in list {
-                let Some(f) = f
-                    .as_str()
-                    .and_then(|f| FEATURES.iter().find(|k| k.eq_ignore_ascii_case(f)))
-                else {
-                    return Err(ApiError::bad_request(
-                        "invalid_features",
-                        "features must be a list of \"voice\" and \"sms\"",
-                    ));
-                };
-                if !out.contains(f) {
-                    out.push(*f);
-                }
-            }
-            out
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_features",
-                "features must be a list of \"voice\" and \"sms\"",
-            ))
-        }
-    };
+    let body: Provision = json_body::<ProvisionBody>(req)?.try_into()?;
+    let provider = body.provider.unwrap_or(state.core.config.default_provider);
+    let (country, count, features) = (body.country, body.count, body.features);
     let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
     let outcome = provision_numbers(
         &state.core,
@@ -305,7 +195,7 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         provider,
         &country,
         &features,
-        count as u32,
+        count,
         &base,
     )
     .await
@@ -396,23 +286,9 @@ pub async fn provision_numbers(
     Ok(out)
 }
 
-#[derive(Deserialize)]
-struct ImportRequest {
-    provider: Option<serde_json::Value>,
-}
-
 /// The account's numbers join the pool (onboarding an existing account).
 async fn import(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
-    let body: ImportRequest = json_body(req)?;
-    let provider = match body.provider {
-        None | Some(serde_json::Value::Null) => {
-            return Err(ApiError::bad_request(
-                "missing_provider",
-                "provider is required",
-            ))
-        }
-        p => parse_provider(p, state.core.config.default_provider)?,
-    };
+    let Import { provider } = json_body::<ImportBody>(req)?.try_into()?;
     let owned = state
         .providers
         .owned(provider)

@@ -7,16 +7,19 @@
 //!   calls; `GET /sessions/{id}/messages` → its relayed texts.
 //! - `DELETE /sessions/{id}` → 204 (closing twice is harmless), 404.
 
+mod body;
+
+pub use body::{CreateSession, CreateSessionBody, RawParticipant, MAX_LABEL_CHARS};
+
 use http::Method;
 use lambda_http::Request;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::http::{
     empty, json, json_body, path_param, public_base_url, sub_resource, ApiError, HttpResponse,
 };
 use crate::clock::rfc3339;
-use crate::config::{MessagingConfig, NumberValidation, MAX_SESSION_TTL_SECONDS};
+use crate::config::{MessagingConfig, NumberValidation};
 use crate::core::Core;
 use crate::domain::{Notification, NotificationStatus, Provider, Session, SessionStatus};
 use crate::phone::PhoneNumber;
@@ -46,9 +49,6 @@ impl SessionsState {
     }
 }
 
-/// Longest participant label.
-pub const MAX_LABEL_CHARS: usize = 60;
-
 pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
     let id = path_param(&req, "id", "sessions");
     let sub = sub_resource(&req, "sessions");
@@ -65,138 +65,6 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
         (_, Some(_), None) => Err(ApiError::method_not_allowed("GET, DELETE")),
     };
     result.unwrap_or_else(ApiError::into_response)
-}
-
-#[derive(Deserialize)]
-struct CreateSession {
-    participants: Option<Value>,
-    ttl_seconds: Option<Value>,
-    provider: Option<Value>,
-    notify: Option<Value>,
-}
-
-/// A request, checked except for the numbers' validity (which may ask
-/// Number Insight).
-struct Parsed {
-    raw: [String; 2],
-    labels: [Option<String>; 2],
-    provider: Provider,
-    ttl_seconds: u64,
-    notify: bool,
-}
-
-fn parse_request(body: CreateSession, state: &Core) -> Result<Parsed, ApiError> {
-    let invalid = || {
-        ApiError::bad_request(
-            "invalid_participants",
-            "participants must be a list of two phone numbers",
-        )
-    };
-    let list = match body.participants {
-        Some(Value::Array(list)) if list.len() == 2 => list,
-        None => {
-            return Err(ApiError::bad_request(
-                "missing_participants",
-                "participants is required",
-            ))
-        }
-        _ => return Err(invalid()),
-    };
-    let mut raw = Vec::with_capacity(2);
-    let mut labels = Vec::with_capacity(2);
-    for (i, p) in list.iter().enumerate() {
-        // A plain string, or {"number": "...", "label": "..."}.
-        let (number, label) = match p {
-            Value::String(s) => (s.clone(), None),
-            Value::Object(o) => {
-                let number = o
-                    .get("number")
-                    .and_then(Value::as_str)
-                    .ok_or_else(invalid)?
-                    .to_string();
-                let label = match o.get("label") {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(l)) if valid_label(l) => Some(l.trim().to_string()),
-                    Some(_) => {
-                        return Err(ApiError::bad_request(
-                            "invalid_label",
-                            format!(
-                                "participant {}: label must be text of 1 to {MAX_LABEL_CHARS} characters",
-                                i + 1
-                            ),
-                        ))
-                    }
-                };
-                (number, label)
-            }
-            _ => return Err(invalid()),
-        };
-        raw.push(number);
-        labels.push(label);
-    }
-    let notify = match body.notify {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => b,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_notify",
-                "notify must be true or false",
-            ))
-        }
-    };
-    let ttl_seconds = match body.ttl_seconds {
-        None | Some(Value::Null) => state.config.default_session_ttl_seconds,
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(t) if (1..=MAX_SESSION_TTL_SECONDS).contains(&t) => t,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_ttl",
-                    format!(
-                        "ttl_seconds must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"
-                    ),
-                ))
-            }
-        },
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_ttl",
-                "ttl_seconds must be a number",
-            ))
-        }
-    };
-    let provider = match body.provider {
-        None | Some(Value::Null) => state.config.default_provider,
-        Some(Value::String(p)) => Provider::parse(&p.to_ascii_lowercase()).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_provider",
-                "provider must be \"vonage\" or \"twilio\"",
-            )
-        })?,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_provider",
-                "provider must be a string",
-            ))
-        }
-    };
-    let (Ok(raw), Ok(labels)) = (
-        <[String; 2]>::try_from(raw),
-        <[Option<String>; 2]>::try_from(labels),
-    ) else {
-        return Err(invalid());
-    };
-    Ok(Parsed {
-        raw,
-        labels,
-        provider,
-        ttl_seconds,
-        notify,
-    })
-}
-
-fn valid_label(l: &str) -> bool {
-    let l = l.trim();
-    !l.is_empty() && l.chars().count() <= MAX_LABEL_CHARS && !l.chars().any(char::is_control)
 }
 
 /// A participant's number: offline from the phone table, or by Vonage
@@ -271,10 +139,11 @@ async fn number_insight(state: &SessionsState, raw: &str) -> Insight {
 
 async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, ApiError> {
     let core = &state.core;
-    let parsed = parse_request(json_body(req)?, core)?;
+    let body: CreateSession = json_body::<CreateSessionBody>(req)?.try_into()?;
+    let [p0, p1] = &body.participants;
     let (a, b) = tokio::join!(
-        validate(state, &parsed.raw[0], 0),
-        validate(state, &parsed.raw[1], 1)
+        validate(state, &p0.number, 0),
+        validate(state, &p1.number, 1)
     );
     let (a, b) = (a?, b?);
     if a == b {
@@ -285,9 +154,11 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
     }
     let new = NewSession {
         participants: [a, b],
-        labels: parsed.labels,
-        provider: parsed.provider,
-        ttl_seconds: parsed.ttl_seconds,
+        labels: [p0.label.clone(), p1.label.clone()],
+        provider: body.provider.unwrap_or(core.config.default_provider),
+        ttl_seconds: body
+            .ttl_seconds
+            .unwrap_or(core.config.default_session_ttl_seconds),
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
     let now = core.clock.now();
@@ -301,7 +172,7 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
         Ok(mut session) => {
             tracing::info!(session = %session.id, provider = session.provider.as_str(), "session created");
             crate::metrics::session_created();
-            if parsed.notify {
+            if body.notify {
                 session.notifications = notify(state, &session).await;
                 // The notices went out whether or not this is kept.
                 if let Err(e) = core
@@ -316,20 +187,13 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
         }
         Err(CreateError::PoolExhausted { provider, country }) => {
             tracing::warn!(provider, country = %country, "pool exhausted");
-            let mut resp = ApiError::new(
+            // The country in a field too, for programs.
+            Err(ApiError::new(
                 409,
                 "pool_exhausted",
                 format!("no free {provider} number for a participant in {country}; add numbers to the pool"),
             )
-            .into_response();
-            // Name the country in a field too, for programs.
-            if let lambda_http::Body::Text(text) = resp.body_mut() {
-                if let Ok(mut v) = serde_json::from_str::<Value>(text) {
-                    v["error"]["country"] = json!(country);
-                    *text = v.to_string();
-                }
-            }
-            Ok(resp)
+            .with("country", country))
         }
         Err(CreateError::Busy) => Err(ApiError::new(
             503,

@@ -1,0 +1,203 @@
+//! `POST /sessions`'s body: read as sent ([`CreateSessionBody`]), then
+//! checked into a [`CreateSession`] whose errors name the field at fault.
+//! The numbers' validity is checked later, by the use case (it may ask
+//! Vonage Number Insight).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::api::body::provider;
+use crate::api::http::ApiError;
+use crate::config::MAX_SESSION_TTL_SECONDS;
+use crate::domain::Provider;
+
+/// Longest participant label.
+pub const MAX_LABEL_CHARS: usize = 60;
+
+/// The body as sent: any JSON in each field, so a wrong type gets our
+/// reason, not serde's.
+#[derive(Debug, Deserialize)]
+pub struct CreateSessionBody {
+    participants: Option<Value>,
+    ttl_seconds: Option<Value>,
+    provider: Option<Value>,
+    notify: Option<Value>,
+}
+
+/// A participant as given: a number, not yet validated, and a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawParticipant {
+    pub number: String,
+    pub label: Option<String>,
+}
+
+/// A checked request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateSession {
+    pub participants: [RawParticipant; 2],
+    /// `None`: the deployment's `DEFAULT_SESSION_TTL_SECONDS`.
+    pub ttl_seconds: Option<u64>,
+    /// `None`: the deployment's default provider.
+    pub provider: Option<Provider>,
+    pub notify: bool,
+}
+
+impl TryFrom<CreateSessionBody> for CreateSession {
+    type Error = ApiError;
+
+    fn try_from(body: CreateSessionBody) -> Result<Self, ApiError> {
+        let list = match body.participants {
+            Some(Value::Array(list)) if list.len() == 2 => list,
+            None => {
+                return Err(ApiError::invalid(
+                    "missing_participants",
+                    "participants",
+                    "participants is required",
+                ))
+            }
+            _ => return Err(invalid_participants()),
+        };
+        let [a, b] = [participant(&list[0], 0)?, participant(&list[1], 1)?];
+        Ok(CreateSession {
+            participants: [a, b],
+            ttl_seconds: ttl(body.ttl_seconds)?,
+            provider: provider(body.provider)?,
+            notify: match body.notify {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => b,
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "invalid_notify",
+                        "notify",
+                        "notify must be true or false",
+                    ))
+                }
+            },
+        })
+    }
+}
+
+fn invalid_participants() -> ApiError {
+    ApiError::invalid(
+        "invalid_participants",
+        "participants",
+        "participants must be a list of two phone numbers",
+    )
+}
+
+/// A plain string, or `{"number": "...", "label": "..."}`.
+fn participant(p: &Value, i: usize) -> Result<RawParticipant, ApiError> {
+    let o = match p {
+        Value::String(s) => {
+            return Ok(RawParticipant {
+                number: s.clone(),
+                label: None,
+            })
+        }
+        Value::Object(o) => o,
+        _ => return Err(invalid_participants()),
+    };
+    let number = o
+        .get("number")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid_participants)?
+        .to_string();
+    let label = match o.get("label") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(l)) if valid_label(l) => Some(l.trim().to_string()),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_label",
+                &format!("participants[{i}].label"),
+                format!(
+                    "participant {}: label must be text of 1 to {MAX_LABEL_CHARS} characters",
+                    i + 1
+                ),
+            ))
+        }
+    };
+    Ok(RawParticipant { number, label })
+}
+
+fn valid_label(l: &str) -> bool {
+    let l = l.trim();
+    !l.is_empty() && l.chars().count() <= MAX_LABEL_CHARS && !l.chars().any(char::is_control)
+}
+
+fn ttl(v: Option<Value>) -> Result<Option<u64>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(t) if (1..=MAX_SESSION_TTL_SECONDS).contains(&t) => Ok(Some(t)),
+            _ => Err(ApiError::invalid(
+                "invalid_ttl",
+                "ttl_seconds",
+                format!("ttl_seconds must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"),
+            )),
+        },
+        Some(_) => Err(ApiError::invalid(
+            "invalid_ttl",
+            "ttl_seconds",
+            "ttl_seconds must be a number",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(v: Value) -> Result<CreateSession, ApiError> {
+        CreateSession::try_from(serde_json::from_value::<CreateSessionBody>(v).unwrap())
+    }
+
+    #[test]
+    fn numbers_and_labelled_participants_with_defaults_left_open() {
+        let s = check(json!({"participants": ["+447700900100", {"number": "+447700900200", "label": " your driver "}]})).unwrap();
+        assert_eq!(s.participants[0].number, "+447700900100");
+        assert_eq!(s.participants[1].label.as_deref(), Some("your driver"));
+        assert_eq!((s.ttl_seconds, s.provider, s.notify), (None, None, false));
+    }
+
+    #[test]
+    fn each_bad_field_is_named_in_the_details() {
+        for (body, code, field) in [
+            (json!({}), "missing_participants", "participants"),
+            (
+                json!({"participants": ["+1"]}),
+                "invalid_participants",
+                "participants",
+            ),
+            (
+                json!({"participants": ["+1", {"number": "+2", "label": ""}]}),
+                "invalid_label",
+                "participants[1].label",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "ttl_seconds": 0}),
+                "invalid_ttl",
+                "ttl_seconds",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "ttl_seconds": "1"}),
+                "invalid_ttl",
+                "ttl_seconds",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "provider": "plivo"}),
+                "invalid_provider",
+                "provider",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "notify": "yes"}),
+                "invalid_notify",
+                "notify",
+            ),
+        ] {
+            let e = check(body.clone()).unwrap_err();
+            assert_eq!((e.status, e.code), (400, code), "{body}");
+            assert_eq!(e.details["field"], field, "{body}");
+        }
+    }
+}
