@@ -4,10 +4,12 @@
 //! ([`Store::find_leg`]) is exactly one.
 
 mod attr;
+mod call_history;
 mod calls;
 pub mod keys;
 mod line_texts;
 mod lines;
+mod listing;
 mod messages;
 mod numbers;
 mod recordings;
@@ -20,8 +22,10 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
+pub use call_history::{CallEventRecord, CallHistory, LineCall};
 pub use calls::{Claim, EventKept};
 pub use lines::{Admission, Inbound, PutLine};
+pub use listing::{SessionFilter, SessionPosition, SessionsPage, StatusFilter};
 pub use messages::LineMessage;
 pub use numbers::{DeleteNumber, RetireNumber};
 pub use recordings::{valid_cursor, RecordingsPage};
