@@ -4,10 +4,12 @@
 //! (`callmask-local`) serves them all at the template's paths.
 
 pub mod audio;
+pub mod calls;
 pub mod http;
 pub mod lambda;
 pub mod lines;
 pub mod numbers;
+pub mod session_list;
 pub mod sessions;
 pub mod twilio;
 pub mod voicemail_worker;
