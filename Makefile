@@ -109,7 +109,7 @@ LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
 	rm -rf $(LOG_CAPTURE_DIR)
-	for t in emulator events voicemail metadata messaging audio; do \
+	for t in emulator events voicemail metadata messaging lookups audio; do \
 		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
 	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)

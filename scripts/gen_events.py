@@ -161,6 +161,22 @@ CASES = {
                                   400, ["invalid_label"], []),
     "sessions/messages": (event("GET", f"/sessions/{SESSION}/messages", "/sessions/{id}/messages", path_params={"id": SESSION}),
                           200, ['"messages"'], []),
+    # GET /sessions: every session newest first, a page at a time, by status and participant.
+    "sessions/list": (event("GET", "/sessions", "/sessions"), 200, ['"sessions"', f'"id":"{SESSION}"', '"next":null'], []),
+    "sessions/list-filtered": (event("GET", "/sessions", "/sessions",
+                                     query={"status": "open", "participant": "+447700900100", "limit": "1"}),
+                               200, ['"sessions"', '"status":"open"', "+447700900100", '"next":"'], ['"closed_reason"']),
+    "sessions/list-bad-status": (event("GET", "/sessions", "/sessions", query={"status": "expired"}), 400, ["invalid_status"], []),
+    # A `next` forged from a table key, not one a page handed out.
+    "sessions/list-bad-next": (event("GET", "/sessions", "/sessions",
+                                     query={"next": base64.urlsafe_b64encode(b'{"pk":"NUM#+447700900001","sk":"META"}').decode().rstrip("=")}),
+                               400, ["invalid_next"], []),
+    # GET /calls/{id} (the sessions function): the seeded line call, by its CallSid.
+    "sessions/call": (event("GET", f"/calls/{CALL}", "/calls/{id}", path_params={"id": CALL}),
+                      200, [f'"call_id":"{CALL}"', '"provider":"twilio"', '"number":"+15551230009"', '"caller":"+15551230002"'], []),
+    "sessions/call-unknown": (event("GET", "/calls/CA000000000000000000000000000000ff", "/calls/{id}",
+                                    path_params={"id": "CA000000000000000000000000000000ff"}), 404, ["not_found"], []),
+    "sessions/call-invalid": (event("GET", "/calls/a%20b", "/calls/{id}", path_params={"id": "a b"}), 404, ["not_found"], []),
     "sessions/wrong-method": (event("PATCH", f"/sessions/{SESSION}", "/sessions/{id}", {}, path_params={"id": SESSION}),
                               405, ["method_not_allowed"], []),
     "vonage-answer/get-routed": (event("GET", "/vonage/answer", "/vonage/answer", query=VONAGE_ANSWER),

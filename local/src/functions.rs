@@ -282,7 +282,8 @@ pub const ROUTES: &[Route] = routes! {
     Numbers: "GET" "/numbers", "POST" "/numbers", "POST" "/numbers/provision",
         "POST" "/numbers/import", "GET" "/numbers/{number}", "DELETE" "/numbers/{number}";
     Sessions: "POST" "/sessions", "GET" "/sessions/{id}", "DELETE" "/sessions/{id}",
-        "GET" "/sessions/{id}/calls", "GET" "/sessions/{id}/messages";
+        "GET" "/sessions/{id}/calls", "GET" "/sessions/{id}/messages", "GET" "/sessions",
+        "GET" "/calls/{id}";
     VonageAnswer: "GET" "/vonage/answer", "POST" "/vonage/answer";
     VonageEvent: "POST" "/vonage/event", "GET" "/vonage/event";
     VonageFallback: "GET" "/vonage/fallback", "POST" "/vonage/fallback";

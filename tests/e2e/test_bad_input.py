@@ -16,7 +16,9 @@ ADMIN = ["/numbers", "/numbers/%2B447700900001", "/numbers/garbage", "/sessions"
          "/numbers/provision", "/numbers/import", "/numbers/%2B447700900001?release=true",
          "/sessions/5e55104d5e55104d5e55104d5e55104d/messages", "/sessions/x/messages",
          "/audio/recordings", "/audio/recordings/x", "/audio/recordings/%00", "/audio/recordings?limit=abc",
-         "/audio/recordings?before=%00", "/audio/recordings/" + "u" * 300]
+         "/audio/recordings?before=%00", "/audio/recordings/" + "u" * 300,
+         "/sessions?status=bogus", "/sessions?limit=0", "/sessions?participant=%2B", "/sessions?next=%00",
+         "/sessions?next=" + "A" * 300, "/calls/x", "/calls/%00", "/calls/" + "u" * 300]
 BODIES = {
     "malformed": b'{"participants": [',
     "not-object": b'[1, 2, 3]',

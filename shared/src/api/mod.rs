@@ -5,10 +5,12 @@
 
 pub mod audio;
 pub mod body;
+pub mod calls;
 pub mod http;
 pub mod lambda;
 pub mod lines;
 pub mod numbers;
+pub mod session_list;
 pub mod sessions;
 pub mod twilio;
 pub mod voicemail_worker;

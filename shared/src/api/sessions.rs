@@ -6,6 +6,8 @@
 //! - `GET /sessions/{id}` → 200 / 404; `GET /sessions/{id}/calls` → its
 //!   calls; `GET /sessions/{id}/messages` → its relayed texts.
 //! - `DELETE /sessions/{id}` → 204 (closing twice is harmless), 404.
+//! - `GET /sessions` → a page of sessions ([`crate::api::session_list`]);
+//!   `GET /calls/{id}` → one call ([`crate::api::calls`]).
 
 mod body;
 
@@ -54,14 +56,16 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
     let sub = sub_resource(&req, "sessions");
     let core = &state.core;
     let result = match (req.method().clone(), id, sub.as_deref()) {
+        _ if crate::api::calls::is_call_route(&req) => crate::api::calls::handle(core, &req).await,
         (Method::POST, None, _) => create(state, &req).await,
+        (Method::GET, None, _) => crate::api::session_list::list(core, &req).await,
         (Method::GET, Some(id), None) => show(core, &id).await,
         (Method::DELETE, Some(id), None) => close(core, &id).await,
         (Method::GET, Some(id), Some("calls")) => calls(core, &id).await,
         (Method::GET, Some(id), Some("messages")) => messages(core, &id).await,
         (_, Some(_), Some("calls" | "messages")) => Err(ApiError::method_not_allowed("GET")),
         (_, Some(_), Some(_)) => Err(ApiError::not_found("no such resource")),
-        (_, None, _) => Err(ApiError::method_not_allowed("POST")),
+        (_, None, _) => Err(ApiError::method_not_allowed("GET, POST")),
         (_, Some(_), None) => Err(ApiError::method_not_allowed("GET, DELETE")),
     };
     result.unwrap_or_else(ApiError::into_response)

@@ -4,7 +4,8 @@
 //! |---|---|---|---|
 //! | proxy number | `NUM#<e164>` | `META` | pool: `POOL#<provider>` / `<country>#<e164>` |
 //! | session leg | `NUM#<proxy>` | `LEG#<caller>` | participant: `PART#<caller>` / `NUM#<proxy>` |
-//! | session | `SES#<id>` | `META` | |
+//! | session | `SES#<id>` | `META` | sessions (sparse): `SESSIONS` / `<created_at>#<id>` |
+//! | session participant entry | `SES#<id>` | `PART#<0\|1>` | sessions: `SESPART#<e164>` / `<created_at>#<id>` |
 //! | session call | `SES#<id>` | `CALL#<call uuid>` | |
 //! | call event | `CALL#<call uuid>` | `EVT#<timestamp>#<status>` | |
 //! | line call context | `CALL#<CallSid>` | `META` | |
@@ -163,4 +164,49 @@ pub const RECORDINGS: &str = "AUDIOREC";
 
 pub fn recordings_sort(recorded_at_ms: i64, call_uuid: &str, connection: &str) -> String {
     format!("{recorded_at_ms:013}#{call_uuid}#{connection}")
+}
+
+/// Sparse and overloaded: session META items under [`SESSIONS`], and two
+/// participant entries per session (`SES#<id>` / `PART#<i>`) under
+/// [`session_participant`]; both sorted by [`sessions_sort`]
+/// (`store/listing.rs` says why).
+pub const SESSIONS_INDEX: &str = "sessions";
+pub const SESSIONS_PK: &str = "gsi6pk";
+pub const SESSIONS_SK: &str = "gsi6sk";
+pub const SESSIONS: &str = "SESSIONS";
+
+/// The partition of a participant's sessions in the `sessions` index.
+pub fn session_participant(p: &PhoneNumber) -> String {
+    format!("SESPART#{}", p.e164())
+}
+
+/// A session's participant entry (`i` = 0 or 1).
+pub fn session_participant_entry(i: usize) -> String {
+    format!("PART#{i}")
+}
+
+/// Zero-padded, so the index sorts by creation, then id.
+pub fn sessions_sort(created_at: i64, id: &str) -> String {
+    format!("{created_at:012}#{id}")
+}
+
+/// `(created_at, id)` of a [`sessions_sort`] value.
+pub fn parse_sessions_sort(sk: &str) -> Option<(i64, &str)> {
+    let (at, id) = sk.split_once('#')?;
+    if at.len() != 12 || !at.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
+        return None;
+    }
+    Some((at.parse().ok()?, id))
+}
+
+pub const CALL_EVENT_PREFIX: &str = "EVT#";
+
+/// `(timestamp, status)` of a [`call_event`] sort key.
+pub fn parse_call_event(sk: &str) -> Option<(&str, &str)> {
+    sk.strip_prefix(CALL_EVENT_PREFIX)?.split_once('#')
+}
+
+/// The session id of a session item's key, `None` for other items.
+pub fn session_id(pk: &str) -> Option<&str> {
+    pk.strip_prefix("SES#")
 }

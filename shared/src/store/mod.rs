@@ -5,11 +5,13 @@
 //! queries that read every page go through `query`.
 
 mod attr;
+mod call_history;
 mod calls;
 mod error;
 pub mod keys;
 mod line_texts;
 mod lines;
+mod listing;
 mod messages;
 mod numbers;
 mod query;
@@ -26,9 +28,11 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
+pub use call_history::{CallEventRecord, CallHistory, LineCall};
 pub use calls::{Claim, EventKept};
 pub use error::{StoreError, StoreErrorKind};
 pub use lines::{Admission, PutLine};
+pub use listing::{SessionFilter, SessionPosition, SessionsPage, StatusFilter};
 pub use messages::LineMessage;
 pub use numbers::{DeleteNumber, RetireNumber};
 pub use recordings::{valid_cursor, RecordingsPage};

@@ -59,6 +59,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         )?)
         .global_secondary_indexes(index(PENDING_INDEX, PENDING_PK, PENDING_SK)?)
         .global_secondary_indexes(index(RECORDINGS_INDEX, RECORDINGS_PK, RECORDINGS_SK)?)
+        .global_secondary_indexes(index(SESSIONS_INDEX, SESSIONS_PK, SESSIONS_SK)?)
         // The voicemail worker follows new and updated voicemails.
         .stream_specification(
             StreamSpecification::builder()
@@ -80,6 +81,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         PENDING_SK,
         RECORDINGS_PK,
         RECORDINGS_SK,
+        SESSIONS_PK,
+        SESSIONS_SK,
     ] {
         req = req.attribute_definitions(attr(name)?);
     }

@@ -10,6 +10,7 @@ use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
+use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::query::Scope;
 use crate::store::{Store, StoreError, StoreErrorKind};
@@ -76,6 +77,11 @@ impl Store {
             .item("created_at", n(session.created_at))
             .item("expires_at", n(session.expires_at))
             .item(keys::TTL, n(ttl))
+            .item(keys::SESSIONS_PK, s(keys::SESSIONS))
+            .item(
+                keys::SESSIONS_SK,
+                s(keys::sessions_sort(session.created_at, &session.id)),
+            )
             .condition_expression("attribute_not_exists(pk)");
         for (i, p) in session.participants.iter().enumerate() {
             if let Some(label) = &p.label {
@@ -130,6 +136,8 @@ impl Store {
                     .build(),
             );
         }
+        // Last, so the cancellation reasons above keep their positions.
+        items.extend(listing::participant_entries(&self.table, session, ttl)?);
         let res = self
             .client
             .transact_write_items()
@@ -306,7 +314,7 @@ pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
     })
 }
 
-fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
+pub(crate) fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
     let provider = get_s(item, "provider")?;
     let status = match get_s(item, "status")? {
         "open" => SessionStatus::Open,
