@@ -1,30 +1,38 @@
+//! The Twilio client against a local fake that checks each request as
+//! Twilio documents it (path under the account, Basic auth, parameters).
+
 use super::*;
+use crate::rest::tests::{assert_refused_without_url, form, query, refused_url};
 use std::collections::HashMap;
 use wiremock::matchers::{basic_auth, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
-const SID: &str = "AC00000000000000000000000000000001";
-const TOKEN: &str = "token-1";
+pub(crate) const SID: &str = "AC00000000000000000000000000000001";
+pub(crate) const TOKEN: &str = "token-1";
 
-fn account(rest: &str) -> String {
+pub(crate) fn account(rest: &str) -> String {
     format!("/2010-04-01/Accounts/{SID}/{rest}")
 }
 
-fn client(server: &MockServer) -> TwilioRest {
-    TwilioRest::new(
-        crate::rest::http_client(),
-        &format!("{}/", server.uri()),
-        Some(SID.into()),
-        Secret::value(TOKEN),
-    )
+/// The client of the account, on `base`, with `token`.
+pub(crate) fn client_on(base: &str, token: Secret) -> TwilioRest {
+    let config = TwilioConfig {
+        api_base_url: base.into(),
+        account_sid: Some(SID.into()),
+        ..TwilioConfig::default()
+    };
+    TwilioRest::new(crate::rest::http_client(), &config, token).expect("a base URL")
 }
 
-fn query(r: &Request) -> HashMap<String, String> {
-    r.url.query_pairs().into_owned().collect()
+pub(crate) fn client(server: &MockServer) -> TwilioRest {
+    client_on(&format!("{}/", server.uri()), Secret::value(TOKEN))
 }
 
-fn form(r: &Request) -> HashMap<String, String> {
-    url::form_urlencoded::parse(&r.body).into_owned().collect()
+/// A `verb` request to the account's `rest`, with the account's Basic auth.
+pub(crate) fn twilio(verb: &str, rest: &str) -> MockBuilder {
+    Mock::given(method(verb))
+        .and(path(account(rest)))
+        .and(basic_auth(SID, TOKEN))
 }
 
 fn numbers(list: &[&str]) -> serde_json::Value {
@@ -35,15 +43,15 @@ fn numbers(list: &[&str]) -> serde_json::Value {
     })
 }
 
+fn json(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
 #[tokio::test]
 async fn available_asks_for_local_numbers_with_the_features() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(account("AvailablePhoneNumbers/US/Local.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(numbers(&["+15551230001", "+15551230002"])),
-        )
+    twilio("GET", "AvailablePhoneNumbers/US/Local.json")
+        .respond_with(json(200, numbers(&["+15551230001", "+15551230002"])))
         .expect(1)
         .mount(&server)
         .await;
@@ -63,22 +71,21 @@ async fn available_asks_for_local_numbers_with_the_features() {
 #[tokio::test]
 async fn no_local_numbers_falls_back_to_mobile() {
     for local in [
-        ResponseTemplate::new(200).set_body_json(numbers(&[])),
-        ResponseTemplate::new(404).set_body_json(serde_json::json!({"code": 20404,
-            "message": "The requested resource was not found", "status": 404})),
+        json(200, numbers(&[])),
+        json(
+            404,
+            serde_json::json!({"code": 20404,
+            "message": "The requested resource was not found", "status": 404}),
+        ),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(account("AvailablePhoneNumbers/GB/Local.json")))
-            .and(basic_auth(SID, TOKEN))
+        twilio("GET", "AvailablePhoneNumbers/GB/Local.json")
             .respond_with(local)
             .expect(1)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(account("AvailablePhoneNumbers/GB/Mobile.json")))
-            .and(basic_auth(SID, TOKEN))
-            .respond_with(ResponseTemplate::new(200).set_body_json(numbers(&["+447700900001"])))
+        twilio("GET", "AvailablePhoneNumbers/GB/Mobile.json")
+            .respond_with(json(200, numbers(&["+447700900001"])))
             .expect(1)
             .mount(&server)
             .await;
@@ -98,7 +105,7 @@ async fn no_local_numbers_falls_back_to_mobile() {
 async fn nothing_anywhere_is_an_empty_list() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(numbers(&[])))
+        .respond_with(json(200, numbers(&[])))
         .expect(2)
         .mount(&server)
         .await;
@@ -113,11 +120,11 @@ async fn nothing_anywhere_is_an_empty_list() {
 #[tokio::test]
 async fn buy_sets_the_webhooks() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(account("IncomingPhoneNumbers.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
-            "sid": "PN1", "phone_number": "+15551230001", "account_sid": SID})))
+    twilio("POST", "IncomingPhoneNumbers.json")
+        .respond_with(json(
+            201,
+            serde_json::json!({"sid": "PN1", "phone_number": "+15551230001", "account_sid": SID}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -150,9 +157,7 @@ async fn buy_sets_the_webhooks() {
 #[tokio::test]
 async fn release_deletes_the_number() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path(account("IncomingPhoneNumbers/PN1.json")))
-        .and(basic_auth(SID, TOKEN))
+    twilio("DELETE", "IncomingPhoneNumbers/PN1.json")
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&server)
@@ -169,12 +174,9 @@ async fn release_deletes_the_number() {
 #[tokio::test]
 async fn owned_follows_next_page_uri() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(account("IncomingPhoneNumbers.json")))
-        .and(basic_auth(SID, TOKEN))
+    twilio("GET", "IncomingPhoneNumbers.json")
         .respond_with(|r: &Request| {
-            let q = query(r);
-            let body = if q.get("PageToken").map(String::as_str) == Some("PAabc") {
+            let body = if query(r).get("PageToken").map(String::as_str) == Some("PAabc") {
                 serde_json::json!({"incoming_phone_numbers": [
                     {"sid": "PN3", "phone_number": "+15551230003"}], "next_page_uri": null})
             } else {
@@ -183,7 +185,7 @@ async fn owned_follows_next_page_uri() {
                     {"sid": "PN2", "phone_number": "+15551230002"}],
                     "next_page_uri": account("IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAabc")})
             };
-            ResponseTemplate::new(200).set_body_json(body)
+            json(200, body)
         })
         .expect(2)
         .mount(&server)
@@ -220,11 +222,11 @@ fn the_next_page_stays_on_the_host_and_in_the_account() {
 #[tokio::test]
 async fn send_message_posts_the_text() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(account("Messages.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
-            "sid": "SM1", "status": "queued"})))
+    twilio("POST", "Messages.json")
+        .respond_with(json(
+            201,
+            serde_json::json!({"sid": "SM1", "status": "queued"}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -244,21 +246,23 @@ async fn send_message_posts_the_text() {
 #[tokio::test]
 async fn twilio_errors_map_to_rest_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(account("Messages.json")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+    twilio("POST", "Messages.json")
+        .respond_with(json(
+            400,
+            serde_json::json!({
             "code": 21211, "message": "The 'To' number +15551230002 is not a valid phone number.",
-            "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})))
+            "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}),
+        ))
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path(account("IncomingPhoneNumbers/PN1.json")))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
-            "code": 20003, "message": "Authenticate", "status": 401})))
+    twilio("DELETE", "IncomingPhoneNumbers/PN1.json")
+        .respond_with(json(
+            401,
+            serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
+        ))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(account("IncomingPhoneNumbers.json")))
+    twilio("GET", "IncomingPhoneNumbers.json")
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3"))
         .mount(&server)
         .await;
@@ -282,20 +286,23 @@ async fn twilio_errors_map_to_rest_errors() {
         api.release("PN1").await,
         Err(RestError::AuthRefused(_))
     ));
-    assert_eq!(
-        api.owned().await.unwrap_err(),
-        RestError::RateLimited {
+    assert!(matches!(
+        api.owned().await,
+        Err(RestError::RateLimited {
             retry_after_seconds: Some(3)
-        }
-    );
-    let no_token = TwilioRest::new(
-        crate::rest::http_client(),
-        &server.uri(),
-        Some(SID.into()),
-        Secret::missing(),
-    );
-    assert_eq!(
-        no_token.release("PN1").await.unwrap_err(),
-        RestError::NotConfigured("TWILIO_AUTH_TOKEN")
-    );
+        })
+    ));
+    let no_token = client_on(&server.uri(), Secret::missing());
+    assert!(matches!(
+        no_token.release("PN1").await,
+        Err(RestError::NotConfigured("TWILIO_AUTH_TOKEN"))
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_api_keeps_the_cause_and_no_credentials() {
+    let api = client_on(&refused_url(""), Secret::value("s3cr3t-token"));
+    let e = api.send_message("+15551230001", "+15551230002", "x").await;
+    let e = e.expect_err("nothing listens");
+    assert_refused_without_url(&e, &["s3cr3t-token", SID, "Messages.json"]);
 }
