@@ -3,7 +3,37 @@
 use super::*;
 use std::collections::HashMap;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate, Times};
+
+/// A `verb` request to `at`.
+pub(crate) fn on(verb: &str, at: &str) -> MockBuilder {
+    Mock::given(method(verb)).and(path(at))
+}
+
+/// Mounts on `server`: a request `mock` matches gets `response`, `times`
+/// times in all (`..`: any; checked by `verify` and when the server drops).
+pub(crate) async fn mount(
+    server: &MockServer,
+    mock: MockBuilder,
+    response: impl Respond + 'static,
+    times: impl Into<Times>,
+) {
+    mock.respond_with(response)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// A JSON answer.
+pub(crate) fn json(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// The server received nothing.
+pub(crate) async fn nothing_received(server: &MockServer) {
+    let all = server.received_requests().await.unwrap_or_default();
+    assert!(all.is_empty(), "{all:?}");
+}
 
 /// A request's query parameters.
 pub(crate) fn query(r: &Request) -> HashMap<String, String> {
@@ -154,16 +184,10 @@ fn a_secret_that_cannot_be_read_is_the_cause() {
 #[tokio::test]
 async fn answers_are_read_and_bounded() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/big"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_ANSWER_BYTES + 1]))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/busy"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "12"))
-        .mount(&server)
-        .await;
+    let big = ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_ANSWER_BYTES + 1]);
+    mount(&server, on("GET", "/big"), big, ..).await;
+    let busy = ResponseTemplate::new(429).insert_header("Retry-After", "12");
+    mount(&server, on("GET", "/busy"), busy, ..).await;
     let http = http_client();
     let big = send(http.get(format!("{}/big", server.uri()))).await;
     assert!(matches!(big, Err(RestError::Unavailable(r)) if r.what().contains("larger")));

@@ -2,18 +2,21 @@
 //! that checks each request as Twilio documents it.
 
 use super::*;
-use crate::rest::tests::{assert_refused_without_url, refused_url};
+use crate::rest::tests::{
+    assert_refused_without_url, json, mount, nothing_received, on, refused_url,
+};
 use crate::secrets::Secret;
 use crate::twilio::rest::tests::{account, client, client_on, twilio, TOKEN};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
-fn config(base: &str) -> TwilioConfig {
-    TwilioConfig {
+/// Whether `url` may be fetched for account AC1 on the API host `base`.
+fn fetched(base: &str, url: &str) -> bool {
+    let config = TwilioConfig {
         api_base_url: base.into(),
         account_sid: Some("AC1".into()),
         ..TwilioConfig::default()
-    }
+    };
+    recording_url(&config, url).is_ok()
 }
 
 /// The URL Twilio gives for the account's recording `sid` on `server`.
@@ -33,17 +36,12 @@ fn redirect(to: &str) -> ResponseTemplate {
 
 #[test]
 fn only_this_accounts_recordings_on_the_api_host_are_fetched() {
-    let c = config("https://api.twilio.com");
-    assert!(recording_url(
-        &c,
-        "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
-    )
-    .is_ok());
-    assert!(recording_url(
-        &c,
-        "https://api.twilio.com:443/2010-04-01/Accounts/AC1/Recordings/RE1"
-    )
-    .is_ok());
+    for good in [
+        "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+        "https://api.twilio.com:443/2010-04-01/Accounts/AC1/Recordings/RE1",
+    ] {
+        assert!(fetched("https://api.twilio.com", good), "{good}");
+    }
     for bad in [
         "https://evil.example.com/2010-04-01/Recordings/RE1",
         "http://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
@@ -58,24 +56,20 @@ fn only_this_accounts_recordings_on_the_api_host_are_fetched() {
         "file:///etc/passwd",
         "not a url",
     ] {
-        assert!(recording_url(&c, bad).is_err(), "{bad}");
+        assert!(!fetched("https://api.twilio.com", bad), "{bad}");
     }
 }
 
 #[test]
 fn plain_http_only_for_a_local_fake() {
-    let local = config("http://127.0.0.1:4010");
-    assert!(recording_url(
-        &local,
+    assert!(fetched(
+        "http://127.0.0.1:4010",
         "http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Recordings/RE1"
-    )
-    .is_ok());
-    let remote = config("http://api.twilio.example");
-    assert!(recording_url(
-        &remote,
+    ));
+    assert!(!fetched(
+        "http://api.twilio.example",
         "http://api.twilio.example/2010-04-01/Accounts/AC1/Recordings/RE1"
-    )
-    .is_err());
+    ));
 }
 
 #[test]
@@ -92,11 +86,7 @@ fn redirects_stay_with_twilio_and_s3() {
 #[tokio::test]
 async fn a_recording_is_downloaded_with_basic_auth() {
     let server = MockServer::start().await;
-    twilio("GET", "Recordings/RE1")
-        .respond_with(wav(b"RIFF-1"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount(&server, twilio("GET", "Recordings/RE1"), wav(b"RIFF-1"), 1).await;
     let got = client(&server)
         .download(&recording(&server.uri(), "RE1"))
         .await
@@ -112,33 +102,16 @@ async fn redirects_are_followed_on_the_api_host_only_and_not_far() {
     let elsewhere = MockServer::start().await;
     let uri = server.uri();
     // The fake's own host (a local fake's media path): followed.
-    twilio("GET", "Recordings/RE1")
-        .respond_with(redirect(&format!("{uri}/media/RE1")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/media/RE1"))
-        .respond_with(wav(b"RIFF-1"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let to_media = redirect(&format!("{uri}/media/RE1"));
+    mount(&server, twilio("GET", "Recordings/RE1"), to_media, 1).await;
+    mount(&server, on("GET", "/media/RE1"), wav(b"RIFF-1"), 1).await;
     // Another host (the same machine by another name): not followed.
     let other = elsewhere.uri().replace("127.0.0.1", "localhost");
-    twilio("GET", "Recordings/RE2")
-        .respond_with(redirect(&format!("{other}/x")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(wav(b"RIFF-2"))
-        .expect(0)
-        .mount(&elsewhere)
-        .await;
+    let away = redirect(&format!("{other}/x"));
+    mount(&server, twilio("GET", "Recordings/RE2"), away, 1).await;
     // A loop: three requests, then the redirect is the answer.
-    twilio("GET", "Recordings/RE3")
-        .respond_with(redirect(&account("Recordings/RE3")))
-        .expect(3)
-        .mount(&server)
-        .await;
+    let again = redirect(&account("Recordings/RE3"));
+    mount(&server, twilio("GET", "Recordings/RE3"), again, 3).await;
     let api = client(&server);
     let got = api.download(&recording(&uri, "RE1")).await.unwrap();
     assert_eq!(got.bytes, b"RIFF-1");
@@ -150,21 +123,19 @@ async fn redirects_are_followed_on_the_api_host_only_and_not_far() {
         );
     }
     server.verify().await;
-    elsewhere.verify().await;
+    nothing_received(&elsewhere).await;
 }
 
 #[tokio::test]
 async fn a_failed_download_says_what_twilio_said() {
     let server = MockServer::start().await;
-    twilio("GET", "Recordings/RE404")
-        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
-            "code": 20404, "message": "The requested resource was not found", "status": 404})))
-        .mount(&server)
-        .await;
-    twilio("GET", "Recordings/RE500")
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    let gone = json(
+        404,
+        serde_json::json!({"code": 20404, "message": "The requested resource was not found"}),
+    );
+    mount(&server, twilio("GET", "Recordings/RE404"), gone, 1).await;
+    let broken = ResponseTemplate::new(500);
+    mount(&server, twilio("GET", "Recordings/RE500"), broken, 1).await;
     let api = client(&server);
     let e = api.download(&recording(&server.uri(), "RE404")).await;
     assert!(
@@ -189,11 +160,7 @@ async fn nothing_is_fetched_off_the_account_or_without_a_token() {
         no_token.download(&recording(&server.uri(), "RE1")).await,
         Err(RestError::NotConfigured("TWILIO_AUTH_TOKEN"))
     ));
-    assert!(server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .is_empty());
+    nothing_received(&server).await;
 }
 
 #[tokio::test]
@@ -213,11 +180,8 @@ async fn an_unreachable_host_keeps_the_cause_and_no_credentials() {
 async fn deleting_twilios_copy() {
     let server = MockServer::start().await;
     for (sid, status) in [("RE1", 204), ("RE2", 404), ("RE3", 500)] {
-        twilio("DELETE", &format!("Recordings/{sid}.json"))
-            .respond_with(ResponseTemplate::new(status))
-            .expect(1)
-            .mount(&server)
-            .await;
+        let delete = twilio("DELETE", &format!("Recordings/{sid}.json"));
+        mount(&server, delete, ResponseTemplate::new(status), 1).await;
     }
     let api = client(&server);
     api.delete_recording("RE1").await.unwrap();

@@ -68,12 +68,18 @@ struct WireNumber {
 }
 
 impl WireNumber {
+    /// An entry without its sid or number is of no use: dropped.
     fn into_number(self) -> Option<TwilioNumber> {
-        Some(TwilioNumber {
-            sid: self.sid.filter(|s| !s.is_empty())?,
-            phone_number: self.phone_number.filter(|n| !n.is_empty())?,
-            iso_country: self.iso_country,
-        })
+        match (self.sid, self.phone_number) {
+            (Some(sid), Some(phone_number)) if !sid.is_empty() && !phone_number.is_empty() => {
+                Some(TwilioNumber {
+                    sid,
+                    phone_number,
+                    iso_country: self.iso_country,
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -213,29 +219,32 @@ impl TwilioRest {
             };
             query.push((flag, "true".into()));
         }
-        for kind in ["Local", "Mobile"] {
-            let answer = self
-                .call(
-                    reqwest::Method::GET,
-                    &format!("AvailablePhoneNumbers/{country}/{kind}.json"),
-                    &query,
-                    None,
-                )
-                .await?;
-            if answer.status == 404 {
-                continue;
-            }
-            let page: AvailablePage = answer.success(error_of)?.json()?;
-            let numbers: Vec<String> = page
-                .available_phone_numbers
-                .into_iter()
-                .filter_map(|a| a.phone_number)
-                .collect();
-            if !numbers.is_empty() {
-                return Ok(numbers);
-            }
+        let local = self.offered(&country, "Local", &query).await?;
+        if !local.is_empty() {
+            return Ok(local);
         }
-        Ok(Vec::new())
+        self.offered(&country, "Mobile", &query).await
+    }
+
+    /// The numbers of one `kind` on sale; none when the country does not
+    /// sell that kind (404).
+    async fn offered(
+        &self,
+        country: &str,
+        kind: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<String>, RestError> {
+        let rest = format!("AvailablePhoneNumbers/{country}/{kind}.json");
+        let answer = self.call(reqwest::Method::GET, &rest, query, None).await?;
+        if answer.status == 404 {
+            return Ok(Vec::new());
+        }
+        let page: AvailablePage = answer.success(error_of)?.json()?;
+        Ok(page
+            .available_phone_numbers
+            .into_iter()
+            .filter_map(|a| a.phone_number)
+            .collect())
     }
 
     /// Buys `phone_number` with our webhooks set (Twilio links at purchase).

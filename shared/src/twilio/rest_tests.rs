@@ -2,10 +2,12 @@
 //! Twilio documents it (path under the account, Basic auth, parameters).
 
 use super::*;
-use crate::rest::tests::{assert_refused_without_url, form, query, refused_url};
+use crate::rest::tests::{
+    assert_refused_without_url, form, json, mount, on, only_request, query, refused_url,
+};
 use std::collections::HashMap;
-use wiremock::matchers::{basic_auth, method, path};
-use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::basic_auth;
+use wiremock::{MockBuilder, MockServer, Request, ResponseTemplate};
 
 pub(crate) const SID: &str = "AC00000000000000000000000000000001";
 pub(crate) const TOKEN: &str = "token-1";
@@ -30,9 +32,7 @@ pub(crate) fn client(server: &MockServer) -> TwilioRest {
 
 /// A `verb` request to the account's `rest`, with the account's Basic auth.
 pub(crate) fn twilio(verb: &str, rest: &str) -> MockBuilder {
-    Mock::given(method(verb))
-        .and(path(account(rest)))
-        .and(basic_auth(SID, TOKEN))
+    on(verb, &account(rest)).and(basic_auth(SID, TOKEN))
 }
 
 fn numbers(list: &[&str]) -> serde_json::Value {
@@ -43,25 +43,18 @@ fn numbers(list: &[&str]) -> serde_json::Value {
     })
 }
 
-fn json(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
 #[tokio::test]
 async fn available_asks_for_local_numbers_with_the_features() {
     let server = MockServer::start().await;
-    twilio("GET", "AvailablePhoneNumbers/US/Local.json")
-        .respond_with(json(200, numbers(&["+15551230001", "+15551230002"])))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let offer = json(200, numbers(&["+15551230001", "+15551230002"]));
+    let local = twilio("GET", "AvailablePhoneNumbers/US/Local.json");
+    mount(&server, local, offer, 1).await;
     let found = client(&server)
         .available("us", &["voice", "sms"], 2)
         .await
         .unwrap();
     assert_eq!(found, ["+15551230001", "+15551230002"]);
-    let r = &server.received_requests().await.unwrap_or_default()[0];
-    let q = query(r);
+    let q = query(&only_request(&server).await);
     assert_eq!(q["PageSize"], "2");
     assert_eq!(q["VoiceEnabled"], "true");
     assert_eq!(q["SmsEnabled"], "true");
@@ -79,16 +72,21 @@ async fn no_local_numbers_falls_back_to_mobile() {
         ),
     ] {
         let server = MockServer::start().await;
-        twilio("GET", "AvailablePhoneNumbers/GB/Local.json")
-            .respond_with(local)
-            .expect(1)
-            .mount(&server)
-            .await;
-        twilio("GET", "AvailablePhoneNumbers/GB/Mobile.json")
-            .respond_with(json(200, numbers(&["+447700900001"])))
-            .expect(1)
-            .mount(&server)
-            .await;
+        let mobile = json(200, numbers(&["+447700900001"]));
+        mount(
+            &server,
+            twilio("GET", "AvailablePhoneNumbers/GB/Local.json"),
+            local,
+            1,
+        )
+        .await;
+        mount(
+            &server,
+            twilio("GET", "AvailablePhoneNumbers/GB/Mobile.json"),
+            mobile,
+            1,
+        )
+        .await;
         let found = client(&server).available("GB", &["sms"], 1).await.unwrap();
         assert_eq!(found, ["+447700900001"]);
         let requests = server.received_requests().await.unwrap_or_default();
@@ -104,11 +102,21 @@ async fn no_local_numbers_falls_back_to_mobile() {
 #[tokio::test]
 async fn nothing_anywhere_is_an_empty_list() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(json(200, numbers(&[])))
-        .expect(2)
-        .mount(&server)
-        .await;
+    let none = json(200, numbers(&[]));
+    mount(
+        &server,
+        twilio("GET", "AvailablePhoneNumbers/US/Local.json"),
+        none.clone(),
+        1,
+    )
+    .await;
+    mount(
+        &server,
+        twilio("GET", "AvailablePhoneNumbers/US/Mobile.json"),
+        none,
+        1,
+    )
+    .await;
     assert!(client(&server)
         .available("US", &["voice"], 1)
         .await
@@ -120,14 +128,15 @@ async fn nothing_anywhere_is_an_empty_list() {
 #[tokio::test]
 async fn buy_sets_the_webhooks() {
     let server = MockServer::start().await;
-    twilio("POST", "IncomingPhoneNumbers.json")
-        .respond_with(json(
-            201,
-            serde_json::json!({"sid": "PN1", "phone_number": "+15551230001", "account_sid": SID}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let sold =
+        serde_json::json!({"sid": "PN1", "phone_number": "+15551230001", "account_sid": SID});
+    mount(
+        &server,
+        twilio("POST", "IncomingPhoneNumbers.json"),
+        json(201, sold),
+        1,
+    )
+    .await;
     let urls = NumberUrls {
         voice_url: "https://x.example/twilio/voice".into(),
         status_callback: "https://x.example/twilio/status".into(),
@@ -137,7 +146,7 @@ async fn buy_sets_the_webhooks() {
     assert_eq!(bought.sid, "PN1");
     assert_eq!(bought.phone_number, "+15551230001");
     assert_eq!(bought.iso_country, None);
-    let f = form(&server.received_requests().await.unwrap_or_default()[0]);
+    let f = form(&only_request(&server).await);
     let expected: HashMap<String, String> = [
         ("PhoneNumber", "+15551230001"),
         ("VoiceUrl", "https://x.example/twilio/voice"),
@@ -157,11 +166,8 @@ async fn buy_sets_the_webhooks() {
 #[tokio::test]
 async fn release_deletes_the_number() {
     let server = MockServer::start().await;
-    twilio("DELETE", "IncomingPhoneNumbers/PN1.json")
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let number = twilio("DELETE", "IncomingPhoneNumbers/PN1.json");
+    mount(&server, number, ResponseTemplate::new(204), 1).await;
     let api = client(&server);
     api.release("PN1").await.unwrap();
     assert!(matches!(
@@ -174,22 +180,25 @@ async fn release_deletes_the_number() {
 #[tokio::test]
 async fn owned_follows_next_page_uri() {
     let server = MockServer::start().await;
-    twilio("GET", "IncomingPhoneNumbers.json")
-        .respond_with(|r: &Request| {
-            let body = if query(r).get("PageToken").map(String::as_str) == Some("PAabc") {
-                serde_json::json!({"incoming_phone_numbers": [
-                    {"sid": "PN3", "phone_number": "+15551230003"}], "next_page_uri": null})
-            } else {
-                serde_json::json!({"incoming_phone_numbers": [
-                    {"sid": "PN1", "phone_number": "+15551230001", "iso_country": "US"},
-                    {"sid": "PN2", "phone_number": "+15551230002"}],
-                    "next_page_uri": account("IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAabc")})
-            };
-            json(200, body)
-        })
-        .expect(2)
-        .mount(&server)
-        .await;
+    let pages = |r: &Request| {
+        let body = if query(r).get("PageToken").map(String::as_str) == Some("PAabc") {
+            serde_json::json!({"incoming_phone_numbers": [
+                {"sid": "PN3", "phone_number": "+15551230003"}], "next_page_uri": null})
+        } else {
+            serde_json::json!({"incoming_phone_numbers": [
+                {"sid": "PN1", "phone_number": "+15551230001", "iso_country": "US"},
+                {"sid": "PN2", "phone_number": "+15551230002"}],
+                "next_page_uri": account("IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAabc")})
+        };
+        json(200, body)
+    };
+    mount(
+        &server,
+        twilio("GET", "IncomingPhoneNumbers.json"),
+        pages,
+        2,
+    )
+    .await;
     let owned = client(&server).owned().await.unwrap();
     let sids: Vec<_> = owned.iter().map(|n| n.sid.as_str()).collect();
     assert_eq!(sids, ["PN1", "PN2", "PN3"]);
@@ -222,20 +231,14 @@ fn the_next_page_stays_on_the_host_and_in_the_account() {
 #[tokio::test]
 async fn send_message_posts_the_text() {
     let server = MockServer::start().await;
-    twilio("POST", "Messages.json")
-        .respond_with(json(
-            201,
-            serde_json::json!({"sid": "SM1", "status": "queued"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let queued = json(201, serde_json::json!({"sid": "SM1", "status": "queued"}));
+    mount(&server, twilio("POST", "Messages.json"), queued, 1).await;
     let sid = client(&server)
         .send_message("+15551230001", "+15551230002", "Hi & bye")
         .await
         .unwrap();
     assert_eq!(sid, "SM1");
-    let f = form(&server.received_requests().await.unwrap_or_default()[0]);
+    let f = form(&only_request(&server).await);
     assert_eq!(f["From"], "+15551230001");
     assert_eq!(f["To"], "+15551230002");
     assert_eq!(f["Body"], "Hi & bye");
@@ -246,26 +249,32 @@ async fn send_message_posts_the_text() {
 #[tokio::test]
 async fn twilio_errors_map_to_rest_errors() {
     let server = MockServer::start().await;
-    twilio("POST", "Messages.json")
-        .respond_with(json(
-            400,
-            serde_json::json!({
-            "code": 21211, "message": "The 'To' number +15551230002 is not a valid phone number.",
-            "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}),
-        ))
-        .mount(&server)
-        .await;
-    twilio("DELETE", "IncomingPhoneNumbers/PN1.json")
-        .respond_with(json(
-            401,
-            serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
-        ))
-        .mount(&server)
-        .await;
-    twilio("GET", "IncomingPhoneNumbers.json")
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3"))
-        .mount(&server)
-        .await;
+    let invalid = json(
+        400,
+        serde_json::json!({
+        "code": 21211, "message": "The 'To' number +15551230002 is not a valid phone number.",
+        "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}),
+    );
+    mount(&server, twilio("POST", "Messages.json"), invalid, ..).await;
+    let denied = json(
+        401,
+        serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
+    );
+    mount(
+        &server,
+        twilio("DELETE", "IncomingPhoneNumbers/PN1.json"),
+        denied,
+        ..,
+    )
+    .await;
+    let busy = ResponseTemplate::new(429).insert_header("Retry-After", "3");
+    mount(
+        &server,
+        twilio("GET", "IncomingPhoneNumbers.json"),
+        busy,
+        ..,
+    )
+    .await;
     let api = client(&server);
     match api.send_message("+15551230001", "+15551230002", "x").await {
         Err(RestError::Refused {

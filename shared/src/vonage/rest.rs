@@ -4,6 +4,7 @@
 //! the query string of a GET, in the form body of a POST. Vonage writes
 //! numbers as E.164 digits without `+`.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::rest::{credential, send, Answer, RestError, MAX_PAGES};
@@ -169,14 +170,6 @@ impl VonageRest {
         Ok([("api_key", key), ("api_secret", secret.to_string())])
     }
 
-    /// A GET with the credentials in the query; its answer when a success.
-    async fn get(&self, url: String, params: &[(&str, String)]) -> Result<Answer, RestError> {
-        let auth = self.auth().await?;
-        send(self.http.get(url).query(&auth).query(params))
-            .await?
-            .success(error_of)
-    }
-
     /// A POST with the credentials in the form; its answer when a success.
     async fn post(&self, url: String, params: &[(&str, String)]) -> Result<Answer, RestError> {
         let auth = self.auth().await?;
@@ -188,6 +181,19 @@ impl VonageRest {
         send(self.http.post(url).form(&form))
             .await?
             .success(error_of)
+    }
+
+    /// A GET with the credentials in the query; its JSON when a success.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        url: String,
+        params: &[(&str, String)],
+    ) -> Result<T, RestError> {
+        let auth = self.auth().await?;
+        send(self.http.get(url).query(&auth).query(params))
+            .await?
+            .success(error_of)?
+            .json()
     }
 
     /// Numbers on sale in `country` with all of `features` (`voice`, `sms`),
@@ -213,8 +219,7 @@ impl VonageRest {
         }
         let page: NumbersPage = self
             .get(format!("{}/number/search", self.rest_base), &params)
-            .await?
-            .json()?;
+            .await?;
         if page.count == Some(0) {
             return Ok(Vec::new());
         }
@@ -282,8 +287,7 @@ impl VonageRest {
             ];
             let page: NumbersPage = self
                 .get(format!("{}/account/numbers", self.rest_base), &params)
-                .await?
-                .json()?;
+                .await?;
             let got = page.numbers.len();
             out.extend(page.numbers.into_iter().filter_map(WireNumber::into_number));
             // `count` is the total: pages may be smaller than asked for, so
@@ -339,8 +343,7 @@ impl VonageRest {
                 format!("{}/ni/basic/json", self.api_base),
                 &[("number", number.to_string())],
             )
-            .await?
-            .json()?;
+            .await?;
         let status = w
             .status
             .ok_or_else(|| RestError::unavailable("Number Insight answered without a status"))?;
