@@ -37,7 +37,7 @@ impl std::fmt::Debug for Providers {
 }
 
 /// A number the provider sold us, before it joins the pool.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Bought {
     pub number: PhoneNumber,
     pub country: String,
@@ -89,13 +89,15 @@ impl Providers {
                 core.secret(&messaging.vonage_api_secret, "api_secret", sdk, timeouts),
             )
         });
-        let twilio_rest = twilio.account_sid.as_ref().map(|sid| {
-            TwilioRest::new(
-                http.clone(),
-                &twilio.api_base_url,
-                Some(sid.clone()),
-                core.twilio_auth_token(twilio, sdk, timeouts),
-            )
+        let twilio_rest = twilio.account_sid.as_ref().and_then(|_| {
+            let token = core.twilio_auth_token(twilio, sdk, timeouts);
+            TwilioRest::new(http.clone(), twilio, token)
+                .inspect_err(|e| {
+                    // The settings check the URL first: only a config built
+                    // by hand gets here.
+                    tracing::error!(error = %crate::telemetry::chain(&e), "TWILIO_API_BASE_URL is not a URL: no Twilio REST client");
+                })
+                .ok()
         });
         Self {
             vonage: vonage_rest.map(Arc::new),
@@ -153,9 +155,7 @@ impl Providers {
                     let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) else {
                         out.failed.push((
                             n.msisdn.clone(),
-                            RestError::Unavailable(
-                                "the provider offered a malformed number".into(),
-                            ),
+                            RestError::unavailable("the provider offered a malformed number"),
                         ));
                         continue;
                     };
@@ -192,9 +192,7 @@ impl Providers {
                     let Ok(number) = PhoneNumber::from_e164(&raw) else {
                         out.failed.push((
                             raw.clone(),
-                            RestError::Unavailable(
-                                "the provider offered a malformed number".into(),
-                            ),
+                            RestError::unavailable("the provider offered a malformed number"),
                         ));
                         continue;
                     };

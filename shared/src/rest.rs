@@ -1,8 +1,11 @@
 //! What the providers' REST clients (`vonage::rest`, `twilio::rest`) share:
-//! one HTTP client with time limits, one error type, and how an answer is
-//! read and turned into that error. Each adapter only knows its own wire
-//! format (where the error code and reason are in a failure's body).
+//! one way to build the HTTP client (TLS roots, time limits), one error
+//! type, and how an answer is read and turned into that error. Each adapter
+//! only knows its own wire format (where the error code and reason are in a
+//! failure's body).
 
+use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -14,14 +17,26 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// past this the caller has no time left to report the failure anyway.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One download of a whole file (a recording of up to an hour), connection
+/// to last byte: the only request allowed longer than `REQUEST_TIMEOUT`.
+/// The voicemail worker runs for 60 s.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Largest answer read. A page of 100 owned Twilio numbers is ~200 KB; an
 /// answer far larger is not one of the answers we parse.
 pub const MAX_ANSWER_BYTES: usize = 2 * 1024 * 1024;
 
+/// Pages of a list read at most (50,000 numbers at 100 a page): far past
+/// any pool; a provider that keeps answering pages past that is looping.
+pub const MAX_PAGES: u32 = 500;
+
 /// Longest provider reason kept in an error (it reaches logs and clients).
 const MAX_REASON_CHARS: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a provider request failed. A failure to reach the provider keeps its
+/// cause (`source()`: the HTTP client's error, or the secret's), with no URL
+/// in it: a Vonage GET carries the API secret in its query string.
+#[derive(Debug, thiserror::Error)]
 pub enum RestError {
     #[error("the provider refused our credentials: {0}")]
     AuthRefused(String),
@@ -35,17 +50,76 @@ pub enum RestError {
         code: String,
         reason: String,
     },
-    #[error("the provider is unavailable: {0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(Unavailable),
     #[error("{0} is not configured")]
     NotConfigured(&'static str),
 }
 
+/// The provider could not be reached, or answered what we cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("the provider is unavailable: {what}")]
+pub struct Unavailable {
+    what: String,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl Unavailable {
+    /// What went wrong, as the error's text says it.
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+}
+
 impl RestError {
     /// The error as a client of our API may read it: no credentials and no
-    /// full phone number (provider reasons are redacted when read).
+    /// full phone number (provider reasons are redacted when read, and no
+    /// text here holds a URL).
     pub fn reason(&self) -> String {
         self.to_string()
+    }
+
+    /// Unavailable, for a reason of our own (no cause to keep).
+    pub fn unavailable(what: impl Into<String>) -> Self {
+        Self::Unavailable(Unavailable {
+            what: what.into(),
+            source: None,
+        })
+    }
+
+    /// Unavailable because of `source`, kept as the error's source. Its text
+    /// must hold no URL nor credentials: it is part of `what` too.
+    pub fn unavailable_because(
+        what: impl Into<String>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable(Unavailable {
+            what: what.into(),
+            source: Some(Box::new(source)),
+        })
+    }
+
+    /// A list that keeps giving pages after `MAX_PAGES`.
+    pub fn endless_list() -> Self {
+        Self::unavailable(format!(
+            "the account's numbers did not end after {MAX_PAGES} pages"
+        ))
+    }
+}
+
+/// A credential kept in a secret: the value, `NotConfigured(setting)` when
+/// there is none, and a failure to read it names the secret (`what`) and
+/// keeps the cause, never a value.
+pub fn credential<E: StdError + Send + Sync + 'static>(
+    read: Result<Option<Arc<str>>, E>,
+    what: &str,
+    setting: &'static str,
+) -> Result<Arc<str>, RestError> {
+    match read {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(RestError::NotConfigured(setting)),
+        Err(e) => Err(RestError::unavailable_because(format!("{what}: {e}"), e)),
     }
 }
 
@@ -53,6 +127,17 @@ impl RestError {
 /// Redirects are not followed: these APIs do not redirect, and following
 /// one would send the credentials in the body or header to another place.
 pub fn http_client() -> reqwest::Client {
+    client_with(reqwest::redirect::Policy::none()).unwrap_or_else(|e| {
+        // Only a broken TLS setup gets here. The default client still
+        // works, and `send` puts the time limit on each request.
+        tracing::error!(error = %crate::telemetry::chain(&e), "the HTTP client could not be configured; using the default");
+        reqwest::Client::new()
+    })
+}
+
+/// A client with the providers' TLS and time limits and its own redirect
+/// policy (a download that may be redirected to the provider's media host).
+pub fn client_with(redirect: reqwest::redirect::Policy) -> Result<reqwest::Client, RestError> {
     let mut builder = reqwest::Client::builder();
     if let Some(tls) = tls_config() {
         builder = builder.tls_backend_preconfigured(tls);
@@ -60,13 +145,11 @@ pub fn http_client() -> reqwest::Client {
     builder
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(redirect)
         .build()
-        .unwrap_or_else(|e| {
-            // Only a broken TLS setup gets here. The default client still
-            // works, and `send` puts the time limit on each request.
-            tracing::error!(error = %crate::telemetry::chain(&e), "the HTTP client could not be configured; using the default");
-            reqwest::Client::new()
+        .map_err(|e| {
+            let e = e.without_url();
+            RestError::unavailable_because(format!("the HTTP client could not be built: {e}"), e)
         })
 }
 
@@ -83,7 +166,7 @@ fn tls_config() -> Option<rustls::ClientConfig> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     match rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
     {
@@ -108,11 +191,21 @@ impl Answer {
         (200..300).contains(&self.status)
     }
 
-    /// The body as `T`. The parser's message is left out: it can quote the
-    /// body, which holds phone numbers.
+    /// The answer when it is a success, else the error `error_of` reads
+    /// from it (each provider writes its failures its own way).
+    pub fn success(self, error_of: impl FnOnce(&Answer) -> RestError) -> Result<Self, RestError> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(error_of(&self))
+        }
+    }
+
+    /// The body as `T`. The parser's error is left out, as text and as
+    /// source: it can quote the body, which holds phone numbers.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, RestError> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            RestError::Unavailable(format!(
+            RestError::unavailable(format!(
                 "HTTP {} answer is not the expected JSON ({:?} error at line {} column {})",
                 self.status,
                 e.classify(),
@@ -120,6 +213,12 @@ impl Answer {
                 e.column()
             ))
         })
+    }
+
+    /// What a failure's body says, as far as it is `T`; nothing (`T`'s
+    /// default) when it is not.
+    pub fn failure_body<T: DeserializeOwned + Default>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_default()
     }
 
     /// The error for an answer that is not a success. `code` and `reason`
@@ -143,10 +242,10 @@ impl Answer {
                     .unwrap_or_else(|| self.status.to_string()),
                 reason,
             },
-            500..=599 => RestError::Unavailable(format!("HTTP {}: {reason}", self.status)),
-            // 1xx/3xx (redirects are not followed) or a success passed here
-            // by mistake: nothing we can use.
-            other => RestError::Unavailable(format!("unexpected HTTP {other}")),
+            500..=599 => RestError::unavailable(format!("HTTP {}: {reason}", self.status)),
+            // 1xx/3xx (redirects are not followed, or no further) or a
+            // success passed here by mistake: nothing we can use.
+            other => RestError::unavailable(format!("unexpected HTTP {other}")),
         }
     }
 }
@@ -163,33 +262,35 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<Answer, RestError> {
 }
 
 /// Reads an answer, stopping as soon as it is larger than any we parse.
-pub async fn read(mut resp: reqwest::Response) -> Result<Answer, RestError> {
+pub async fn read(resp: reqwest::Response) -> Result<Answer, RestError> {
     let status = resp.status().as_u16();
     let retry_after_seconds = resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(retry_after);
-    let too_large =
-        || RestError::Unavailable(format!("answer larger than {MAX_ANSWER_BYTES} bytes"));
-    if resp
-        .content_length()
-        .is_some_and(|l| l > MAX_ANSWER_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(resp, MAX_ANSWER_BYTES).await?;
     Ok(Answer {
         status,
         retry_after_seconds,
         body,
     })
+}
+
+/// An answer's body, stopping as soon as it is larger than `limit` bytes.
+pub async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, RestError> {
+    let too_large = || RestError::unavailable(format!("answer larger than {limit} bytes"));
+    if resp.content_length().is_some_and(|l| l > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `Retry-After` as delay-seconds. The HTTP-date form is not used by these
@@ -198,8 +299,9 @@ fn retry_after(v: &str) -> Option<u64> {
     v.trim().parse().ok()
 }
 
-/// A request that got no answer. The URL is dropped from the text: Vonage
-/// GET requests carry the API secret in the query string.
+/// A request that got no (whole) answer; the client's error is its source.
+/// The URL is dropped from both: Vonage GET requests carry the API secret
+/// in the query string, and a redirect's URL may be a presigned link.
 pub fn transport_error(e: reqwest::Error) -> RestError {
     let what = if e.is_timeout() {
         "no answer in time"
@@ -210,7 +312,8 @@ pub fn transport_error(e: reqwest::Error) -> RestError {
     } else {
         "the request failed"
     };
-    RestError::Unavailable(format!("{what}: {}", e.without_url()))
+    let e = e.without_url();
+    RestError::unavailable_because(format!("{what}: {e}"), e)
 }
 
 /// A provider's reason, fit for logs and clients: trimmed, shortened, and
@@ -244,142 +347,5 @@ pub fn redact(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    fn answer(status: u16, retry_after_seconds: Option<u64>) -> Answer {
-        Answer {
-            status,
-            retry_after_seconds,
-            body: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn provider_tls_trusts_the_compiled_in_roots_only() {
-        let config = tls_config().expect("TLS config");
-        // Certificates are verified (no "dangerous" verifier), HTTP/1.1 only.
-        assert!(config.alpn_protocols.is_empty());
-        assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
-        // The client builds with it.
-        let _ = http_client();
-    }
-
-    #[test]
-    fn statuses_map_to_errors() {
-        assert!(matches!(
-            answer(401, None).error(None, None),
-            RestError::AuthRefused(_)
-        ));
-        assert!(matches!(
-            answer(403, None).error(Some("20403".into()), Some("Permission denied".into())),
-            RestError::AuthRefused(r) if r.contains("Permission denied")
-        ));
-        assert_eq!(
-            answer(429, Some(7)).error(None, None),
-            RestError::RateLimited {
-                retry_after_seconds: Some(7)
-            }
-        );
-        assert!(matches!(
-            answer(503, None).error(None, None),
-            RestError::Unavailable(_)
-        ));
-        assert_eq!(
-            answer(420, None).error(Some("420".into()), Some("method failed".into())),
-            RestError::Refused {
-                status: 420,
-                code: "420".into(),
-                reason: "method failed".into()
-            }
-        );
-        assert_eq!(
-            answer(404, None).error(None, None),
-            RestError::Refused {
-                status: 404,
-                code: "404".into(),
-                reason: "HTTP 404".into()
-            }
-        );
-        assert!(matches!(
-            answer(302, None).error(None, None),
-            RestError::Unavailable(_)
-        ));
-    }
-
-    #[test]
-    fn retry_after_seconds_only() {
-        assert_eq!(retry_after(" 30 "), Some(30));
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(retry_after("-1"), None);
-    }
-
-    #[test]
-    fn reasons_lose_phone_numbers() {
-        let r = redact("The 'To' number +15551230601 is not a valid phone number.");
-        assert!(!r.contains("15551230601"), "{r}");
-        assert!(r.contains("…601"), "{r}");
-        // Short codes and error numbers stay readable.
-        assert_eq!(redact("error 21452 at 12:30"), "error 21452 at 12:30");
-        assert!(redact(&"x".repeat(500)).chars().count() <= MAX_REASON_CHARS + 1);
-    }
-
-    #[test]
-    fn malformed_json_does_not_quote_the_body() {
-        let a = Answer {
-            status: 200,
-            retry_after_seconds: None,
-            body: br#"{"count": "447700900123"}"#.to_vec(),
-        };
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Count {
-            count: u64,
-        }
-        let e = a.json::<Count>().unwrap_err();
-        assert!(matches!(&e, RestError::Unavailable(_)));
-        assert!(!e.to_string().contains("447700900123"), "{e}");
-    }
-
-    #[tokio::test]
-    async fn answers_are_read_and_bounded() {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/big"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_ANSWER_BYTES + 1]),
-            )
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/busy"))
-            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "12"))
-            .mount(&server)
-            .await;
-        let http = http_client();
-        let big = send(http.get(format!("{}/big", server.uri()))).await;
-        assert!(matches!(big, Err(RestError::Unavailable(r)) if r.contains("larger")));
-        let busy = send(http.get(format!("{}/busy", server.uri())))
-            .await
-            .unwrap();
-        assert_eq!(busy.status, 429);
-        assert_eq!(busy.retry_after_seconds, Some(12));
-    }
-
-    #[tokio::test]
-    async fn no_answer_is_unavailable_without_the_url() {
-        // Nothing listens on a port just released.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let e = send(http_client().get(format!("http://127.0.0.1:{port}/x?api_secret=s3cr3t")))
-            .await
-            .unwrap_err();
-        assert!(matches!(&e, RestError::Unavailable(_)), "{e:?}");
-        assert!(!e.to_string().contains("s3cr3t"), "{e}");
-    }
-}
+#[path = "rest_tests.rs"]
+pub(crate) mod tests;

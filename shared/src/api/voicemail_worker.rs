@@ -11,7 +11,7 @@ use crate::aws::{self, Bucket, Ses};
 use crate::config::{ConfigError, TwilioConfig, VoicemailConfig};
 use crate::core::Core;
 use crate::store::keys;
-use crate::twilio::client::TwilioClient;
+use crate::twilio::rest::TwilioRest;
 use crate::usecases::voicemail::Pipeline;
 
 /// What the voicemail worker holds: the table, the bucket, SES and the
@@ -22,7 +22,7 @@ pub struct VoicemailState {
     pub config: VoicemailConfig,
     pub bucket: Bucket,
     pub mailer: Ses,
-    pub twilio: TwilioClient,
+    pub twilio: TwilioRest,
 }
 
 impl VoicemailState {
@@ -42,9 +42,11 @@ impl VoicemailState {
         [timeouts, bulk]: [aws::Timeouts; 2],
     ) -> Result<Self, ConfigError> {
         let token = core.twilio_auth_token(&twilio, sdk, timeouts);
-        let twilio = TwilioClient::new(twilio, token).map_err(|e| ConfigError {
-            name: "TWILIO_API_BASE_URL",
-            reason: e.to_string(),
+        let twilio = TwilioRest::new(crate::rest::http_client(), &twilio, token).map_err(|e| {
+            ConfigError {
+                name: "TWILIO_API_BASE_URL",
+                reason: e.to_string(),
+            }
         })?;
         Ok(Self {
             bucket: Bucket {
@@ -61,7 +63,7 @@ impl VoicemailState {
     }
 
     /// The voicemail pipeline on this state's table, bucket, SES and Twilio.
-    pub fn pipeline(&self) -> Pipeline<'_, crate::store::Store, TwilioClient, Bucket, Ses> {
+    pub fn pipeline(&self) -> Pipeline<'_, crate::store::Store, TwilioRest, Bucket, Ses> {
         Pipeline {
             store: &self.core.store,
             recordings: &self.twilio,

@@ -1,7 +1,8 @@
 //! Twilio adapter: `X-Twilio-Signature`, TwiML, form webhooks and the REST
-//! calls the voicemail pipeline makes. Twilio writes numbers as `+E.164`.
+//! client (numbers, texts, and the recordings the voicemail pipeline
+//! copies). Twilio writes numbers as `+E.164`.
 
-pub mod client;
+pub mod recordings;
 pub mod rest;
 pub mod signature;
 pub mod twiml;

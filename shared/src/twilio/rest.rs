@@ -1,35 +1,36 @@
-//! Twilio's REST API as the core uses them: available numbers, buying a
-//! number with our webhook URLs, releasing it, listing the account's, and
-//! sending a text. HTTP Basic auth (account SID, auth token), everything
-//! under `{api}/2010-04-01/Accounts/{Sid}/`. Twilio writes numbers as
-//! `+E.164`.
+//! Twilio's REST API as callmask uses it, through one client: available
+//! numbers, buying a number with our webhook URLs, releasing it, listing
+//! the account's, sending a text, and (`twilio::recordings`) downloading
+//! and deleting the recordings the voicemail pipeline copies. HTTP Basic
+//! auth (account SID, auth token), everything under
+//! `{api}/2010-04-01/Accounts/{Sid}/`, through a configurable base URL
+//! (tests point it at a local fake). Twilio writes numbers as `+E.164`.
+
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use url::Url;
 
-use crate::rest::{send, Answer, RestError};
+use crate::config::TwilioConfig;
+use crate::rest::{credential, send, Answer, RestError};
 use crate::secrets::Secret;
 
 /// Numbers per page when listing the account's.
 const PAGE_SIZE: u32 = 100;
 
-/// Pages listed at most (50,000 numbers): past that the paging is looping.
-const MAX_PAGES: u32 = 500;
-
+/// The Twilio REST client (cheap to clone: its HTTP clients are pools).
+/// Its `Debug` shows the account SID, never the token.
+#[derive(Clone, Debug)]
 pub struct TwilioRest {
-    http: reqwest::Client,
-    api_base: String,
-    account_sid: Option<String>,
+    /// Every API request: `rest::http_client`, no redirects followed.
+    pub(super) http: reqwest::Client,
+    /// Recording downloads only: the same TLS and time limits, following
+    /// redirects to Twilio's media hosts or S3. Built on first use: only
+    /// the voicemail worker downloads.
+    pub(super) media: Arc<OnceLock<reqwest::Client>>,
+    pub(super) base: Url,
+    pub(super) account_sid: Option<String>,
     auth_token: Secret,
-}
-
-impl std::fmt::Debug for TwilioRest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioRest")
-            .field("api_base", &self.api_base)
-            .field("account_sid", &self.account_sid)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The webhooks a number is bought with.
@@ -67,12 +68,18 @@ struct WireNumber {
 }
 
 impl WireNumber {
+    /// An entry without its sid or number is of no use: dropped.
     fn into_number(self) -> Option<TwilioNumber> {
-        Some(TwilioNumber {
-            sid: self.sid.filter(|s| !s.is_empty())?,
-            phone_number: self.phone_number.filter(|n| !n.is_empty())?,
-            iso_country: self.iso_country,
-        })
+        match (self.sid, self.phone_number) {
+            (Some(sid), Some(phone_number)) if !sid.is_empty() && !phone_number.is_empty() => {
+                Some(TwilioNumber {
+                    sid,
+                    phone_number,
+                    iso_country: self.iso_country,
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -91,13 +98,13 @@ struct Created {
 
 /// Twilio's error body: `{"code": 21452, "message": "…", "more_info": …,
 /// "status": 400}`.
-fn error_of(answer: &Answer) -> RestError {
+pub(super) fn error_of(answer: &Answer) -> RestError {
     #[derive(Deserialize, Default)]
     struct Body {
         code: Option<serde_json::Value>,
         message: Option<String>,
     }
-    let body: Body = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let body: Body = answer.failure_body();
     let code = body.code.and_then(|c| match c {
         serde_json::Value::Number(n) => Some(n.to_string()),
         serde_json::Value::String(s) => Some(s),
@@ -108,7 +115,7 @@ fn error_of(answer: &Answer) -> RestError {
 
 /// A value put in a URL path: Twilio's ids and country codes are
 /// alphanumeric, and anything else could lead the request elsewhere.
-fn path_safe(what: &str, value: &str) -> Result<(), RestError> {
+pub(super) fn path_safe(what: &str, value: &str) -> Result<(), RestError> {
     if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
@@ -121,42 +128,47 @@ fn path_safe(what: &str, value: &str) -> Result<(), RestError> {
 }
 
 impl TwilioRest {
+    /// `http` is `rest::http_client()` (shared with the other provider's
+    /// client where both are built). Fails only on an API base URL that is
+    /// not a URL (the settings check it first).
     pub fn new(
         http: reqwest::Client,
-        api_base_url: &str,
-        account_sid: Option<String>,
+        config: &TwilioConfig,
         auth_token: Secret,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, url::ParseError> {
+        Ok(Self {
             http,
-            api_base: api_base_url.trim_end_matches('/').to_string(),
-            account_sid,
+            media: Default::default(),
+            base: Url::parse(config.api_base_url.trim_end_matches('/'))?,
+            account_sid: config.account_sid.clone(),
             auth_token,
-        }
+        })
     }
 
     /// The account SID and auth token; the token may have to be fetched,
     /// and a failure to read it names the secret, never its value.
-    async fn credentials(&self) -> Result<(&str, String), RestError> {
+    pub(super) async fn credentials(&self) -> Result<(&str, Arc<str>), RestError> {
         let sid = self
             .account_sid
             .as_deref()
             .ok_or(RestError::NotConfigured("TWILIO_ACCOUNT_SID"))?;
         path_safe("the account SID", sid)?;
-        let token = self
-            .auth_token
-            .get()
-            .await
-            .map_err(|e| RestError::Unavailable(format!("the Twilio auth token: {e}")))?
-            .ok_or(RestError::NotConfigured("TWILIO_AUTH_TOKEN"))?;
-        Ok((sid, token.to_string()))
+        let token = credential(
+            self.auth_token.get().await,
+            "the Twilio auth token",
+            "TWILIO_AUTH_TOKEN",
+        )?;
+        Ok((sid, token))
     }
 
-    fn account_url(&self, sid: &str, rest: &str) -> String {
-        format!("{}/2010-04-01/Accounts/{sid}/{rest}", self.api_base)
+    /// `{api}/2010-04-01/Accounts/{sid}/{rest}`.
+    pub(super) fn account_url(&self, sid: &str, rest: &str) -> String {
+        let api = self.base.as_str().trim_end_matches('/');
+        format!("{api}/2010-04-01/Accounts/{sid}/{rest}")
     }
 
-    async fn call(
+    /// One request under the account, with Basic auth.
+    pub(super) async fn call(
         &self,
         method: reqwest::Method,
         rest: &str,
@@ -167,7 +179,7 @@ impl TwilioRest {
         let mut req = self
             .http
             .request(method, self.account_url(sid, rest))
-            .basic_auth(sid, Some(token));
+            .basic_auth(sid, Some(&*token));
         if !query.is_empty() {
             req = req.query(query);
         }
@@ -175,6 +187,14 @@ impl TwilioRest {
             req = req.form(form);
         }
         send(req).await
+    }
+
+    /// A POST of `form` that creates something; the answer when Twilio
+    /// created it.
+    async fn create(&self, rest: &str, form: &[(&str, &str)]) -> Result<Answer, RestError> {
+        self.call(reqwest::Method::POST, rest, &[], Some(form))
+            .await?
+            .success(error_of)
     }
 
     /// Up to `count` numbers on sale in `country` with `features` (`voice`,
@@ -199,32 +219,32 @@ impl TwilioRest {
             };
             query.push((flag, "true".into()));
         }
-        for kind in ["Local", "Mobile"] {
-            let answer = self
-                .call(
-                    reqwest::Method::GET,
-                    &format!("AvailablePhoneNumbers/{country}/{kind}.json"),
-                    &query,
-                    None,
-                )
-                .await?;
-            if answer.status == 404 {
-                continue;
-            }
-            if !answer.is_success() {
-                return Err(error_of(&answer));
-            }
-            let page: AvailablePage = answer.json()?;
-            let numbers: Vec<String> = page
-                .available_phone_numbers
-                .into_iter()
-                .filter_map(|a| a.phone_number)
-                .collect();
-            if !numbers.is_empty() {
-                return Ok(numbers);
-            }
+        let local = self.offered(&country, "Local", &query).await?;
+        if !local.is_empty() {
+            return Ok(local);
         }
-        Ok(Vec::new())
+        self.offered(&country, "Mobile", &query).await
+    }
+
+    /// The numbers of one `kind` on sale; none when the country does not
+    /// sell that kind (404).
+    async fn offered(
+        &self,
+        country: &str,
+        kind: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<String>, RestError> {
+        let rest = format!("AvailablePhoneNumbers/{country}/{kind}.json");
+        let answer = self.call(reqwest::Method::GET, &rest, query, None).await?;
+        if answer.status == 404 {
+            return Ok(Vec::new());
+        }
+        let page: AvailablePage = answer.success(error_of)?.json()?;
+        Ok(page
+            .available_phone_numbers
+            .into_iter()
+            .filter_map(|a| a.phone_number)
+            .collect())
     }
 
     /// Buys `phone_number` with our webhooks set (Twilio links at purchase).
@@ -242,44 +262,32 @@ impl TwilioRest {
             ("SmsUrl", urls.sms_url.as_str()),
             ("SmsMethod", "POST"),
         ];
-        let answer = self
-            .call(
-                reqwest::Method::POST,
-                "IncomingPhoneNumbers.json",
-                &[],
-                Some(&form),
-            )
-            .await?;
-        if !answer.is_success() {
-            return Err(error_of(&answer));
-        }
-        let mut number: WireNumber = answer.json()?;
+        let mut number: WireNumber = self
+            .create("IncomingPhoneNumbers.json", &form)
+            .await?
+            .json()?;
         // The number is ours now; its number is the one asked for if the
         // answer leaves it out.
         number.phone_number = number
             .phone_number
             .or_else(|| Some(phone_number.to_string()));
         number.into_number().ok_or_else(|| {
-            RestError::Unavailable("Twilio sold the number but answered without its sid".into())
+            RestError::unavailable("Twilio sold the number but answered without its sid")
         })
     }
 
     /// Releases the number `sid` (`PN…`): 204.
     pub async fn release(&self, sid: &str) -> Result<(), RestError> {
         path_safe("the number's sid", sid)?;
-        let answer = self
-            .call(
-                reqwest::Method::DELETE,
-                &format!("IncomingPhoneNumbers/{sid}.json"),
-                &[],
-                None,
-            )
-            .await?;
-        if answer.is_success() {
-            Ok(())
-        } else {
-            Err(error_of(&answer))
-        }
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("IncomingPhoneNumbers/{sid}.json"),
+            &[],
+            None,
+        )
+        .await?
+        .success(error_of)
+        .map(drop)
     }
 
     /// Every number the account owns, following `next_page_uri`.
@@ -287,16 +295,13 @@ impl TwilioRest {
         let (sid, token) = self.credentials().await?;
         let first = self.account_url(sid, "IncomingPhoneNumbers.json");
         let mut url = Url::parse(&first)
-            .map_err(|_| RestError::Unavailable("TWILIO_API_BASE_URL is not a URL".into()))?;
+            .map_err(|_| RestError::unavailable("TWILIO_API_BASE_URL is not a URL"))?;
         url.query_pairs_mut()
             .append_pair("PageSize", &PAGE_SIZE.to_string());
         let mut out = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let answer = send(self.http.get(url.clone()).basic_auth(sid, Some(&token))).await?;
-            if !answer.is_success() {
-                return Err(error_of(&answer));
-            }
-            let page: OwnedPage = answer.json()?;
+        for _ in 0..crate::rest::MAX_PAGES {
+            let answer = send(self.http.get(url.clone()).basic_auth(sid, Some(&*token))).await?;
+            let page: OwnedPage = answer.success(error_of)?.json()?;
             out.extend(
                 page.incoming_phone_numbers
                     .into_iter()
@@ -307,9 +312,7 @@ impl TwilioRest {
                 Some(next) => url = next_page(&url, sid, &next)?,
             }
         }
-        Err(RestError::Unavailable(format!(
-            "the account's numbers did not end after {MAX_PAGES} pages"
-        )))
+        Err(RestError::endless_list())
     }
 
     /// Sends a text; its sid (`SM…`).
@@ -320,16 +323,11 @@ impl TwilioRest {
         body: &str,
     ) -> Result<String, RestError> {
         let form = [("To", to), ("From", from), ("Body", body)];
-        let answer = self
-            .call(reqwest::Method::POST, "Messages.json", &[], Some(&form))
-            .await?;
-        if !answer.is_success() {
-            return Err(error_of(&answer));
-        }
-        let created: Created = answer.json()?;
-        created.sid.filter(|s| !s.is_empty()).ok_or_else(|| {
-            RestError::Unavailable("Twilio answered a message without its sid".into())
-        })
+        let created: Created = self.create("Messages.json", &form).await?.json()?;
+        created
+            .sid
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| RestError::unavailable("Twilio answered a message without its sid"))
     }
 }
 
@@ -338,18 +336,18 @@ impl TwilioRest {
 fn next_page(current: &Url, sid: &str, next: &str) -> Result<Url, RestError> {
     let url = current
         .join(next)
-        .map_err(|_| RestError::Unavailable("Twilio's next page is not a URL".into()))?;
+        .map_err(|_| RestError::unavailable("Twilio's next page is not a URL"))?;
     let same_origin = url.origin() == current.origin();
     let same_list = url.path() == format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json");
     if same_origin && same_list {
         Ok(url)
     } else {
-        Err(RestError::Unavailable(
-            "Twilio's next page leads outside this account's numbers".into(),
+        Err(RestError::unavailable(
+            "Twilio's next page leads outside this account's numbers",
         ))
     }
 }
 
 #[cfg(test)]
 #[path = "rest_tests.rs"]
-mod tests;
+pub(crate) mod tests;

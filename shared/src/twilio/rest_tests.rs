@@ -1,30 +1,38 @@
+//! The Twilio client against a local fake that checks each request as
+//! Twilio documents it (path under the account, Basic auth, parameters).
+
 use super::*;
+use crate::rest::tests::{
+    assert_refused_without_url, form, json, mount, on, only_request, query, refused_url,
+};
 use std::collections::HashMap;
-use wiremock::matchers::{basic_auth, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::basic_auth;
+use wiremock::{MockBuilder, MockServer, Request, ResponseTemplate};
 
-const SID: &str = "AC00000000000000000000000000000001";
-const TOKEN: &str = "token-1";
+pub(crate) const SID: &str = "AC00000000000000000000000000000001";
+pub(crate) const TOKEN: &str = "token-1";
 
-fn account(rest: &str) -> String {
+pub(crate) fn account(rest: &str) -> String {
     format!("/2010-04-01/Accounts/{SID}/{rest}")
 }
 
-fn client(server: &MockServer) -> TwilioRest {
-    TwilioRest::new(
-        crate::rest::http_client(),
-        &format!("{}/", server.uri()),
-        Some(SID.into()),
-        Secret::value(TOKEN),
-    )
+/// The client of the account, on `base`, with `token`.
+pub(crate) fn client_on(base: &str, token: Secret) -> TwilioRest {
+    let config = TwilioConfig {
+        api_base_url: base.into(),
+        account_sid: Some(SID.into()),
+        ..TwilioConfig::default()
+    };
+    TwilioRest::new(crate::rest::http_client(), &config, token).expect("a base URL")
 }
 
-fn query(r: &Request) -> HashMap<String, String> {
-    r.url.query_pairs().into_owned().collect()
+pub(crate) fn client(server: &MockServer) -> TwilioRest {
+    client_on(&format!("{}/", server.uri()), Secret::value(TOKEN))
 }
 
-fn form(r: &Request) -> HashMap<String, String> {
-    url::form_urlencoded::parse(&r.body).into_owned().collect()
+/// A `verb` request to the account's `rest`, with the account's Basic auth.
+pub(crate) fn twilio(verb: &str, rest: &str) -> MockBuilder {
+    on(verb, &account(rest)).and(basic_auth(SID, TOKEN))
 }
 
 fn numbers(list: &[&str]) -> serde_json::Value {
@@ -38,22 +46,15 @@ fn numbers(list: &[&str]) -> serde_json::Value {
 #[tokio::test]
 async fn available_asks_for_local_numbers_with_the_features() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(account("AvailablePhoneNumbers/US/Local.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(numbers(&["+15551230001", "+15551230002"])),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    let offer = json(200, numbers(&["+15551230001", "+15551230002"]));
+    let local = twilio("GET", "AvailablePhoneNumbers/US/Local.json");
+    mount(&server, local, offer, 1).await;
     let found = client(&server)
         .available("us", &["voice", "sms"], 2)
         .await
         .unwrap();
     assert_eq!(found, ["+15551230001", "+15551230002"]);
-    let r = &server.received_requests().await.unwrap_or_default()[0];
-    let q = query(r);
+    let q = query(&only_request(&server).await);
     assert_eq!(q["PageSize"], "2");
     assert_eq!(q["VoiceEnabled"], "true");
     assert_eq!(q["SmsEnabled"], "true");
@@ -63,25 +64,29 @@ async fn available_asks_for_local_numbers_with_the_features() {
 #[tokio::test]
 async fn no_local_numbers_falls_back_to_mobile() {
     for local in [
-        ResponseTemplate::new(200).set_body_json(numbers(&[])),
-        ResponseTemplate::new(404).set_body_json(serde_json::json!({"code": 20404,
-            "message": "The requested resource was not found", "status": 404})),
+        json(200, numbers(&[])),
+        json(
+            404,
+            serde_json::json!({"code": 20404,
+            "message": "The requested resource was not found", "status": 404}),
+        ),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(account("AvailablePhoneNumbers/GB/Local.json")))
-            .and(basic_auth(SID, TOKEN))
-            .respond_with(local)
-            .expect(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path(account("AvailablePhoneNumbers/GB/Mobile.json")))
-            .and(basic_auth(SID, TOKEN))
-            .respond_with(ResponseTemplate::new(200).set_body_json(numbers(&["+447700900001"])))
-            .expect(1)
-            .mount(&server)
-            .await;
+        let mobile = json(200, numbers(&["+447700900001"]));
+        mount(
+            &server,
+            twilio("GET", "AvailablePhoneNumbers/GB/Local.json"),
+            local,
+            1,
+        )
+        .await;
+        mount(
+            &server,
+            twilio("GET", "AvailablePhoneNumbers/GB/Mobile.json"),
+            mobile,
+            1,
+        )
+        .await;
         let found = client(&server).available("GB", &["sms"], 1).await.unwrap();
         assert_eq!(found, ["+447700900001"]);
         let requests = server.received_requests().await.unwrap_or_default();
@@ -97,11 +102,21 @@ async fn no_local_numbers_falls_back_to_mobile() {
 #[tokio::test]
 async fn nothing_anywhere_is_an_empty_list() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(numbers(&[])))
-        .expect(2)
-        .mount(&server)
-        .await;
+    let none = json(200, numbers(&[]));
+    mount(
+        &server,
+        twilio("GET", "AvailablePhoneNumbers/US/Local.json"),
+        none.clone(),
+        1,
+    )
+    .await;
+    mount(
+        &server,
+        twilio("GET", "AvailablePhoneNumbers/US/Mobile.json"),
+        none,
+        1,
+    )
+    .await;
     assert!(client(&server)
         .available("US", &["voice"], 1)
         .await
@@ -113,14 +128,15 @@ async fn nothing_anywhere_is_an_empty_list() {
 #[tokio::test]
 async fn buy_sets_the_webhooks() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(account("IncomingPhoneNumbers.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
-            "sid": "PN1", "phone_number": "+15551230001", "account_sid": SID})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let sold =
+        serde_json::json!({"sid": "PN1", "phone_number": "+15551230001", "account_sid": SID});
+    mount(
+        &server,
+        twilio("POST", "IncomingPhoneNumbers.json"),
+        json(201, sold),
+        1,
+    )
+    .await;
     let urls = NumberUrls {
         voice_url: "https://x.example/twilio/voice".into(),
         status_callback: "https://x.example/twilio/status".into(),
@@ -130,7 +146,7 @@ async fn buy_sets_the_webhooks() {
     assert_eq!(bought.sid, "PN1");
     assert_eq!(bought.phone_number, "+15551230001");
     assert_eq!(bought.iso_country, None);
-    let f = form(&server.received_requests().await.unwrap_or_default()[0]);
+    let f = form(&only_request(&server).await);
     let expected: HashMap<String, String> = [
         ("PhoneNumber", "+15551230001"),
         ("VoiceUrl", "https://x.example/twilio/voice"),
@@ -150,13 +166,8 @@ async fn buy_sets_the_webhooks() {
 #[tokio::test]
 async fn release_deletes_the_number() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path(account("IncomingPhoneNumbers/PN1.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let number = twilio("DELETE", "IncomingPhoneNumbers/PN1.json");
+    mount(&server, number, ResponseTemplate::new(204), 1).await;
     let api = client(&server);
     api.release("PN1").await.unwrap();
     assert!(matches!(
@@ -169,25 +180,25 @@ async fn release_deletes_the_number() {
 #[tokio::test]
 async fn owned_follows_next_page_uri() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(account("IncomingPhoneNumbers.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(|r: &Request| {
-            let q = query(r);
-            let body = if q.get("PageToken").map(String::as_str) == Some("PAabc") {
-                serde_json::json!({"incoming_phone_numbers": [
-                    {"sid": "PN3", "phone_number": "+15551230003"}], "next_page_uri": null})
-            } else {
-                serde_json::json!({"incoming_phone_numbers": [
-                    {"sid": "PN1", "phone_number": "+15551230001", "iso_country": "US"},
-                    {"sid": "PN2", "phone_number": "+15551230002"}],
-                    "next_page_uri": account("IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAabc")})
-            };
-            ResponseTemplate::new(200).set_body_json(body)
-        })
-        .expect(2)
-        .mount(&server)
-        .await;
+    let pages = |r: &Request| {
+        let body = if query(r).get("PageToken").map(String::as_str) == Some("PAabc") {
+            serde_json::json!({"incoming_phone_numbers": [
+                {"sid": "PN3", "phone_number": "+15551230003"}], "next_page_uri": null})
+        } else {
+            serde_json::json!({"incoming_phone_numbers": [
+                {"sid": "PN1", "phone_number": "+15551230001", "iso_country": "US"},
+                {"sid": "PN2", "phone_number": "+15551230002"}],
+                "next_page_uri": account("IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAabc")})
+        };
+        json(200, body)
+    };
+    mount(
+        &server,
+        twilio("GET", "IncomingPhoneNumbers.json"),
+        pages,
+        2,
+    )
+    .await;
     let owned = client(&server).owned().await.unwrap();
     let sids: Vec<_> = owned.iter().map(|n| n.sid.as_str()).collect();
     assert_eq!(sids, ["PN1", "PN2", "PN3"]);
@@ -220,20 +231,14 @@ fn the_next_page_stays_on_the_host_and_in_the_account() {
 #[tokio::test]
 async fn send_message_posts_the_text() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(account("Messages.json")))
-        .and(basic_auth(SID, TOKEN))
-        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
-            "sid": "SM1", "status": "queued"})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let queued = json(201, serde_json::json!({"sid": "SM1", "status": "queued"}));
+    mount(&server, twilio("POST", "Messages.json"), queued, 1).await;
     let sid = client(&server)
         .send_message("+15551230001", "+15551230002", "Hi & bye")
         .await
         .unwrap();
     assert_eq!(sid, "SM1");
-    let f = form(&server.received_requests().await.unwrap_or_default()[0]);
+    let f = form(&only_request(&server).await);
     assert_eq!(f["From"], "+15551230001");
     assert_eq!(f["To"], "+15551230002");
     assert_eq!(f["Body"], "Hi & bye");
@@ -244,24 +249,32 @@ async fn send_message_posts_the_text() {
 #[tokio::test]
 async fn twilio_errors_map_to_rest_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(account("Messages.json")))
-        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
-            "code": 21211, "message": "The 'To' number +15551230002 is not a valid phone number.",
-            "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})))
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(account("IncomingPhoneNumbers/PN1.json")))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
-            "code": 20003, "message": "Authenticate", "status": 401})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(account("IncomingPhoneNumbers.json")))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3"))
-        .mount(&server)
-        .await;
+    let invalid = json(
+        400,
+        serde_json::json!({
+        "code": 21211, "message": "The 'To' number +15551230002 is not a valid phone number.",
+        "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}),
+    );
+    mount(&server, twilio("POST", "Messages.json"), invalid, ..).await;
+    let denied = json(
+        401,
+        serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
+    );
+    mount(
+        &server,
+        twilio("DELETE", "IncomingPhoneNumbers/PN1.json"),
+        denied,
+        ..,
+    )
+    .await;
+    let busy = ResponseTemplate::new(429).insert_header("Retry-After", "3");
+    mount(
+        &server,
+        twilio("GET", "IncomingPhoneNumbers.json"),
+        busy,
+        ..,
+    )
+    .await;
     let api = client(&server);
     match api.send_message("+15551230001", "+15551230002", "x").await {
         Err(RestError::Refused {
@@ -282,20 +295,23 @@ async fn twilio_errors_map_to_rest_errors() {
         api.release("PN1").await,
         Err(RestError::AuthRefused(_))
     ));
-    assert_eq!(
-        api.owned().await.unwrap_err(),
-        RestError::RateLimited {
+    assert!(matches!(
+        api.owned().await,
+        Err(RestError::RateLimited {
             retry_after_seconds: Some(3)
-        }
-    );
-    let no_token = TwilioRest::new(
-        crate::rest::http_client(),
-        &server.uri(),
-        Some(SID.into()),
-        Secret::missing(),
-    );
-    assert_eq!(
-        no_token.release("PN1").await.unwrap_err(),
-        RestError::NotConfigured("TWILIO_AUTH_TOKEN")
-    );
+        })
+    ));
+    let no_token = client_on(&server.uri(), Secret::missing());
+    assert!(matches!(
+        no_token.release("PN1").await,
+        Err(RestError::NotConfigured("TWILIO_AUTH_TOKEN"))
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_api_keeps_the_cause_and_no_credentials() {
+    let api = client_on(&refused_url(""), Secret::value("s3cr3t-token"));
+    let e = api.send_message("+15551230001", "+15551230002", "x").await;
+    let e = e.expect_err("nothing listens");
+    assert_refused_without_url(&e, &["s3cr3t-token", SID, "Messages.json"]);
 }

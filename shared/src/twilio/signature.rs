@@ -78,10 +78,8 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        let owned = |&(k, v): &(&str, &str)| (k.to_string(), v.to_string());
+        pairs.iter().map(owned).collect()
     }
 
     #[test]

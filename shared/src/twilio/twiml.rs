@@ -76,41 +76,46 @@ impl Response {
                     if let Some(l) = language {
                         attr(&mut out, "language", l);
                     }
-                    out.push('>');
-                    out.push_str(&escape(text.as_str()));
-                    out.push_str("</Say>");
+                    text_and_end(&mut out, text, "Say");
                 }
                 Verb::Dial { number, attrs } => {
-                    out.push_str("<Dial");
-                    for (k, v) in attrs {
-                        attr(&mut out, k, v);
-                    }
+                    start(&mut out, "Dial", attrs);
                     out.push_str("><Number>");
                     out.push_str(&escape(number.as_str()));
                     out.push_str("</Number></Dial>");
                 }
                 Verb::Record { attrs } => {
-                    out.push_str("<Record");
-                    for (k, v) in attrs {
-                        attr(&mut out, k, v);
-                    }
+                    start(&mut out, "Record", attrs);
                     out.push_str("/>");
                 }
                 Verb::Hangup => out.push_str("<Hangup/>"),
                 Verb::Message { body, attrs } => {
-                    out.push_str("<Message");
-                    for (k, v) in attrs {
-                        attr(&mut out, k, v);
-                    }
-                    out.push('>');
-                    out.push_str(&escape(body.as_str()));
-                    out.push_str("</Message>");
+                    start(&mut out, "Message", attrs);
+                    text_and_end(&mut out, body, "Message");
                 }
             }
         }
         out.push_str("</Response>");
         out
     }
+}
+
+/// `<name a="v"…`, the tag left open.
+fn start(out: &mut String, name: &str, attrs: &[(&'static str, String)]) {
+    out.push('<');
+    out.push_str(name);
+    for (k, v) in attrs {
+        attr(out, k, v);
+    }
+}
+
+/// `>text</name>`, the text escaped.
+fn text_and_end(out: &mut String, text: &str, name: &str) {
+    out.push('>');
+    out.push_str(&escape(text));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
 }
 
 fn attr(out: &mut String, name: &str, value: &str) {

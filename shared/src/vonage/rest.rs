@@ -4,17 +4,14 @@
 //! the query string of a GET, in the form body of a POST. Vonage writes
 //! numbers as E.164 digits without `+`.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::rest::{send, Answer, RestError};
+use crate::rest::{credential, send, Answer, RestError, MAX_PAGES};
 use crate::secrets::Secret;
 
 /// Numbers per page when listing the account's (Vonage's maximum).
 const PAGE_SIZE: u32 = 100;
-
-/// Pages listed at most: 50,000 numbers, far past any pool; a provider
-/// that keeps answering full pages past that is looping.
-const MAX_PAGES: u32 = 500;
 
 pub struct VonageRest {
     http: reqwest::Client,
@@ -134,7 +131,7 @@ fn error_of(answer: &Answer) -> RestError {
         title: Option<String>,
         detail: Option<String>,
     }
-    let body: Body = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let body: Body = answer.failure_body();
     answer.error(body.code, body.label.or(body.detail).or(body.title))
 }
 
@@ -165,20 +162,15 @@ impl VonageRest {
             .api_key
             .clone()
             .ok_or(RestError::NotConfigured("VONAGE_API_KEY"))?;
-        let secret = self
-            .api_secret
-            .get()
-            .await
-            .map_err(|e| RestError::Unavailable(format!("the Vonage API secret: {e}")))?
-            .ok_or(RestError::NotConfigured("VONAGE_API_SECRET"))?;
+        let secret = credential(
+            self.api_secret.get().await,
+            "the Vonage API secret",
+            "VONAGE_API_SECRET",
+        )?;
         Ok([("api_key", key), ("api_secret", secret.to_string())])
     }
 
-    async fn get(&self, url: String, params: &[(&str, String)]) -> Result<Answer, RestError> {
-        let auth = self.auth().await?;
-        send(self.http.get(url).query(&auth).query(params)).await
-    }
-
+    /// A POST with the credentials in the form; its answer when a success.
     async fn post(&self, url: String, params: &[(&str, String)]) -> Result<Answer, RestError> {
         let auth = self.auth().await?;
         let form: Vec<(&str, &str)> = auth
@@ -186,7 +178,22 @@ impl VonageRest {
             .chain(params)
             .map(|(k, v)| (*k, v.as_str()))
             .collect();
-        send(self.http.post(url).form(&form)).await
+        send(self.http.post(url).form(&form))
+            .await?
+            .success(error_of)
+    }
+
+    /// A GET with the credentials in the query; its JSON when a success.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        url: String,
+        params: &[(&str, String)],
+    ) -> Result<T, RestError> {
+        let auth = self.auth().await?;
+        send(self.http.get(url).query(&auth).query(params))
+            .await?
+            .success(error_of)?
+            .json()
     }
 
     /// Numbers on sale in `country` with all of `features` (`voice`, `sms`),
@@ -210,13 +217,9 @@ impl VonageRest {
         if let Some(p) = pattern.filter(|p| !p.is_empty()) {
             params.push(("pattern", p.to_string()));
         }
-        let answer = self
+        let page: NumbersPage = self
             .get(format!("{}/number/search", self.rest_base), &params)
             .await?;
-        if !answer.is_success() {
-            return Err(error_of(&answer));
-        }
-        let page: NumbersPage = answer.json()?;
         if page.count == Some(0) {
             return Ok(Vec::new());
         }
@@ -262,11 +265,8 @@ impl VonageRest {
         let answer = self
             .post(format!("{}/number/{action}", self.rest_base), &params)
             .await?;
-        if !answer.is_success() {
-            return Err(error_of(&answer));
-        }
         // An HTTP 200 is trusted unless its body names another outcome.
-        let status: NumbersStatus = serde_json::from_slice(&answer.body).unwrap_or_default();
+        let status: NumbersStatus = answer.failure_body();
         match status.code.as_deref() {
             None | Some("200") => Ok(()),
             Some(code) => Err(RestError::Refused {
@@ -285,13 +285,9 @@ impl VonageRest {
                 ("size", PAGE_SIZE.to_string()),
                 ("index", index.to_string()),
             ];
-            let answer = self
+            let page: NumbersPage = self
                 .get(format!("{}/account/numbers", self.rest_base), &params)
                 .await?;
-            if !answer.is_success() {
-                return Err(error_of(&answer));
-            }
-            let page: NumbersPage = answer.json()?;
             let got = page.numbers.len();
             out.extend(page.numbers.into_iter().filter_map(WireNumber::into_number));
             // `count` is the total: pages may be smaller than asked for, so
@@ -304,9 +300,7 @@ impl VonageRest {
                 return Ok(out);
             }
         }
-        Err(RestError::Unavailable(format!(
-            "the account's numbers did not end after {MAX_PAGES} pages"
-        )))
+        Err(RestError::endless_list())
     }
 
     /// Sends a text; the message ids (one per part). Vonage answers HTTP
@@ -323,16 +317,13 @@ impl VonageRest {
             ("to", to.to_string()),
             ("text", text.to_string()),
         ];
-        let answer = self
+        let sms: SmsAnswer = self
             .post(format!("{}/sms/json", self.rest_base), &params)
-            .await?;
-        if !answer.is_success() {
-            return Err(error_of(&answer));
-        }
-        let sms: SmsAnswer = answer.json()?;
+            .await?
+            .json()?;
         if sms.messages.is_empty() {
-            return Err(RestError::Unavailable(
-                "the SMS API answered without a message".into(),
+            return Err(RestError::unavailable(
+                "the SMS API answered without a message",
             ));
         }
         let mut ids = Vec::with_capacity(sms.messages.len());
@@ -347,19 +338,15 @@ impl VonageRest {
 
     /// Number Insight Basic for `number` (international, digits only).
     pub async fn number_insight_basic(&self, number: &str) -> Result<Insight, RestError> {
-        let answer = self
+        let w: WireInsight = self
             .get(
                 format!("{}/ni/basic/json", self.api_base),
                 &[("number", number.to_string())],
             )
             .await?;
-        if !answer.is_success() {
-            return Err(error_of(&answer));
-        }
-        let w: WireInsight = answer.json()?;
-        let status = w.status.ok_or_else(|| {
-            RestError::Unavailable("Number Insight answered without a status".into())
-        })?;
+        let status = w
+            .status
+            .ok_or_else(|| RestError::unavailable("Number Insight answered without a status"))?;
         Ok(Insight {
             status,
             status_message: w.status_message,
@@ -376,7 +363,7 @@ fn sms_error(status: Option<&str>, error_text: Option<&str>) -> RestError {
         Some("1") => RestError::RateLimited {
             retry_after_seconds: None,
         },
-        Some("5") => RestError::Unavailable(format!(
+        Some("5") => RestError::unavailable(format!(
             "SMS API status 5: {}",
             crate::rest::redact(error_text.unwrap_or("internal error"))
         )),
@@ -385,7 +372,7 @@ fn sms_error(status: Option<&str>, error_text: Option<&str>) -> RestError {
             code: code.to_string(),
             reason: crate::rest::redact(error_text.unwrap_or("message refused")),
         },
-        None => RestError::Unavailable("the SMS API answered a part without a status".into()),
+        None => RestError::unavailable("the SMS API answered a part without a status"),
     }
 }
 

@@ -9,7 +9,7 @@ use lambda_http::Request;
 use crate::api::http::{empty, ApiError, HttpResponse};
 use crate::api::twilio::{read_form, TwilioState};
 use crate::domain::Voicemail;
-use crate::twilio::client::recording_url;
+use crate::twilio::recordings::recording_url;
 use crate::twilio::webhook::valid_sid;
 
 pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
