@@ -95,7 +95,7 @@ impl Providers {
                 .inspect_err(|e| {
                     // The settings check the URL first: only a config built
                     // by hand gets here.
-                    tracing::error!(error = %crate::telemetry::chain(&e), "TWILIO_API_BASE_URL is not a URL: no Twilio REST client");
+                    tracing::error!(error = %crate::telemetry::chain(e), "TWILIO_API_BASE_URL is not a URL: no Twilio REST client");
                 })
                 .ok()
         });
