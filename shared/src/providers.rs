@@ -14,6 +14,8 @@ use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::rest::{http_client, RestError};
 use crate::twilio::rest::{NumberUrls, TwilioRest};
+use crate::usecases::opening::{Insight, NumberCheck};
+use crate::usecases::pool::{Bought, NumberProvider, Order, Owned, Provisioned};
 use crate::usecases::relay::{SendError, SmsSender};
 use crate::usecases::PortError;
 use crate::vonage::rest::VonageRest;
@@ -34,31 +36,6 @@ impl std::fmt::Debug for Providers {
             .field("twilio", &self.twilio.is_some())
             .finish()
     }
-}
-
-/// A number the provider sold us, before it joins the pool.
-#[derive(Debug)]
-pub struct Bought {
-    pub number: PhoneNumber,
-    pub country: String,
-    pub provider_sid: Option<String>,
-    /// Why linking failed, when it did (the number is still ours).
-    pub link_error: Option<RestError>,
-}
-
-/// What the provider said about each number it offered.
-#[derive(Debug, Default)]
-pub struct Provisioned {
-    pub bought: Vec<Bought>,
-    pub failed: Vec<(String, RestError)>,
-}
-
-/// A number the account owns already.
-#[derive(Debug, Clone)]
-pub struct Owned {
-    pub number: PhoneNumber,
-    pub country: String,
-    pub provider_sid: Option<String>,
 }
 
 impl Providers {
@@ -135,14 +112,14 @@ impl Providers {
     /// deployment's public base URL (Twilio numbers get its URLs at purchase).
     /// A search that finds nothing is `NoneAvailable`; a search the provider
     /// refuses is that error; after that, each number's outcome is reported.
-    pub async fn provision(
-        &self,
-        provider: Provider,
-        country: &str,
-        features: &[&str],
-        count: u32,
-        webhooks: &str,
-    ) -> Result<Provisioned, RestError> {
+    async fn buy(&self, order: Order<'_>) -> Result<Provisioned, RestError> {
+        let Order {
+            provider,
+            country,
+            features,
+            count,
+            webhooks,
+        } = order;
         let mut out = Provisioned::default();
         match provider {
             Provider::Vonage => {
@@ -155,7 +132,8 @@ impl Providers {
                     let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) else {
                         out.failed.push((
                             n.msisdn.clone(),
-                            RestError::unavailable("the provider offered a malformed number"),
+                            RestError::unavailable("the provider offered a malformed number")
+                                .reason(),
                         ));
                         continue;
                     };
@@ -166,13 +144,14 @@ impl Providers {
                     };
                     if let Err(e) = api.buy(&country, &n.msisdn).await {
                         tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
-                        out.failed.push((number.e164().to_string(), e));
+                        out.failed.push((number.e164().to_string(), e.reason()));
                         continue;
                     }
                     let link_error = match &self.vonage_app_id {
                         Some(app) => api.link(&country, &n.msisdn, app).await.err(),
                         None => Some(RestError::NotConfigured("VONAGE_APPLICATION_ID")),
-                    };
+                    }
+                    .map(PortError::new);
                     out.bought.push(Bought {
                         number,
                         country,
@@ -192,7 +171,8 @@ impl Providers {
                     let Ok(number) = PhoneNumber::from_e164(&raw) else {
                         out.failed.push((
                             raw.clone(),
-                            RestError::unavailable("the provider offered a malformed number"),
+                            RestError::unavailable("the provider offered a malformed number")
+                                .reason(),
                         ));
                         continue;
                     };
@@ -207,7 +187,7 @@ impl Providers {
                         }),
                         Err(e) => {
                             tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
-                            out.failed.push((number.e164().to_string(), e));
+                            out.failed.push((number.e164().to_string(), e.reason()));
                         }
                     }
                 }
@@ -217,7 +197,7 @@ impl Providers {
     }
 
     /// Cancels the rental of a pool number.
-    pub async fn release(&self, rec: &PoolNumber) -> Result<(), RestError> {
+    async fn cancel(&self, rec: &PoolNumber) -> Result<(), RestError> {
         match rec.provider {
             Provider::Vonage => {
                 let digits = rec.number.e164().trim_start_matches('+');
@@ -246,7 +226,7 @@ impl Providers {
     }
 
     /// Every number the account owns, all pages.
-    pub async fn owned(&self, provider: Provider) -> Result<Vec<Owned>, RestError> {
+    async fn account_numbers(&self, provider: Provider) -> Result<Vec<Owned>, RestError> {
         let mut out = Vec::new();
         match provider {
             Provider::Vonage => {
@@ -301,6 +281,64 @@ impl Providers {
             }
         }
         Ok(())
+    }
+}
+
+/// The pool's numbers API: the provider's errors kept as the source (the
+/// admin API reads their kind back to choose its status).
+impl NumberProvider for Providers {
+    async fn provision(&self, order: Order<'_>) -> Result<Provisioned, PortError> {
+        self.buy(order).await.map_err(PortError::new)
+    }
+
+    async fn owned(&self, provider: Provider) -> Result<Vec<Owned>, PortError> {
+        self.account_numbers(provider).await.map_err(PortError::new)
+    }
+
+    async fn release(&self, rec: &PoolNumber) -> Result<(), PortError> {
+        self.cancel(rec).await.map_err(PortError::new)
+    }
+}
+
+/// Number Insight Basic for session opening: anything but a clear answer
+/// (no Vonage credentials, unreachable, unsure) is `Unknown`, so the number
+/// is validated offline and a session is never refused for it.
+impl NumberCheck for Providers {
+    async fn insight(&self, digits: &str) -> Insight {
+        let api = match self.vonage() {
+            Ok(api) => api,
+            Err(e) => {
+                tracing::warn!(error = %crate::telemetry::chain(&e), "NUMBER_VALIDATION=number-insight without Vonage credentials: validating offline");
+                return Insight::Unknown;
+            }
+        };
+        match api.number_insight_basic(digits).await {
+            Ok(ins) if ins.status == 0 => match ins
+                .international_format_number
+                .as_deref()
+                .and_then(|n| PhoneNumber::from_e164(&format!("+{n}")).ok())
+            {
+                Some(n) => Insight::Valid(n),
+                None => {
+                    tracing::warn!(
+                        "Number Insight answered without a usable number: validating offline"
+                    );
+                    Insight::Unknown
+                }
+            },
+            Ok(ins) if ins.status == 3 => Insight::Invalid,
+            Ok(ins) => {
+                tracing::warn!(
+                    status = ins.status,
+                    "Number Insight could not validate: validating offline"
+                );
+                Insight::Unknown
+            }
+            Err(e) => {
+                tracing::warn!(error = %crate::telemetry::chain(&e), "Number Insight unreachable: validating offline");
+                Insight::Unknown
+            }
+        }
     }
 }
 

@@ -26,10 +26,11 @@ use crate::api::http::{
     HttpResponse,
 };
 use crate::core::Core;
-use crate::domain::{PoolNumber, Provider};
+use crate::domain::PoolNumber;
 use crate::providers::Providers;
 use crate::rest::RestError;
-use crate::store::RetireNumber;
+use crate::usecases::pool::{Imported, Order, Pool, PoolError};
+use crate::usecases::PortError;
 
 /// What the `numbers` function holds: the table and the providers' REST
 /// clients (for provisioning, import and release).
@@ -40,6 +41,14 @@ pub struct NumbersState {
 }
 
 impl NumbersState {
+    /// The pool on this function's table and providers.
+    pub fn pool(&self) -> Pool<'_, crate::store::Store, Providers> {
+        Pool {
+            store: &self.core.store,
+            providers: &self.providers,
+        }
+    }
+
     pub async fn from_env(
         timeouts: crate::aws::Timeouts,
     ) -> Result<Self, crate::config::ConfigError> {
@@ -125,42 +134,41 @@ async fn delete(state: &NumbersState, req: &Request, raw: &str) -> Result<HttpRe
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
                 "invalid_release",
+                "release",
                 "release must be true or false",
             ))
         }
     };
-    let store = &state.core.store;
-    let rec = match store.retire_number(&number, state.core.clock.now()).await? {
-        RetireNumber::Retired(rec) => rec,
-        RetireNumber::NotFound => {
-            return Err(ApiError::not_found(format!("{number} is not in the pool")))
+    let now = state.core.clock.now();
+    match state.pool().remove(&number, release, now).await {
+        Ok(()) => Ok(empty(204)),
+        Err(PoolError::NotFound) => {
+            Err(ApiError::not_found(format!("{number} is not in the pool")))
         }
-        RetireNumber::InUse => {
-            return Err(ApiError::new(
-                409,
-                "number_in_use",
-                format!("{number} routes active sessions; close them or let them expire first"),
-            ))
-        }
-    };
-    if release {
-        // Out of allocation while the provider answers; back in if it refuses.
-        if let Err(e) = state.providers.release(&rec).await {
-            tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "the provider did not release a number");
-            store.restore_number(&number).await?;
-            return Err(provider_error(&e));
-        }
-        tracing::info!(number = %number.masked(), provider = rec.provider.as_str(), "number released");
+        Err(PoolError::InUse) => Err(ApiError::new(
+            409,
+            "number_in_use",
+            format!("{number} routes active sessions; close them or let them expire first"),
+        )),
+        Err(e) => Err(pool_error(e)),
     }
-    store.remove_number(&number).await?;
-    tracing::info!(number = %number.masked(), "number removed");
-    Ok(empty(204))
+}
+
+fn pool_error(e: PoolError) -> ApiError {
+    match e {
+        PoolError::Provider(e) => provider_error(&e),
+        PoolError::Store(e) => e.into(),
+        PoolError::NotFound | PoolError::InUse => ApiError::unavailable(),
+    }
 }
 
 /// 502 with the provider's reason (or 503 when it could not be reached).
-fn provider_error(e: &RestError) -> ApiError {
+fn provider_error(e: &PortError) -> ApiError {
+    let Some(e) = e.downcast_ref::<RestError>() else {
+        return ApiError::new(502, "provider_error", "the provider failed");
+    };
     match e {
         RestError::NotConfigured(what) => ApiError::new(
             501,
@@ -189,20 +197,18 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
     let provider = body.provider.unwrap_or(state.core.config.default_provider);
     let (country, count, features) = (body.country, body.count, body.features);
     let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
-    let outcome = provision_numbers(
-        &state.core,
-        &state.providers,
+    let order = Order {
         provider,
-        &country,
-        &features,
+        country: &country,
+        features: &features,
         count,
-        &base,
-    )
-    .await
-    .map_err(|e| match e {
-        ProvisionError::Provider(e) => provider_error(&e),
-        ProvisionError::Store(e) => e.into(),
-    })?;
+        webhooks: &base,
+    };
+    let outcome = state
+        .pool()
+        .provision(order, state.core.clock.now())
+        .await
+        .map_err(pool_error)?;
     let numbers: Vec<_> = outcome.added.iter().map(|rec| view(rec, None)).collect();
     let failed: Vec<_> = outcome
         .failed
@@ -213,104 +219,14 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
     Ok(json(201, &json!({"numbers": numbers, "failed": failed})))
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    #[error(transparent)]
-    Provider(#[from] RestError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-}
-
-/// What provisioning added to the pool and what failed (number, reason).
-#[derive(Debug, Default)]
-pub struct ProvisionOutcome {
-    pub added: Vec<PoolNumber>,
-    pub failed: Vec<(String, String)>,
-}
-
-/// Buys and links `count` numbers and adds them to the pool. Shared with
-/// sessions' automatic growth.
-pub async fn provision_numbers(
-    core: &Core,
-    providers: &Providers,
-    provider: Provider,
-    country: &str,
-    features: &[&str],
-    count: u32,
-    webhooks: &str,
-) -> Result<ProvisionOutcome, ProvisionError> {
-    let bought = providers
-        .provision(provider, country, features, count, webhooks)
-        .await?;
-    let mut out = ProvisionOutcome {
-        failed: bought
-            .failed
-            .iter()
-            .map(|(n, e)| (n.clone(), e.reason()))
-            .collect(),
-        ..Default::default()
-    };
-    let now = core.clock.now();
-    for b in bought.bought {
-        if let Some(e) = &b.link_error {
-            tracing::warn!(number = %b.number.masked(), error = %crate::telemetry::chain(e), "bought a number but could not link it");
-        }
-        let rec = PoolNumber {
-            number: b.number,
-            provider,
-            country: b.country,
-            created_at: now,
-            provider_sid: b.provider_sid,
-            linked: b.link_error.is_none(),
-        };
-        // Bought is bought: a storage failure here must not lose the
-        // number, so it is retried before giving up loudly.
-        let mut stored = core.store.put_number(&rec).await;
-        for _ in 0..2 {
-            if stored.is_ok() {
-                break;
-            }
-            stored = core.store.put_number(&rec).await;
-        }
-        match stored {
-            Ok(_) => out.added.push(rec),
-            Err(e) => {
-                tracing::error!(number = %rec.number.masked(), error = %crate::telemetry::chain(&e), "a bought number could not be added to the pool; import it with POST /numbers/import");
-                out.failed.push((
-                    rec.number.e164().to_string(),
-                    "bought, but not added to the pool (storage unavailable); POST /numbers/import adds it".into(),
-                ));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The account's numbers join the pool (onboarding an existing account).
 async fn import(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
     let Import { provider } = json_body::<ImportBody>(req)?.try_into()?;
-    let owned = state
-        .providers
-        .owned(provider)
+    let Imported { added, present } = state
+        .pool()
+        .import(provider, state.core.clock.now())
         .await
-        .map_err(|e| provider_error(&e))?;
-    let now = state.core.clock.now();
-    let (mut added, mut present) = (Vec::new(), Vec::new());
-    for n in owned {
-        let rec = PoolNumber {
-            number: n.number,
-            provider,
-            country: n.country,
-            created_at: now,
-            provider_sid: n.provider_sid,
-            linked: true,
-        };
-        if state.core.store.put_number(&rec).await? {
-            added.push(rec.number.e164().to_string());
-        } else {
-            present.push(rec.number.e164().to_string());
-        }
-    }
+        .map_err(pool_error)?;
     tracing::info!(
         provider = provider.as_str(),
         added = added.len(),

@@ -23,11 +23,11 @@ use crate::api::http::{
 use crate::clock::rfc3339;
 use crate::config::{MessagingConfig, NumberValidation};
 use crate::core::Core;
-use crate::domain::{Notification, NotificationStatus, Provider, Session, SessionStatus};
-use crate::phone::PhoneNumber;
+use crate::domain::{Session, SessionStatus};
 use crate::providers::Providers;
 use crate::store::CloseSession;
-use crate::usecases::sessions::{self, CreateError, NewSession};
+use crate::usecases::opening::{OpenError, OpenSession, Opening, Policy};
+use crate::usecases::sessions::CreateError;
 
 /// What the `sessions` function holds.
 #[derive(Debug, Clone)]
@@ -71,125 +71,43 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
     result.unwrap_or_else(ApiError::into_response)
 }
 
-/// A participant's number: offline from the phone table, or by Vonage
-/// Number Insight when `NUMBER_VALIDATION=number-insight`. Number Insight
-/// down or unsure never refuses a session: it falls back to offline.
-async fn validate(state: &SessionsState, raw: &str, i: usize) -> Result<PhoneNumber, ApiError> {
-    let invalid =
-        |e: String| ApiError::bad_request("invalid_number", format!("participant {}: {e}", i + 1));
-    if state.messaging.number_validation == NumberValidation::NumberInsight {
-        match number_insight(state, raw).await {
-            Insight::Valid(n) => return Ok(n),
-            Insight::Invalid => return Err(invalid("not a valid phone number".into())),
-            Insight::Unknown => {}
-        }
-    }
-    PhoneNumber::parse(raw).map_err(|e| invalid(e.to_string()))
-}
-
-enum Insight {
-    Valid(PhoneNumber),
-    Invalid,
-    Unknown,
-}
-
-async fn number_insight(state: &SessionsState, raw: &str) -> Insight {
-    // Number Insight takes the international number as digits.
-    let trimmed = raw.trim();
-    let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    if !trimmed.starts_with('+') {
-        if let Some(rest) = digits.strip_prefix("00") {
-            digits = rest.to_string();
-        }
-    }
-    if digits.is_empty() || digits.len() > 15 {
-        return Insight::Invalid;
-    }
-    let api = match state.providers.vonage() {
-        Ok(api) => api,
-        Err(e) => {
-            tracing::warn!(error = %crate::telemetry::chain(&e), "NUMBER_VALIDATION=number-insight without Vonage credentials: validating offline");
-            return Insight::Unknown;
-        }
-    };
-    match api.number_insight_basic(&digits).await {
-        Ok(ins) if ins.status == 0 => match ins
-            .international_format_number
-            .as_deref()
-            .and_then(|n| PhoneNumber::from_e164(&format!("+{n}")).ok())
-        {
-            Some(n) => Insight::Valid(n),
-            None => {
-                tracing::warn!(
-                    "Number Insight answered without a usable number: validating offline"
-                );
-                Insight::Unknown
-            }
-        },
-        Ok(ins) if ins.status == 3 => Insight::Invalid,
-        Ok(ins) => {
-            tracing::warn!(
-                status = ins.status,
-                "Number Insight could not validate: validating offline"
-            );
-            Insight::Unknown
-        }
-        Err(e) => {
-            tracing::warn!(error = %crate::telemetry::chain(&e), "Number Insight unreachable: validating offline");
-            Insight::Unknown
-        }
-    }
-}
-
 async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, ApiError> {
     let core = &state.core;
     let body: CreateSession = json_body::<CreateSessionBody>(req)?.try_into()?;
-    let [p0, p1] = &body.participants;
-    let (a, b) = tokio::join!(
-        validate(state, &p0.number, 0),
-        validate(state, &p1.number, 1)
-    );
-    let (a, b) = (a?, b?);
-    if a == b {
-        return Err(ApiError::bad_request(
-            "identical_participants",
-            "the two participants must be different numbers",
-        ));
-    }
-    let new = NewSession {
-        participants: [a, b],
-        labels: [p0.label.clone(), p1.label.clone()],
+    let request = OpenSession {
+        participants: body.participants,
         provider: body.provider.unwrap_or(core.config.default_provider),
         ttl_seconds: body
             .ttl_seconds
             .unwrap_or(core.config.default_session_ttl_seconds),
+        notify: body.notify,
+    };
+    let webhooks = public_base_url(core.config.public_base_url.as_deref(), req);
+    let policy = Policy {
+        number_insight: state.messaging.number_validation == NumberValidation::NumberInsight,
+        notice_text: &state.messaging.session_notice_text,
+        auto_provision_max: state.messaging.pool_auto_provision_max,
+        webhooks: &webhooks,
+    };
+    let opening = Opening {
+        store: &core.store,
+        providers: &state.providers,
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
     let now = core.clock.now();
-    let mut result = sessions::create(&core.store, new.clone(), id.clone(), now).await;
-    if let Err(CreateError::PoolExhausted { country, .. }) = &result {
-        if grow_pool(state, req, new.provider, country).await {
-            result = sessions::create(&core.store, new, id, now).await;
-        }
-    }
-    match result {
-        Ok(mut session) => {
-            tracing::info!(session = %session.id, provider = session.provider.as_str(), "session created");
-            crate::metrics::session_created();
-            if body.notify {
-                session.notifications = notify(state, &session).await;
-                // The notices went out whether or not this is kept.
-                if let Err(e) = core
-                    .store
-                    .set_notifications(&session.id, &session.notifications)
-                    .await
-                {
-                    tracing::warn!(session = %session.id, error = %crate::telemetry::chain(&e), "could not keep the notices' outcome");
-                }
-            }
-            Ok(json(201, &view(&session, now)))
-        }
-        Err(CreateError::PoolExhausted { provider, country }) => {
+    match opening.open(request, &policy, id, now).await {
+        Ok(session) => Ok(json(201, &view(&session, now))),
+        Err(e @ OpenError::InvalidNumber { participant, .. }) => Err(ApiError::invalid(
+            "invalid_number",
+            &format!("participants[{participant}]"),
+            e.to_string(),
+        )),
+        Err(e @ OpenError::Identical) => Err(ApiError::invalid(
+            "identical_participants",
+            "participants",
+            e.to_string(),
+        )),
+        Err(OpenError::Create(CreateError::PoolExhausted { provider, country })) => {
             tracing::warn!(provider, country = %country, "pool exhausted");
             // The country in a field too, for programs.
             Err(ApiError::new(
@@ -199,114 +117,13 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
             )
             .with("country", country))
         }
-        Err(CreateError::Busy) => Err(ApiError::new(
+        Err(OpenError::Create(CreateError::Busy)) => Err(ApiError::new(
             503,
             "busy",
             "too many concurrent changes; try again",
         )),
-        Err(CreateError::Unavailable(e)) => Err(e.into()),
+        Err(OpenError::Create(CreateError::Unavailable(e))) => Err(e.into()),
     }
-}
-
-/// `POOL_AUTO_PROVISION_MAX`: buys one more number in `country`, within the
-/// provider's allowance. True when the pool grew.
-async fn grow_pool(
-    state: &SessionsState,
-    req: &Request,
-    provider: Provider,
-    country: &str,
-) -> bool {
-    let max = state.messaging.pool_auto_provision_max;
-    if max == 0 {
-        return false;
-    }
-    match state.core.store.take_auto_provision(provider, max).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(
-                provider = provider.as_str(),
-                max,
-                "POOL_AUTO_PROVISION_MAX reached: not buying more numbers"
-            );
-            return false;
-        }
-        Err(e) => {
-            tracing::warn!(error = %crate::telemetry::chain(&e), "could not count automatic purchases");
-            return false;
-        }
-    }
-    let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
-    match crate::api::numbers::provision_numbers(
-        &state.core,
-        &state.providers,
-        provider,
-        country,
-        &["voice", "sms"],
-        1,
-        &base,
-    )
-    .await
-    {
-        Ok(out) if out.added.iter().any(|n| n.linked) => {
-            tracing::info!(
-                provider = provider.as_str(),
-                country,
-                "bought a number for a session (POOL_AUTO_PROVISION_MAX)"
-            );
-            true
-        }
-        Ok(_) => {
-            let _ = state.core.store.give_back_auto_provision(provider).await;
-            tracing::warn!(
-                provider = provider.as_str(),
-                country,
-                "could not buy a usable number for a session"
-            );
-            false
-        }
-        Err(e) => {
-            let _ = state.core.store.give_back_auto_provision(provider).await;
-            tracing::warn!(provider = provider.as_str(), country, error = %crate::telemetry::chain(&e), "could not buy a number for a session");
-            false
-        }
-    }
-}
-
-/// Texts each participant the number that reaches the other one, from that
-/// number. A failed notice is reported, never fatal.
-async fn notify(state: &SessionsState, session: &Session) -> Vec<Notification> {
-    let send = |i: usize| {
-        let me = &session.participants[i];
-        let other = &session.participants[1 - i];
-        let counterpart = other.label.as_deref().unwrap_or("your contact");
-        let text = state
-            .messaging
-            .session_notice_text
-            .replace("{counterpart}", counterpart);
-        async move {
-            let res = state
-                .providers
-                .send_sms(session.provider, &me.proxy_number, &me.number, &text)
-                .await;
-            match res {
-                Ok(()) => Notification {
-                    participant: i,
-                    status: NotificationStatus::Sent,
-                    reason: None,
-                },
-                Err(e) => {
-                    tracing::warn!(session = %session.id, participant = i, error = %crate::telemetry::chain(&e), "session notice failed");
-                    Notification {
-                        participant: i,
-                        status: NotificationStatus::Failed,
-                        reason: Some(e.reason()),
-                    }
-                }
-            }
-        }
-    };
-    let (a, b) = tokio::join!(send(0), send(1));
-    vec![a, b]
 }
 
 async fn show(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {

@@ -10,6 +10,8 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::query::Scope;
 use crate::store::{written, Store, StoreError};
+use crate::usecases::pool::{PoolStore, Retire};
+use crate::usecases::PortError;
 
 pub const STATUS_ACTIVE: &str = "active";
 /// Set while a delete checks for active sessions, so no allocation can take
@@ -17,13 +19,6 @@ pub const STATUS_ACTIVE: &str = "active";
 const STATUS_RETIRING: &str = "retiring";
 /// Present (true) on a number bought but not pointed at this deployment.
 const UNLINKED: &str = "unlinked";
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum RetireNumber {
-    Retired(PoolNumber),
-    NotFound,
-    InUse,
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum DeleteNumber {
@@ -133,12 +128,12 @@ impl Store {
         now: i64,
     ) -> Result<DeleteNumber, StoreError> {
         match self.retire_number(number, now).await? {
-            RetireNumber::Retired(_) => {
+            Retire::Retired(_) => {
                 self.remove_number(number).await?;
                 Ok(DeleteNumber::Deleted)
             }
-            RetireNumber::NotFound => Ok(DeleteNumber::NotFound),
-            RetireNumber::InUse => Ok(DeleteNumber::InUse),
+            Retire::NotFound => Ok(DeleteNumber::NotFound),
+            Retire::InUse => Ok(DeleteNumber::InUse),
         }
     }
 
@@ -150,7 +145,7 @@ impl Store {
         &self,
         number: &PhoneNumber,
         now: i64,
-    ) -> Result<RetireNumber, StoreError> {
+    ) -> Result<Retire, StoreError> {
         use aws_sdk_dynamodb::types::ReturnValue;
         let res = self
             .set_number_status(number, STATUS_RETIRING)
@@ -160,13 +155,13 @@ impl Store {
         let rec = match res {
             Ok(out) => match out.attributes.as_ref().map(pool_number).transpose()? {
                 Some(rec) => rec,
-                None => return Ok(RetireNumber::NotFound),
+                None => return Ok(Retire::NotFound),
             },
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                return Ok(RetireNumber::NotFound)
+                return Ok(Retire::NotFound)
             }
             Err(e) => return Err(StoreError::sdk("UpdateItem", e)),
         };
@@ -180,9 +175,9 @@ impl Store {
         };
         if in_use {
             self.restore_number(number).await?;
-            return Ok(RetireNumber::InUse);
+            return Ok(Retire::InUse);
         }
-        Ok(RetireNumber::Retired(rec))
+        Ok(Retire::Retired(rec))
     }
 
     /// Counts one automatic purchase for `provider` (`POOL_AUTO_PROVISION_MAX`):
@@ -285,4 +280,31 @@ pub(crate) fn active_condition() -> (&'static str, &'static str, AttributeValue)
         ":active",
         s(STATUS_ACTIVE),
     )
+}
+
+/// The pool's table.
+impl PoolStore for Store {
+    async fn put_number(&self, rec: &PoolNumber) -> Result<bool, PortError> {
+        Ok(Store::put_number(self, rec).await?)
+    }
+
+    async fn retire_number(&self, number: &PhoneNumber, now: i64) -> Result<Retire, PortError> {
+        Ok(Store::retire_number(self, number, now).await?)
+    }
+
+    async fn restore_number(&self, number: &PhoneNumber) -> Result<(), PortError> {
+        Ok(Store::restore_number(self, number).await?)
+    }
+
+    async fn remove_number(&self, number: &PhoneNumber) -> Result<(), PortError> {
+        Ok(Store::remove_number(self, number).await?)
+    }
+
+    async fn take_auto_provision(&self, provider: Provider, max: u64) -> Result<bool, PortError> {
+        Ok(Store::take_auto_provision(self, provider, max).await?)
+    }
+
+    async fn give_back_auto_provision(&self, provider: Provider) -> Result<(), PortError> {
+        Ok(Store::give_back_auto_provision(self, provider).await?)
+    }
 }

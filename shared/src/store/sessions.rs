@@ -14,6 +14,7 @@ use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::query::Scope;
 use crate::store::{Store, StoreError, StoreErrorKind};
+use crate::usecases::opening::NoticeStore;
 use crate::usecases::sessions::{CommitError, SessionStore};
 use crate::usecases::PortError;
 
@@ -349,6 +350,17 @@ pub(crate) fn session_from(id: &str, item: &Item) -> Result<Session, StoreError>
 impl From<StoreError> for CommitError {
     fn from(e: StoreError) -> Self {
         CommitError::Unavailable(e.into())
+    }
+}
+
+/// Session opening's notices.
+impl NoticeStore for Store {
+    async fn set_notifications(
+        &self,
+        session_id: &str,
+        notifications: &[crate::domain::Notification],
+    ) -> Result<(), PortError> {
+        Ok(Store::set_notifications(self, session_id, notifications).await?)
     }
 }
 

@@ -3,7 +3,7 @@
 //! They keep what the real adapters keep, so a test can ask what was
 //! stored, uploaded, mailed or sent.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::domain::email::Email;
@@ -18,21 +18,30 @@ use crate::usecases::PortError;
 #[error("injected failure at {0}")]
 pub struct Injected(pub &'static str);
 
-/// Steps to fail once, by name.
+/// Steps to fail, by name, and how many more times.
 #[derive(Default)]
-pub struct Faults(Mutex<HashSet<&'static str>>);
+pub struct Faults(Mutex<BTreeMap<&'static str, usize>>);
 
 impl Faults {
+    /// The next call of `step` fails.
     pub fn fail(&self, step: &'static str) {
-        self.0.lock().unwrap().insert(step);
+        self.fail_times(step, 1);
     }
 
-    /// `Err` when `step` was set to fail (then it is cleared).
+    /// The next `times` calls of `step` fail.
+    pub fn fail_times(&self, step: &'static str, times: usize) {
+        *self.0.lock().unwrap().entry(step).or_default() += times;
+    }
+
+    /// `Err` when `step` is set to fail (one failure is used up).
     pub fn check(&self, step: &'static str) -> Result<(), PortError> {
-        if self.0.lock().unwrap().remove(step) {
-            Err(PortError::new(Injected(step)))
-        } else {
-            Ok(())
+        let mut all = self.0.lock().unwrap();
+        match all.get_mut(step) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                Err(PortError::new(Injected(step)))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -379,5 +388,260 @@ impl crate::usecases::relay::SmsSender for MemorySms {
             .unwrap()
             .push((from.e164().into(), to.e164().into(), text.into()));
         Ok(())
+    }
+}
+
+/// The table for pool numbers and sessions: what opening a session and
+/// growing the pool read and write.
+#[derive(Default)]
+pub struct MemoryTable {
+    pub faults: Faults,
+    pub numbers: Mutex<BTreeMap<String, (crate::domain::PoolNumber, &'static str)>>,
+    pub sessions: Mutex<Vec<crate::domain::Session>>,
+    /// Automatic purchases counted, by provider.
+    pub auto: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl MemoryTable {
+    pub fn status(&self, number: &str) -> Option<&'static str> {
+        self.numbers.lock().unwrap().get(number).map(|(_, st)| *st)
+    }
+
+    pub fn auto_used(&self, provider: crate::domain::Provider) -> u64 {
+        self.auto
+            .lock()
+            .unwrap()
+            .get(provider.as_str())
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl crate::usecases::pool::PoolStore for MemoryTable {
+    async fn put_number(&self, rec: &crate::domain::PoolNumber) -> Result<bool, PortError> {
+        self.faults.check("put_number")?;
+        let mut all = self.numbers.lock().unwrap();
+        if all.contains_key(rec.number.e164()) {
+            return Ok(false);
+        }
+        all.insert(rec.number.e164().into(), (rec.clone(), "active"));
+        Ok(true)
+    }
+
+    async fn retire_number(
+        &self,
+        number: &crate::phone::PhoneNumber,
+        now: i64,
+    ) -> Result<crate::usecases::pool::Retire, PortError> {
+        use crate::usecases::pool::Retire;
+        self.faults.check("retire")?;
+        let in_use = self.sessions.lock().unwrap().iter().any(|s| {
+            s.expires_at > now && s.participants.iter().any(|p| &p.proxy_number == number)
+        });
+        let mut all = self.numbers.lock().unwrap();
+        Ok(match all.get_mut(number.e164()) {
+            None => Retire::NotFound,
+            Some(_) if in_use => Retire::InUse,
+            Some((rec, st)) => {
+                *st = "retiring";
+                Retire::Retired(rec.clone())
+            }
+        })
+    }
+
+    async fn restore_number(&self, number: &crate::phone::PhoneNumber) -> Result<(), PortError> {
+        self.faults.check("restore")?;
+        if let Some((_, st)) = self.numbers.lock().unwrap().get_mut(number.e164()) {
+            *st = "active";
+        }
+        Ok(())
+    }
+
+    async fn remove_number(&self, number: &crate::phone::PhoneNumber) -> Result<(), PortError> {
+        self.faults.check("remove")?;
+        self.numbers.lock().unwrap().remove(number.e164());
+        Ok(())
+    }
+
+    async fn take_auto_provision(
+        &self,
+        p: crate::domain::Provider,
+        max: u64,
+    ) -> Result<bool, PortError> {
+        self.faults.check("take_auto")?;
+        let mut auto = self.auto.lock().unwrap();
+        let used = auto.entry(p.as_str()).or_default();
+        if *used >= max {
+            return Ok(false);
+        }
+        *used += 1;
+        Ok(true)
+    }
+
+    async fn give_back_auto_provision(&self, p: crate::domain::Provider) -> Result<(), PortError> {
+        self.faults.check("give_back")?;
+        if let Some(used) = self.auto.lock().unwrap().get_mut(p.as_str()) {
+            *used = used.saturating_sub(1);
+        }
+        Ok(())
+    }
+}
+
+impl crate::usecases::sessions::SessionStore for MemoryTable {
+    async fn pool(
+        &self,
+        p: crate::domain::Provider,
+    ) -> Result<Vec<crate::domain::PoolNumber>, PortError> {
+        self.faults.check("pool")?;
+        Ok(self
+            .numbers
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|(rec, st)| rec.provider == p && rec.linked && *st == "active")
+            .map(|(rec, _)| rec.clone())
+            .collect())
+    }
+
+    async fn numbers_dialled_by(
+        &self,
+        participant: &crate::phone::PhoneNumber,
+        now: i64,
+    ) -> Result<std::collections::HashSet<crate::phone::PhoneNumber>, PortError> {
+        self.faults.check("dialled")?;
+        Ok(self
+            .sessions
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.expires_at > now)
+            .flat_map(|s| s.participants.iter())
+            .filter(|p| &p.number == participant)
+            .map(|p| p.proxy_number.clone())
+            .collect())
+    }
+
+    async fn create_session(
+        &self,
+        session: &crate::domain::Session,
+        _now: i64,
+    ) -> Result<(), crate::usecases::sessions::CommitError> {
+        use crate::usecases::sessions::CommitError;
+        self.faults
+            .check("create")
+            .map_err(CommitError::Unavailable)?;
+        self.sessions.lock().unwrap().push(session.clone());
+        Ok(())
+    }
+}
+
+impl crate::usecases::opening::NoticeStore for MemoryTable {
+    async fn set_notifications(
+        &self,
+        id: &str,
+        notifications: &[crate::domain::Notification],
+    ) -> Result<(), PortError> {
+        self.faults.check("notices")?;
+        if let Some(s) = self
+            .sessions
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s.id == id)
+        {
+            s.notifications = notifications.to_vec();
+        }
+        Ok(())
+    }
+}
+
+/// A provider's API: numbers on offer (E.164, country), what was bought,
+/// released and texted. `fail("provision")`, `fail("link")`,
+/// `fail("release")`, `fail("owned")`, `fail("sms")`; `insight` answers
+/// Number Insight.
+#[derive(Default)]
+pub struct MemoryProvider {
+    pub faults: Faults,
+    pub offers: Mutex<Vec<(String, String)>>,
+    pub bought: Mutex<Vec<String>>,
+    pub released: Mutex<Vec<String>>,
+    pub owned: Mutex<Vec<crate::usecases::pool::Owned>>,
+    pub texts: Mutex<Vec<(String, String, String)>>,
+    pub insight: Mutex<BTreeMap<String, crate::usecases::opening::Insight>>,
+}
+
+impl crate::usecases::pool::NumberProvider for MemoryProvider {
+    async fn provision(
+        &self,
+        order: crate::usecases::pool::Order<'_>,
+    ) -> Result<crate::usecases::pool::Provisioned, PortError> {
+        use crate::usecases::pool::{Bought, Provisioned};
+        self.faults.check("provision")?;
+        let mut offers = self.offers.lock().unwrap();
+        let take: Vec<(String, String)> = offers
+            .iter()
+            .filter(|(_, c)| c == order.country)
+            .take(order.count as usize)
+            .cloned()
+            .collect();
+        if take.is_empty() {
+            return Err(PortError::new(Injected("none available")));
+        }
+        offers.retain(|o| !take.contains(o));
+        let mut out = Provisioned::default();
+        for (number, country) in take {
+            self.bought.lock().unwrap().push(number.clone());
+            out.bought.push(Bought {
+                number: crate::phone::PhoneNumber::from_e164(&number).unwrap(),
+                country,
+                provider_sid: None,
+                link_error: self.faults.check("link").err(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn owned(
+        &self,
+        _: crate::domain::Provider,
+    ) -> Result<Vec<crate::usecases::pool::Owned>, PortError> {
+        self.faults.check("owned")?;
+        Ok(self.owned.lock().unwrap().clone())
+    }
+
+    async fn release(&self, rec: &crate::domain::PoolNumber) -> Result<(), PortError> {
+        self.faults.check("release")?;
+        self.released.lock().unwrap().push(rec.number.e164().into());
+        Ok(())
+    }
+}
+
+impl crate::usecases::relay::SmsSender for MemoryProvider {
+    async fn send_sms(
+        &self,
+        _: crate::domain::Provider,
+        from: &crate::phone::PhoneNumber,
+        to: &crate::phone::PhoneNumber,
+        text: &str,
+    ) -> Result<(), crate::usecases::relay::SendError> {
+        use crate::usecases::relay::SendError;
+        self.faults.check("sms").map_err(SendError::Refused)?;
+        self.texts
+            .lock()
+            .unwrap()
+            .push((from.e164().into(), to.e164().into(), text.into()));
+        Ok(())
+    }
+}
+
+impl crate::usecases::opening::NumberCheck for MemoryProvider {
+    async fn insight(&self, digits: &str) -> crate::usecases::opening::Insight {
+        use crate::usecases::opening::Insight;
+        self.insight
+            .lock()
+            .unwrap()
+            .get(digits)
+            .cloned()
+            .unwrap_or(Insight::Unknown)
     }
 }

@@ -8,6 +8,8 @@
 //! cases ← adapters (`store`, `aws`, `secrets`, `rest`, `vonage`,
 //! `twilio`) ← wiring (`core`, `providers`) ← `api` ← functions.
 
+pub mod opening;
+pub mod pool;
 pub mod relay;
 pub mod sessions;
 pub mod text_emails;

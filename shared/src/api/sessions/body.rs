@@ -10,6 +10,7 @@ use crate::api::body::provider;
 use crate::api::http::ApiError;
 use crate::config::MAX_SESSION_TTL_SECONDS;
 use crate::domain::Provider;
+use crate::usecases::opening::Requested;
 
 /// Longest participant label.
 pub const MAX_LABEL_CHARS: usize = 60;
@@ -25,11 +26,7 @@ pub struct CreateSessionBody {
 }
 
 /// A participant as given: a number, not yet validated, and a label.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawParticipant {
-    pub number: String,
-    pub label: Option<String>,
-}
+pub type RawParticipant = Requested;
 
 /// A checked request.
 #[derive(Debug, Clone, PartialEq, Eq)]

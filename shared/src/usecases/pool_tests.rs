@@ -1,0 +1,187 @@
+//! The pool against in-memory fakes: nothing bought is lost, an
+//! allowance is given back when no usable number came of it, a refused
+//! release leaves the number in the pool.
+
+use super::*;
+use crate::usecases::fakes::{MemoryProvider, MemoryTable};
+
+fn world(offers: &[(&str, &str)]) -> (MemoryTable, MemoryProvider) {
+    let providers = MemoryProvider::default();
+    *providers.offers.lock().unwrap() = offers
+        .iter()
+        .map(|(n, c)| (n.to_string(), c.to_string()))
+        .collect();
+    (MemoryTable::default(), providers)
+}
+
+fn order(count: u32) -> Order<'static> {
+    Order {
+        provider: Provider::Vonage,
+        country: "GB",
+        features: &["voice", "sms"],
+        count,
+        webhooks: "https://callmask.example.com",
+    }
+}
+
+const A: &str = "+447700900101";
+const B: &str = "+447700900102";
+
+#[tokio::test]
+async fn bought_numbers_join_the_pool_an_unlinked_one_out_of_allocation() {
+    let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
+    providers.faults.fail("link");
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    let out = pool.provision(order(2), 100).await.unwrap();
+    assert_eq!(out.added.len(), 2);
+    assert!(!out.added[0].linked && out.added[1].linked);
+    assert_eq!(table.status(A), Some("active"));
+    assert!(out.failed.is_empty());
+}
+
+#[tokio::test]
+async fn a_storage_failure_after_a_purchase_is_retried_then_reported_never_lost() {
+    let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
+    // A: fails every try. B: fails twice, stored on the third try.
+    table.faults.fail_times("put_number", PUT_TRIES + 2);
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    let out = pool.provision(order(2), 100).await.unwrap();
+    assert_eq!(out.added.len(), 1);
+    assert_eq!(table.status(B), Some("active"));
+    assert_eq!(out.failed.len(), 1);
+    assert_eq!(out.failed[0].0, A);
+    assert!(
+        out.failed[0].1.contains("POST /numbers/import"),
+        "{:?}",
+        out.failed
+    );
+    assert_eq!(
+        providers.bought.lock().unwrap().len(),
+        2,
+        "bought once each"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_search_buys_nothing() {
+    let (table, providers) = world(&[(A, "GB")]);
+    providers.faults.fail("provision");
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    assert!(matches!(
+        pool.provision(order(1), 1).await,
+        Err(PoolError::Provider(_))
+    ));
+    assert!(providers.bought.lock().unwrap().is_empty());
+    assert!(table.numbers.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn growth_spends_the_allowance_only_on_a_usable_number() {
+    // Nothing to buy: the allowance comes back.
+    let (table, providers) = world(&[]);
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    assert!(!pool.grow(1, order(1), 1).await);
+    assert_eq!(table.auto_used(Provider::Vonage), 0);
+    // Bought but not linked: kept in the pool (paid for), allowance back.
+    let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
+    providers.faults.fail("link");
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    assert!(!pool.grow(1, order(1), 1).await);
+    assert_eq!(table.status(A), Some("active"));
+    assert_eq!(table.auto_used(Provider::Vonage), 0);
+    // A usable number: counted, and the next one is past the allowance.
+    assert!(pool.grow(1, order(1), 1).await);
+    assert_eq!(table.auto_used(Provider::Vonage), 1);
+    assert!(!pool.grow(1, order(1), 1).await);
+    assert_eq!(providers.bought.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn growth_buys_nothing_when_it_cannot_count_or_may_not() {
+    let (table, providers) = world(&[(A, "GB")]);
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    assert!(!pool.grow(0, order(1), 1).await);
+    table.faults.fail("take_auto");
+    assert!(!pool.grow(5, order(1), 1).await);
+    assert!(providers.bought.lock().unwrap().is_empty());
+    // A purchase that failed, and an allowance that could not be given
+    // back: nothing bought, the count stays (the safe side).
+    providers.faults.fail("provision");
+    table.faults.fail("give_back");
+    assert!(!pool.grow(5, order(1), 1).await);
+    assert_eq!(table.auto_used(Provider::Vonage), 1);
+    assert!(providers.bought.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_release_puts_the_number_back_in_allocation() {
+    let (table, providers) = world(&[(A, "GB")]);
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    pool.provision(order(1), 1).await.unwrap();
+    let a = PhoneNumber::from_e164(A).unwrap();
+    providers.faults.fail("release");
+    assert!(matches!(
+        pool.remove(&a, true, 2).await,
+        Err(PoolError::Provider(_))
+    ));
+    assert_eq!(table.status(A), Some("active"));
+    pool.remove(&a, true, 2).await.unwrap();
+    assert_eq!(table.status(A), None);
+    assert_eq!(*providers.released.lock().unwrap(), vec![A.to_string()]);
+    assert!(matches!(
+        pool.remove(&a, false, 2).await,
+        Err(PoolError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn import_adds_the_new_and_names_the_present() {
+    let (table, providers) = world(&[(A, "GB")]);
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    pool.provision(order(1), 1).await.unwrap();
+    *providers.owned.lock().unwrap() = [A, B]
+        .iter()
+        .map(|n| Owned {
+            number: PhoneNumber::from_e164(n).unwrap(),
+            country: "GB".into(),
+            provider_sid: None,
+        })
+        .collect();
+    let out = pool.import(Provider::Vonage, 3).await.unwrap();
+    assert_eq!(
+        out,
+        Imported {
+            added: vec![B.into()],
+            present: vec![A.into()]
+        }
+    );
+    providers.faults.fail("owned");
+    assert!(matches!(
+        pool.import(Provider::Vonage, 3).await,
+        Err(PoolError::Provider(_))
+    ));
+}
