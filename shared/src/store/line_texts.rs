@@ -55,55 +55,21 @@ impl Store {
     }
 
     /// Sent: the body and the addresses are dropped with the pending state.
-    pub async fn text_emailed(&self, message_sid: &str, now: i64) -> Result<(), StoreError> {
-        self.update(keys::line_message(message_sid), keys::META)
-            .update_expression(
-                "SET email_status = :sent, emailed_at = :now \
-                 REMOVE body, email_to, #from, lease_until, gsi4pk, gsi4sk",
-            )
-            .expression_attribute_names("#from", "from")
-            .expression_attribute_values(":sent", s("sent"))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+    pub async fn text_emailed(&self, sid: &str, now: i64) -> Result<(), StoreError> {
+        let update = "SET email_status = :sent, emailed_at = :now REMOVE body, email_to, #from, lease_until, gsi4pk, gsi4sk";
+        let values = [(":sent", s("sent")), (":now", n(now))];
+        Store::updated(self.change(keys::line_message(sid), update, None, values)).await
     }
-
     /// Not sent this time: due again at `at`.
-    pub async fn text_email_later(
-        &self,
-        message_sid: &str,
-        at: i64,
-        attempts: u32,
-    ) -> Result<(), StoreError> {
-        self.update(keys::line_message(message_sid), keys::META)
-            .update_expression("SET attempts = :a, gsi4sk = :due REMOVE lease_until")
-            .expression_attribute_values(":a", n(attempts as i64))
-            .expression_attribute_values(":due", s(keys::at(at, message_sid)))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+    pub async fn text_email_later(&self, sid: &str, at: i64, tries: u32) -> Result<(), StoreError> {
+        let update = "SET attempts = :a, gsi4sk = :due REMOVE lease_until";
+        let values = [(":a", n(tries.into())), (":due", s(keys::at(at, sid)))];
+        Store::updated(self.change(keys::line_message(sid), update, None, values)).await
     }
-
     /// The retry budget is spent: no longer pending, nothing kept to send.
-    pub async fn text_email_failed(
-        &self,
-        message_sid: &str,
-        attempts: u32,
-    ) -> Result<(), StoreError> {
-        self.update(keys::line_message(message_sid), keys::META)
-            .update_expression(
-                "SET email_status = :failed, attempts = :a \
-                 REMOVE body, email_to, #from, lease_until, gsi4pk, gsi4sk",
-            )
-            .expression_attribute_names("#from", "from")
-            .expression_attribute_values(":failed", s("failed"))
-            .expression_attribute_values(":a", n(attempts as i64))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+    pub async fn text_email_failed(&self, sid: &str, tries: u32) -> Result<(), StoreError> {
+        let update = "SET email_status = :failed, attempts = :a REMOVE body, email_to, #from, lease_until, gsi4pk, gsi4sk";
+        let values = [(":failed", s("failed")), (":a", n(tries.into()))];
+        Store::updated(self.change(keys::line_message(sid), update, None, values)).await
     }
 }

@@ -25,6 +25,7 @@ mod voicemails;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 pub use attr::Item;
@@ -89,6 +90,40 @@ impl Store {
             .table_name(&self.table)
             .key(keys::PK, attr::s(pk))
             .key(keys::SK, attr::s(sk))
+    }
+
+    /// An UpdateItem of `pk`'s META item from its expressions and values,
+    /// to send. `#st`, `#from` and `#ttl` in them stand for `status`,
+    /// `from` and `ttl` (words DynamoDB reserves).
+    pub(crate) fn change(
+        &self,
+        pk: String,
+        update: &str,
+        condition: Option<&str>,
+        values: impl IntoIterator<Item = (&'static str, AttributeValue)>,
+    ) -> UpdateItemFluentBuilder {
+        let mut req = self.update(pk, keys::META).update_expression(update);
+        if let Some(c) = condition {
+            req = req.condition_expression(c);
+        }
+        for (name, attr) in [("#st", "status"), ("#from", "from"), ("#ttl", keys::TTL)] {
+            if update.contains(name) || condition.is_some_and(|c| c.contains(name)) {
+                req = req.expression_attribute_names(name, attr);
+            }
+        }
+        for (name, value) in values {
+            req = req.expression_attribute_values(name, value);
+        }
+        req
+    }
+
+    /// Sends an UpdateItem (built by [`Store::update`]) whose condition, if
+    /// any, is expected to hold.
+    pub(crate) async fn updated(req: UpdateItemFluentBuilder) -> Result<(), StoreError> {
+        req.send()
+            .await
+            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
     }
 
     /// A consistent GetItem of the item (pk, sk).

@@ -188,48 +188,31 @@ impl Store {
         provider: Provider,
         max: u64,
     ) -> Result<bool, StoreError> {
-        let res = self
-            .update(keys::auto_provision(provider), keys::META)
-            .update_expression("ADD used :one")
-            .condition_expression("attribute_not_exists(used) OR used < :max")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max as i64))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        let only_if = Some("attribute_not_exists(used) OR used < :max");
+        let values = [(":one", n(1)), (":max", n(max as i64))];
+        let req = self.change(
+            keys::auto_provision(provider),
+            "ADD used :one",
+            only_if,
+            values,
+        );
+        written("UpdateItem", req.send().await)
     }
-
     /// A purchase that did not happen does not count.
     pub async fn give_back_auto_provision(&self, provider: Provider) -> Result<(), StoreError> {
-        self.update(keys::auto_provision(provider), keys::META)
-            .update_expression("ADD used :minus")
-            .condition_expression("used > :zero")
-            .expression_attribute_values(":minus", n(-1))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        let values = [(":minus", n(-1)), (":zero", n(0))];
+        let req = self.change(
+            keys::auto_provision(provider),
+            "ADD used :minus",
+            Some("used > :zero"),
+            values,
+        );
+        Store::updated(req).await
     }
-
     /// A retiring number back in allocation.
     pub async fn restore_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
-        self.set_number_status(number, STATUS_ACTIVE)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        Store::updated(self.set_number_status(number, STATUS_ACTIVE)).await
     }
-
     pub async fn remove_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
         self.client
             .delete_item()

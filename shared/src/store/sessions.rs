@@ -198,14 +198,13 @@ impl Store {
         notifications: &[crate::domain::Notification],
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(notifications).map_err(StoreError::encode)?;
-        self.update(keys::session(id), keys::META.to_string())
-            .update_expression("SET notifications = :n")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":n", s(json))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        Store::updated(
+            self.update(keys::session(id), keys::META.to_string())
+                .update_expression("SET notifications = :n")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":n", s(json)),
+        )
+        .await
     }
 
     pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {

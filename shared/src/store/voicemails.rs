@@ -186,40 +186,21 @@ impl Store {
     }
 
     /// Our copy is safe in S3.
-    pub async fn voicemail_copied(
-        &self,
-        recording_sid: &str,
-        s3_key: &str,
-        content_type: &str,
-    ) -> Result<(), StoreError> {
-        self.update(keys::voicemail(recording_sid), keys::META)
-            .update_expression("SET s3_key = :k, content_type = :ct")
-            .expression_attribute_values(":k", s(s3_key))
-            .expression_attribute_values(":ct", s(content_type))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+    pub async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Result<(), StoreError> {
+        let update = "SET s3_key = :k, content_type = :ct";
+        let values = [(":k", s(key)), (":ct", s(ct))];
+        Store::updated(self.change(keys::voicemail(sid), update, None, values)).await
     }
-
     pub async fn voicemail_delivered(
         &self,
-        recording_sid: &str,
-        message_id: &str,
+        sid: &str,
+        id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.update(keys::voicemail(recording_sid), keys::META)
-            .update_expression("SET #st = :done, email_message_id = :m, emailed_at = :now REMOVE lease_until, gsi4pk, gsi4sk, last_error")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":done", s("delivered"))
-            .expression_attribute_values(":m", s(message_id))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        let update = "SET #st = :done, email_message_id = :m, emailed_at = :now REMOVE lease_until, gsi4pk, gsi4sk, last_error";
+        let values = [(":done", s("delivered")), (":m", s(id)), (":now", n(now))];
+        Store::updated(self.change(keys::voicemail(sid), update, None, values)).await
     }
-
     /// Lets the voicemail go until `next_at` (waiting for a transcription,
     /// or backing off after a failure). `attempts` counts failures.
     pub async fn voicemail_later(
@@ -254,37 +235,33 @@ impl Store {
     /// `false` (and nothing changed) if the transcription arrived meanwhile.
     pub async fn voicemail_await_transcription(
         &self,
-        recording_sid: &str,
+        sid: &str,
         until: i64,
     ) -> Result<bool, StoreError> {
+        let update = "SET gsi4sk = :psk REMOVE lease_until";
+        let values = [(":psk", s(keys::at(until, sid)))];
+        let only_if = Some("attribute_not_exists(transcription_status)");
         let res = self
-            .update(keys::voicemail(recording_sid), keys::META)
-            .update_expression("SET gsi4sk = :psk REMOVE lease_until")
-            .condition_expression("attribute_not_exists(transcription_status)")
-            .expression_attribute_values(":psk", s(keys::at(until, recording_sid)))
+            .change(keys::voicemail(sid), update, only_if, values)
             .send()
             .await;
         written("UpdateItem", res)
     }
-
     pub async fn voicemail_failed(
         &self,
-        recording_sid: &str,
-        attempts: u32,
+        sid: &str,
+        tries: u32,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.update(keys::voicemail(recording_sid), keys::META)
-            .update_expression("SET #st = :failed, attempts = :a, last_error = :e REMOVE lease_until, gsi4pk, gsi4sk")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":failed", s("failed"))
-            .expression_attribute_values(":a", n(attempts as i64))
-            .expression_attribute_values(":e", s(error))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        let update =
+            "SET #st = :failed, attempts = :a, last_error = :e REMOVE lease_until, gsi4pk, gsi4sk";
+        let values = [
+            (":failed", s("failed")),
+            (":a", n(tries.into())),
+            (":e", s(error)),
+        ];
+        Store::updated(self.change(keys::voicemail(sid), update, None, values)).await
     }
-
     /// Pending voicemails due by `now`, oldest first.
     pub async fn due_work(&self, now: i64, limit: i32) -> Result<Vec<Due>, StoreError> {
         let out = self
