@@ -2,8 +2,6 @@
 //! [`callmask::api::audio`].
 
 fn main() -> Result<(), lambda_http::Error> {
-    callmask::api::lambda::run(
-        callmask::api::RecordingsState::from_env(),
-        callmask::api::audio::handle,
-    )
+    let state = callmask::api::RecordingsState::from_env();
+    callmask::api::lambda::run(state, callmask::api::audio::handle)
 }

@@ -1,8 +1,6 @@
 //! `/lines/{number}`, `/lines/{number}/voicemails` → [`callmask::api::lines`].
 
 fn main() -> Result<(), lambda_http::Error> {
-    callmask::api::lambda::run(
-        callmask::api::RecordingsState::from_env(),
-        callmask::api::lines::handle,
-    )
+    let state = callmask::api::RecordingsState::from_env();
+    callmask::api::lambda::run(state, callmask::api::lines::handle)
 }

@@ -1,8 +1,7 @@
 //! `POST /twilio/sms` → [`callmask::api::twilio::sms`].
 
 fn main() -> Result<(), lambda_http::Error> {
-    callmask::api::lambda::run(
-        callmask::api::twilio::sms::SmsState::from_env("twilio-sms", callmask::aws::CALL_PATH),
-        callmask::api::twilio::sms::handle,
-    )
+    let state =
+        callmask::api::twilio::sms::SmsState::from_env("twilio-sms", callmask::aws::CALL_PATH);
+    callmask::api::lambda::run(state, callmask::api::twilio::sms::handle)
 }

@@ -2,8 +2,6 @@
 //! → [`callmask::api::voicemail_worker`]. Copies recordings to S3 and emails owners.
 
 fn main() -> Result<(), lambda_runtime::Error> {
-    callmask::api::lambda::run_events(
-        callmask::api::voicemail_worker::VoicemailState::from_env(),
-        callmask::api::voicemail_worker::handle,
-    )
+    let state = callmask::api::voicemail_worker::VoicemailState::from_env();
+    callmask::api::lambda::run_events(state, callmask::api::voicemail_worker::handle)
 }

@@ -1,8 +1,7 @@
 //! `GET|POST /vonage/answer` → [`callmask::api::vonage::answer`].
 
 fn main() -> Result<(), lambda_http::Error> {
-    callmask::api::lambda::run(
-        callmask::api::vonage::VonageState::from_env("vonage-answer", callmask::aws::CALL_PATH),
-        callmask::api::vonage::answer::handle,
-    )
+    let state =
+        callmask::api::vonage::VonageState::from_env("vonage-answer", callmask::aws::CALL_PATH);
+    callmask::api::lambda::run(state, callmask::api::vonage::answer::handle)
 }

@@ -1,8 +1,7 @@
 //! `GET|POST /vonage/event` → [`callmask::api::vonage::event`].
 
 fn main() -> Result<(), lambda_http::Error> {
-    callmask::api::lambda::run(
-        callmask::api::vonage::VonageState::from_env("vonage-event", callmask::aws::BACKGROUND),
-        callmask::api::vonage::event::handle,
-    )
+    let state =
+        callmask::api::vonage::VonageState::from_env("vonage-event", callmask::aws::BACKGROUND);
+    callmask::api::lambda::run(state, callmask::api::vonage::event::handle)
 }

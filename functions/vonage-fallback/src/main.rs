@@ -1,8 +1,7 @@
 //! `GET|POST /vonage/fallback` → [`callmask::api::vonage::fallback`].
 
 fn main() -> Result<(), lambda_http::Error> {
-    callmask::api::lambda::run(
-        callmask::api::vonage::VonageState::from_env("vonage-fallback", callmask::aws::CALL_PATH),
-        callmask::api::vonage::fallback::handle,
-    )
+    let state =
+        callmask::api::vonage::VonageState::from_env("vonage-fallback", callmask::aws::CALL_PATH);
+    callmask::api::lambda::run(state, callmask::api::vonage::fallback::handle)
 }

@@ -89,31 +89,29 @@ pub fn text(text: &TextEmail) -> Email {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::VoicemailStatus;
+    use crate::domain::line::VoicemailSettings;
+    use crate::domain::CallContext;
     use crate::phone::PhoneNumber;
 
     fn vm(caller: &str, transcription: Option<&str>, transcribe: bool) -> Voicemail {
-        Voicemail {
-            recording_sid: "RE1".into(),
+        let ctx = CallContext {
             call_sid: "CA1".into(),
-            provider: "twilio".into(),
             line: PhoneNumber::from_e164("+15551230009").unwrap(),
             caller: caller.into(),
             owner_email: "o@example.com".into(),
-            recording_url: "https://api.twilio.com/x".into(),
-            duration_seconds: 75,
-            recorded_at: 1_795_334_400,
-            transcribe,
-            transcription: transcription.map(str::to_string),
-            transcription_status: None,
-            status: VoicemailStatus::Pending,
-            s3_key: None,
-            content_type: None,
-            attempts: 0,
-            last_error: None,
-            emailed_at: None,
-            email_message_id: None,
-        }
+            voicemail: VoicemailSettings {
+                enabled: true,
+                max_length_seconds: 120,
+                transcribe,
+                greeting: String::new(),
+            },
+            language: "en-US".into(),
+            created_at: 0,
+        };
+        let url = "https://api.twilio.com/x";
+        let mut vm = Voicemail::recorded("twilio", "RE1", "CA1", &ctx, url, 75, 1_795_334_400);
+        vm.transcription = transcription.map(str::to_string);
+        vm
     }
 
     #[test]

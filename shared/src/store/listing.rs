@@ -41,7 +41,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use crate::domain::Session;
 use crate::phone::PhoneNumber;
@@ -56,8 +56,6 @@ const MAX_ROUNDS: usize = 4;
 const MAX_CHUNK: i32 = 1000;
 /// BatchGetItem takes at most 100 keys.
 const MAX_BATCH_GET: i32 = 100;
-/// BatchGetItem rounds before the keys left are read one by one.
-const UNPROCESSED_TRIES: u32 = 3;
 
 /// Which sessions a list shows, as `GET /sessions/{id}` shows them: an
 /// expired session is closed.
@@ -279,51 +277,19 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut keys_and = KeysAndAttributes::builder().consistent_read(true);
-        for id in ids {
-            keys_and = keys_and.keys(
-                [
-                    (keys::PK.to_string(), s(keys::session(id))),
-                    (keys::SK.to_string(), s(keys::META)),
-                ]
-                .into(),
-            );
-        }
-        let mut request = Some(
-            keys_and
-                .build()
-                .map_err(|e| StoreError::request("BatchGetItem", e))?,
-        );
+        let wanted = ids
+            .iter()
+            .map(|id| (keys::session(id), keys::META.to_string()));
+        let (items, unread) = self.batch_get(wanted).await?;
         let mut found: HashMap<String, Session> = HashMap::with_capacity(ids.len());
-        for attempt in 0..UNPROCESSED_TRIES {
-            let Some(req) = request.take() else { break };
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-            }
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::sdk("BatchGetItem", e))?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let id = keys::session_id(get_s(&item, keys::PK)?).ok_or_else(malformed)?;
-                found.insert(id.to_string(), session_from(id, &item)?);
-            }
-            request = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys.is_empty());
+        for item in items {
+            let id = keys::session_id(get_s(&item, keys::PK)?).ok_or_else(malformed)?;
+            found.insert(id.to_string(), session_from(id, &item)?);
         }
-        if let Some(left) = request {
+        if !unread.is_empty() {
             // Still throttled: one consistent GetItem each, with the SDK's
             // own retries; an outage is an error, never a silent gap.
-            for key in left.keys {
+            for key in unread {
                 let Some(id) = key
                     .get(keys::PK)
                     .and_then(|v| v.as_s().ok())

@@ -4,7 +4,7 @@
 //! so a replay routes nothing) and `resolve_inbound` (Twilio: the leg and
 //! the number's line in one BatchGetItem).
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::line::Line;
 use crate::domain::{Leg, PoolNumber, TokenId};
@@ -16,9 +16,6 @@ use crate::store::numbers::pool_number;
 use crate::store::sessions::leg_from;
 use crate::store::tokens::{prune_tokens, TOKENS};
 use crate::store::{Store, StoreError, StoreErrorKind};
-
-/// BatchGetItem rounds before unprocessed keys count as an outage.
-const UNPROCESSED_TRIES: u32 = 4;
 
 /// What the once-only routing read found.
 #[derive(Debug)]
@@ -107,55 +104,14 @@ impl Store {
         to: &PhoneNumber,
         from: Option<&PhoneNumber>,
     ) -> Result<Inbound, StoreError> {
-        let mut keys_and = KeysAndAttributes::builder().consistent_read(true).keys(
-            [
-                (keys::PK.to_string(), s(keys::number(to))),
-                (keys::SK.to_string(), s(keys::META)),
-            ]
-            .into(),
-        );
+        let mut wanted = vec![(keys::number(to), keys::META.to_string())];
         if let Some(from) = from {
-            keys_and = keys_and.keys(
-                [
-                    (keys::PK.to_string(), s(keys::number(to))),
-                    (keys::SK.to_string(), s(keys::leg(from))),
-                ]
-                .into(),
-            );
+            wanted.push((keys::number(to), keys::leg(from)));
         }
-        let mut request = Some(
-            keys_and
-                .build()
-                .map_err(|e| StoreError::request("building a request", e))?,
-        );
-        let mut items = Vec::new();
-        // Unprocessed keys only come back under throttling: back off with
-        // jitter, and if some are still unread say "unavailable", never "no
-        // route" (a missing leg would refuse a call that should connect).
-        for attempt in 0..UNPROCESSED_TRIES {
-            let Some(req) = request.take() else { break };
-            if attempt > 0 {
-                let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
-                tokio::time::sleep(std::time::Duration::from_millis((10 << attempt) + jitter))
-                    .await;
-            }
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::sdk("BatchGetItem", e))?;
-            if let Some(mut responses) = out.responses {
-                items.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            request = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys.is_empty());
-        }
-        if request.is_some() {
-            // DynamoDB leaves keys unprocessed when it throttles.
+        let (items, unread) = self.batch_get(wanted).await?;
+        if !unread.is_empty() {
+            // Say "unavailable", never "no route": a missing leg would refuse
+            // a call that should connect.
             return Err(StoreError::gave_up(
                 "BatchGetItem",
                 StoreErrorKind::Throttled,

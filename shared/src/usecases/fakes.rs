@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::domain::email::Email;
-use crate::domain::{Due, TextEmail, Voicemail, VoicemailStatus};
+use crate::domain::{Due, Provider, TextEmail, Voicemail, VoicemailStatus};
 use crate::usecases::voicemail::{
     Mailer, Recording, RecordingBucket, RecordingSource, VoicemailStore,
 };
@@ -308,6 +308,15 @@ pub struct MemoryLog {
 }
 
 impl MemoryLog {
+    fn set(&self, session: &str, id: &str, status: Option<&str>) {
+        let key = (session.to_string(), id.to_string());
+        let mut all = self.messages.lock().unwrap();
+        match status {
+            Some(st) => all.insert(key, st.to_string()),
+            None => all.remove(&key),
+        };
+    }
+
     pub fn status(&self, session: &str, id: &str) -> Option<String> {
         self.messages
             .lock()
@@ -333,31 +342,15 @@ impl crate::usecases::relay::MessageLog for MemoryLog {
         Ok(true)
     }
 
-    async fn forget_message(
-        &self,
-        session: &str,
-        _: crate::domain::Provider,
-        id: &str,
-    ) -> Result<(), PortError> {
+    async fn forget_message(&self, session: &str, _: Provider, id: &str) -> Result<(), PortError> {
         self.faults.check("forget")?;
-        self.messages
-            .lock()
-            .unwrap()
-            .remove(&(session.to_string(), id.to_string()));
+        self.set(session, id, None);
         Ok(())
     }
 
-    async fn message_failed(
-        &self,
-        session: &str,
-        _: crate::domain::Provider,
-        id: &str,
-    ) -> Result<(), PortError> {
+    async fn message_failed(&self, session: &str, _: Provider, id: &str) -> Result<(), PortError> {
         self.faults.check("failed")?;
-        self.messages
-            .lock()
-            .unwrap()
-            .insert((session.to_string(), id.to_string()), "failed".into());
+        self.set(session, id, Some("failed"));
         Ok(())
     }
 }

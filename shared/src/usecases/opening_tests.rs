@@ -15,95 +15,91 @@ fn n(s: &str) -> PhoneNumber {
     PhoneNumber::from_e164(s).unwrap()
 }
 
-fn table_with(numbers: &[&str]) -> MemoryTable {
-    let table = MemoryTable::default();
-    for number in numbers {
-        let rec = PoolNumber {
-            number: n(number),
-            provider: Provider::Vonage,
-            country: "GB".into(),
-            created_at: 0,
-            provider_sid: None,
-            linked: true,
+/// A table whose pool holds `numbers`, and a provider.
+struct World {
+    table: MemoryTable,
+    providers: MemoryProvider,
+    /// `POOL_AUTO_PROVISION_MAX`.
+    max: u64,
+    number_insight: bool,
+}
+
+impl World {
+    fn new(numbers: &[&str]) -> Self {
+        let table = MemoryTable::default();
+        for number in numbers {
+            let rec = PoolNumber {
+                number: n(number),
+                provider: Provider::Vonage,
+                country: "GB".into(),
+                created_at: 0,
+                provider_sid: None,
+                linked: true,
+            };
+            let row = (rec, "active");
+            table
+                .numbers
+                .lock()
+                .unwrap()
+                .insert(number.to_string(), row);
+        }
+        World {
+            table,
+            providers: MemoryProvider::default(),
+            max: 0,
+            number_insight: false,
+        }
+    }
+
+    /// Opens a session between `a` ("your rider") and `b` ("your driver").
+    async fn open(&self, a: &str, b: &str, notify: bool) -> Result<Session, OpenError> {
+        let requested = |number: &str, label: &str| Requested {
+            number: number.into(),
+            label: Some(label.into()),
         };
-        table
-            .numbers
+        let req = OpenSession {
+            participants: [requested(a, "your rider"), requested(b, "your driver")],
+            provider: Provider::Vonage,
+            ttl_seconds: 3600,
+            notify,
+        };
+        let policy = Policy {
+            number_insight: self.number_insight,
+            notice_text: "Call this number to reach {counterpart}.",
+            auto_provision_max: self.max,
+            webhooks: "https://callmask.example.com",
+        };
+        let opening = Opening {
+            store: &self.table,
+            providers: &self.providers,
+        };
+        opening.open(req, &policy, "s1".into(), 1_000).await
+    }
+
+    fn insight(&self, digits: &str, answer: Insight) {
+        self.providers
+            .insight
             .lock()
             .unwrap()
-            .insert(number.to_string(), (rec, "active"));
+            .insert(digits.into(), answer);
     }
-    table
-}
-
-fn request(a: &str, b: &str, notify: bool) -> OpenSession {
-    OpenSession {
-        participants: [
-            Requested {
-                number: a.into(),
-                label: Some("your rider".into()),
-            },
-            Requested {
-                number: b.into(),
-                label: Some("your driver".into()),
-            },
-        ],
-        provider: Provider::Vonage,
-        ttl_seconds: 3600,
-        notify,
-    }
-}
-
-fn policy(max: u64, number_insight: bool) -> Policy<'static> {
-    Policy {
-        number_insight,
-        notice_text: "Call this number to reach {counterpart}.",
-        auto_provision_max: max,
-        webhooks: "https://callmask.example.com",
-    }
-}
-
-async fn open(
-    table: &MemoryTable,
-    providers: &MemoryProvider,
-    req: OpenSession,
-    policy: Policy<'_>,
-) -> Result<Session, OpenError> {
-    let opening = Opening {
-        store: table,
-        providers,
-    };
-    opening.open(req, &policy, "s1".into(), 1_000).await
 }
 
 #[tokio::test]
 async fn opens_and_texts_each_participant_from_their_proxy_number() {
-    let (table, providers) = (table_with(&[PROXY]), MemoryProvider::default());
-    let s = open(
-        &table,
-        &providers,
-        request(RIDER, DRIVER, true),
-        policy(0, false),
-    )
-    .await
-    .unwrap();
+    let w = World::new(&[PROXY]);
+    let s = w.open(RIDER, DRIVER, true).await.unwrap();
     assert_eq!(s.participants[0].proxy_number, n(PROXY));
     assert!(s
         .notifications
         .iter()
         .all(|x| x.status == NotificationStatus::Sent));
-    let texts = providers.texts.lock().unwrap().clone();
-    assert!(texts.contains(&(
-        PROXY.into(),
-        RIDER.into(),
-        "Call this number to reach your driver.".into()
-    )));
-    assert!(texts.contains(&(
-        PROXY.into(),
-        DRIVER.into(),
-        "Call this number to reach your rider.".into()
-    )));
+    let texts = w.providers.texts.lock().unwrap().clone();
+    let to = |who: &str, text: &str| (PROXY.to_string(), who.to_string(), text.to_string());
+    assert!(texts.contains(&to(RIDER, "Call this number to reach your driver.")));
+    assert!(texts.contains(&to(DRIVER, "Call this number to reach your rider.")));
     assert_eq!(
-        table.sessions.lock().unwrap()[0].notifications.len(),
+        w.table.sessions.lock().unwrap()[0].notifications.len(),
         2,
         "kept"
     );
@@ -111,17 +107,10 @@ async fn opens_and_texts_each_participant_from_their_proxy_number() {
 
 #[tokio::test]
 async fn a_failed_notice_or_record_of_it_never_fails_the_session() {
-    let (table, providers) = (table_with(&[PROXY]), MemoryProvider::default());
-    providers.faults.fail("sms");
-    table.faults.fail("notices");
-    let s = open(
-        &table,
-        &providers,
-        request(RIDER, DRIVER, true),
-        policy(0, false),
-    )
-    .await
-    .unwrap();
+    let w = World::new(&[PROXY]);
+    w.providers.faults.fail("sms");
+    w.table.faults.fail("notices");
+    let s = w.open(RIDER, DRIVER, true).await.unwrap();
     let failed: Vec<_> = s
         .notifications
         .iter()
@@ -133,123 +122,72 @@ async fn a_failed_notice_or_record_of_it_never_fails_the_session() {
         .as_deref()
         .is_some_and(|r| r.contains("injected")));
     assert_eq!(
-        providers.texts.lock().unwrap().len(),
+        w.providers.texts.lock().unwrap().len(),
         1,
         "the other notice went"
     );
-    assert_eq!(table.sessions.lock().unwrap().len(), 1);
+    assert_eq!(w.table.sessions.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn an_empty_country_grows_the_pool_once_within_the_allowance() {
-    let (table, providers) = (table_with(&[]), MemoryProvider::default());
-    let err = open(
-        &table,
-        &providers,
-        request(RIDER, DRIVER, false),
-        policy(0, false),
-    )
-    .await
-    .unwrap_err();
+    let mut w = World::new(&[]);
+    let err = w.open(RIDER, DRIVER, false).await.unwrap_err();
     assert!(matches!(
         err,
         OpenError::Create(CreateError::PoolExhausted { .. })
     ));
-    providers
-        .offers
-        .lock()
-        .unwrap()
-        .push((PROXY.into(), "GB".into()));
-    let s = open(
-        &table,
-        &providers,
-        request(RIDER, DRIVER, false),
-        policy(1, false),
-    )
-    .await
-    .unwrap();
+    let offer = (PROXY.to_string(), "GB".to_string());
+    w.providers.offers.lock().unwrap().push(offer);
+    w.max = 1;
+    let s = w.open(RIDER, DRIVER, false).await.unwrap();
     assert_eq!(s.participants[1].proxy_number, n(PROXY));
-    assert_eq!(*providers.bought.lock().unwrap(), vec![PROXY.to_string()]);
+    assert_eq!(*w.providers.bought.lock().unwrap(), vec![PROXY.to_string()]);
 }
 
 #[tokio::test]
 async fn storage_down_is_unavailable_not_a_bad_request() {
-    let (table, providers) = (table_with(&[PROXY]), MemoryProvider::default());
-    table.faults.fail("create");
-    let err = open(
-        &table,
-        &providers,
-        request(RIDER, DRIVER, true),
-        policy(0, false),
-    )
-    .await
-    .unwrap_err();
+    let w = World::new(&[PROXY]);
+    w.table.faults.fail("create");
+    let err = w.open(RIDER, DRIVER, true).await.unwrap_err();
     assert!(matches!(
         err,
         OpenError::Create(CreateError::Unavailable(_))
     ));
     assert!(
-        providers.texts.lock().unwrap().is_empty(),
+        w.providers.texts.lock().unwrap().is_empty(),
         "no notice for no session"
     );
 }
 
 #[tokio::test]
-async fn numbers_are_checked_offline_or_by_number_insight() {
-    let (table, providers) = (table_with(&[PROXY]), MemoryProvider::default());
-    let err = open(
-        &table,
-        &providers,
-        request("12", DRIVER, false),
-        policy(0, false),
-    )
-    .await
-    .unwrap_err();
+async fn numbers_are_checked_offline() {
+    let w = World::new(&[PROXY]);
+    let err = w.open("12", DRIVER, false).await.unwrap_err();
     assert!(matches!(
         err,
         OpenError::InvalidNumber { participant: 0, .. }
     ));
-    let err = open(
-        &table,
-        &providers,
-        request(RIDER, " +44 7700 900100 ", false),
-        policy(0, false),
-    )
-    .await
-    .unwrap_err();
+    let err = w.open(RIDER, " +44 7700 900100 ", false).await.unwrap_err();
     assert!(matches!(err, OpenError::Identical));
-    // Number Insight: its answer wins; unsure falls back to offline.
-    providers
-        .insight
-        .lock()
-        .unwrap()
-        .insert("447700900999".into(), Insight::Invalid);
-    providers
-        .insight
-        .lock()
-        .unwrap()
-        .insert("447700900100".into(), Insight::Valid(n(RIDER)));
-    let err = open(
-        &table,
-        &providers,
-        request(RIDER, "+447700900999", false),
-        policy(0, true),
-    )
-    .await
-    .unwrap_err();
+}
+
+#[tokio::test]
+async fn number_insight_answers_first_and_unsure_falls_back_to_offline() {
+    let mut w = World::new(&[PROXY]);
+    w.number_insight = true;
+    w.insight("447700900999", Insight::Invalid);
+    w.insight("447700900100", Insight::Valid(n(RIDER)));
+    let err = w.open(RIDER, "+447700900999", false).await.unwrap_err();
     assert!(matches!(
         err,
         OpenError::InvalidNumber { participant: 1, .. }
     ));
-    let s = open(
-        &table,
-        &providers,
-        request("00447700900100", DRIVER, false),
-        policy(0, true),
-    )
-    .await
-    .unwrap();
+    // "0044…" read as international by Number Insight; DRIVER unknown to
+    // it, so read offline.
+    let s = w.open("00447700900100", DRIVER, false).await.unwrap();
     assert_eq!(s.participants[0].number, n(RIDER));
+    assert_eq!(s.participants[1].number, n(DRIVER));
 }
 
 #[test]

@@ -14,6 +14,16 @@ fn world(offers: &[(&str, &str)]) -> (MemoryTable, MemoryProvider) {
     (MemoryTable::default(), providers)
 }
 
+fn pool_of<'a>(
+    table: &'a MemoryTable,
+    providers: &'a MemoryProvider,
+) -> Pool<'a, MemoryTable, MemoryProvider> {
+    Pool {
+        store: table,
+        providers,
+    }
+}
+
 fn order(count: u32) -> Order<'static> {
     Order {
         provider: Provider::Vonage,
@@ -31,10 +41,7 @@ const B: &str = "+447700900102";
 async fn bought_numbers_join_the_pool_an_unlinked_one_out_of_allocation() {
     let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
     providers.faults.fail("link");
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     let out = pool.provision(order(2), 100).await.unwrap();
     assert_eq!(out.added.len(), 2);
     assert!(!out.added[0].linked && out.added[1].linked);
@@ -47,10 +54,7 @@ async fn a_storage_failure_after_a_purchase_is_retried_then_reported_never_lost(
     let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
     // A: fails every try. B: fails twice, stored on the third try.
     table.faults.fail_times("put_number", PUT_TRIES + 2);
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     let out = pool.provision(order(2), 100).await.unwrap();
     assert_eq!(out.added.len(), 1);
     assert_eq!(table.status(B), Some("active"));
@@ -72,10 +76,7 @@ async fn a_storage_failure_after_a_purchase_is_retried_then_reported_never_lost(
 async fn a_refused_search_buys_nothing() {
     let (table, providers) = world(&[(A, "GB")]);
     providers.faults.fail("provision");
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     assert!(matches!(
         pool.provision(order(1), 1).await,
         Err(PoolError::Provider(_))
@@ -88,19 +89,13 @@ async fn a_refused_search_buys_nothing() {
 async fn growth_spends_the_allowance_only_on_a_usable_number() {
     // Nothing to buy: the allowance comes back.
     let (table, providers) = world(&[]);
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     assert!(!pool.grow(1, order(1), 1).await);
     assert_eq!(table.auto_used(Provider::Vonage), 0);
     // Bought but not linked: kept in the pool (paid for), allowance back.
     let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
     providers.faults.fail("link");
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     assert!(!pool.grow(1, order(1), 1).await);
     assert_eq!(table.status(A), Some("active"));
     assert_eq!(table.auto_used(Provider::Vonage), 0);
@@ -114,10 +109,7 @@ async fn growth_spends_the_allowance_only_on_a_usable_number() {
 #[tokio::test]
 async fn growth_buys_nothing_when_it_cannot_count_or_may_not() {
     let (table, providers) = world(&[(A, "GB")]);
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     assert!(!pool.grow(0, order(1), 1).await);
     table.faults.fail("take_auto");
     assert!(!pool.grow(5, order(1), 1).await);
@@ -134,10 +126,7 @@ async fn growth_buys_nothing_when_it_cannot_count_or_may_not() {
 #[tokio::test]
 async fn a_refused_release_puts_the_number_back_in_allocation() {
     let (table, providers) = world(&[(A, "GB")]);
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     pool.provision(order(1), 1).await.unwrap();
     let a = PhoneNumber::from_e164(A).unwrap();
     providers.faults.fail("release");
@@ -158,10 +147,7 @@ async fn a_refused_release_puts_the_number_back_in_allocation() {
 #[tokio::test]
 async fn import_adds_the_new_and_names_the_present() {
     let (table, providers) = world(&[(A, "GB")]);
-    let pool = Pool {
-        store: &table,
-        providers: &providers,
-    };
+    let pool = pool_of(&table, &providers);
     pool.provision(order(1), 1).await.unwrap();
     *providers.owned.lock().unwrap() = [A, B]
         .iter()

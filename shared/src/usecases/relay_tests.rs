@@ -47,58 +47,50 @@ async fn sends_once_per_message_id() {
     );
 }
 
+/// A failure injected at each step: (send fault, storage fault) → the
+/// first answer, the status the claim keeps, the answer to the provider's
+/// redelivery, and how many texts went out in all.
 #[tokio::test]
-async fn a_storage_failure_sends_nothing_and_the_redelivery_sends_once() {
-    let (log, sms) = (MemoryLog::default(), MemorySms::default());
-    log.faults.fail("claim");
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Unavailable);
-    assert!(sms.sent.lock().unwrap().is_empty());
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Sent);
-    assert_eq!(sms.sent.lock().unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn a_transient_send_failure_gives_the_claim_back_for_the_redelivery() {
-    let (log, sms) = (MemoryLog::default(), MemorySms::default());
-    sms.faults.fail("transient");
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Retry);
-    assert_eq!(log.status("s1", "m1"), None, "claim given back");
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Sent);
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Duplicate);
-    assert_eq!(sms.sent.lock().unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn a_refusal_is_kept_as_failed_and_not_sent_again() {
-    let (log, sms) = (MemoryLog::default(), MemorySms::default());
-    sms.faults.fail("refused");
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Refused);
-    assert_eq!(log.status("s1", "m1").as_deref(), Some("failed"));
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Duplicate);
-    assert!(sms.sent.lock().unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn a_claim_that_cannot_be_given_back_still_asks_for_a_retry() {
-    // Send and storage both fail: the provider is told to retry (503); the
-    // claim stays, so the redelivery sends nothing twice. (A claim that
-    // outlives a failed send is issue 18's "claimed as sent" finding.)
-    let (log, sms) = (MemoryLog::default(), MemorySms::default());
-    sms.faults.fail("transient");
-    log.faults.fail("forget");
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Retry);
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Duplicate);
-    assert!(sms.sent.lock().unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn a_refusal_that_cannot_be_recorded_is_still_not_retried() {
-    let (log, sms) = (MemoryLog::default(), MemorySms::default());
-    sms.faults.fail("refused");
-    log.faults.fail("failed");
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Refused);
-    assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Duplicate);
-    assert!(sms.sent.lock().unwrap().is_empty());
+async fn a_failure_at_any_step_sends_at_most_once_and_hands_back_what_was_not_sent() {
+    use Relayed::*;
+    let cases = [
+        // Storage down before anything was sent: retried, then sent once.
+        (None, Some("claim"), Unavailable, None, Sent, 1),
+        // Worth another try: the claim is given back for the redelivery.
+        (Some("transient"), None, Retry, None, Sent, 1),
+        // Refused: kept as failed, never sent again.
+        (Some("refused"), None, Refused, Some("failed"), Duplicate, 0),
+        // Send and storage both fail: the provider is told to retry; the
+        // claim stays, so nothing is sent twice. (A claim that outlives a
+        // failed send is issue 18's "claimed as sent" finding.)
+        (
+            Some("transient"),
+            Some("forget"),
+            Retry,
+            Some("sent"),
+            Duplicate,
+            0,
+        ),
+        // A refusal that cannot be recorded is still not retried.
+        (
+            Some("refused"),
+            Some("failed"),
+            Refused,
+            Some("sent"),
+            Duplicate,
+            0,
+        ),
+    ];
+    for (send_fault, log_fault, first, kept, again, sent) in cases {
+        let (log, sms) = (MemoryLog::default(), MemorySms::default());
+        send_fault.into_iter().for_each(|f| sms.faults.fail(f));
+        log_fault.into_iter().for_each(|f| log.faults.fail(f));
+        let case = format!("{send_fault:?} {log_fault:?}");
+        assert_eq!(deliver(&log, &sms, "m1").await, first, "{case}");
+        assert_eq!(log.status("s1", "m1").as_deref(), kept, "{case}");
+        assert_eq!(deliver(&log, &sms, "m1").await, again, "{case}");
+        assert_eq!(sms.sent.lock().unwrap().len(), sent, "{case}");
+    }
 }
 
 #[tokio::test]

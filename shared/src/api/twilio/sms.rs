@@ -14,8 +14,8 @@ use lambda_http::Request;
 
 use crate::api::http::{ApiError, HttpResponse};
 use crate::api::twilio::{read_form, twiml, TwilioState};
-use crate::config::{ConfigError, MessagingConfig, TwilioConfig};
-use crate::core::{Core, Denied};
+use crate::config::{ConfigError, MessagingConfig};
+use crate::core::Denied;
 use crate::domain::text::{plan_text, InboundText, TextPlan};
 use crate::domain::MessageRecord;
 use crate::domain::Provider;
@@ -43,13 +43,8 @@ impl SmsState {
         function: &str,
         timeouts: crate::aws::Timeouts,
     ) -> Result<Self, ConfigError> {
-        let config = TwilioConfig::from_env()?;
         let messaging = MessagingConfig::from_env()?;
-        let (core, sdk) = Core::load(timeouts).await?;
-        let twilio = TwilioState::build(core, config, &sdk, timeouts);
-        twilio
-            .core
-            .announce_signing(function, &twilio.auth_token, "TWILIO_AUTH_TOKEN_SECRET_ID");
+        let twilio = TwilioState::from_env(function, timeouts).await?;
         Ok(Self::build(twilio, messaging))
     }
 
