@@ -17,7 +17,7 @@ use crate::twilio::rest::{NumberUrls, TwilioRest};
 use crate::usecases::opening::{Insight, NumberCheck};
 use crate::usecases::pool::{Bought, NumberProvider, Order, Owned, Provisioned};
 use crate::usecases::relay::{SendError, SmsSender};
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 use crate::vonage::rest::VonageRest;
 
 /// The REST clients of the providers this deployment has credentials for
@@ -287,15 +287,15 @@ impl Providers {
 /// The pool's numbers API: the provider's errors kept as the source (the
 /// admin API reads their kind back to choose its status).
 impl NumberProvider for Providers {
-    async fn provision(&self, order: Order<'_>) -> Result<Provisioned, PortError> {
+    async fn provision(&self, order: Order<'_>) -> Port<Provisioned> {
         self.buy(order).await.map_err(PortError::new)
     }
 
-    async fn owned(&self, provider: Provider) -> Result<Vec<Owned>, PortError> {
+    async fn owned(&self, provider: Provider) -> Port<Vec<Owned>> {
         self.account_numbers(provider).await.map_err(PortError::new)
     }
 
-    async fn release(&self, rec: &PoolNumber) -> Result<(), PortError> {
+    async fn release(&self, rec: &PoolNumber) -> Port<()> {
         self.cancel(rec).await.map_err(PortError::new)
     }
 }

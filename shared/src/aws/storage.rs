@@ -10,7 +10,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::domain::email::Email;
 use crate::usecases::voicemail::{Mailer, RecordingBucket};
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// An S3 or SES request that failed. Its text is the service's error code
 /// only (an SES message can quote the addresses, and the text is kept on
@@ -88,7 +88,7 @@ impl Bucket {
 }
 
 impl RecordingBucket for Bucket {
-    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), PortError> {
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Port<()> {
         self.client
             .put_object()
             .bucket(&self.name)
@@ -102,7 +102,7 @@ impl RecordingBucket for Bucket {
         Ok(())
     }
 
-    async fn presign(&self, key: &str, seconds: u64) -> Result<String, PortError> {
+    async fn presign(&self, key: &str, seconds: u64) -> Port<String> {
         Ok(Bucket::presign(self, key, seconds).await?)
     }
 }
@@ -114,7 +114,7 @@ pub struct Ses {
 }
 
 impl Mailer for Ses {
-    async fn send(&self, from: &str, to: &str, email: Email) -> Result<String, PortError> {
+    async fn send(&self, from: &str, to: &str, email: Email) -> Port<String> {
         use aws_sdk_ses::types::{Body, Content, Destination, Message};
         let content = |data: String| {
             Content::builder()

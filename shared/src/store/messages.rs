@@ -16,7 +16,7 @@ use crate::store::query::Scope;
 use crate::store::quota::Taken;
 use crate::store::{written, Store, StoreError};
 use crate::usecases::relay::MessageLog;
-use crate::usecases::PortError;
+use crate::usecases::Port;
 
 /// What a text to a masked line did to its quota.
 #[derive(Debug, PartialEq, Eq)]
@@ -159,19 +159,15 @@ impl Store {
 
 /// The relay's message log.
 impl MessageLog for Store {
-    async fn claim_message(
-        &self,
-        session: &str,
-        record: &MessageRecord,
-    ) -> Result<bool, PortError> {
+    async fn claim_message(&self, session: &str, record: &MessageRecord) -> Port<bool> {
         Ok(Store::claim_message(self, session, record).await?)
     }
 
-    async fn forget_message(&self, session: &str, p: Provider, id: &str) -> Result<(), PortError> {
+    async fn forget_message(&self, session: &str, p: Provider, id: &str) -> Port<()> {
         Ok(Store::forget_message(self, session, p, id).await?)
     }
 
-    async fn message_failed(&self, session: &str, p: Provider, id: &str) -> Result<(), PortError> {
+    async fn message_failed(&self, session: &str, p: Provider, id: &str) -> Port<()> {
         Ok(Store::message_failed(self, session, p, id).await?)
     }
 }

@@ -11,7 +11,7 @@ use crate::store::keys;
 use crate::store::query::Scope;
 use crate::store::{written, Store, StoreError};
 use crate::usecases::pool::{PoolStore, Retire};
-use crate::usecases::PortError;
+use crate::usecases::Port;
 
 pub const STATUS_ACTIVE: &str = "active";
 /// Set while a delete checks for active sessions, so no allocation can take
@@ -267,27 +267,27 @@ pub(crate) fn active_condition() -> (&'static str, &'static str, AttributeValue)
 
 /// The pool's table.
 impl PoolStore for Store {
-    async fn put_number(&self, rec: &PoolNumber) -> Result<bool, PortError> {
+    async fn put_number(&self, rec: &PoolNumber) -> Port<bool> {
         Ok(Store::put_number(self, rec).await?)
     }
 
-    async fn retire_number(&self, number: &PhoneNumber, now: i64) -> Result<Retire, PortError> {
+    async fn retire_number(&self, number: &PhoneNumber, now: i64) -> Port<Retire> {
         Ok(Store::retire_number(self, number, now).await?)
     }
 
-    async fn restore_number(&self, number: &PhoneNumber) -> Result<(), PortError> {
+    async fn restore_number(&self, number: &PhoneNumber) -> Port<()> {
         Ok(Store::restore_number(self, number).await?)
     }
 
-    async fn remove_number(&self, number: &PhoneNumber) -> Result<(), PortError> {
+    async fn remove_number(&self, number: &PhoneNumber) -> Port<()> {
         Ok(Store::remove_number(self, number).await?)
     }
 
-    async fn take_auto_provision(&self, provider: Provider, max: u64) -> Result<bool, PortError> {
+    async fn take_auto_provision(&self, provider: Provider, max: u64) -> Port<bool> {
         Ok(Store::take_auto_provision(self, provider, max).await?)
     }
 
-    async fn give_back_auto_provision(&self, provider: Provider) -> Result<(), PortError> {
+    async fn give_back_auto_provision(&self, provider: Provider) -> Port<()> {
         Ok(Store::give_back_auto_provision(self, provider).await?)
     }
 }

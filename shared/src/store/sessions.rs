@@ -16,7 +16,7 @@ use crate::store::query::Scope;
 use crate::store::{Store, StoreError, StoreErrorKind};
 use crate::usecases::opening::NoticeStore;
 use crate::usecases::sessions::{CommitError, SessionStore};
-use crate::usecases::PortError;
+use crate::usecases::Port;
 
 /// Closed sessions are kept this long for lookups, then TTL removes them.
 pub const SESSION_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
@@ -358,14 +358,14 @@ impl NoticeStore for Store {
         &self,
         session_id: &str,
         notifications: &[crate::domain::Notification],
-    ) -> Result<(), PortError> {
+    ) -> Port<()> {
         Ok(Store::set_notifications(self, session_id, notifications).await?)
     }
 }
 
 /// Session creation's table.
 impl SessionStore for Store {
-    async fn pool(&self, provider: Provider) -> Result<Vec<PoolNumber>, PortError> {
+    async fn pool(&self, provider: Provider) -> Port<Vec<PoolNumber>> {
         Ok(Store::pool(self, provider).await?)
     }
 
@@ -373,7 +373,7 @@ impl SessionStore for Store {
         &self,
         participant: &PhoneNumber,
         now: i64,
-    ) -> Result<HashSet<PhoneNumber>, PortError> {
+    ) -> Port<HashSet<PhoneNumber>> {
         Ok(Store::numbers_dialled_by(self, participant, now).await?)
     }
 

@@ -9,7 +9,7 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{written, Store, StoreError};
 use crate::usecases::voicemail::VoicemailStore;
-use crate::usecases::PortError;
+use crate::usecases::Port;
 
 /// Voicemails are kept a year.
 const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
@@ -349,20 +349,15 @@ fn voicemail_from(item: &Item) -> Result<Voicemail, StoreError> {
 
 /// The voicemail pipeline's table.
 impl VoicemailStore for Store {
-    async fn claim_voicemail(
-        &self,
-        sid: &str,
-        now: i64,
-        lease: i64,
-    ) -> Result<Option<Voicemail>, PortError> {
+    async fn claim_voicemail(&self, sid: &str, now: i64, lease: i64) -> Port<Option<Voicemail>> {
         Ok(Store::claim_voicemail(self, sid, now, lease).await?)
     }
 
-    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Result<(), PortError> {
+    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Port<()> {
         Ok(Store::voicemail_copied(self, sid, key, ct).await?)
     }
 
-    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Result<(), PortError> {
+    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Port<()> {
         Ok(Store::voicemail_delivered(self, sid, id, now).await?)
     }
 
@@ -373,49 +368,35 @@ impl VoicemailStore for Store {
         attempts: u32,
         error: Option<&str>,
         emailed: Option<&str>,
-    ) -> Result<(), PortError> {
+    ) -> Port<()> {
         Ok(Store::voicemail_later(self, sid, next_at, attempts, error, emailed).await?)
     }
 
-    async fn voicemail_await_transcription(
-        &self,
-        sid: &str,
-        until: i64,
-    ) -> Result<bool, PortError> {
+    async fn voicemail_await_transcription(&self, sid: &str, until: i64) -> Port<bool> {
         Ok(Store::voicemail_await_transcription(self, sid, until).await?)
     }
 
-    async fn voicemail_failed(
-        &self,
-        sid: &str,
-        attempts: u32,
-        error: &str,
-    ) -> Result<(), PortError> {
+    async fn voicemail_failed(&self, sid: &str, attempts: u32, error: &str) -> Port<()> {
         Ok(Store::voicemail_failed(self, sid, attempts, error).await?)
     }
 
-    async fn due_work(&self, now: i64, limit: i32) -> Result<Vec<Due>, PortError> {
+    async fn due_work(&self, now: i64, limit: i32) -> Port<Vec<Due>> {
         Ok(Store::due_work(self, now, limit).await?)
     }
 
-    async fn claim_text_email(
-        &self,
-        sid: &str,
-        now: i64,
-        lease: i64,
-    ) -> Result<Option<TextEmail>, PortError> {
+    async fn claim_text_email(&self, sid: &str, now: i64, lease: i64) -> Port<Option<TextEmail>> {
         Ok(Store::claim_text_email(self, sid, now, lease).await?)
     }
 
-    async fn text_emailed(&self, sid: &str, now: i64) -> Result<(), PortError> {
+    async fn text_emailed(&self, sid: &str, now: i64) -> Port<()> {
         Ok(Store::text_emailed(self, sid, now).await?)
     }
 
-    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Result<(), PortError> {
+    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Port<()> {
         Ok(Store::text_email_later(self, sid, at, attempts).await?)
     }
 
-    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Result<(), PortError> {
+    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Port<()> {
         Ok(Store::text_email_failed(self, sid, attempts).await?)
     }
 }

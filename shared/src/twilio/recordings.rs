@@ -10,7 +10,7 @@ use crate::config::TwilioConfig;
 use crate::rest::{self, RestError};
 use crate::twilio::rest::{error_of, path_safe, TwilioRest};
 use crate::usecases::voicemail::{Recording, RecordingSource};
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// Longest recording we copy: an hour of 8 kHz 16-bit WAV is ~58 MB.
 const MAX_RECORDING_BYTES: usize = 100 * 1024 * 1024;
@@ -20,13 +20,13 @@ const MAX_REDIRECTS: usize = 3;
 
 /// The voicemail pipeline's source of recordings.
 impl RecordingSource for TwilioRest {
-    async fn download(&self, url: &str) -> Result<Recording, PortError> {
+    async fn download(&self, url: &str) -> Port<Recording> {
         TwilioRest::download(self, url)
             .await
             .map_err(PortError::new)
     }
 
-    async fn delete(&self, recording_sid: &str) -> Result<(), PortError> {
+    async fn delete(&self, recording_sid: &str) -> Port<()> {
         self.delete_recording(recording_sid)
             .await
             .map_err(PortError::new)

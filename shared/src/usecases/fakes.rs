@@ -11,7 +11,7 @@ use crate::domain::{Due, Provider, TextEmail, Voicemail, VoicemailStatus};
 use crate::usecases::voicemail::{
     Mailer, Recording, RecordingBucket, RecordingSource, VoicemailStore,
 };
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// The error every injected failure returns.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ impl Faults {
     }
 
     /// `Err` when `step` is set to fail (one failure is used up).
-    pub fn check(&self, step: &'static str) -> Result<(), PortError> {
+    pub fn check(&self, step: &'static str) -> Port<()> {
         let mut all = self.0.lock().unwrap();
         match all.get_mut(step) {
             Some(left) if *left > 0 => {
@@ -74,12 +74,7 @@ impl MemoryStore {
 }
 
 impl VoicemailStore for MemoryStore {
-    async fn claim_voicemail(
-        &self,
-        sid: &str,
-        now: i64,
-        lease: i64,
-    ) -> Result<Option<Voicemail>, PortError> {
+    async fn claim_voicemail(&self, sid: &str, now: i64, lease: i64) -> Port<Option<Voicemail>> {
         self.faults.check("claim")?;
         let mut all = self.voicemails.lock().unwrap();
         let Some((vm, until, _)) = all.get_mut(sid) else {
@@ -92,7 +87,7 @@ impl VoicemailStore for MemoryStore {
         Ok(Some(vm.clone()))
     }
 
-    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Result<(), PortError> {
+    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Port<()> {
         self.faults.check("copied")?;
         self.with_vm(sid, |(vm, _, _)| {
             vm.s3_key = Some(key.into());
@@ -101,7 +96,7 @@ impl VoicemailStore for MemoryStore {
         Ok(())
     }
 
-    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Result<(), PortError> {
+    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Port<()> {
         self.faults.check("delivered")?;
         self.with_vm(sid, |(vm, until, _)| {
             vm.status = VoicemailStatus::Delivered;
@@ -119,7 +114,7 @@ impl VoicemailStore for MemoryStore {
         attempts: u32,
         error: Option<&str>,
         emailed: Option<&str>,
-    ) -> Result<(), PortError> {
+    ) -> Port<()> {
         self.faults.check("later")?;
         self.with_vm(sid, |(vm, until, due)| {
             vm.attempts = attempts;
@@ -135,7 +130,7 @@ impl VoicemailStore for MemoryStore {
         Ok(())
     }
 
-    async fn voicemail_await_transcription(&self, sid: &str, at: i64) -> Result<bool, PortError> {
+    async fn voicemail_await_transcription(&self, sid: &str, at: i64) -> Port<bool> {
         self.faults.check("await")?;
         Ok(self.with_vm(sid, |(vm, until, due)| {
             if vm.transcription_status.is_some() {
@@ -147,12 +142,7 @@ impl VoicemailStore for MemoryStore {
         }))
     }
 
-    async fn voicemail_failed(
-        &self,
-        sid: &str,
-        attempts: u32,
-        error: &str,
-    ) -> Result<(), PortError> {
+    async fn voicemail_failed(&self, sid: &str, attempts: u32, error: &str) -> Port<()> {
         self.faults.check("failed")?;
         self.with_vm(sid, |(vm, until, _)| {
             vm.status = VoicemailStatus::Failed;
@@ -163,7 +153,7 @@ impl VoicemailStore for MemoryStore {
         Ok(())
     }
 
-    async fn due_work(&self, now: i64, limit: i32) -> Result<Vec<Due>, PortError> {
+    async fn due_work(&self, now: i64, limit: i32) -> Port<Vec<Due>> {
         self.faults.check("due")?;
         let vms = self.voicemails.lock().unwrap();
         let texts = self.texts.lock().unwrap();
@@ -186,12 +176,7 @@ impl VoicemailStore for MemoryStore {
             .collect())
     }
 
-    async fn claim_text_email(
-        &self,
-        sid: &str,
-        now: i64,
-        lease: i64,
-    ) -> Result<Option<TextEmail>, PortError> {
+    async fn claim_text_email(&self, sid: &str, now: i64, lease: i64) -> Port<Option<TextEmail>> {
         self.faults.check("claim")?;
         let mut all = self.texts.lock().unwrap();
         let Some((text, status, until, _)) = all.get_mut(sid) else {
@@ -204,7 +189,7 @@ impl VoicemailStore for MemoryStore {
         Ok(Some(text.clone()))
     }
 
-    async fn text_emailed(&self, sid: &str, _now: i64) -> Result<(), PortError> {
+    async fn text_emailed(&self, sid: &str, _now: i64) -> Port<()> {
         self.faults.check("emailed")?;
         let mut all = self.texts.lock().unwrap();
         let entry = all.get_mut(sid).unwrap();
@@ -213,7 +198,7 @@ impl VoicemailStore for MemoryStore {
         Ok(())
     }
 
-    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Result<(), PortError> {
+    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Port<()> {
         self.faults.check("later")?;
         let mut all = self.texts.lock().unwrap();
         let entry = all.get_mut(sid).unwrap();
@@ -223,7 +208,7 @@ impl VoicemailStore for MemoryStore {
         Ok(())
     }
 
-    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Result<(), PortError> {
+    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Port<()> {
         self.faults.check("failed")?;
         let mut all = self.texts.lock().unwrap();
         let entry = all.get_mut(sid).unwrap();
@@ -243,7 +228,7 @@ pub struct MemoryRecordings {
 }
 
 impl RecordingSource for MemoryRecordings {
-    async fn download(&self, url: &str) -> Result<Recording, PortError> {
+    async fn download(&self, url: &str) -> Port<Recording> {
         self.faults.check("download")?;
         self.recordings
             .lock()
@@ -253,7 +238,7 @@ impl RecordingSource for MemoryRecordings {
             .ok_or_else(|| PortError::new(Injected("no such recording")))
     }
 
-    async fn delete(&self, sid: &str) -> Result<(), PortError> {
+    async fn delete(&self, sid: &str) -> Port<()> {
         self.faults.check("delete")?;
         self.deleted.lock().unwrap().push(sid.into());
         Ok(())
@@ -268,7 +253,7 @@ pub struct MemoryBucket {
 }
 
 impl RecordingBucket for MemoryBucket {
-    async fn put(&self, key: &str, ct: &str, bytes: Vec<u8>) -> Result<(), PortError> {
+    async fn put(&self, key: &str, ct: &str, bytes: Vec<u8>) -> Port<()> {
         self.faults.check("put")?;
         self.objects
             .lock()
@@ -277,7 +262,7 @@ impl RecordingBucket for MemoryBucket {
         Ok(())
     }
 
-    async fn presign(&self, key: &str, seconds: u64) -> Result<String, PortError> {
+    async fn presign(&self, key: &str, seconds: u64) -> Port<String> {
         self.faults.check("presign")?;
         Ok(format!("https://bucket.example/{key}?expires={seconds}"))
     }
@@ -292,7 +277,7 @@ pub struct MemoryMailer {
 }
 
 impl Mailer for MemoryMailer {
-    async fn send(&self, from: &str, to: &str, email: Email) -> Result<String, PortError> {
+    async fn send(&self, from: &str, to: &str, email: Email) -> Port<String> {
         self.faults.check("send")?;
         let mut sent = self.sent.lock().unwrap();
         sent.push((from.into(), to.into(), email));
@@ -331,7 +316,7 @@ impl crate::usecases::relay::MessageLog for MemoryLog {
         &self,
         session: &str,
         record: &crate::domain::MessageRecord,
-    ) -> Result<bool, PortError> {
+    ) -> Port<bool> {
         self.faults.check("claim")?;
         let mut all = self.messages.lock().unwrap();
         let key = (session.to_string(), record.message_id.clone());
@@ -342,13 +327,13 @@ impl crate::usecases::relay::MessageLog for MemoryLog {
         Ok(true)
     }
 
-    async fn forget_message(&self, session: &str, _: Provider, id: &str) -> Result<(), PortError> {
+    async fn forget_message(&self, session: &str, _: Provider, id: &str) -> Port<()> {
         self.faults.check("forget")?;
         self.set(session, id, None);
         Ok(())
     }
 
-    async fn message_failed(&self, session: &str, _: Provider, id: &str) -> Result<(), PortError> {
+    async fn message_failed(&self, session: &str, _: Provider, id: &str) -> Port<()> {
         self.faults.check("failed")?;
         self.set(session, id, Some("failed"));
         Ok(())
@@ -411,7 +396,7 @@ impl MemoryTable {
 }
 
 impl crate::usecases::pool::PoolStore for MemoryTable {
-    async fn put_number(&self, rec: &crate::domain::PoolNumber) -> Result<bool, PortError> {
+    async fn put_number(&self, rec: &crate::domain::PoolNumber) -> Port<bool> {
         self.faults.check("put_number")?;
         let mut all = self.numbers.lock().unwrap();
         if all.contains_key(rec.number.e164()) {
@@ -425,7 +410,7 @@ impl crate::usecases::pool::PoolStore for MemoryTable {
         &self,
         number: &crate::phone::PhoneNumber,
         now: i64,
-    ) -> Result<crate::usecases::pool::Retire, PortError> {
+    ) -> Port<crate::usecases::pool::Retire> {
         use crate::usecases::pool::Retire;
         self.faults.check("retire")?;
         let in_use = self.sessions.lock().unwrap().iter().any(|s| {
@@ -442,7 +427,7 @@ impl crate::usecases::pool::PoolStore for MemoryTable {
         })
     }
 
-    async fn restore_number(&self, number: &crate::phone::PhoneNumber) -> Result<(), PortError> {
+    async fn restore_number(&self, number: &crate::phone::PhoneNumber) -> Port<()> {
         self.faults.check("restore")?;
         if let Some((_, st)) = self.numbers.lock().unwrap().get_mut(number.e164()) {
             *st = "active";
@@ -450,17 +435,13 @@ impl crate::usecases::pool::PoolStore for MemoryTable {
         Ok(())
     }
 
-    async fn remove_number(&self, number: &crate::phone::PhoneNumber) -> Result<(), PortError> {
+    async fn remove_number(&self, number: &crate::phone::PhoneNumber) -> Port<()> {
         self.faults.check("remove")?;
         self.numbers.lock().unwrap().remove(number.e164());
         Ok(())
     }
 
-    async fn take_auto_provision(
-        &self,
-        p: crate::domain::Provider,
-        max: u64,
-    ) -> Result<bool, PortError> {
+    async fn take_auto_provision(&self, p: crate::domain::Provider, max: u64) -> Port<bool> {
         self.faults.check("take_auto")?;
         let mut auto = self.auto.lock().unwrap();
         let used = auto.entry(p.as_str()).or_default();
@@ -471,7 +452,7 @@ impl crate::usecases::pool::PoolStore for MemoryTable {
         Ok(true)
     }
 
-    async fn give_back_auto_provision(&self, p: crate::domain::Provider) -> Result<(), PortError> {
+    async fn give_back_auto_provision(&self, p: crate::domain::Provider) -> Port<()> {
         self.faults.check("give_back")?;
         if let Some(used) = self.auto.lock().unwrap().get_mut(p.as_str()) {
             *used = used.saturating_sub(1);
@@ -481,10 +462,7 @@ impl crate::usecases::pool::PoolStore for MemoryTable {
 }
 
 impl crate::usecases::sessions::SessionStore for MemoryTable {
-    async fn pool(
-        &self,
-        p: crate::domain::Provider,
-    ) -> Result<Vec<crate::domain::PoolNumber>, PortError> {
+    async fn pool(&self, p: crate::domain::Provider) -> Port<Vec<crate::domain::PoolNumber>> {
         self.faults.check("pool")?;
         Ok(self
             .numbers
@@ -500,7 +478,7 @@ impl crate::usecases::sessions::SessionStore for MemoryTable {
         &self,
         participant: &crate::phone::PhoneNumber,
         now: i64,
-    ) -> Result<std::collections::HashSet<crate::phone::PhoneNumber>, PortError> {
+    ) -> Port<std::collections::HashSet<crate::phone::PhoneNumber>> {
         self.faults.check("dialled")?;
         Ok(self
             .sessions
@@ -533,7 +511,7 @@ impl crate::usecases::opening::NoticeStore for MemoryTable {
         &self,
         id: &str,
         notifications: &[crate::domain::Notification],
-    ) -> Result<(), PortError> {
+    ) -> Port<()> {
         self.faults.check("notices")?;
         if let Some(s) = self
             .sessions
@@ -567,7 +545,7 @@ impl crate::usecases::pool::NumberProvider for MemoryProvider {
     async fn provision(
         &self,
         order: crate::usecases::pool::Order<'_>,
-    ) -> Result<crate::usecases::pool::Provisioned, PortError> {
+    ) -> Port<crate::usecases::pool::Provisioned> {
         use crate::usecases::pool::{Bought, Provisioned};
         self.faults.check("provision")?;
         let mut offers = self.offers.lock().unwrap();
@@ -594,15 +572,12 @@ impl crate::usecases::pool::NumberProvider for MemoryProvider {
         Ok(out)
     }
 
-    async fn owned(
-        &self,
-        _: crate::domain::Provider,
-    ) -> Result<Vec<crate::usecases::pool::Owned>, PortError> {
+    async fn owned(&self, _: crate::domain::Provider) -> Port<Vec<crate::usecases::pool::Owned>> {
         self.faults.check("owned")?;
         Ok(self.owned.lock().unwrap().clone())
     }
 
-    async fn release(&self, rec: &crate::domain::PoolNumber) -> Result<(), PortError> {
+    async fn release(&self, rec: &crate::domain::PoolNumber) -> Port<()> {
         self.faults.check("release")?;
         self.released.lock().unwrap().push(rec.number.e164().into());
         Ok(())

@@ -18,6 +18,9 @@ pub mod voicemail;
 #[cfg(test)]
 pub(crate) mod fakes;
 
+/// What a port's call answers.
+pub type Port<T> = Result<T, PortError>;
+
 /// A dependency (the table, S3, SES, a provider's API) failed; its cause is
 /// kept as the source, so the log line that reports it names it.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use crate::phone::PhoneNumber;
 use crate::usecases::pool::{NumberProvider, Order, Pool, PoolStore};
 use crate::usecases::relay::SmsSender;
 use crate::usecases::sessions::{create, CreateError, NewSession, SessionStore};
-use crate::usecases::PortError;
+use crate::usecases::Port;
 
 /// What Number Insight made of a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub trait NoticeStore: Sync {
         &self,
         session_id: &str,
         notifications: &[Notification],
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
 }
 
 /// A participant as requested: a number as typed, and a label.

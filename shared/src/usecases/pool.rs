@@ -8,7 +8,7 @@ use std::future::Future;
 
 use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// What a release found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,33 +23,25 @@ pub enum Retire {
 /// Where pool numbers are kept (the table).
 pub trait PoolStore: Sync {
     /// Adds a number; `false` when it is in the pool already.
-    fn put_number(&self, rec: &PoolNumber) -> impl Future<Output = Result<bool, PortError>> + Send;
+    fn put_number(&self, rec: &PoolNumber) -> impl Future<Output = Port<bool>> + Send;
     /// Takes a number out of allocation unless a session uses it.
     fn retire_number(
         &self,
         number: &PhoneNumber,
         now: i64,
-    ) -> impl Future<Output = Result<Retire, PortError>> + Send;
+    ) -> impl Future<Output = Port<Retire>> + Send;
     /// A retired number back in allocation.
-    fn restore_number(
-        &self,
-        number: &PhoneNumber,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
-    fn remove_number(
-        &self,
-        number: &PhoneNumber,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn restore_number(&self, number: &PhoneNumber) -> impl Future<Output = Port<()>> + Send;
+    fn remove_number(&self, number: &PhoneNumber) -> impl Future<Output = Port<()>> + Send;
     /// Counts one automatic purchase: `false` once `max` were made.
     fn take_auto_provision(
         &self,
         provider: Provider,
         max: u64,
-    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    ) -> impl Future<Output = Port<bool>> + Send;
     /// A purchase that did not happen does not count.
-    fn give_back_auto_provision(
-        &self,
-        provider: Provider,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn give_back_auto_provision(&self, provider: Provider)
+        -> impl Future<Output = Port<()>> + Send;
 }
 
 /// Numbers to buy.
@@ -96,17 +88,11 @@ pub trait NumberProvider: Sync {
     /// Searches, buys and links up to `order.count` numbers. A search that
     /// finds nothing or that the provider refuses is an error; after that,
     /// each number's outcome is reported.
-    fn provision(
-        &self,
-        order: Order<'_>,
-    ) -> impl Future<Output = Result<Provisioned, PortError>> + Send;
+    fn provision(&self, order: Order<'_>) -> impl Future<Output = Port<Provisioned>> + Send;
     /// Every number the account owns.
-    fn owned(
-        &self,
-        provider: Provider,
-    ) -> impl Future<Output = Result<Vec<Owned>, PortError>> + Send;
+    fn owned(&self, provider: Provider) -> impl Future<Output = Port<Vec<Owned>>> + Send;
     /// Cancels the rental of a pool number.
-    fn release(&self, rec: &PoolNumber) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn release(&self, rec: &PoolNumber) -> impl Future<Output = Port<()>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,7 +177,7 @@ impl<S: PoolStore, P: NumberProvider> Pool<'_, S, P> {
 
     /// Bought is bought: a storage failure must not lose the number, so
     /// the write is tried again before giving up loudly.
-    async fn put_bought(&self, rec: &PoolNumber) -> Result<(), PortError> {
+    async fn put_bought(&self, rec: &PoolNumber) -> Port<()> {
         let mut last = None;
         for _ in 0..PUT_TRIES {
             match self.store.put_number(rec).await {

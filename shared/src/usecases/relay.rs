@@ -9,7 +9,7 @@ use std::future::Future;
 
 use crate::domain::{MessageRecord, Provider};
 use crate::phone::PhoneNumber;
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// A session's relayed messages (the table).
 pub trait MessageLog: Sync {
@@ -18,20 +18,20 @@ pub trait MessageLog: Sync {
         &self,
         session_id: &str,
         record: &MessageRecord,
-    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    ) -> impl Future<Output = Port<bool>> + Send;
     /// Gives a claim back, so a redelivery relays the text.
     fn forget_message(
         &self,
         session_id: &str,
         provider: Provider,
         message_id: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
     fn message_failed(
         &self,
         session_id: &str,
         provider: Provider,
         message_id: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
 }
 
 /// Why a text was not sent.

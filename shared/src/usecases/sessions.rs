@@ -7,21 +7,18 @@ use std::future::Future;
 use crate::domain::allocation::choose;
 use crate::domain::{PoolNumber, Provider, Session};
 use crate::phone::PhoneNumber;
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// Where sessions are committed (the table).
 pub trait SessionStore: Sync {
     /// The provider's pool numbers.
-    fn pool(
-        &self,
-        provider: Provider,
-    ) -> impl Future<Output = Result<Vec<PoolNumber>, PortError>> + Send;
+    fn pool(&self, provider: Provider) -> impl Future<Output = Port<Vec<PoolNumber>>> + Send;
     /// The proxy numbers `participant` dials in active sessions.
     fn numbers_dialled_by(
         &self,
         participant: &PhoneNumber,
         now: i64,
-    ) -> impl Future<Output = Result<HashSet<PhoneNumber>, PortError>> + Send;
+    ) -> impl Future<Output = Port<HashSet<PhoneNumber>>> + Send;
     /// Writes the session and its legs in one conditional transaction.
     fn create_session(
         &self,

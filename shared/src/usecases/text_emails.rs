@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::config::VoicemailConfig;
 use crate::domain::email;
 use crate::usecases::voicemail::{backoff, Mailer, Outcome, VoicemailStore, LEASE_SECONDS};
-use crate::usecases::PortError;
+use crate::usecases::Port;
 
 /// Emails one queued text if it is pending and free.
 pub async fn process(
@@ -18,7 +18,7 @@ pub async fn process(
     config: &VoicemailConfig,
     clock: &Clock,
     message_sid: &str,
-) -> Result<Outcome, PortError> {
+) -> Port<Outcome> {
     let now = clock.now();
     let Some(text) = store
         .claim_text_email(message_sid, now, LEASE_SECONDS)

@@ -17,7 +17,7 @@ use crate::config::VoicemailConfig;
 use crate::domain::email::{self, Email};
 use crate::domain::{Due, TextEmail, Voicemail};
 use crate::usecases::text_emails;
-use crate::usecases::PortError;
+use crate::usecases::{Port, PortError};
 
 /// How long one worker holds a voicemail.
 pub(crate) const LEASE_SECONDS: i64 = 120;
@@ -36,20 +36,20 @@ pub trait VoicemailStore: Sync {
         sid: &str,
         now: i64,
         lease: i64,
-    ) -> impl Future<Output = Result<Option<Voicemail>, PortError>> + Send;
+    ) -> impl Future<Output = Port<Option<Voicemail>>> + Send;
     /// Our copy is safe in the bucket under `key`.
     fn voicemail_copied(
         &self,
         sid: &str,
         key: &str,
         content_type: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
     fn voicemail_delivered(
         &self,
         sid: &str,
         message_id: &str,
         now: i64,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
     /// Lets it go until `next_at`; `attempts` counts failures. `emailed`:
     /// the email went out but was not recorded as delivered, so the next
     /// attempt only records it (never a second email).
@@ -60,47 +60,35 @@ pub trait VoicemailStore: Sync {
         attempts: u32,
         error: Option<&str>,
         emailed: Option<&str>,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
     /// Lets it wait for its transcription; `false` if that arrived meanwhile.
     fn voicemail_await_transcription(
         &self,
         sid: &str,
         until: i64,
-    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    ) -> impl Future<Output = Port<bool>> + Send;
     fn voicemail_failed(
         &self,
         sid: &str,
         attempts: u32,
         error: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
     /// Pending work due by `now`, oldest first.
-    fn due_work(
-        &self,
-        now: i64,
-        limit: i32,
-    ) -> impl Future<Output = Result<Vec<Due>, PortError>> + Send;
+    fn due_work(&self, now: i64, limit: i32) -> impl Future<Output = Port<Vec<Due>>> + Send;
     fn claim_text_email(
         &self,
         sid: &str,
         now: i64,
         lease: i64,
-    ) -> impl Future<Output = Result<Option<TextEmail>, PortError>> + Send;
-    fn text_emailed(
-        &self,
-        sid: &str,
-        now: i64,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<Option<TextEmail>>> + Send;
+    fn text_emailed(&self, sid: &str, now: i64) -> impl Future<Output = Port<()>> + Send;
     fn text_email_later(
         &self,
         sid: &str,
         at: i64,
         attempts: u32,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
-    fn text_email_failed(
-        &self,
-        sid: &str,
-        attempts: u32,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
+    fn text_email_failed(&self, sid: &str, attempts: u32) -> impl Future<Output = Port<()>> + Send;
 }
 
 /// A recording as the provider serves it.
@@ -112,8 +100,8 @@ pub struct Recording {
 
 /// The provider's copy of a voicemail.
 pub trait RecordingSource: Sync {
-    fn download(&self, url: &str) -> impl Future<Output = Result<Recording, PortError>> + Send;
-    fn delete(&self, recording_sid: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn download(&self, url: &str) -> impl Future<Output = Port<Recording>> + Send;
+    fn delete(&self, recording_sid: &str) -> impl Future<Output = Port<()>> + Send;
 }
 
 /// The private recordings bucket.
@@ -123,23 +111,15 @@ pub trait RecordingBucket: Sync {
         key: &str,
         content_type: &str,
         bytes: Vec<u8>,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    ) -> impl Future<Output = Port<()>> + Send;
     /// A link that works for `seconds`.
-    fn presign(
-        &self,
-        key: &str,
-        seconds: u64,
-    ) -> impl Future<Output = Result<String, PortError>> + Send;
+    fn presign(&self, key: &str, seconds: u64) -> impl Future<Output = Port<String>> + Send;
 }
 
 /// Sends an email from `from` to `to`; answers the provider's message id.
 pub trait Mailer: Sync {
-    fn send(
-        &self,
-        from: &str,
-        to: &str,
-        email: Email,
-    ) -> impl Future<Output = Result<String, PortError>> + Send;
+    fn send(&self, from: &str, to: &str, email: Email)
+        -> impl Future<Output = Port<String>> + Send;
 }
 
 /// What the pipeline works with: its effects, its settings and the clock.
@@ -205,7 +185,7 @@ where
     M: Mailer,
 {
     /// Handles one voicemail if it is pending and free.
-    pub async fn process(&self, recording_sid: &str) -> Result<Outcome, PortError> {
+    pub async fn process(&self, recording_sid: &str) -> Port<Outcome> {
         let now = self.clock.now();
         let Some(vm) = self
             .store
@@ -239,7 +219,7 @@ where
         }
     }
 
-    async fn failed(&self, vm: &Voicemail, e: StepError, now: i64) -> Result<Outcome, PortError> {
+    async fn failed(&self, vm: &Voicemail, e: StepError, now: i64) -> Port<Outcome> {
         let attempts = vm.attempts + 1;
         let reason = e.to_string();
         let emailed = match &e {
@@ -271,7 +251,7 @@ where
 
     /// Handles every pending voicemail (and queued text email) that is due;
     /// returns what happened.
-    pub async fn sweep(&self) -> Result<Vec<Outcome>, PortError> {
+    pub async fn sweep(&self) -> Port<Vec<Outcome>> {
         let due = self.store.due_work(self.clock.now(), SWEEP_BATCH).await?;
         let mut outcomes = Vec::with_capacity(due.len());
         for work in due {
@@ -284,7 +264,7 @@ where
     }
 
     /// Emails one queued text to a line's owner (`usecases::text_emails`).
-    pub async fn email_text(&self, message_sid: &str) -> Result<Outcome, PortError> {
+    pub async fn email_text(&self, message_sid: &str) -> Port<Outcome> {
         text_emails::process(
             self.store,
             self.mailer,
