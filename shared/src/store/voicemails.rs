@@ -8,7 +8,7 @@ use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::{written, Store, StoreError};
-use crate::usecases::voicemail::VoicemailStore;
+use crate::usecases::voicemail::{Mark, TextMark, VoicemailStore};
 use crate::usecases::Port;
 
 /// Voicemails are kept a year.
@@ -353,31 +353,29 @@ impl VoicemailStore for Store {
         Ok(Store::claim_voicemail(self, sid, now, lease).await?)
     }
 
-    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Port<()> {
-        Ok(Store::voicemail_copied(self, sid, key, ct).await?)
-    }
-
-    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Port<()> {
-        Ok(Store::voicemail_delivered(self, sid, id, now).await?)
-    }
-
-    async fn voicemail_later(
-        &self,
-        sid: &str,
-        next_at: i64,
-        attempts: u32,
-        error: Option<&str>,
-        emailed: Option<&str>,
-    ) -> Port<()> {
-        Ok(Store::voicemail_later(self, sid, next_at, attempts, error, emailed).await?)
-    }
-
-    async fn voicemail_await_transcription(&self, sid: &str, until: i64) -> Port<bool> {
-        Ok(Store::voicemail_await_transcription(self, sid, until).await?)
-    }
-
-    async fn voicemail_failed(&self, sid: &str, attempts: u32, error: &str) -> Port<()> {
-        Ok(Store::voicemail_failed(self, sid, attempts, error).await?)
+    async fn mark_voicemail(&self, sid: &str, mark: Mark<'_>) -> Port<bool> {
+        match mark {
+            Mark::Copied { key, content_type } => {
+                self.voicemail_copied(sid, key, content_type).await?
+            }
+            Mark::Delivered { message_id, at } => {
+                self.voicemail_delivered(sid, message_id, at).await?
+            }
+            Mark::Later {
+                until,
+                attempts,
+                error,
+                emailed,
+            } => {
+                self.voicemail_later(sid, until, attempts, error, emailed)
+                    .await?
+            }
+            Mark::AwaitTranscription { until } => {
+                return Ok(self.voicemail_await_transcription(sid, until).await?)
+            }
+            Mark::Failed { attempts, error } => self.voicemail_failed(sid, attempts, error).await?,
+        }
+        Ok(true)
     }
 
     async fn due_work(&self, now: i64, limit: i32) -> Port<Vec<Due>> {
@@ -388,15 +386,14 @@ impl VoicemailStore for Store {
         Ok(Store::claim_text_email(self, sid, now, lease).await?)
     }
 
-    async fn text_emailed(&self, sid: &str, now: i64) -> Port<()> {
-        Ok(Store::text_emailed(self, sid, now).await?)
-    }
-
-    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Port<()> {
-        Ok(Store::text_email_later(self, sid, at, attempts).await?)
-    }
-
-    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Port<()> {
-        Ok(Store::text_email_failed(self, sid, attempts).await?)
+    async fn mark_text_email(&self, sid: &str, mark: TextMark) -> Port<()> {
+        match mark {
+            TextMark::Emailed { at } => self.text_emailed(sid, at).await?,
+            TextMark::Later { until, attempts } => {
+                self.text_email_later(sid, until, attempts).await?
+            }
+            TextMark::Failed { attempts } => self.text_email_failed(sid, attempts).await?,
+        }
+        Ok(())
     }
 }

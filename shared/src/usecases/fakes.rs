@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use crate::domain::email::Email;
 use crate::domain::{Due, Provider, TextEmail, Voicemail, VoicemailStatus};
 use crate::usecases::voicemail::{
-    Mailer, Recording, RecordingBucket, RecordingSource, VoicemailStore,
+    Mailer, Mark, Recording, RecordingBucket, RecordingSource, TextMark, VoicemailStore,
 };
 use crate::usecases::{Port, PortError};
 
@@ -87,70 +87,55 @@ impl VoicemailStore for MemoryStore {
         Ok(Some(vm.clone()))
     }
 
-    async fn voicemail_copied(&self, sid: &str, key: &str, ct: &str) -> Port<()> {
-        self.faults.check("copied")?;
-        self.with_vm(sid, |(vm, _, _)| {
-            vm.s3_key = Some(key.into());
-            vm.content_type = Some(ct.into());
-        });
-        Ok(())
-    }
-
-    async fn voicemail_delivered(&self, sid: &str, id: &str, now: i64) -> Port<()> {
-        self.faults.check("delivered")?;
-        self.with_vm(sid, |(vm, until, _)| {
-            vm.status = VoicemailStatus::Delivered;
-            vm.email_message_id = Some(id.into());
-            vm.emailed_at = Some(now);
-            *until = None;
-        });
-        Ok(())
-    }
-
-    async fn voicemail_later(
-        &self,
-        sid: &str,
-        next_at: i64,
-        attempts: u32,
-        error: Option<&str>,
-        emailed: Option<&str>,
-    ) -> Port<()> {
-        self.faults.check("later")?;
-        self.with_vm(sid, |(vm, until, due)| {
-            vm.attempts = attempts;
-            if let Some(e) = error {
-                vm.last_error = Some(e.into());
+    /// Fails on demand by the mark's name: `copied`, `delivered`, `later`,
+    /// `await`, `failed`.
+    async fn mark_voicemail(&self, sid: &str, mark: Mark<'_>) -> Port<bool> {
+        let step = match mark {
+            Mark::Copied { .. } => "copied",
+            Mark::Delivered { .. } => "delivered",
+            Mark::Later { .. } => "later",
+            Mark::AwaitTranscription { .. } => "await",
+            Mark::Failed { .. } => "failed",
+        };
+        self.faults.check(step)?;
+        Ok(self.with_vm(sid, |(vm, lease, due)| {
+            match mark {
+                Mark::Copied { key, content_type } => {
+                    vm.s3_key = Some(key.into());
+                    vm.content_type = Some(content_type.into());
+                    return true;
+                }
+                Mark::Delivered { message_id, at } => {
+                    vm.status = VoicemailStatus::Delivered;
+                    vm.email_message_id = Some(message_id.into());
+                    vm.emailed_at = Some(at);
+                }
+                Mark::Later {
+                    until,
+                    attempts,
+                    error,
+                    emailed,
+                } => {
+                    vm.attempts = attempts;
+                    vm.last_error = error.map(Into::into).or(vm.last_error.take());
+                    vm.email_message_id = emailed.map(Into::into).or(vm.email_message_id.take());
+                    *due = until;
+                }
+                Mark::AwaitTranscription { until } => {
+                    if vm.transcription_status.is_some() {
+                        return false;
+                    }
+                    *due = until;
+                }
+                Mark::Failed { attempts, error } => {
+                    vm.status = VoicemailStatus::Failed;
+                    vm.attempts = attempts;
+                    vm.last_error = Some(error.into());
+                }
             }
-            if let Some(m) = emailed {
-                vm.email_message_id = Some(m.into());
-            }
-            *until = None;
-            *due = next_at;
-        });
-        Ok(())
-    }
-
-    async fn voicemail_await_transcription(&self, sid: &str, at: i64) -> Port<bool> {
-        self.faults.check("await")?;
-        Ok(self.with_vm(sid, |(vm, until, due)| {
-            if vm.transcription_status.is_some() {
-                return false;
-            }
-            *until = None;
-            *due = at;
+            *lease = None;
             true
         }))
-    }
-
-    async fn voicemail_failed(&self, sid: &str, attempts: u32, error: &str) -> Port<()> {
-        self.faults.check("failed")?;
-        self.with_vm(sid, |(vm, until, _)| {
-            vm.status = VoicemailStatus::Failed;
-            vm.attempts = attempts;
-            vm.last_error = Some(error.into());
-            *until = None;
-        });
-        Ok(())
     }
 
     async fn due_work(&self, now: i64, limit: i32) -> Port<Vec<Due>> {
@@ -189,32 +174,27 @@ impl VoicemailStore for MemoryStore {
         Ok(Some(text.clone()))
     }
 
-    async fn text_emailed(&self, sid: &str, _now: i64) -> Port<()> {
-        self.faults.check("emailed")?;
+    /// Fails on demand as `emailed`, `later` or `failed`.
+    async fn mark_text_email(&self, sid: &str, mark: TextMark) -> Port<()> {
         let mut all = self.texts.lock().unwrap();
-        let entry = all.get_mut(sid).unwrap();
-        entry.1 = "sent".into();
-        entry.2 = None;
-        Ok(())
-    }
-
-    async fn text_email_later(&self, sid: &str, at: i64, attempts: u32) -> Port<()> {
-        self.faults.check("later")?;
-        let mut all = self.texts.lock().unwrap();
-        let entry = all.get_mut(sid).unwrap();
-        entry.0.attempts = attempts;
-        entry.2 = None;
-        entry.3 = at;
-        Ok(())
-    }
-
-    async fn text_email_failed(&self, sid: &str, attempts: u32) -> Port<()> {
-        self.faults.check("failed")?;
-        let mut all = self.texts.lock().unwrap();
-        let entry = all.get_mut(sid).unwrap();
-        entry.0.attempts = attempts;
-        entry.1 = "failed".into();
-        entry.2 = None;
+        let (text, status, lease, due) = all.get_mut(sid).unwrap();
+        match mark {
+            TextMark::Emailed { .. } => {
+                self.faults.check("emailed")?;
+                *status = "sent".into();
+            }
+            TextMark::Later { until, attempts } => {
+                self.faults.check("later")?;
+                text.attempts = attempts;
+                *due = until;
+            }
+            TextMark::Failed { attempts } => {
+                self.faults.check("failed")?;
+                text.attempts = attempts;
+                *status = "failed".into();
+            }
+        }
+        *lease = None;
         Ok(())
     }
 }

@@ -8,7 +8,9 @@
 use crate::clock::Clock;
 use crate::config::VoicemailConfig;
 use crate::domain::email;
-use crate::usecases::voicemail::{backoff, Mailer, Outcome, VoicemailStore, LEASE_SECONDS};
+use crate::usecases::voicemail::{
+    backoff, Mailer, Outcome, TextMark, VoicemailStore, LEASE_SECONDS,
+};
 use crate::usecases::Port;
 
 /// Emails one queued text if it is pending and free.
@@ -31,21 +33,26 @@ pub async fn process(
         .await;
     match sent {
         Ok(_) => {
-            store.text_emailed(message_sid, now).await?;
+            store
+                .mark_text_email(message_sid, TextMark::Emailed { at: now })
+                .await?;
             tracing::info!(message = message_sid, line = %text.line.masked(), "text emailed to the line owner");
             Ok(Outcome::Delivered)
         }
         Err(reason) => {
             let attempts = text.attempts + 1;
             if attempts >= config.voicemail_max_attempts {
-                store.text_email_failed(message_sid, attempts).await?;
+                store
+                    .mark_text_email(message_sid, TextMark::Failed { attempts })
+                    .await?;
                 tracing::error!(message = message_sid, attempts, error = %reason, "text email failed: retry budget spent");
                 crate::metrics::voicemail_failed();
                 Ok(Outcome::Failed)
             } else {
                 let wait = backoff(attempts);
+                let until = now + wait;
                 store
-                    .text_email_later(message_sid, now + wait, attempts)
+                    .mark_text_email(message_sid, TextMark::Later { until, attempts })
                     .await?;
                 tracing::warn!(message = message_sid, attempts, error = %reason, retry_in = wait, "text email failed; will retry");
                 Ok(Outcome::Retrying)

@@ -27,6 +27,37 @@ const MAX_BACKOFF_SECONDS: i64 = 1800;
 /// Voicemails one sweep handles.
 const SWEEP_BATCH: i32 = 25;
 
+/// What became of an attempt at a voicemail, to record on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark<'a> {
+    /// Our copy is safe in the bucket under `key`.
+    Copied { key: &'a str, content_type: &'a str },
+    /// Emailed: SES's message id.
+    Delivered { message_id: &'a str, at: i64 },
+    /// Let go until `until`; `attempts` counts failures. `emailed`: the
+    /// email went out but was not recorded as delivered, so the next
+    /// attempt only records it (never a second email).
+    Later {
+        until: i64,
+        attempts: u32,
+        error: Option<&'a str>,
+        emailed: Option<&'a str>,
+    },
+    /// Waits for its transcription until `until`; not recorded if the
+    /// transcription arrived meanwhile.
+    AwaitTranscription { until: i64 },
+    /// The retry budget is spent.
+    Failed { attempts: u32, error: &'a str },
+}
+
+/// What became of an attempt at a text's email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMark {
+    Emailed { at: i64 },
+    Later { until: i64, attempts: u32 },
+    Failed { attempts: u32 },
+}
+
 /// Where voicemails and the texts to email are kept (the table).
 pub trait VoicemailStore: Sync {
     /// Takes a pending voicemail for `lease` seconds: `None` when it is not
@@ -37,58 +68,19 @@ pub trait VoicemailStore: Sync {
         now: i64,
         lease: i64,
     ) -> impl Future<Output = Port<Option<Voicemail>>> + Send;
-    /// Our copy is safe in the bucket under `key`.
-    fn voicemail_copied(
-        &self,
-        sid: &str,
-        key: &str,
-        content_type: &str,
-    ) -> impl Future<Output = Port<()>> + Send;
-    fn voicemail_delivered(
-        &self,
-        sid: &str,
-        message_id: &str,
-        now: i64,
-    ) -> impl Future<Output = Port<()>> + Send;
-    /// Lets it go until `next_at`; `attempts` counts failures. `emailed`:
-    /// the email went out but was not recorded as delivered, so the next
-    /// attempt only records it (never a second email).
-    fn voicemail_later(
-        &self,
-        sid: &str,
-        next_at: i64,
-        attempts: u32,
-        error: Option<&str>,
-        emailed: Option<&str>,
-    ) -> impl Future<Output = Port<()>> + Send;
-    /// Lets it wait for its transcription; `false` if that arrived meanwhile.
-    fn voicemail_await_transcription(
-        &self,
-        sid: &str,
-        until: i64,
-    ) -> impl Future<Output = Port<bool>> + Send;
-    fn voicemail_failed(
-        &self,
-        sid: &str,
-        attempts: u32,
-        error: &str,
-    ) -> impl Future<Output = Port<()>> + Send;
+    /// Records what became of an attempt (and ends its lease); `false`
+    /// when its condition did not hold (only `AwaitTranscription` has one).
+    fn mark_voicemail(&self, sid: &str, mark: Mark<'_>) -> impl Future<Output = Port<bool>> + Send;
     /// Pending work due by `now`, oldest first.
     fn due_work(&self, now: i64, limit: i32) -> impl Future<Output = Port<Vec<Due>>> + Send;
+    /// As [`VoicemailStore::claim_voicemail`], for a text to email.
     fn claim_text_email(
         &self,
         sid: &str,
         now: i64,
         lease: i64,
     ) -> impl Future<Output = Port<Option<TextEmail>>> + Send;
-    fn text_emailed(&self, sid: &str, now: i64) -> impl Future<Output = Port<()>> + Send;
-    fn text_email_later(
-        &self,
-        sid: &str,
-        at: i64,
-        attempts: u32,
-    ) -> impl Future<Output = Port<()>> + Send;
-    fn text_email_failed(&self, sid: &str, attempts: u32) -> impl Future<Output = Port<()>> + Send;
+    fn mark_text_email(&self, sid: &str, mark: TextMark) -> impl Future<Output = Port<()>> + Send;
 }
 
 /// A recording as the provider serves it.
@@ -200,18 +192,21 @@ where
                 crate::metrics::voicemail_delivered();
                 Ok(Outcome::Delivered)
             }
-            Ok(Step::WaitUntil(at)) => {
-                if self
-                    .store
-                    .voicemail_await_transcription(&vm.recording_sid, at)
-                    .await?
-                {
+            Ok(Step::WaitUntil(until)) => {
+                let wait = Mark::AwaitTranscription { until };
+                if self.store.mark_voicemail(&vm.recording_sid, wait).await? {
                     return Ok(Outcome::Waiting);
                 }
                 // The transcription came in while we held the voicemail: it
                 // is due now, and this worker sends it at once.
+                let now_due = Mark::Later {
+                    until: now,
+                    attempts: vm.attempts,
+                    error: None,
+                    emailed: None,
+                };
                 self.store
-                    .voicemail_later(&vm.recording_sid, now, vm.attempts, None, None)
+                    .mark_voicemail(&vm.recording_sid, now_due)
                     .await?;
                 Box::pin(self.process(recording_sid)).await
             }
@@ -227,23 +222,23 @@ where
             _ => None,
         };
         if attempts >= self.config.voicemail_max_attempts {
-            self.store
-                .voicemail_failed(&vm.recording_sid, attempts, &reason)
-                .await?;
+            let failed = Mark::Failed {
+                attempts,
+                error: &reason,
+            };
+            self.store.mark_voicemail(&vm.recording_sid, failed).await?;
             tracing::error!(voicemail = %vm.recording_sid, attempts, error = %reason, "voicemail failed: retry budget spent");
             crate::metrics::voicemail_failed();
             Ok(Outcome::Failed)
         } else {
             let wait = backoff(attempts);
-            self.store
-                .voicemail_later(
-                    &vm.recording_sid,
-                    now + wait,
-                    attempts,
-                    Some(&reason),
-                    emailed,
-                )
-                .await?;
+            let later = Mark::Later {
+                until: now + wait,
+                attempts,
+                error: Some(&reason),
+                emailed,
+            };
+            self.store.mark_voicemail(&vm.recording_sid, later).await?;
             tracing::warn!(voicemail = %vm.recording_sid, attempts, error = %reason, retry_in = wait, "voicemail step failed; will retry");
             Ok(Outcome::Retrying)
         }
@@ -303,8 +298,12 @@ where
                 .await
                 .map_err(StepError::Ses)?,
         };
+        let delivered = Mark::Delivered {
+            message_id: &message_id,
+            at: now,
+        };
         self.store
-            .voicemail_delivered(&vm.recording_sid, &message_id, now)
+            .mark_voicemail(&vm.recording_sid, delivered)
             .await
             .map_err(|source| StepError::Unrecorded { message_id, source })?;
         Ok(Step::Delivered)
@@ -327,8 +326,12 @@ where
             .put(&key, &content_type, recording.bytes)
             .await
             .map_err(StepError::S3)?;
+        let copied = Mark::Copied {
+            key: &key,
+            content_type: &content_type,
+        };
         self.store
-            .voicemail_copied(&vm.recording_sid, &key, &content_type)
+            .mark_voicemail(&vm.recording_sid, copied)
             .await
             .map_err(StepError::Store)?;
         if self.config.delete_provider_recordings {
