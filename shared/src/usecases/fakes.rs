@@ -320,35 +320,6 @@ impl crate::usecases::relay::MessageLog for MemoryLog {
     }
 }
 
-/// The SMS API: what was sent. `fail("transient")` or `fail("refused")`
-/// makes the next send fail that way.
-#[derive(Default)]
-pub struct MemorySms {
-    pub faults: Faults,
-    pub sent: Mutex<Vec<(String, String, String)>>,
-}
-
-impl crate::usecases::relay::SmsSender for MemorySms {
-    async fn send_sms(
-        &self,
-        _: crate::domain::Provider,
-        from: &crate::phone::PhoneNumber,
-        to: &crate::phone::PhoneNumber,
-        text: &str,
-    ) -> Result<(), crate::usecases::relay::SendError> {
-        use crate::usecases::relay::SendError;
-        self.faults
-            .check("transient")
-            .map_err(SendError::Transient)?;
-        self.faults.check("refused").map_err(SendError::Refused)?;
-        self.sent
-            .lock()
-            .unwrap()
-            .push((from.e164().into(), to.e164().into(), text.into()));
-        Ok(())
-    }
-}
-
 /// The table for pool numbers and sessions: what opening a session and
 /// growing the pool read and write.
 #[derive(Default)]
@@ -508,8 +479,8 @@ impl crate::usecases::opening::NoticeStore for MemoryTable {
 
 /// A provider's API: numbers on offer (E.164, country), what was bought,
 /// released and texted. `fail("provision")`, `fail("link")`,
-/// `fail("release")`, `fail("owned")`, `fail("sms")`; `insight` answers
-/// Number Insight.
+/// `fail("release")`, `fail("owned")`; a text fails as `transient` (worth
+/// another try) or `refused`; `insight` answers Number Insight.
 #[derive(Default)]
 pub struct MemoryProvider {
     pub faults: Faults,
@@ -573,7 +544,10 @@ impl crate::usecases::relay::SmsSender for MemoryProvider {
         text: &str,
     ) -> Result<(), crate::usecases::relay::SendError> {
         use crate::usecases::relay::SendError;
-        self.faults.check("sms").map_err(SendError::Refused)?;
+        self.faults
+            .check("transient")
+            .map_err(SendError::Transient)?;
+        self.faults.check("refused").map_err(SendError::Refused)?;
         self.texts
             .lock()
             .unwrap()

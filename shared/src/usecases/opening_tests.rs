@@ -108,7 +108,7 @@ async fn opens_and_texts_each_participant_from_their_proxy_number() {
 #[tokio::test]
 async fn a_failed_notice_or_record_of_it_never_fails_the_session() {
     let w = World::new(&[PROXY]);
-    w.providers.faults.fail("sms");
+    w.providers.faults.fail("refused");
     w.table.faults.fail("notices");
     let s = w.open(RIDER, DRIVER, true).await.unwrap();
     let failed: Vec<_> = s

@@ -3,7 +3,7 @@
 //! handed back to the provider to deliver again.
 
 use super::*;
-use crate::usecases::fakes::{MemoryLog, MemorySms};
+use crate::usecases::fakes::{MemoryLog, MemoryProvider};
 
 fn n(s: &str) -> PhoneNumber {
     PhoneNumber::from_e164(s).unwrap()
@@ -21,7 +21,7 @@ fn record(id: &str) -> MessageRecord {
     }
 }
 
-async fn deliver(log: &MemoryLog, sms: &MemorySms, id: &str) -> Relayed {
+async fn deliver(log: &MemoryLog, sms: &MemoryProvider, id: &str) -> Relayed {
     let (to, from) = (n("+447700900200"), n("+447700900001"));
     let route = Route {
         session_id: "s1",
@@ -34,11 +34,11 @@ async fn deliver(log: &MemoryLog, sms: &MemorySms, id: &str) -> Relayed {
 
 #[tokio::test]
 async fn sends_once_per_message_id() {
-    let (log, sms) = (MemoryLog::default(), MemorySms::default());
+    let (log, sms) = (MemoryLog::default(), MemoryProvider::default());
     assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Sent);
     assert_eq!(deliver(&log, &sms, "m1").await, Relayed::Duplicate);
     assert_eq!(
-        *sms.sent.lock().unwrap(),
+        *sms.texts.lock().unwrap(),
         vec![(
             "+447700900001".into(),
             "+447700900200".into(),
@@ -82,14 +82,14 @@ async fn a_failure_at_any_step_sends_at_most_once_and_hands_back_what_was_not_se
         ),
     ];
     for (send_fault, log_fault, first, kept, again, sent) in cases {
-        let (log, sms) = (MemoryLog::default(), MemorySms::default());
+        let (log, sms) = (MemoryLog::default(), MemoryProvider::default());
         send_fault.into_iter().for_each(|f| sms.faults.fail(f));
         log_fault.into_iter().for_each(|f| log.faults.fail(f));
         let case = format!("{send_fault:?} {log_fault:?}");
         assert_eq!(deliver(&log, &sms, "m1").await, first, "{case}");
         assert_eq!(log.status("s1", "m1").as_deref(), kept, "{case}");
         assert_eq!(deliver(&log, &sms, "m1").await, again, "{case}");
-        assert_eq!(sms.sent.lock().unwrap().len(), sent, "{case}");
+        assert_eq!(sms.texts.lock().unwrap().len(), sent, "{case}");
     }
 }
 
