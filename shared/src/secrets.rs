@@ -9,12 +9,17 @@ use std::time::{Duration, Instant};
 
 use crate::config::SecretSetting;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     /// Secrets Manager could not be reached, refused, or the secret is not
     /// there. The text names the secret id and the error code, never a value.
     #[error("secret {id} could not be read: {reason}")]
-    Unreadable { id: String, reason: String },
+    Unreadable {
+        id: String,
+        reason: String,
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
     #[error("secret {id} holds no {key}")]
     Empty { id: String, key: &'static str },
 }
@@ -198,6 +203,7 @@ async fn fetch(
                 .and_then(|s| s.code())
                 .map(str::to_string)
                 .unwrap_or_else(|| "Secrets Manager unreachable".into()),
+            source: Arc::new(e),
         })?;
     let raw = out.secret_string().unwrap_or_default();
     value_of(raw, key).ok_or_else(|| SecretError::Empty {
@@ -237,7 +243,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_and_value_sources() {
-        assert_eq!(Secret::missing().get().await, Ok(None));
+        assert!(matches!(Secret::missing().get().await, Ok(None)));
         assert!(!Secret::missing().is_configured());
         assert_eq!(
             Secret::value("x").get().await.unwrap().as_deref(),
