@@ -9,19 +9,11 @@ mod support;
 use std::collections::HashSet;
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::*;
 
-const P1: &str = "+447700900001";
-const P2: &str = "+447700900002";
-const ALICE: &str = "+447700900100";
-const BOB: &str = "+447700900200";
-const CAROL: &str = "+447700900300";
-const DAVE: &str = "+447700900400";
-const ERIN: &str = "+447700900500";
-
-fn enc(n: &str) -> String {
-    n.replace('+', "%2B")
+fn id_of(session: &Value) -> String {
+    session["id"].as_str().expect("id").to_string()
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -29,7 +21,7 @@ fn ids(list: &Value) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("no sessions: {list}"))
         .iter()
-        .map(|s| s["id"].as_str().expect("id").to_string())
+        .map(id_of)
         .collect()
 }
 
@@ -47,9 +39,7 @@ async fn all_pages(t: &TestEnv, query: &str, limit: usize) -> (Vec<String>, usiz
         if let Some(token) = &next {
             path.push_str(&format!("&next={token}"));
         }
-        let r = t.get(&path).await;
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        let page = r.json();
+        let page = t.get_json(&path).await;
         let got = ids(&page);
         assert!(got.len() <= limit, "{path}: {} > {limit}", got.len());
         out.extend(got);
@@ -75,9 +65,7 @@ async fn five_sessions(t: &TestEnv) -> Vec<String> {
         (BOB, DAVE, 3600),
         (CAROL, ERIN, 3600),
     ] {
-        let r = t.create_session(a, b, ttl).await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        ids.push(r.json()["id"].as_str().expect("id").to_string());
+        ids.push(id_of(&t.open_session(a, b, ttl).await));
         t.state.core.clock.advance(1);
     }
     assert_eq!(t.delete(&format!("/sessions/{}", ids[0])).await.status, 204);
@@ -92,64 +80,45 @@ async fn sessions_list_newest_first_with_each_filter() {
     let s = five_sessions(&t).await;
     let newest_first: Vec<String> = s.iter().rev().cloned().collect();
 
-    let r = t.get("/sessions").await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let list = r.json();
+    let list = t.get_json("/sessions").await;
     assert_eq!(ids(&list), newest_first);
     assert_eq!(list["next"], Value::Null);
     // Each entry is the session as GET /sessions/{id} shows it.
     for shown in list["sessions"].as_array().expect("sessions") {
         let id = shown["id"].as_str().expect("id");
-        assert_eq!(*shown, t.get(&format!("/sessions/{id}")).await.json());
+        assert_eq!(*shown, t.get_json(&format!("/sessions/{id}")).await);
     }
 
-    // Open: not the closed one, not the expired one.
-    let open = t.get("/sessions?status=open").await.json();
-    assert_eq!(ids(&open), [s[4].as_str(), s[3].as_str(), s[1].as_str()]);
-    assert!(open["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .all(|x| x["status"] == "open"));
-    let closed = t.get("/sessions?status=closed").await.json();
-    assert_eq!(ids(&closed), [s[2].as_str(), s[0].as_str()]);
-    assert_eq!(closed["sessions"][0]["closed_reason"], "expired");
-    assert_eq!(closed["sessions"][1]["closed_reason"], "closed");
-
-    // A participant, in either place, open or closed.
-    let alice = t
-        .get(&format!("/sessions?participant={}", enc(ALICE)))
-        .await
-        .json();
-    assert_eq!(ids(&alice), [s[1].as_str(), s[0].as_str()]);
-    let bob = t
-        .get(&format!("/sessions?participant={}", enc(BOB)))
-        .await
-        .json();
-    assert_eq!(ids(&bob), [s[3].as_str(), s[0].as_str()]);
-    // Without the + (it reads as a space unencoded, or is left out).
-    let erin = t
-        .get(&format!("/sessions?participant={}", &ERIN[1..]))
-        .await
-        .json();
-    assert_eq!(ids(&erin), [s[4].as_str(), s[2].as_str()]);
-    let erin_open = t
-        .get(&format!("/sessions?status=open&participant={}", enc(ERIN)))
-        .await
-        .json();
-    assert_eq!(ids(&erin_open), [s[4].as_str()]);
-    let bob_closed = t
-        .get(&format!("/sessions?participant={}&status=closed", enc(BOB)))
-        .await
-        .json();
-    assert_eq!(ids(&bob_closed), [s[0].as_str()]);
-    // A proxy number is nobody's participant number.
-    let proxy = t
-        .get(&format!("/sessions?participant={}", enc(P1)))
-        .await
-        .json();
-    assert!(ids(&proxy).is_empty());
-    assert_eq!(proxy["next"], Value::Null);
+    // Each filter: the sessions it lets through (by their order of
+    // creation), newest first.
+    for (query, expected) in [
+        // Open: not the closed one, not the expired one.
+        ("status=open".to_string(), vec![4, 3, 1]),
+        ("status=closed".to_string(), vec![2, 0]),
+        // A participant, in either place, open or closed.
+        (format!("participant={}", enc(ALICE)), vec![1, 0]),
+        (format!("participant={}", enc(BOB)), vec![3, 0]),
+        // Without the + (it reads as a space unencoded, or is left out).
+        (format!("participant={}", digits(ERIN)), vec![4, 2]),
+        (format!("status=open&participant={}", enc(ERIN)), vec![4]),
+        (format!("participant={}&status=closed", enc(BOB)), vec![0]),
+        // A proxy number is nobody's participant number.
+        (format!("participant={}", enc(P1)), vec![]),
+    ] {
+        let list = t.get_json(&format!("/sessions?{query}")).await;
+        let want: Vec<String> = expected.iter().map(|&i| s[i].clone()).collect();
+        assert_eq!(ids(&list), want, "{query}");
+        if expected.is_empty() {
+            assert_eq!(list["next"], Value::Null, "{query}");
+        }
+    }
+    let open = t.get_json("/sessions?status=open").await;
+    assert_eq!(pluck(&open["sessions"], "status"), ["open"; 3]);
+    let closed = t.get_json("/sessions?status=closed").await;
+    assert_eq!(
+        pluck(&closed["sessions"], "closed_reason"),
+        ["expired", "closed"]
+    );
 
     // Every filter, a page of one and of two at a time: the same sessions
     // in the same order, none missed, none twice.
@@ -160,7 +129,7 @@ async fn sessions_list_newest_first_with_each_filter() {
         format!("participant={}", enc(ALICE)),
         format!("participant={}&status=open", enc(DAVE)),
     ] {
-        let whole = ids(&t.get(&format!("/sessions?{query}")).await.json());
+        let whole = ids(&t.get_json(&format!("/sessions?{query}")).await);
         for limit in [1, 2] {
             let (paged, pages) = all_pages(&t, &query, limit).await;
             assert_eq!(paged, whole, "{query} at {limit} a page");
@@ -175,17 +144,13 @@ async fn sessions_list_newest_first_with_each_filter() {
 
     // A session created between two pages is before the cursor: the walk
     // still sees each of the others once.
-    let first = t.get("/sessions?limit=2").await.json();
+    let first = t.get_json("/sessions?limit=2").await;
     t.state.core.clock.advance(1);
-    assert_eq!(
-        t.create_session(ERIN, "+447700900600", 3600).await.status,
-        201
-    );
+    t.open_session(ERIN, "+447700900600", 3600).await;
     let token = first["next"].as_str().expect("next");
     let rest = t
-        .get(&format!("/sessions?limit=50&next={token}"))
-        .await
-        .json();
+        .get_json(&format!("/sessions?limit=50&next={token}"))
+        .await;
     let mut seen = ids(&first);
     seen.extend(ids(&rest));
     assert_eq!(seen, newest_first);
@@ -199,22 +164,14 @@ async fn a_filtered_list_reads_a_bounded_share_per_request() {
     // One open session, then 40 newer ones that are closed: a request for
     // open sessions reads a bounded number of entries, so it may answer an
     // empty page with a `next`; following it finds the open one, once.
-    let r = t.create_session(ALICE, BOB, 3600).await;
-    let open = r.json()["id"].as_str().expect("id").to_string();
+    let open = id_of(&t.open_session(ALICE, BOB, 3600).await);
     for i in 0..40 {
         t.state.core.clock.advance(1);
-        let r = t
-            .create_session(
-                &format!("+4477009011{i:02}"),
-                &format!("+4477009012{i:02}"),
-                3600,
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let id = r.json()["id"].as_str().expect("id").to_string();
+        let (a, b) = (format!("+4477009011{i:02}"), format!("+4477009012{i:02}"));
+        let id = id_of(&t.open_session(&a, &b, 3600).await);
         assert_eq!(t.delete(&format!("/sessions/{id}")).await.status, 204);
     }
-    let first = t.get("/sessions?status=open&limit=1").await.json();
+    let first = t.get_json("/sessions?status=open&limit=1").await;
     assert!(ids(&first).is_empty(), "{first}");
     assert!(
         first["next"].is_string(),
@@ -256,7 +213,7 @@ async fn bad_filters_and_tampered_tokens_are_400() {
             .is_some_and(|m| !m.is_empty()));
     }
     // A real token, decoded and pointed at another item, or altered.
-    let page = t.get("/sessions?limit=1").await.json();
+    let page = t.get_json("/sessions?limit=1").await;
     let token = page["next"].as_str().expect("next").to_string();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let json = String::from_utf8(b64.decode(&token).expect("base64url")).expect("utf-8");
@@ -274,8 +231,7 @@ async fn bad_filters_and_tampered_tokens_are_400() {
     }
     // Other methods on /sessions: POST only besides GET.
     let r = t.request("PUT", "/sessions", Some("{}"), &[]).await;
-    assert_eq!(r.status, 405);
-    assert_eq!(r.headers["allow"], "GET, POST");
+    assert_405(&r, "GET, POST");
 }
 
 #[tokio::test]
@@ -285,17 +241,7 @@ async fn sessions_written_before_the_index_are_read_but_not_listed() {
     let s = five_sessions(&t).await;
     // As an older version wrote it: no index attributes, no entries.
     let store = &t.state.core.store;
-    let mut item = store
-        .client()
-        .get_item()
-        .table_name(store.table())
-        .key("pk", s_attr(&format!("SES#{}", s[1])))
-        .key("sk", s_attr("META"))
-        .send()
-        .await
-        .expect("get")
-        .item
-        .expect("item");
+    let mut item = stored_item(store, &format!("SES#{}", s[1])).await;
     let old_id = "0123456789abcdef0123456789abcdef";
     item.insert("pk".into(), s_attr(&format!("SES#{old_id}")));
     item.remove("gsi6pk");
@@ -311,45 +257,23 @@ async fn sessions_written_before_the_index_are_read_but_not_listed() {
     let shown = t.get(&format!("/sessions/{old_id}")).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert_eq!(shown.json()["status"], "open");
-    let listed = ids(&t.get("/sessions").await.json());
+    let listed = ids(&t.get_json("/sessions").await);
     assert_eq!(listed.len(), 5);
     assert!(!listed.contains(&old_id.to_string()));
-}
-
-fn s_attr(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(v.to_string())
 }
 
 #[tokio::test]
 async fn a_vonage_call_is_looked_up_by_its_uuid() {
     needs_emulator!();
-    let t = env().await;
-    t.add_number(P1).await;
-    let s = t.create_session(ALICE, BOB, 3600).await.json();
-    let id = s["id"].as_str().expect("id");
-    let ncco = t.answer(&proxy_of(&s, 0)[1..], &ALICE[1..]).await;
-    let event_url = connect_of(&ncco).expect("connect")["eventUrl"][0]
-        .as_str()
-        .expect("eventUrl")
-        .to_string();
-    let path = event_url.trim_start_matches("http://127.0.0.1:3000");
+    let (t, s) = env_with_session(3600).await;
+    let ncco = t.answer(digits(&proxy_of(&s, 0)), digits(ALICE)).await;
     let leg = "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab";
     // Out of order, as Vonage may send them.
-    for (status, ts) in [
-        ("ringing", "2026-01-01T10:00:01.000Z"),
-        ("completed", "2026-01-01T10:01:00.000Z"),
-        ("answered", "2026-01-01T10:00:05.000Z"),
-    ] {
-        let body = format!(
-            r#"{{"uuid":"{leg}","conversation_uuid":"CON-1","status":"{status}","direction":"outbound","timestamp":"{ts}","duration":"55","from":"{}","to":"{}"}}"#,
-            &P1[1..],
-            &BOB[1..]
-        );
-        assert_eq!(t.post(path, &body).await.status, 200);
-    }
-    let r = t.get(&format!("/calls/{leg}")).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let call = r.json();
+    let events = json!({"uuid": leg, "conversation_uuid": "CON-1", "direction": "outbound",
+        "duration": "55", "from": digits(P1), "to": digits(BOB)});
+    t.post_leg_events(&event_path(&ncco), &events).await;
+    let id = s["id"].as_str().expect("id");
+    let call = t.get_json(&format!("/calls/{leg}")).await;
     assert_eq!(call["call_id"], leg);
     assert_eq!(call["provider"], "vonage");
     assert_eq!(call["session_id"], id);
@@ -369,7 +293,7 @@ async fn a_vonage_call_is_looked_up_by_its_uuid() {
         r#"{{"uuid":"{inbound}","conversation_uuid":"CON-1","status":"started","direction":"inbound","timestamp":"2026-01-01T10:00:00.000Z"}}"#
     );
     assert_eq!(t.post("/vonage/event", &body).await.status, 200);
-    let call = t.get(&format!("/calls/{inbound}")).await.json();
+    let call = t.get_json(&format!("/calls/{inbound}")).await;
     assert_eq!(call["provider"], "vonage");
     assert_eq!(call["session"], Value::Null);
     assert_eq!(call["events"][0]["status"], "started");
@@ -386,62 +310,35 @@ async fn a_vonage_call_is_looked_up_by_its_uuid() {
         assert_eq!(r.status, 404, "{path}: {}", r.body);
         assert_eq!(r.json()["error"]["code"], "not_found");
     }
-    let r = t.delete(&format!("/calls/{leg}")).await;
-    assert_eq!(r.status, 405);
-    assert_eq!(r.headers["allow"], "GET");
+    assert_405(&t.delete(&format!("/calls/{leg}")).await, "GET");
 }
 
 #[tokio::test]
 async fn a_twilio_line_call_is_looked_up_by_its_callsid() {
     needs_emulator!();
     let t = env().await;
-    let line = "+15551230009";
-    let r = t
-        .post(
-            "/numbers",
-            &format!(r#"{{"number":"{line}","provider":"twilio"}}"#),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let settings = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
+    t.add_number_of("twilio", LINE).await;
+    let settings = json!({"owner": {"phone": OWNER, "email": "owner@example.com"},
         "voicemail": {"greeting": "Please leave a message."}, "plan": {"calls_per_period": 100}});
-    let r = t
-        .request(
-            "PUT",
-            &format!("/lines/{}", enc(line)),
-            Some(&settings.to_string()),
-            &[],
-        )
-        .await;
+    let r = t.put_line(LINE, &settings).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let sid = "CA0123456789abcdef0123456789abcdef";
     let form = |extra: &str| format!("CallSid={sid}&From=%2B15551230002&To=%2B15551230009{extra}");
-    let env = &t;
-    let twilio = |path: &'static str, body: String| async move {
-        env.request(
-            "POST",
-            path,
-            Some(&body),
-            &[("content-type", "application/x-www-form-urlencoded")],
-        )
-        .await
-    };
-    let r = twilio("/twilio/voice", form("&CallStatus=ringing")).await;
+    let r = t
+        .post_form("/twilio/voice", &form("&CallStatus=ringing"), None)
+        .await;
     assert!(r.body.contains("<Dial"), "{}", r.body);
-    let call = t.get(&format!("/calls/{sid}")).await.json();
+    let call = t.get_json(&format!("/calls/{sid}")).await;
     assert_eq!(call["provider"], "twilio");
-    assert_eq!(call["line"]["number"], line);
-    assert_eq!(call["line"]["caller"], "+15551230002");
+    assert_eq!(call["line"]["number"], LINE);
+    assert_eq!(call["line"]["caller"], CALLER);
     assert_eq!(call["line"]["final_status"], Value::Null);
-    assert_eq!(call["events"], serde_json::json!([]));
+    assert_eq!(call["events"], json!([]));
 
-    let r = twilio(
-        "/twilio/status",
-        form("&CallStatus=completed&CallDuration=75"),
-    )
-    .await;
+    let status = form("&CallStatus=completed&CallDuration=75");
+    let r = t.post_form("/twilio/status", &status, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let call = t.get(&format!("/calls/{sid}")).await.json();
+    let call = t.get_json(&format!("/calls/{sid}")).await;
     assert_eq!(call["line"]["final_status"], "completed");
     assert_eq!(call["line"]["duration_seconds"], 75);
     assert!(call["line"]["ended_at"].is_string());

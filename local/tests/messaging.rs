@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use callmask::config::{NumberValidation, SecretSetting};
 use callmask_local::StackConfig;
 use serde_json::{json, Value};
-use support::{Reply, TestEnv};
+use support::{enc, pluck, Reply, TestEnv};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 const KEY: &str = "vonage-key-1";
 const SECRET: &str = "vonage-secret-1";
@@ -76,49 +76,39 @@ fn ok_vonage() -> ResponseTemplate {
         .set_body_json(json!({"error-code": "200", "error-code-label": "success"}))
 }
 
-async fn vonage_fake() -> MockServer {
-    let server = MockServer::start().await;
-    vonage_search(&server, &GB, None, 1).await;
-    for (p, extra) in [("/number/buy", None), ("/number/update", Some(APP))] {
-        Mock::given(method("POST"))
-            .and(path(p))
-            .and(move |r: &Request| {
-                let q = params(r);
-                vonage_auth(r)
-                    && q.get("country").map(String::as_str) == Some("GB")
-                    && q.get("msisdn").is_some_and(|m| GB.contains(&m.as_str()))
-                    && extra.is_none_or(|app| q.get("app_id").map(String::as_str) == Some(app))
-            })
-            .respond_with(ok_vonage())
-            .expect(3)
-            .mount(&server)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .and(path("/number/cancel"))
-        .and(|r: &Request| {
-            let q = params(r);
-            vonage_auth(r)
-                && q.get("country").map(String::as_str) == Some("GB")
-                && q.get("msisdn").map(String::as_str) == Some(GB[2])
-        })
-        .respond_with(ok_vonage())
-        .expect(1)
-        .mount(&server)
-        .await;
+/// The Numbers API's refusal, as Vonage gives it.
+fn vonage_420() -> ResponseTemplate {
+    ResponseTemplate::new(420)
+        .set_body_json(json!({"error-code": "420", "error-code-label": "method failed"}))
+}
+
+/// The SMS API's answer to a text to `to`: one part, sent.
+fn vonage_sent(to: &str) -> Value {
+    json!({"to": to, "message-id": format!("0B{}", uuid::Uuid::new_v4().simple()),
+        "status": "0", "remaining-balance": "9.50", "message-price": "0.04", "network": "23410"})
+}
+
+/// The SMS API (HTTP 200 whatever befell the text): each part as `part`
+/// makes it for the number the text is to.
+fn vonage_sms(part: fn(&str) -> Value) -> Mock {
     Mock::given(method("POST"))
         .and(path("/sms/json"))
         .and(vonage_auth)
-        .respond_with(|r: &Request| {
+        .respond_with(move |r: &Request| {
             let to = params(r).get("to").cloned().unwrap_or_default();
-            ResponseTemplate::new(200).set_body_json(json!({
-                "message-count": "1",
-                "messages": [{"to": to, "message-id": format!("0B{}", uuid::Uuid::new_v4().simple()),
-                    "status": "0", "remaining-balance": "9.50", "message-price": "0.04", "network": "23410"}]
-            }))
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message-count": "1", "messages": [part(&to)]}))
         })
-        .mount(&server)
-        .await;
+}
+
+async fn vonage_fake() -> MockServer {
+    let server = MockServer::start().await;
+    vonage_search(&server, &GB, None).await;
+    for action in ["buy", "update"] {
+        vonage_numbers_call(&server, action, &GB, ok_vonage(), 3).await;
+    }
+    vonage_numbers_call(&server, "cancel", &GB[2..], ok_vonage(), 1).await;
+    vonage_sms(vonage_sent).mount(&server).await;
     // The account's numbers, two pages of up to 2 (three in all).
     Mock::given(method("GET"))
         .and(path("/account/numbers"))
@@ -149,19 +139,49 @@ fn sid_for(number: &str) -> String {
     format!("PN{:0>32}", number.trim_start_matches('+'))
 }
 
+/// Twilio's answer to buying `number`.
+fn twilio_bought(number: &str) -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"sid": sid_for(number), "phone_number": number,
+        "account_sid": ACCOUNT, "iso_country": "US"}))
+}
+
+/// Twilio's refusal of a release.
+fn twilio_403() -> ResponseTemplate {
+    ResponseTemplate::new(403).set_body_json(json!({"code": 20403,
+        "message": "Permission denied", "more_info": "https://www.twilio.com/docs/errors/20403", "status": 403}))
+}
+
+/// A Twilio search of local US numbers offering `offered`, expected `times`.
+async fn twilio_search(server: &MockServer, offered: &[&str], times: u64) {
+    let search = account_path("AvailablePhoneNumbers/US/Local.json");
+    let numbers: Vec<Value> = offered
+        .iter()
+        .map(|n| {
+            json!({"friendly_name": n, "phone_number": n, "iso_country": "US",
+            "capabilities": {"voice": true, "SMS": true, "MMS": true}})
+        })
+        .collect();
+    let reply = ResponseTemplate::new(200)
+        .set_body_json(json!({"available_phone_numbers": numbers, "uri": search}));
+    let mock = Mock::given(method("GET"))
+        .and(path(search.as_str()))
+        .and(twilio_auth);
+    mount_expected(server, mock, reply, times).await;
+}
+
+/// Twilio's release of `number` (by its sid), answered `reply`, expected
+/// `times`.
+async fn twilio_release(server: &MockServer, number: &str, reply: ResponseTemplate, times: u64) {
+    let release = account_path(&format!("IncomingPhoneNumbers/{}.json", sid_for(number)));
+    let mock = Mock::given(method("DELETE"))
+        .and(path(release))
+        .and(twilio_auth);
+    mount_expected(server, mock, reply, times).await;
+}
+
 async fn twilio_fake() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(account_path("AvailablePhoneNumbers/US/Local.json")))
-        .and(twilio_auth)
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "available_phone_numbers": US.iter().map(|n| json!({"friendly_name": n, "phone_number": n,
-                "iso_country": "US", "capabilities": {"voice": true, "SMS": true, "MMS": true}})).collect::<Vec<_>>(),
-            "uri": account_path("AvailablePhoneNumbers/US/Local.json")
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    twilio_search(&server, &US, 1).await;
     Mock::given(method("POST"))
         .and(path(account_path("IncomingPhoneNumbers.json")))
         .and(|r: &Request| {
@@ -177,30 +197,14 @@ async fn twilio_fake() -> MockServer {
                 && p.get("SmsMethod").map(String::as_str) == Some("POST")
         })
         .respond_with(|r: &Request| {
-            let n = params(r).get("PhoneNumber").cloned().unwrap_or_default();
-            ResponseTemplate::new(201).set_body_json(json!({"sid": sid_for(&n), "phone_number": n,
-                "account_sid": ACCOUNT, "iso_country": "US"}))
+            twilio_bought(&params(r).get("PhoneNumber").cloned().unwrap_or_default())
         })
         .expect(3)
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path(account_path(&format!(
-            "IncomingPhoneNumbers/{}.json",
-            sid_for(US[2])
-        ))))
-        .and(twilio_auth)
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    twilio_release(&server, US[2], ResponseTemplate::new(204), 1).await;
     // A number whose release the provider refuses.
-    Mock::given(method("DELETE"))
-        .and(path(account_path(&format!("IncomingPhoneNumbers/{}.json", sid_for("+15551230699")))))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"code": 20403,
-            "message": "Permission denied", "more_info": "https://www.twilio.com/docs/errors/20403", "status": 403})))
-        .mount(&server)
-        .await;
+    twilio_release(&server, "+15551230699", twilio_403(), 1).await;
     Mock::given(method("POST"))
         .and(path(account_path("Messages.json")))
         .and(twilio_auth)
@@ -238,8 +242,52 @@ async fn twilio_fake() -> MockServer {
     server
 }
 
-async fn stack(vonage: &MockServer, twilio: &MockServer) -> TestEnv {
-    stack_with(vonage, twilio, |_| {}).await
+/// The two providers' REST APIs as local fakes.
+struct Fakes {
+    vonage: MockServer,
+    twilio: MockServer,
+}
+
+impl Fakes {
+    /// Two that expect nothing yet.
+    async fn idle() -> Self {
+        Self {
+            vonage: MockServer::start().await,
+            twilio: MockServer::start().await,
+        }
+    }
+
+    /// Two where Vonage offers numbers as [`vonage_offers`] says.
+    async fn offering(offers: &[(&'static str, bool, bool)]) -> Self {
+        let fakes = Self::idle().await;
+        vonage_offers(&fakes.vonage, offers).await;
+        fakes
+    }
+
+    /// Both with all the end-to-end test asks of them.
+    async fn full() -> Self {
+        Self {
+            vonage: vonage_fake().await,
+            twilio: twilio_fake().await,
+        }
+    }
+
+    async fn stack(&self) -> TestEnv {
+        stack_with(&self.vonage, &self.twilio, |_| {}).await
+    }
+
+    /// Each fake got what it expects, as many times.
+    async fn verify(&self) {
+        self.vonage.verify().await;
+        self.twilio.verify().await;
+    }
+
+    /// [`Fakes::verify`], and nothing joined the pool.
+    async fn verify_nothing_added(&self, t: &TestEnv) {
+        let pool = t.numbers().await;
+        assert!(pool.is_empty(), "{pool:?}");
+        self.verify().await;
+    }
 }
 
 /// The stack against the fakes, with some settings changed.
@@ -248,27 +296,29 @@ async fn stack_with(
     twilio: &MockServer,
     change: impl FnOnce(&mut StackConfig),
 ) -> TestEnv {
-    let mut config = support::test_config();
-    config.core.public_base_url = Some(PUBLIC.into());
-    config.messaging.vonage_api_key = Some(KEY.into());
-    config.messaging.vonage_api_secret = SecretSetting::Value(SECRET.into());
-    config.messaging.vonage_rest_base_url = vonage.uri();
-    config.vonage.api_base_url = vonage.uri();
-    config.vonage.application_id = Some(APP.into());
-    config.twilio.account_sid = Some(ACCOUNT.into());
-    config.twilio.auth_token = SecretSetting::Value(TOKEN.into());
-    config.twilio.api_base_url = twilio.uri();
-    change(&mut config);
-    support::env_with(config).await
+    support::env_changed(|config| {
+        config.core.public_base_url = Some(PUBLIC.into());
+        config.messaging.vonage_api_key = Some(KEY.into());
+        config.messaging.vonage_api_secret = SecretSetting::Value(SECRET.into());
+        config.messaging.vonage_rest_base_url = vonage.uri();
+        config.vonage.api_base_url = vonage.uri();
+        config.vonage.application_id = Some(APP.into());
+        config.twilio.account_sid = Some(ACCOUNT.into());
+        config.twilio.auth_token = SecretSetting::Value(TOKEN.into());
+        config.twilio.api_base_url = twilio.uri();
+        change(config);
+    })
+    .await
 }
 
-async fn texts(server: &MockServer, path: &str) -> Vec<HashMap<String, String>> {
+/// The parameters of each request the fake received for `method` `path`.
+async fn received(server: &MockServer, verb: &str, path: &str) -> Vec<HashMap<String, String>> {
     server
         .received_requests()
         .await
         .unwrap_or_default()
         .iter()
-        .filter(|r| r.url.path() == path && r.method.as_str() == "POST")
+        .filter(|r| r.url.path() == path && r.method.as_str() == verb)
         .map(params)
         .collect()
 }
@@ -276,18 +326,14 @@ async fn texts(server: &MockServer, path: &str) -> Vec<HashMap<String, String>> 
 #[tokio::test]
 async fn sessions_end_to_end_on_both_providers() {
     needs_emulator!();
-    let (vonage, twilio) = (vonage_fake().await, twilio_fake().await);
-    let t = stack(&vonage, &twilio).await;
+    let f = Fakes::full().await;
+    let t = f.stack().await;
 
     // Provision three numbers on each provider.
     for (provider, country) in [("vonage", "GB"), ("twilio", "US")] {
-        let r = t
-            .post(
-                "/numbers/provision",
-                &json!({"provider": provider, "country": country, "count": 3, "features": ["voice", "sms"]})
-                    .to_string(),
-            )
-            .await;
+        let body = json!({"provider": provider, "country": country, "count": 3,
+            "features": ["voice", "sms"]});
+        let r = t.post_json("/numbers/provision", &body).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let v = r.json();
         assert_eq!(v["numbers"].as_array().map(Vec::len), Some(3), "{v}");
@@ -298,37 +344,28 @@ async fn sessions_end_to_end_on_both_providers() {
             .flatten()
             .all(|n| n["status"] == "active" && n["provider"] == provider));
     }
-    let listed = t.get("/numbers").await.json();
-    assert_eq!(
-        listed["numbers"].as_array().map(Vec::len),
-        Some(6),
-        "{listed}"
-    );
+    let listed = t.numbers().await;
+    assert_eq!(listed.len(), 6, "{listed:?}");
 
     // A session with notices on each provider.
     let mut sessions = Vec::new();
-    for (provider, a, b, sms_path) in [
+    for (provider, a, b, server, sms_path) in [
         (
             "vonage",
             "+447700900100",
             "+447700900200",
+            &f.vonage,
             "/sms/json".to_string(),
         ),
         (
             "twilio",
             "+15551230100",
             "+15551230200",
+            &f.twilio,
             account_path("Messages.json"),
         ),
     ] {
-        let r = t
-            .post(
-                "/sessions",
-                &json!({"provider": provider, "notify": true, "participants": [
-                    {"number": a, "label": "your driver"}, {"number": b, "label": "your rider"}]})
-                .to_string(),
-            )
-            .await;
+        let r = notified_session(&t, provider, a, b).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let s = r.json();
         assert_eq!(
@@ -336,12 +373,7 @@ async fn sessions_end_to_end_on_both_providers() {
             json!([{"participant": 0, "status": "sent"}, {"participant": 1, "status": "sent"}]),
             "{s}"
         );
-        let server = if provider == "vonage" {
-            &vonage
-        } else {
-            &twilio
-        };
-        let sent = texts(server, &sms_path).await;
+        let sent = received(server, "POST", &sms_path).await;
         assert_eq!(sent.len(), 2, "{sent:?}");
         for (i, (me, other_label)) in [(a, "your rider"), (b, "your driver")].iter().enumerate() {
             let proxy = s["participants"][i]["proxy_number"]
@@ -389,7 +421,7 @@ async fn sessions_end_to_end_on_both_providers() {
         let r = t.get(&q).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let relayed: Vec<_> = texts(&vonage, "/sms/json")
+    let relayed: Vec<_> = received(&f.vonage, "POST", "/sms/json")
         .await
         .into_iter()
         .filter(|m| m["text"] == "I'm outside")
@@ -406,13 +438,11 @@ async fn sessions_end_to_end_on_both_providers() {
     }
     let id = vs["id"].as_str().unwrap_or_default();
     let listed = t.get(&format!("/sessions/{id}/messages")).await.json();
-    let dirs: Vec<&str> = listed["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["direction"].as_str())
-        .collect();
-    assert_eq!(dirs, ["0>1", "1>0"], "{listed}");
+    assert_eq!(
+        pluck(&listed["messages"], "direction"),
+        ["0>1", "1>0"],
+        "{listed}"
+    );
     assert!(
         !listed.to_string().contains("outside"),
         "bodies are not kept by default: {listed}"
@@ -426,25 +456,28 @@ async fn sessions_end_to_end_on_both_providers() {
             .unwrap_or_default()
             .to_string()
     };
-    let before = texts(&twilio, &account_path("Messages.json")).await.len();
+    let text = |i: usize, sid: &'static str| {
+        let (from, to) = (tp(i, "number"), tp(i, "proxy_number"));
+        let t = &t;
+        async move {
+            let form = [
+                ("MessageSid", sid),
+                ("AccountSid", ACCOUNT),
+                ("From", from.as_str()),
+                ("To", to.as_str()),
+                ("Body", "Running 5 min late & sorry"),
+                ("NumMedia", "0"),
+            ];
+            t.twilio_post(TOKEN, "/twilio/sms", &form).await
+        }
+    };
+    let messages = account_path("Messages.json");
+    let before = received(&f.twilio, "POST", &messages).await.len();
     for (i, sid) in [
         (0usize, "SM0000000000000000000000000000000a"),
         (1, "SM0000000000000000000000000000000b"),
     ] {
-        let r = t
-            .twilio_post(
-                TOKEN,
-                "/twilio/sms",
-                &[
-                    ("MessageSid", sid),
-                    ("AccountSid", ACCOUNT),
-                    ("From", &tp(i, "number")),
-                    ("To", &tp(i, "proxy_number")),
-                    ("Body", "Running 5 min late & sorry"),
-                    ("NumMedia", "0"),
-                ],
-            )
-            .await;
+        let r = text(i, sid).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let other = 1 - i;
         let expected = format!(
@@ -454,42 +487,21 @@ async fn sessions_end_to_end_on_both_providers() {
         );
         assert!(r.body.contains(&expected), "{}", r.body);
     }
-    let again = t
-        .twilio_post(
-            TOKEN,
-            "/twilio/sms",
-            &[
-                ("MessageSid", "SM0000000000000000000000000000000a"),
-                ("AccountSid", ACCOUNT),
-                ("From", &tp(0, "number")),
-                ("To", &tp(0, "proxy_number")),
-                ("Body", "Running 5 min late & sorry"),
-            ],
-        )
-        .await;
+    let again = text(0, "SM0000000000000000000000000000000a").await;
     assert_eq!(again.status, 200);
     assert!(
         !again.body.contains("<Message"),
         "relayed twice: {}",
         again.body
     );
-    assert_eq!(
-        texts(&twilio, &account_path("Messages.json")).await.len(),
-        before
-    );
+    assert_eq!(received(&f.twilio, "POST", &messages).await.len(), before);
 
     // Release the number no session uses, on each provider.
     for n in [format!("+{}", GB[2]), US[2].to_string()] {
-        let r = t
-            .delete(&format!("/numbers/{}?release=true", n.replace('+', "%2B")))
-            .await;
+        let path = format!("/numbers/{}", enc(&n));
+        let r = t.delete(&format!("{path}?release=true")).await;
         assert_eq!(r.status, 204, "{n}: {}", r.body);
-        assert_eq!(
-            t.get(&format!("/numbers/{}", n.replace('+', "%2B")))
-                .await
-                .status,
-            404
-        );
+        assert_eq!(t.get(&path).await.status, 404);
     }
 
     // Import: what the account owns joins the pool, across two pages.
@@ -517,28 +529,26 @@ async fn sessions_end_to_end_on_both_providers() {
         "a refused release keeps the number"
     );
 
-    vonage.verify().await;
-    twilio.verify().await;
-}
-
-/// The parameters of each request the fake received for `method` `path`.
-async fn received(server: &MockServer, verb: &str, path: &str) -> Vec<HashMap<String, String>> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.url.path() == path && r.method.as_str() == verb)
-        .map(params)
-        .collect()
+    f.verify().await;
 }
 
 async fn new_session(t: &TestEnv, provider: &str, a: &str, b: &str) -> Reply {
-    t.post(
-        "/sessions",
-        &json!({"provider": provider, "participants": [a, b]}).to_string(),
-    )
-    .await
+    let body = json!({"provider": provider, "participants": [a, b]});
+    t.post_json("/sessions", &body).await
+}
+
+/// A session on `provider` whose participants, a driver and a rider, are
+/// each told by text which number reaches the other.
+async fn notified_session(t: &TestEnv, provider: &str, a: &str, b: &str) -> Reply {
+    let body = json!({"provider": provider, "notify": true, "participants": [
+        {"number": a, "label": "your driver"}, {"number": b, "label": "your rider"}]});
+    t.post_json("/sessions", &body).await
+}
+
+/// `POST /numbers/provision` of `count` numbers in `country`.
+async fn provision(t: &TestEnv, provider: &str, country: &str, count: u32) -> Reply {
+    let body = json!({"provider": provider, "country": country, "count": count});
+    t.post_json("/numbers/provision", &body).await
 }
 
 fn error_code(r: &Reply) -> Value {
@@ -554,32 +564,32 @@ fn unreachable_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// A Vonage and a Twilio REST API that expect nothing yet.
-async fn two_fakes() -> (MockServer, MockServer) {
-    (MockServer::start().await, MockServer::start().await)
+/// Mounts `mock` on `server`, answering `reply`, for `verify` to check it
+/// was called `times`.
+async fn mount_expected(
+    server: &MockServer,
+    mock: MockBuilder,
+    reply: ResponseTemplate,
+    times: u64,
+) {
+    mock.respond_with(reply).expect(times).mount(server).await;
 }
 
-/// The Numbers API's refusal, as Vonage gives it.
-fn vonage_420() -> ResponseTemplate {
-    ResponseTemplate::new(420)
-        .set_body_json(json!({"error-code": "420", "error-code-label": "method failed"}))
+/// Fails `verify` if `server` gets any request for `p`.
+async fn expect_none(server: &MockServer, p: impl Into<String>) {
+    mount_expected(server, Mock::given(path(p)), ResponseTemplate::new(500), 0).await;
 }
 
 /// A Vonage number search in GB for voice and SMS offering `offered`
-/// (`{"count": 0}` when nothing), of `size` when given, expected `times`.
-async fn vonage_search(
-    server: &MockServer,
-    offered: &[&str],
-    size: Option<&'static str>,
-    times: u64,
-) {
+/// (`{"count": 0}` when nothing), of `size` when given, expected once.
+async fn vonage_search(server: &MockServer, offered: &[&str], size: Option<usize>) {
     let body = if offered.is_empty() {
         json!({"count": 0})
     } else {
         json!({"count": offered.len(), "numbers": offered.iter().map(|m| json!({"country": "GB",
             "msisdn": m, "type": "mobile-lvn", "cost": "1.25", "features": ["VOICE", "SMS"]})).collect::<Vec<_>>()})
     };
-    Mock::given(method("GET"))
+    let mock = Mock::given(method("GET"))
         .and(path("/number/search"))
         .and(move |r: &Request| {
             let p = params(r);
@@ -588,54 +598,47 @@ async fn vonage_search(
                 && p.get("country").map(String::as_str) == Some("GB")
                 && features.split(',').any(|f| f == "VOICE")
                 && features.split(',').any(|f| f == "SMS")
-                && size.is_none_or(|s| p.get("size").map(String::as_str) == Some(s))
-        })
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .expect(times)
-        .mount(server)
-        .await;
+                && size.is_none_or(|s| p.get("size") == Some(&s.to_string()))
+        });
+    let reply = ResponseTemplate::new(200).set_body_json(body);
+    mount_expected(server, mock, reply, 1).await;
 }
 
-/// A Vonage search of `size` offering these numbers, then for each a buy
-/// and, once bought, a link: `(msisdn, bought, linked)`.
-async fn vonage_offers(
-    server: &MockServer,
-    size: &'static str,
-    offers: &[(&'static str, bool, bool)],
-) {
+/// A Vonage search for as many numbers as offered here, then for each a
+/// buy and, once bought, a link: `(msisdn, bought, linked)`.
+async fn vonage_offers(server: &MockServer, offers: &[(&'static str, bool, bool)]) {
     let offered: Vec<&str> = offers.iter().map(|o| o.0).collect();
-    vonage_search(server, &offered, Some(size), 1).await;
+    vonage_search(server, &offered, Some(offers.len())).await;
     for &(msisdn, bought, linked) in offers {
         let buy = if bought { ok_vonage() } else { vonage_420() };
-        vonage_numbers_call(server, "buy", msisdn, buy, 1).await;
+        vonage_numbers_call(server, "buy", &[msisdn], buy, 1).await;
         let link = if linked { ok_vonage() } else { vonage_420() };
-        vonage_numbers_call(server, "update", msisdn, link, u64::from(bought)).await;
+        vonage_numbers_call(server, "update", &[msisdn], link, u64::from(bought)).await;
     }
 }
 
-/// `POST /number/{action}` (buy, update, cancel) for `msisdn` in GB,
-/// answered with `reply`, expected `times`. `update` must name our app.
+/// `POST /number/{action}` (buy, update, cancel) for one of `msisdns` in
+/// GB, answered with `reply`, expected `times`. `update` must name our app.
 async fn vonage_numbers_call(
     server: &MockServer,
     action: &str,
-    msisdn: &'static str,
+    msisdns: &[&'static str],
     reply: ResponseTemplate,
     times: u64,
 ) {
     let linking = action == "update";
-    Mock::given(method("POST"))
+    let msisdns = msisdns.to_vec();
+    let mock = Mock::given(method("POST"))
         .and(path(format!("/number/{action}")))
         .and(move |r: &Request| {
             let q = params(r);
             vonage_auth(r)
                 && q.get("country").map(String::as_str) == Some("GB")
-                && q.get("msisdn").map(String::as_str) == Some(msisdn)
+                && q.get("msisdn")
+                    .is_some_and(|m| msisdns.contains(&m.as_str()))
                 && (!linking || q.get("app_id").map(String::as_str) == Some(APP))
-        })
-        .respond_with(reply)
-        .expect(times)
-        .mount(server)
-        .await;
+        });
+    mount_expected(server, mock, reply, times).await;
 }
 
 /// Number Insight Basic as Vonage answers it, for the numbers these tests use.
@@ -667,14 +670,16 @@ async fn insight_fake() -> MockServer {
     server
 }
 
+/// Settings that check participants' numbers with Number Insight.
+fn by_number_insight(c: &mut StackConfig) {
+    c.messaging.number_validation = NumberValidation::NumberInsight;
+}
+
 #[tokio::test]
 async fn number_insight_decides_participants_numbers() {
     needs_emulator!();
     let (vonage, twilio) = (insight_fake().await, MockServer::start().await);
-    let t = stack_with(&vonage, &twilio, |c| {
-        c.messaging.number_validation = NumberValidation::NumberInsight;
-    })
-    .await;
+    let t = stack_with(&vonage, &twilio, by_number_insight).await;
     // A US number sorts first: only a participant placed in GB gets the GB one.
     t.add_number("+15551230601").await;
     t.add_number("+447700900601").await;
@@ -730,7 +735,7 @@ async fn number_insight_down_falls_back_to_offline_validation() {
         ("unreachable", unreachable_url()),
     ] {
         let t = stack_with(&failing, &twilio, |c| {
-            c.messaging.number_validation = NumberValidation::NumberInsight;
+            by_number_insight(c);
             c.vonage.api_base_url = base;
         })
         .await;
@@ -747,38 +752,27 @@ async fn number_insight_down_falls_back_to_offline_validation() {
     failing.verify().await;
 }
 
+/// The SMS API refusing a text to 447700900100 (a part's status: the
+/// HTTP answer is 200 whatever befell it), sending the others.
+fn refused_to_the_first(to: &str) -> Value {
+    if to == "447700900100" {
+        json!({"to": to, "status": "2", "error-text": format!("Missing from param for {to}")})
+    } else {
+        vonage_sent(to)
+    }
+}
+
 #[tokio::test]
 async fn a_refused_notice_is_reported_without_text_or_numbers() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
-    // HTTP 200, as the SMS API always answers: the part's status refuses.
-    Mock::given(method("POST"))
-        .and(path("/sms/json"))
-        .and(vonage_auth)
-        .respond_with(|r: &Request| {
-            let to = params(r).get("to").cloned().unwrap_or_default();
-            let part = if to == "447700900100" {
-                json!({"to": to, "status": "2", "error-text": format!("Missing from param for {to}")})
-            } else {
-                json!({"to": to, "message-id": format!("0B{}", uuid::Uuid::new_v4().simple()),
-                    "status": "0", "remaining-balance": "9.50", "message-price": "0.04", "network": "23410"})
-            };
-            ResponseTemplate::new(200).set_body_json(json!({"message-count": "1", "messages": [part]}))
-        })
+    let f = Fakes::idle().await;
+    vonage_sms(refused_to_the_first)
         .expect(2)
-        .mount(&vonage)
+        .mount(&f.vonage)
         .await;
-    let t = stack(&vonage, &twilio).await;
+    let t = f.stack().await;
     t.add_number("+447700900601").await;
-    let r = t
-        .post(
-            "/sessions",
-            &json!({"provider": "vonage", "notify": true, "participants": [
-                {"number": "+447700900100", "label": "your driver"},
-                {"number": "+447700900200", "label": "your rider"}]})
-            .to_string(),
-        )
-        .await;
+    let r = notified_session(&t, "vonage", "+447700900100", "+447700900200").await;
     assert_eq!(r.status, 201, "a failed notice never refuses: {}", r.body);
     let s = r.json();
     let notices = s["notifications"].clone();
@@ -805,122 +799,75 @@ async fn a_refused_notice_is_reported_without_text_or_numbers() {
     let again = t.get(&format!("/sessions/{id}")).await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.json()["notifications"], notices);
-    vonage.verify().await;
+    f.verify().await;
 }
 
 #[tokio::test]
 async fn provisioning_finds_nothing() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
-    vonage_search(&vonage, &[], None, 1).await;
-    Mock::given(method("POST"))
-        .and(path("/number/buy"))
-        .respond_with(ok_vonage())
-        .expect(0)
-        .mount(&vonage)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(account_path("AvailablePhoneNumbers/US/Local.json")))
-        .and(twilio_auth)
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "available_phone_numbers": [], "uri": account_path("AvailablePhoneNumbers/US/Local.json")})))
-        .expect(1)
-        .mount(&twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(account_path("IncomingPhoneNumbers.json")))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(0)
-        .mount(&twilio)
-        .await;
-    let t = stack(&vonage, &twilio).await;
+    let f = Fakes::idle().await;
+    vonage_search(&f.vonage, &[], None).await;
+    expect_none(&f.vonage, "/number/buy").await;
+    twilio_search(&f.twilio, &[], 1).await;
+    expect_none(&f.twilio, account_path("IncomingPhoneNumbers.json")).await;
+    let t = f.stack().await;
     for (provider, country) in [("vonage", "GB"), ("twilio", "US")] {
-        let r = t
-            .post(
-                "/numbers/provision",
-                &json!({"provider": provider, "country": country, "count": 2}).to_string(),
-            )
-            .await;
+        let r = provision(&t, provider, country, 2).await;
         assert_eq!(r.status, 409, "{provider}: {}", r.body);
         assert_eq!(error_code(&r), "none_available", "{provider}: {}", r.body);
     }
-    assert_eq!(t.get("/numbers").await.json()["numbers"], json!([]));
-    vonage.verify().await;
-    twilio.verify().await;
+    f.verify_nothing_added(&t).await;
 }
 
 #[tokio::test]
 async fn provisioning_refuses_bad_requests_before_buying() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
+    let f = Fakes::idle().await;
     for p in ["/number/search", "/number/buy", "/number/update"] {
-        Mock::given(path(p))
-            .respond_with(ok_vonage())
-            .expect(0)
-            .mount(&vonage)
-            .await;
+        expect_none(&f.vonage, p).await;
     }
-    Mock::given(path(account_path("IncomingPhoneNumbers.json")))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(0)
-        .mount(&twilio)
-        .await;
-    let t = stack(&vonage, &twilio).await;
-    for (provider, body, code) in [
+    expect_none(&f.twilio, account_path("IncomingPhoneNumbers.json")).await;
+    let t = f.stack().await;
+    for (body, code) in [
         (
-            "vonage",
-            json!({"country": "GB", "count": 0}),
+            json!({"provider": "vonage", "country": "GB", "count": 0}),
             "invalid_count",
         ),
         (
-            "vonage",
-            json!({"country": "GB", "count": 51}),
+            json!({"provider": "vonage", "country": "GB", "count": 51}),
             "invalid_count",
         ),
         (
-            "twilio",
-            json!({"country": "US", "count": 51}),
+            json!({"provider": "twilio", "country": "US", "count": 51}),
             "invalid_count",
         ),
         (
-            "vonage",
-            json!({"country": "XX", "count": 1}),
+            json!({"provider": "vonage", "country": "XX", "count": 1}),
             "invalid_country",
         ),
-        ("twilio", json!({"country": "XX"}), "invalid_country"),
         (
-            "vonage",
-            json!({"country": "GB", "features": ["voice", "fax"]}),
+            json!({"provider": "twilio", "country": "XX"}),
+            "invalid_country",
+        ),
+        (
+            json!({"provider": "vonage", "country": "GB", "features": ["voice", "fax"]}),
             "invalid_features",
         ),
     ] {
-        let mut body = body;
-        body["provider"] = json!(provider);
-        let r = t.post("/numbers/provision", &body.to_string()).await;
+        let r = t.post_json("/numbers/provision", &body).await;
         assert_eq!(r.status, 400, "{body}: {}", r.body);
         assert_eq!(error_code(&r), code, "{body}: {}", r.body);
     }
-    assert_eq!(t.get("/numbers").await.json()["numbers"], json!([]));
-    vonage.verify().await;
-    twilio.verify().await;
+    f.verify_nothing_added(&t).await;
 }
 
 #[tokio::test]
 async fn a_refused_purchase_is_reported_and_not_added() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
-    let offers = [("447700900601", true, true), ("447700900602", false, true)];
-    vonage_offers(&vonage, "2", &offers).await;
+    // Vonage refuses to sell the second number it offered.
+    let f = Fakes::offering(&[("447700900601", true, true), ("447700900602", false, true)]).await;
     // Twilio refuses one of the two it offered.
-    Mock::given(method("GET"))
-        .and(path(account_path("AvailablePhoneNumbers/US/Local.json")))
-        .and(twilio_auth)
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "available_phone_numbers": US[..2].iter().map(|n| json!({"phone_number": n, "iso_country": "US",
-                "capabilities": {"voice": true, "SMS": true}})).collect::<Vec<_>>()})))
-        .expect(1)
-        .mount(&twilio)
-        .await;
+    twilio_search(&f.twilio, &US[..2], 1).await;
     Mock::given(method("POST"))
         .and(path(account_path("IncomingPhoneNumbers.json")))
         .and(twilio_auth)
@@ -931,15 +878,13 @@ async fn a_refused_purchase_is_reported_and_not_added() {
                     "message": format!("PhoneNumber {n} requested is not available"),
                     "more_info": "https://www.twilio.com/docs/errors/21422", "status": 400}))
             } else {
-                ResponseTemplate::new(201)
-                    .set_body_json(json!({"sid": sid_for(&n), "phone_number": n,
-                    "account_sid": ACCOUNT, "iso_country": "US"}))
+                twilio_bought(&n)
             }
         })
         .expect(2)
-        .mount(&twilio)
+        .mount(&f.twilio)
         .await;
-    let t = stack(&vonage, &twilio).await;
+    let t = f.stack().await;
     for (provider, country, good, refused, why) in [
         (
             "vonage",
@@ -950,21 +895,10 @@ async fn a_refused_purchase_is_reported_and_not_added() {
         ),
         ("twilio", "US", US[0], US[1], "not available"),
     ] {
-        let r = t
-            .post(
-                "/numbers/provision",
-                &json!({"provider": provider, "country": country, "count": 2}).to_string(),
-            )
-            .await;
+        let r = provision(&t, provider, country, 2).await;
         assert_eq!(r.status, 201, "{provider}: {}", r.body);
         let v = r.json();
-        let added: Vec<&str> = v["numbers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["number"].as_str())
-            .collect();
-        assert_eq!(added, [good], "{v}");
+        assert_eq!(pluck(&v["numbers"], "number"), [good], "{v}");
         assert_eq!(v["numbers"][0]["status"], "active", "{v}");
         let failed = v["failed"].as_array().cloned().unwrap_or_default();
         assert_eq!(failed.len(), 1, "{v}");
@@ -975,32 +909,21 @@ async fn a_refused_purchase_is_reported_and_not_added() {
             !reason.contains(refused.trim_start_matches('+')),
             "the reason quotes the number: {reason}"
         );
-        let path = format!("/numbers/{}", refused.replace('+', "%2B"));
+        let path = format!("/numbers/{}", enc(refused));
         assert_eq!(t.get(&path).await.status, 404, "{refused} joined the pool");
     }
-    let listed = t.get("/numbers").await.json();
-    assert_eq!(
-        listed["numbers"].as_array().map(Vec::len),
-        Some(2),
-        "{listed}"
-    );
-    vonage.verify().await;
-    twilio.verify().await;
+    let listed = t.numbers().await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    f.verify().await;
 }
 
 #[tokio::test]
 async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
-    let offers = [("447700900601", true, true), ("447700900602", true, false)];
-    vonage_offers(&vonage, "2", &offers).await;
-    let t = stack(&vonage, &twilio).await;
-    let r = t
-        .post(
-            "/numbers/provision",
-            r#"{"provider":"vonage","country":"GB","count":2}"#,
-        )
-        .await;
+    // The second number Vonage sold cannot be linked to the application.
+    let f = Fakes::offering(&[("447700900601", true, true), ("447700900602", true, false)]).await;
+    let t = f.stack().await;
+    let r = provision(&t, "vonage", "GB", 2).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let v = r.json();
     let status = |number: &str| {
@@ -1028,16 +951,15 @@ async fn a_number_that_could_not_be_linked_stays_in_the_pool_out_of_allocation()
         r.body
     );
     assert_eq!(error_code(&r), "pool_exhausted");
-    vonage.verify().await;
+    f.verify().await;
 }
 
 #[tokio::test]
 async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
     // One number: searched, bought and linked once, for the first session.
-    vonage_offers(&vonage, "1", &[("447700900601", true, true)]).await;
-    let t = stack_with(&vonage, &twilio, |c| {
+    let f = Fakes::offering(&[("447700900601", true, true)]).await;
+    let t = stack_with(&f.vonage, &f.twilio, |c| {
         c.messaging.pool_auto_provision_max = 1
     })
     .await;
@@ -1046,24 +968,23 @@ async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
     let s = r.json();
     assert_eq!(s["participants"][0]["proxy_number"], "+447700900601", "{s}");
     assert_eq!(s["participants"][1]["proxy_number"], "+447700900601", "{s}");
-    let listed = t.get("/numbers").await.json();
-    assert_eq!(listed["numbers"][0]["number"], "+447700900601", "{listed}");
-    assert_eq!(listed["numbers"][0]["status"], "active", "{listed}");
+    let listed = t.numbers().await;
+    assert_eq!(listed[0]["number"], "+447700900601", "{listed:?}");
+    assert_eq!(listed[0]["status"], "active", "{listed:?}");
 
     // The pair dials that number already; the allowance is spent.
     let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(error_code(&r), "pool_exhausted");
-    vonage.verify().await;
+    f.verify().await;
 
     // None allowed: nothing is bought.
     let idle = MockServer::start().await;
-    Mock::given(path("/number/search"))
-        .respond_with(ok_vonage())
-        .expect(0)
-        .mount(&idle)
-        .await;
-    let t = stack_with(&idle, &twilio, |c| c.messaging.pool_auto_provision_max = 0).await;
+    expect_none(&idle, "/number/search").await;
+    let t = stack_with(&idle, &f.twilio, |c| {
+        c.messaging.pool_auto_provision_max = 0
+    })
+    .await;
     let r = new_session(&t, "vonage", "+447700900100", "+447700900200").await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(error_code(&r), "pool_exhausted");
@@ -1074,8 +995,8 @@ async fn an_exhausted_pool_buys_a_number_within_the_allowance() {
 #[tokio::test]
 async fn a_refused_release_keeps_the_number_in_allocation() {
     needs_emulator!();
-    let (vonage, twilio) = two_fakes().await;
-    vonage_numbers_call(&vonage, "cancel", "447700900699", vonage_420(), 1).await;
+    let f = Fakes::idle().await;
+    vonage_numbers_call(&f.vonage, "cancel", &["447700900699"], vonage_420(), 1).await;
     // A number added by hand: its sid is looked up, then the release refused.
     Mock::given(method("GET"))
         .and(path(account_path("IncomingPhoneNumbers.json")))
@@ -1085,48 +1006,27 @@ async fn a_refused_release_keeps_the_number_in_allocation() {
             {"sid": sid_for("+15551230699"), "phone_number": "+15551230699", "iso_country": "US"}],
             "next_page_uri": null, "page": 0, "page_size": 50})),
         )
-        .mount(&twilio)
+        .mount(&f.twilio)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path(account_path(&format!(
-            "IncomingPhoneNumbers/{}.json",
-            sid_for("+15551230699")
-        ))))
-        .and(twilio_auth)
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"code": 20403,
-            "message": "Permission denied", "more_info": "https://www.twilio.com/docs/errors/20403", "status": 403})))
-        .expect(1)
-        .mount(&twilio)
-        .await;
-    let t = stack(&vonage, &twilio).await;
-    for (provider, number, a, b, why) in [
+    twilio_release(&f.twilio, "+15551230699", twilio_403(), 1).await;
+    let t = f.stack().await;
+    for (provider, number, [a, b], why) in [
         (
             "vonage",
             "+447700900699",
-            "+447700900100",
-            "+447700900200",
+            ["+447700900100", "+447700900200"],
             "method failed",
         ),
         (
             "twilio",
             "+15551230699",
-            "+15551230100",
-            "+15551230200",
+            ["+15551230100", "+15551230200"],
             "Permission denied",
         ),
     ] {
+        t.add_number_of(provider, number).await;
         let r = t
-            .post(
-                "/numbers",
-                &json!({"number": number, "provider": provider}).to_string(),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let r = t
-            .delete(&format!(
-                "/numbers/{}?release=true",
-                number.replace('+', "%2B")
-            ))
+            .delete(&format!("/numbers/{}?release=true", enc(number)))
             .await;
         assert_eq!(r.status, 502, "{provider}: {}", r.body);
         assert_eq!(error_code(&r), "provider_error", "{}", r.body);
@@ -1146,6 +1046,5 @@ async fn a_refused_release_keeps_the_number_in_allocation() {
         assert_eq!(r.status, 201, "{provider}: {}", r.body);
         assert_eq!(r.json()["participants"][0]["proxy_number"], number);
     }
-    vonage.verify().await;
-    twilio.verify().await;
+    f.verify().await;
 }

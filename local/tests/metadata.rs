@@ -14,8 +14,6 @@ fn n(s: &str) -> PhoneNumber {
     PhoneNumber::from_e164(s).expect("number")
 }
 
-const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
-
 #[tokio::test]
 async fn webhooks_never_load_the_phone_metadata() {
     needs_emulator!();
@@ -119,7 +117,7 @@ async fn webhooks_never_load_the_phone_metadata() {
     // Twilio: a session call, a line call through voicemail, callbacks.
     let post = |path: &'static str, form: String| {
         let t = &t;
-        async move { t.request("POST", path, Some(&form), &[FORM]).await }
+        async move { t.post_form(path, &form, None).await }
     };
     let r = post(
         "/twilio/voice",

@@ -13,11 +13,8 @@ use callmask_local::StackConfig;
 use serde_json::{json, Value};
 use support::*;
 use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
-const LINE: &str = "+15551230009";
-const OWNER: &str = "+15551230001";
-const CALLER: &str = "+15551230002";
 const ACCOUNT: &str = "AC00000000000000000000000000000001";
 const TOKEN: &str = "twilio-auth-token-for-tests";
 const AUDIO: &[u8] = b"RIFF\x24\x00\x00\x00WAVEfmt fake voicemail audio";
@@ -41,7 +38,12 @@ fn basic_auth() -> String {
 
 /// A line with an active plan and no quota, without transcription.
 async fn active_line() -> Twilio {
-    setup(json!({"active": true}), false, |_| {}).await
+    setup(active(), false, |_| {}).await
+}
+
+/// An active plan without a quota.
+fn active() -> Value {
+    json!({"active": true})
 }
 
 /// An active plan of `calls` per `period`.
@@ -51,34 +53,19 @@ fn quota(calls: u64, period: &str) -> Value {
 
 async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfig)) -> Twilio {
     let fake = MockServer::start().await;
-    let sender = format!("voicemail-{}@example.com", uuid::Uuid::new_v4().simple());
-    let mut config = test_config();
-    config.twilio.account_sid = Some(ACCOUNT.into());
-    config.twilio.auth_token = SecretSetting::Value(TOKEN.into());
-    config.twilio.api_base_url = fake.uri();
-    config.voicemail.sender_email = sender;
-    tweak(&mut config);
-    let t = env_with(config).await;
-    t.state
-        .voicemail
-        .bucket
-        .client
-        .create_bucket()
-        .bucket(&t.state.voicemail.config.recordings_bucket)
-        .send()
-        .await
-        .expect("bucket");
-    t.state
-        .voicemail
-        .mailer
-        .client
-        .verify_email_identity()
-        .email_address(&t.state.voicemail.config.sender_email)
-        .send()
-        .await
-        .expect("sender");
+    let t = env_changed(|c| {
+        c.twilio.account_sid = Some(ACCOUNT.into());
+        c.twilio.auth_token = SecretSetting::Value(TOKEN.into());
+        c.twilio.api_base_url = fake.uri();
+        c.voicemail.sender_email = email("voicemail");
+        tweak(c);
+    })
+    .await;
+    let state = &t.state.voicemail;
+    set_bucket(state, true).await;
+    verify_sender(state, &state.config.sender_email).await;
     t.add_number_of("twilio", LINE).await;
-    let owner_email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+    let owner_email = email("owner");
     let body = json!({"owner": {"phone": OWNER, "email": owner_email}, "dial_timeout_seconds": 15, "caller_id": "caller",
         "voicemail": {"enabled": true, "max_length_seconds": 60, "transcribe": transcribe, "greeting": "Leave a message."},
         "language": "en-US", "plan": plan});
@@ -89,6 +76,41 @@ async fn setup(plan: Value, transcribe: bool, tweak: impl FnOnce(&mut StackConfi
         fake,
         owner_email,
     }
+}
+
+/// An address of example.com no other test uses.
+fn email(who: &str) -> String {
+    format!("{}@example.com", unique(who))
+}
+
+/// Creates the recordings bucket, or deletes it (`exists` false).
+async fn set_bucket(state: &VoicemailState, exists: bool) {
+    let (s3, bucket) = (&state.bucket.client, &state.config.recordings_bucket);
+    if exists {
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
+    } else {
+        s3.delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
+    }
+}
+
+/// Lets SES send from `address` (moto sends only from verified ones).
+async fn verify_sender(state: &VoicemailState, address: &str) {
+    let ses = &state.mailer.client;
+    let verify = ses.verify_email_identity().email_address(address);
+    verify.send().await.expect("sender");
+}
+
+/// Twilio's download of recording `rec`, to be answered.
+fn download(rec: &str) -> MockBuilder {
+    Mock::given(method("GET")).and(path(recording_path(rec)))
 }
 
 impl Twilio {
@@ -103,43 +125,35 @@ impl Twilio {
     }
 
     async fn call(&self, sid: &str) -> Reply {
-        self.twilio(
-            "/twilio/voice",
-            &[
-                ("CallSid", sid),
-                ("AccountSid", ACCOUNT),
-                ("From", CALLER),
-                ("To", LINE),
-                ("CallStatus", "ringing"),
-                ("Direction", "inbound"),
-            ],
-        )
-        .await
+        let more = [
+            ("AccountSid", ACCOUNT),
+            ("CallStatus", "ringing"),
+            ("Direction", "inbound"),
+        ];
+        let form = call_form(sid, CALLER, LINE, &more);
+        self.twilio("/twilio/voice", &form).await
     }
 
     async fn dial_status(&self, sid: &str, status: &str) -> Reply {
-        self.twilio(
-            "/twilio/dial-status",
-            &[
-                ("CallSid", sid),
-                ("From", CALLER),
-                ("To", LINE),
-                ("DialCallStatus", status),
-                ("DialCallDuration", "0"),
-            ],
-        )
-        .await
+        let more = [("DialCallStatus", status), ("DialCallDuration", "0")];
+        let form = call_form(sid, CALLER, LINE, &more);
+        self.twilio("/twilio/dial-status", &form).await
     }
 
+    /// Twilio's callback for recording `rec` of `call`, stored at the fake.
     async fn recording(&self, call: &str, rec: &str) -> Reply {
         let url = format!("{}{}", self.fake.uri(), recording_path(rec));
+        self.recording_at(call, rec, &url).await
+    }
+
+    async fn recording_at(&self, call: &str, rec: &str, url: &str) -> Reply {
         self.twilio(
             "/twilio/recording",
             &[
                 ("AccountSid", ACCOUNT),
                 ("CallSid", call),
                 ("RecordingSid", rec),
-                ("RecordingUrl", &url),
+                ("RecordingUrl", url),
                 ("RecordingStatus", "completed"),
                 ("RecordingDuration", "7"),
                 ("RecordingChannels", "1"),
@@ -150,8 +164,7 @@ impl Twilio {
     }
 
     async fn serve_recording(&self, rec: &str, times: u64) {
-        Mock::given(method("GET"))
-            .and(path(recording_path(rec)))
+        download(rec)
             .and(header("authorization", basic_auth().as_str()))
             .respond_with(
                 ResponseTemplate::new(200)
@@ -181,15 +194,17 @@ impl Twilio {
     }
 
     async fn voicemails(&self) -> Vec<Value> {
-        let r = self
-            .t
-            .get(&format!("/lines/{}/voicemails", LINE.replace('+', "%2B")))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.json()["voicemails"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        let path = format!("/lines/{}/voicemails", enc(LINE));
+        let list = self.t.get_json(&path).await;
+        list["voicemails"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// `seconds` later (a backoff, a wait), the next sweep delivers: one
+    /// email in all.
+    async fn delivered_after(&self, seconds: i64) {
+        self.t.state.core.clock.advance(seconds);
+        assert_eq!(self.sweep().await, vec![Outcome::Delivered]);
+        assert_eq!(self.emails().await.len(), 1);
     }
 }
 
@@ -314,29 +329,22 @@ async fn answered_call_never_reaches_record() {
 #[tokio::test]
 async fn transcription_is_waited_for_attached_once_and_emailed() {
     needs_emulator!();
-    let tw = setup(json!({"active": true}), true, |_| {}).await;
+    let tw = setup(active(), true, |_| {}).await;
     tw.serve_recording("RE0003", 1).await;
     through_voicemail(&tw, "CA0003", "RE0003").await;
     // Copied at once, but the email waits for the text.
     assert_eq!(tw.sweep().await, vec![Outcome::Waiting]);
     assert!(tw.emails().await.is_empty());
     let send = |text: &'static str| {
+        let more = [
+            ("RecordingSid", "RE0003"),
+            ("TranscriptionSid", "TR0003"),
+            ("TranscriptionStatus", "completed"),
+            ("TranscriptionText", text),
+        ];
+        let form = call_form("CA0003", CALLER, LINE, &more);
         let tw = &tw;
-        async move {
-            tw.twilio(
-                "/twilio/transcription",
-                &[
-                    ("CallSid", "CA0003"),
-                    ("RecordingSid", "RE0003"),
-                    ("TranscriptionSid", "TR0003"),
-                    ("TranscriptionStatus", "completed"),
-                    ("TranscriptionText", text),
-                    ("From", CALLER),
-                    ("To", LINE),
-                ],
-            )
-            .await
-        }
+        async move { tw.twilio("/twilio/transcription", &form).await }
     };
     // A worker holding the voicemail when the text arrives must not push
     // it back to the end of the wait.
@@ -377,7 +385,7 @@ async fn transcription_is_waited_for_attached_once_and_emailed() {
 #[tokio::test]
 async fn email_goes_without_transcription_after_the_bounded_wait() {
     needs_emulator!();
-    let tw = setup(json!({"active": true}), true, |c| {
+    let tw = setup(active(), true, |c| {
         c.voicemail.transcription_wait_seconds = 60
     })
     .await;
@@ -385,9 +393,7 @@ async fn email_goes_without_transcription_after_the_bounded_wait() {
     through_voicemail(&tw, "CA0004", "RE0004").await;
     assert_eq!(tw.sweep().await, vec![Outcome::Waiting]);
     assert!(tw.sweep().await.is_empty());
-    tw.t.state.core.clock.advance(61);
-    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
-    assert_eq!(tw.emails().await.len(), 1);
+    tw.delivered_after(61).await;
 }
 
 #[tokio::test]
@@ -419,10 +425,7 @@ async fn quota_is_never_overdrawn_by_concurrent_calls() {
         }
     }
     assert_eq!((admitted, refused), (10, 40));
-    let line =
-        tw.t.get(&format!("/lines/{}", LINE.replace('+', "%2B")))
-            .await
-            .json();
+    let line = tw.t.get_json(&format!("/lines/{}", enc(LINE))).await;
     assert_eq!(line["usage"]["calls"], 60);
     assert_eq!(line["usage"]["remaining"], 0);
     // A retried webhook for an admitted call is not charged twice.
@@ -456,8 +459,7 @@ async fn inactive_plan_and_exhausted_quota_refuse_politely() {
 async fn provider_download_failure_is_retried_to_exactly_one_email() {
     needs_emulator!();
     let tw = active_line().await;
-    let failing = Mock::given(method("GET"))
-        .and(path(recording_path("RE0008")))
+    let failing = download("RE0008")
         .respond_with(ResponseTemplate::new(500))
         .mount_as_scoped(&tw.fake)
         .await;
@@ -468,9 +470,7 @@ async fn provider_download_failure_is_retried_to_exactly_one_email() {
     assert!(tw.sweep().await.is_empty());
     drop(failing);
     tw.serve_recording("RE0008", 1).await;
-    tw.t.state.core.clock.advance(31);
-    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
-    assert_eq!(tw.emails().await.len(), 1);
+    tw.delivered_after(31).await;
     assert_eq!(tw.voicemails().await[0]["status"], "delivered");
 }
 
@@ -479,37 +479,18 @@ async fn s3_failure_is_retried_to_exactly_one_email() {
     needs_emulator!();
     let tw = active_line().await;
     tw.serve_recording("RE0009", 2).await;
-    let bucket = tw.t.state.voicemail.config.recordings_bucket.clone();
-    tw.t.state
-        .voicemail
-        .bucket
-        .client
-        .delete_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    set_bucket(&tw.t.state.voicemail, false).await;
     through_voicemail(&tw, "CA0009", "RE0009").await;
     assert_eq!(tw.sweep().await, vec![Outcome::Retrying]);
     assert!(tw.emails().await.is_empty());
-    tw.t.state
-        .voicemail
-        .bucket
-        .client
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    tw.t.state.core.clock.advance(31);
-    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
-    assert_eq!(tw.emails().await.len(), 1);
+    set_bucket(&tw.t.state.voicemail, true).await;
+    tw.delivered_after(31).await;
 }
 
 #[tokio::test]
 async fn ses_failure_is_retried_to_exactly_one_email() {
     needs_emulator!();
-    let unverified = format!("unverified-{}@example.com", uuid::Uuid::new_v4().simple());
+    let unverified = email("unverified");
     let tw = active_line().await;
     let mut state = tw.t.state.voicemail.clone();
     state.config.sender_email = unverified.clone();
@@ -518,14 +499,7 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
     assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Retrying]);
     assert!(tw.emails().await.is_empty());
     // The recording was copied once; the retry only sends the email.
-    state
-        .mailer
-        .client
-        .verify_email_identity()
-        .email_address(&unverified)
-        .send()
-        .await
-        .unwrap();
+    verify_sender(&state, &unverified).await;
     state.core.clock.advance(31);
     assert_eq!(sweep(&state).await.unwrap(), vec![Outcome::Delivered]);
     assert_eq!(tw.emails().await.len(), 1);
@@ -534,12 +508,8 @@ async fn ses_failure_is_retried_to_exactly_one_email() {
 #[tokio::test]
 async fn past_the_retry_budget_a_voicemail_is_marked_failed() {
     needs_emulator!();
-    let tw = setup(json!({"active": true}), false, |c| {
-        c.voicemail.voicemail_max_attempts = 2
-    })
-    .await;
-    Mock::given(method("GET"))
-        .and(path(recording_path("RE0011")))
+    let tw = setup(active(), false, |c| c.voicemail.voicemail_max_attempts = 2).await;
+    download("RE0011")
         .respond_with(ResponseTemplate::new(503))
         .mount(&tw.fake)
         .await;
@@ -566,49 +536,23 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     assert_eq!(r.status, 200);
     assert!(r.body.contains("<Say") && r.body.contains("<Hangup/>") && !r.body.contains("<Dial"));
     // An unknown number.
-    let r = tw
-        .twilio(
-            "/twilio/voice",
-            &[
-                ("CallSid", "CA0012"),
-                ("From", CALLER),
-                ("To", "+15551239999"),
-            ],
-        )
-        .await;
+    let unknown = call_form("CA0012", CALLER, "+15551239999", &[]);
+    let r = tw.twilio("/twilio/voice", &unknown).await;
     assert!(r.body.contains("<Hangup/>") && !r.body.contains("<Dial"));
     // A recording URL on a foreign host.
     tw.call("CA0013").await;
     let r = tw
-        .twilio(
-            "/twilio/recording",
-            &[
-                ("CallSid", "CA0013"),
-                ("RecordingSid", "RE0013"),
-                ("RecordingUrl", "https://evil.example.com/steal"),
-                ("RecordingStatus", "completed"),
-            ],
-        )
+        .recording_at("CA0013", "RE0013", "https://evil.example.com/steal")
         .await;
     assert_eq!(r.status, 400);
     // A recording for a call we never saw.
     let r = tw.recording("CA9999", "RE9999").await;
     assert_eq!(r.status, 404);
     // Malformed and huge bodies.
-    let sig = [
-        ("content-type", "application/x-www-form-urlencoded"),
-        ("x-twilio-signature", "x"),
-    ];
-    assert_eq!(
-        tw.t.request("POST", "/twilio/recording", Some("%%%&&&=="), &sig)
-            .await
-            .status,
-        401
-    );
+    let malformed = tw.t.post_form("/twilio/recording", "%%%&&&==", Some("x"));
+    assert_eq!(malformed.await.status, 401);
     let huge = "a=".to_string() + &"b".repeat(200_000);
-    let r =
-        tw.t.request("POST", "/twilio/voice", Some(&huge), &sig)
-            .await;
+    let r = tw.t.post_form("/twilio/voice", &huge, Some("x")).await;
     assert!(r.status < 500);
     assert!(tw.voicemails().await.is_empty());
     assert!(tw.sweep().await.is_empty());
@@ -618,18 +562,11 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
 async fn twilio_signatures_are_enforced() {
     needs_emulator!();
     let tw = active_line().await;
-    let params = [("CallSid", "CA0014"), ("From", CALLER), ("To", LINE)];
-    assert!(tw
-        .twilio("/twilio/voice", &params)
-        .await
-        .body
-        .contains("<Dial"));
+    let form = call_form("CA0014", CALLER, LINE, &[]);
+    let r = tw.twilio("/twilio/voice", &form).await;
+    assert!(r.body.contains("<Dial"), "{}", r.body);
     let body = "CallSid=CA0015&From=%2B15551230002&To=%2B15551230009";
     for sig in [None, Some("bm90IGEgc2lnbmF0dXJl")] {
-        let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
-        if let Some(s) = sig {
-            headers.push(("x-twilio-signature", s));
-        }
         for p in [
             "/twilio/voice",
             "/twilio/dial-status",
@@ -637,11 +574,8 @@ async fn twilio_signatures_are_enforced() {
             "/twilio/transcription",
             "/twilio/status",
         ] {
-            assert_eq!(
-                tw.t.request("POST", p, Some(body), &headers).await.status,
-                401,
-                "{p}"
-            );
+            let r = tw.t.post_form(p, body, sig).await;
+            assert_eq!(r.status, 401, "{p} signed {sig:?}");
         }
     }
 }
@@ -650,62 +584,34 @@ async fn twilio_signatures_are_enforced() {
 async fn sessions_work_on_twilio_numbers_too() {
     needs_emulator!();
     let tw = active_line().await;
-    tw.t.post(
-        "/numbers",
-        r#"{"number":"+15551230100","provider":"twilio"}"#,
-    )
-    .await;
-    let r =
-        tw.t.post(
-            "/sessions",
-            r#"{"participants":["+15551230200","+15551230300"],"provider":"twilio"}"#,
-        )
-        .await;
+    let (proxy, a, b) = ("+15551230100", "+15551230200", "+15551230300");
+    tw.t.add_number_of("twilio", proxy).await;
+    let session = json!({"participants": [a, b], "provider": "twilio"});
+    let r = tw.t.post_json("/sessions", &session).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let s = r.json();
     // The line is not handed out for sessions.
-    assert_eq!(s["participants"][0]["proxy_number"], "+15551230100");
+    assert_eq!(s["participants"][0]["proxy_number"], proxy);
     let r = tw
-        .twilio(
-            "/twilio/voice",
-            &[
-                ("CallSid", "CA0016"),
-                ("From", "+15551230200"),
-                ("To", "+15551230100"),
-            ],
-        )
+        .twilio("/twilio/voice", &call_form("CA0016", a, proxy, &[]))
         .await;
     assert!(
-        r.body.contains("callerId=\"+15551230100\"")
-            && r.body.contains("<Number>+15551230300</Number>"),
+        r.body.contains(&format!("callerId=\"{proxy}\""))
+            && r.body.contains(&format!("<Number>{b}</Number>")),
         "{}",
         r.body
     );
+    let more = [("CallStatus", "completed"), ("CallDuration", "42")];
     let r = tw
-        .twilio(
-            "/twilio/status",
-            &[
-                ("CallSid", "CA0016"),
-                ("From", "+15551230200"),
-                ("To", "+15551230100"),
-                ("CallStatus", "completed"),
-                ("CallDuration", "42"),
-            ],
-        )
+        .twilio("/twilio/status", &call_form("CA0016", a, proxy, &more))
         .await;
     assert_eq!(r.status, 200);
-    let calls =
-        tw.t.get(&format!("/sessions/{}/calls", s["id"].as_str().unwrap()))
-            .await
-            .json();
+    let id = s["id"].as_str().unwrap();
+    let calls = tw.t.get_json(&format!("/sessions/{id}/calls")).await;
     assert_eq!(calls["calls"][0]["duration_seconds"], 42);
     // A line number cannot be turned into a line while it routes a session, and vice versa.
-    let r =
-        tw.t.put_line(
-            "+15551230100",
-            &json!({"owner": {"phone": OWNER, "email": tw.owner_email}}),
-        )
-        .await;
+    let line = json!({"owner": {"phone": OWNER, "email": tw.owner_email}});
+    let r = tw.t.put_line(proxy, &line).await;
     assert_eq!(r.status, 409, "{}", r.body);
 }
 
@@ -805,13 +711,10 @@ async fn a_text_to_a_line_is_forwarded_and_emailed_once_by_the_worker() {
 #[tokio::test]
 async fn a_text_email_ses_refuses_is_retried_then_marked_failed() {
     needs_emulator!();
-    let tw = setup(json!({"active": true}), false, |c| {
-        c.voicemail.voicemail_max_attempts = 3
-    })
-    .await;
+    let tw = setup(active(), false, |c| c.voicemail.voicemail_max_attempts = 3).await;
     tw.email_texts().await;
     let mut state = tw.t.state.voicemail.clone();
-    state.config.sender_email = format!("unverified-{}@example.com", uuid::Uuid::new_v4().simple());
+    state.config.sender_email = email("unverified");
     let r = tw.text("SM00000000000000000000000000000003", "hello").await;
     // The text still reaches the owner's phone.
     assert!(r.body.contains("<Message"), "{}", r.body);
@@ -826,27 +729,7 @@ async fn a_text_email_ses_refuses_is_retried_then_marked_failed() {
     assert!(sweep(&state).await.unwrap().is_empty());
     assert!(tw.emails().await.is_empty());
     // What is kept of it: no body, no addresses.
-    let item = state
-        .core
-        .store
-        .client()
-        .get_item()
-        .table_name(state.core.store.table())
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(
-                "MSG#SM00000000000000000000000000000003".into(),
-            ),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S("META".into()),
-        )
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let item = stored_item(&state.core.store, "MSG#SM00000000000000000000000000000003").await;
     assert_eq!(item["email_status"].as_s().unwrap(), "failed");
     assert!(
         !item.contains_key("body") && !item.contains_key("email_to"),

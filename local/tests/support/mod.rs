@@ -1,9 +1,13 @@
 //! Test helpers: a fresh table on the emulator per test, and requests that
-//! go through the same routing as the local stack.
+//! go through the same routing as the local stack. One place for each step
+//! the tests share: a stack with settings changed, a session opened, a
+//! webhook posted (JSON, form, signed), a JSON answer read.
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod numbers;
 pub(crate) use emulator::{endpoint, needs_emulator};
+pub use numbers::*;
 
 use std::io::Write;
 use std::sync::{Mutex, Once, OnceLock};
@@ -52,9 +56,9 @@ pub async fn env_with(mut config: StackConfig) -> TestEnv {
     }
     let endpoint = endpoint();
     let counter = RequestCounter::default();
-    let table = format!("t-{}", uuid::Uuid::new_v4().simple());
+    let table = unique("t");
     config.core.table_name = table.clone();
-    config.voicemail.recordings_bucket = format!("b-{}", uuid::Uuid::new_v4().simple());
+    config.voicemail.recordings_bucket = unique("b");
     let state = Stack::build(config, Some(counter.clone()), Some(&endpoint))
         .await
         .expect("state");
@@ -66,6 +70,27 @@ pub async fn env_with(mut config: StackConfig) -> TestEnv {
 
 pub async fn env() -> TestEnv {
     env_with(test_config()).await
+}
+
+/// A stack with [`test_config`] changed by `change`.
+pub async fn env_changed(change: impl FnOnce(&mut StackConfig)) -> TestEnv {
+    let mut config = test_config();
+    change(&mut config);
+    env_with(config).await
+}
+
+/// A stack with `P1` in its pool and Alice and Bob in a session open for
+/// `ttl` seconds: the stack and the session as created.
+pub async fn env_with_session(ttl: u64) -> (TestEnv, Value) {
+    let t = env().await;
+    t.add_number(P1).await;
+    let s = t.open_session(ALICE, BOB, ttl).await;
+    (t, s)
+}
+
+/// A name no other test uses: `prefix-` and a fresh uuid.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 impl TestEnv {
@@ -119,6 +144,38 @@ impl TestEnv {
         .await
     }
 
+    /// A GET signed with `authorization` (a Vonage bearer).
+    pub async fn get_signed(&self, path: &str, authorization: &str) -> Reply {
+        let headers = [("authorization", authorization)];
+        self.request("GET", path, None, &headers).await
+    }
+
+    /// What `step` gives, and how many storage requests it made.
+    pub async fn counted<T>(&self, step: impl std::future::Future<Output = T>) -> (T, u64) {
+        let before = self.counter.get();
+        let out = step.await;
+        (out, self.counter.get() - before)
+    }
+
+    /// `GET path`, which must answer 200: its JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.post(path, &body.to_string()).await
+    }
+
+    /// A form POST (`form` already encoded), with `x-twilio-signature` when
+    /// a signature is given.
+    pub async fn post_form(&self, path: &str, form: &str, signature: Option<&str>) -> Reply {
+        let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+        headers.extend(signature.map(|s| ("x-twilio-signature", s)));
+        self.request("POST", path, Some(form), &headers).await
+    }
+
     pub async fn delete(&self, path: &str) -> Reply {
         self.request("DELETE", path, None, &[]).await
     }
@@ -161,20 +218,24 @@ impl TestEnv {
 
     /// `PUT /lines/{number}` with `settings`.
     pub async fn put_line(&self, number: &str, settings: &Value) -> Reply {
-        let path = format!("/lines/{}", number.replace('+', "%2B"));
+        let path = format!("/lines/{}", enc(number));
         self.request("PUT", &path, Some(&settings.to_string()), &[])
             .await
     }
 
+    /// The pool as `GET /numbers` lists it.
+    pub async fn numbers(&self) -> Vec<Value> {
+        let listed = self.get_json("/numbers").await;
+        let numbers = listed["numbers"].as_array();
+        numbers
+            .cloned()
+            .unwrap_or_else(|| panic!("no numbers: {listed}"))
+    }
+
     /// `number` as `GET /numbers` lists it.
     pub async fn listed_number(&self, number: &str) -> Option<Value> {
-        let listed = self.get("/numbers").await.json();
-        listed["numbers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|n| n["number"] == number)
-            .cloned()
+        let pool = self.numbers().await;
+        pool.into_iter().find(|n| n["number"] == number)
     }
 
     pub async fn create_session(&self, a: &str, b: &str, ttl: u64) -> Reply {
@@ -183,6 +244,31 @@ impl TestEnv {
             &format!(r#"{{"participants":["{a}","{b}"],"ttl_seconds":{ttl}}}"#),
         )
         .await
+    }
+
+    /// A session of `a` and `b` for `ttl` seconds, which must be created:
+    /// the session as created.
+    pub async fn open_session(&self, a: &str, b: &str, ttl: u64) -> Value {
+        let r = self.create_session(a, b, ttl).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    }
+
+    /// A Vonage call leg's events posted to `path` out of order, as Vonage
+    /// may send them: ringing, completed after 55 s, then a late answered.
+    /// Each event is `leg` with its status and time added.
+    pub async fn post_leg_events(&self, path: &str, leg: &Value) {
+        for (status, ts) in [
+            ("ringing", "2026-01-01T10:00:01.000Z"),
+            ("completed", "2026-01-01T10:01:00.000Z"),
+            ("answered", "2026-01-01T10:00:05.000Z"),
+        ] {
+            let mut event = leg.clone();
+            event["status"] = status.into();
+            event["timestamp"] = ts.into();
+            let r = self.post_json(path, &event).await;
+            assert_eq!(r.status, 200, "{status}: {}", r.body);
+        }
     }
 
     /// Answer webhook as Vonage calls it by default (GET, digits without +).
@@ -203,6 +289,43 @@ pub fn connect_of(ncco: &Value) -> Option<&Value> {
     ncco.as_array()?.iter().find(|a| a["action"] == "connect")
 }
 
+/// The event URL of an NCCO's connect action, as a path on the test host.
+pub fn event_path(ncco: &Value) -> String {
+    let url = connect_of(ncco).expect("connect")["eventUrl"][0]
+        .as_str()
+        .expect("eventUrl");
+    url.strip_prefix(TEST_HOST)
+        .unwrap_or_else(|| panic!("not on the test host: {url}"))
+        .to_string()
+}
+
+/// The string `key` of each entry of the array `list` (none if not one).
+pub fn pluck<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry[key].as_str())
+        .collect()
+}
+
+/// A 405 that names the methods `path` allows.
+pub fn assert_405(r: &Reply, allow: &str) {
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(r.headers["allow"], allow);
+}
+
+/// A Twilio call webhook's form: the call, who called whom, and `more`.
+pub fn call_form<'a>(
+    sid: &'a str,
+    from: &'a str,
+    to: &'a str,
+    more: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![("CallSid", sid), ("From", from), ("To", to)];
+    form.extend_from_slice(more);
+    form
+}
+
 pub fn proxy_of(session: &Value, i: usize) -> String {
     session["participants"][i]["proxy_number"]
         .as_str()
@@ -210,13 +333,28 @@ pub fn proxy_of(session: &Value, i: usize) -> String {
         .to_string()
 }
 
+/// A string attribute.
+pub fn s_attr(v: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(v.to_string())
+}
+
+/// The item (`pk`, `META`) as the table holds it, read past the store.
+pub async fn stored_item(
+    store: &callmask::store::Store,
+    pk: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    let read = store.client().get_item().table_name(store.table());
+    let found = read
+        .key("pk", s_attr(pk))
+        .key("sk", s_attr("META"))
+        .send()
+        .await
+        .expect("get item");
+    found.item.unwrap_or_else(|| panic!("no item {pk}"))
+}
+
 /// Where the test requests go (`Host`), as `make run` serves.
 const TEST_HOST: &str = "http://127.0.0.1:3000";
-
-/// `X-Twilio-Signature` of a form POST to `path` on the test host.
-pub fn twilio_signature(token: &str, path: &str, form: &str) -> String {
-    twilio_signature_at(token, &format!("{TEST_HOST}{path}"), form)
-}
 
 fn twilio_signature_at(token: &str, url: &str, form: &str) -> String {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())

@@ -173,6 +173,34 @@ fn twilio(
     })
 }
 
+/// The n-th run's form: `numbered` fields (each of its own run), then
+/// `fixed` ones (the same every run).
+fn form(
+    numbered: &[(&'static str, String)],
+    fixed: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let fixed = fixed.iter().map(|&(k, v)| (k, v.to_string()));
+    numbered.iter().cloned().chain(fixed).collect()
+}
+
+/// The n-th run's recording of the n-th call, where Twilio keeps it.
+fn recording(i: usize) -> [(&'static str, String); 3] {
+    let url = format!(
+        "https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Recordings/{}",
+        rec_sid(i)
+    );
+    [
+        ("CallSid", call_sid(i)),
+        ("RecordingSid", rec_sid(i)),
+        ("RecordingUrl", url),
+    ]
+}
+
+/// The n-th run's call.
+fn call(i: usize) -> [(&'static str, String); 1] {
+    [("CallSid", call_sid(i))]
+}
+
 fn twilio_calls() -> Vec<Case> {
     vec![
         twilio(
@@ -181,12 +209,12 @@ fn twilio_calls() -> Vec<Case> {
             (200, "<Dial"),
             2,
             |i| {
-                vec![
-                    ("CallSid", call_sid(i)),
-                    ("AccountSid", TWILIO_ACCOUNT.into()),
-                    ("From", "+15551230002".into()),
-                    ("To", "+15551230009".into()),
-                ]
+                let line_call = [
+                    ("AccountSid", TWILIO_ACCOUNT),
+                    ("From", "+15551230002"),
+                    ("To", "+15551230009"),
+                ];
+                form(&call(i), &line_call)
             },
         ),
         twilio(
@@ -194,12 +222,7 @@ fn twilio_calls() -> Vec<Case> {
             "signed, no answer → voicemail",
             (200, "<Record"),
             1,
-            |i| {
-                vec![
-                    ("CallSid", call_sid(i)),
-                    ("DialCallStatus", "no-answer".into()),
-                ]
-            },
+            |i| form(&call(i), &[("DialCallStatus", "no-answer")]),
         ),
         twilio(
             "twilio-recording",
@@ -207,13 +230,8 @@ fn twilio_calls() -> Vec<Case> {
             (200, ""),
             2,
             |i| {
-                vec![
-                ("CallSid", call_sid(i)),
-                ("RecordingSid", rec_sid(i)),
-                ("RecordingUrl", format!("https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Recordings/{}", rec_sid(i))),
-                ("RecordingStatus", "completed".into()),
-                ("RecordingDuration", "7".into()),
-            ]
+                let done = [("RecordingStatus", "completed"), ("RecordingDuration", "7")];
+                form(&recording(i), &done)
             },
         ),
         twilio(
@@ -222,11 +240,11 @@ fn twilio_calls() -> Vec<Case> {
             (200, ""),
             1,
             |i| {
-                vec![
-                    ("RecordingSid", rec_sid(i)),
-                    ("TranscriptionStatus", "completed".into()),
-                    ("TranscriptionText", "Hello, call me back.".into()),
-                ]
+                let text = [
+                    ("TranscriptionStatus", "completed"),
+                    ("TranscriptionText", "Hello, call me back."),
+                ];
+                form(&[("RecordingSid", rec_sid(i))], &text)
             },
         ),
         twilio(
@@ -235,11 +253,10 @@ fn twilio_calls() -> Vec<Case> {
             (200, ""),
             1,
             |i| {
-                vec![
-                    ("CallSid", call_sid(i)),
-                    ("CallStatus", "completed".into()),
-                    ("CallDuration", "31".into()),
-                ]
+                form(
+                    &call(i),
+                    &[("CallStatus", "completed"), ("CallDuration", "31")],
+                )
             },
         ),
     ]
@@ -254,12 +271,12 @@ fn texts_and_sessions(world: &World) -> Vec<Case> {
             (200, "<Message"),
             2,
             |i| {
-                vec![
-                    ("MessageSid", format!("SM{i:032}")),
-                    ("From", "+15551230100".into()),
-                    ("To", "+15551230701".into()),
-                    ("Body", "I'm outside".into()),
-                ]
+                let text = [
+                    ("From", "+15551230100"),
+                    ("To", "+15551230701"),
+                    ("Body", "I'm outside"),
+                ];
+                form(&[("MessageSid", format!("SM{i:032}"))], &text)
             },
         ),
         Case::new(
