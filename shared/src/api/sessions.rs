@@ -11,7 +11,7 @@
 
 mod body;
 
-pub use body::{CreateSession, CreateSessionBody, RawParticipant, MAX_LABEL_CHARS};
+pub use body::{CreateSession, CreateSessionBody, MAX_LABEL_CHARS};
 
 use http::Method;
 use lambda_http::Request;

@@ -35,7 +35,6 @@ pub use error::{StoreError, StoreErrorKind};
 pub use lines::{Admission, PutLine};
 pub use listing::{SessionFilter, SessionPosition, SessionsPage, StatusFilter};
 pub use messages::LineMessage;
-pub use numbers::DeleteNumber;
 pub use recordings::{valid_cursor, RecordingsPage};
 pub use routing::{Inbound, LegRead};
 pub use sessions::CloseSession;

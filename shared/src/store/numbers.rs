@@ -20,13 +20,6 @@ const STATUS_RETIRING: &str = "retiring";
 /// Present (true) on a number bought but not pointed at this deployment.
 const UNLINKED: &str = "unlinked";
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum DeleteNumber {
-    Deleted,
-    NotFound,
-    InUse,
-}
-
 impl Store {
     /// Adds a number; `false` when it is already there.
     pub async fn put_number(&self, rec: &PoolNumber) -> Result<bool, StoreError> {
@@ -119,22 +112,6 @@ impl Store {
             }
         }
         Ok(sessions.len())
-    }
-
-    /// Deletes a number that routes no active session.
-    pub async fn delete_number(
-        &self,
-        number: &PhoneNumber,
-        now: i64,
-    ) -> Result<DeleteNumber, StoreError> {
-        match self.retire_number(number, now).await? {
-            Retire::Retired(_) => {
-                self.remove_number(number).await?;
-                Ok(DeleteNumber::Deleted)
-            }
-            Retire::NotFound => Ok(DeleteNumber::NotFound),
-            Retire::InUse => Ok(DeleteNumber::InUse),
-        }
     }
 
     /// Takes a number out of allocation (`retiring`) once no active session

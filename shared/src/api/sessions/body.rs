@@ -25,13 +25,10 @@ pub struct CreateSessionBody {
     notify: Option<Value>,
 }
 
-/// A participant as given: a number, not yet validated, and a label.
-pub type RawParticipant = Requested;
-
 /// A checked request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateSession {
-    pub participants: [RawParticipant; 2],
+    pub participants: [Requested; 2],
     /// `None`: the deployment's `DEFAULT_SESSION_TTL_SECONDS`.
     pub ttl_seconds: Option<u64>,
     /// `None`: the deployment's default provider.
@@ -83,10 +80,10 @@ fn invalid_participants() -> ApiError {
 }
 
 /// A plain string, or `{"number": "...", "label": "..."}`.
-fn participant(p: &Value, i: usize) -> Result<RawParticipant, ApiError> {
+fn participant(p: &Value, i: usize) -> Result<Requested, ApiError> {
     let o = match p {
         Value::String(s) => {
-            return Ok(RawParticipant {
+            return Ok(Requested {
                 number: s.clone(),
                 label: None,
             })
@@ -113,7 +110,7 @@ fn participant(p: &Value, i: usize) -> Result<RawParticipant, ApiError> {
             ))
         }
     };
-    Ok(RawParticipant { number, label })
+    Ok(Requested { number, label })
 }
 
 fn valid_label(l: &str) -> bool {
