@@ -19,7 +19,7 @@ use callmask::config::{
     VonageConfig,
 };
 use callmask::core::Core;
-use callmask::providers::Providers;
+use callmask::providers::{Providers, VonageSms};
 use callmask::store::Store;
 use lambda_http::Request;
 
@@ -112,7 +112,7 @@ impl Stack {
             vonage_sms: InboundSmsState {
                 core: core.clone(),
                 secret: vonage.secret.clone(),
-                providers,
+                sms: VonageSms::of(&providers),
                 messaging: config.messaging,
             },
             audio_answer,

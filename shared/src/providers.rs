@@ -57,15 +57,7 @@ impl Providers {
         timeouts: Timeouts,
     ) -> Self {
         let http = http_client();
-        let vonage_rest = messaging.vonage_api_key.as_ref().map(|key| {
-            VonageRest::new(
-                http.clone(),
-                &messaging.vonage_rest_base_url,
-                &vonage.api_base_url,
-                Some(key.clone()),
-                core.secret(&messaging.vonage_api_secret, "api_secret", sdk, timeouts),
-            )
-        });
+        let vonage_rest = vonage_client(&http, core, messaging, vonage, sdk, timeouts);
         let twilio_rest = twilio.account_sid.as_ref().and_then(|_| {
             let token = core.twilio_auth_token(twilio, sdk, timeouts);
             TwilioRest::new(http.clone(), twilio, token)
@@ -265,15 +257,7 @@ impl Providers {
         text: &str,
     ) -> Result<(), RestError> {
         match provider {
-            Provider::Vonage => {
-                self.vonage()?
-                    .send_sms(
-                        from.e164().trim_start_matches('+'),
-                        to.e164().trim_start_matches('+'),
-                        text,
-                    )
-                    .await?;
-            }
+            Provider::Vonage => vonage_text(self.vonage()?, from, to, text).await?,
             Provider::Twilio => {
                 self.twilio()?
                     .send_message(from.e164(), to.e164(), text)
@@ -354,12 +338,99 @@ impl SmsSender for Providers {
     ) -> Result<(), SendError> {
         Providers::send_sms(self, provider, from, to, text)
             .await
-            .map_err(|e| match e {
-                RestError::RateLimited { .. } | RestError::Unavailable(_) => {
-                    SendError::Transient(PortError::new(e))
-                }
-                e => SendError::Refused(PortError::new(e)),
-            })
+            .map_err(send_error)
+    }
+}
+
+/// A rate limit or an outage is worth another try, anything else is a
+/// refusal.
+fn send_error(e: RestError) -> SendError {
+    match e {
+        RestError::RateLimited { .. } | RestError::Unavailable(_) => {
+            SendError::Transient(PortError::new(e))
+        }
+        e => SendError::Refused(PortError::new(e)),
+    }
+}
+
+/// The Vonage REST client, when `VONAGE_API_KEY` is set.
+fn vonage_client(
+    http: &reqwest::Client,
+    core: &Core,
+    messaging: &MessagingConfig,
+    vonage: &VonageConfig,
+    sdk: &SdkConfig,
+    timeouts: Timeouts,
+) -> Option<VonageRest> {
+    messaging.vonage_api_key.as_ref().map(|key| {
+        VonageRest::new(
+            http.clone(),
+            &messaging.vonage_rest_base_url,
+            &vonage.api_base_url,
+            Some(key.clone()),
+            core.secret(&messaging.vonage_api_secret, "api_secret", sdk, timeouts),
+        )
+    })
+}
+
+/// One text through Vonage's SMS API (numbers as digits, without `+`).
+async fn vonage_text(
+    api: &VonageRest,
+    from: &PhoneNumber,
+    to: &PhoneNumber,
+    text: &str,
+) -> Result<(), RestError> {
+    let digits = |n: &PhoneNumber| n.e164().trim_start_matches('+').to_string();
+    api.send_sms(&digits(from), &digits(to), text).await?;
+    Ok(())
+}
+
+/// Vonage's SMS API alone, for `vonage-inbound-sms`: that function then
+/// links no Twilio client (issue 6 keeps a webhook under 8 MB).
+#[derive(Clone, Debug)]
+pub struct VonageSms(Option<Arc<VonageRest>>);
+
+impl VonageSms {
+    pub fn build(
+        core: &Core,
+        messaging: &MessagingConfig,
+        vonage: &VonageConfig,
+        sdk: &SdkConfig,
+        timeouts: Timeouts,
+    ) -> Self {
+        Self(vonage_client(&http_client(), core, messaging, vonage, sdk, timeouts).map(Arc::new))
+    }
+
+    /// The Vonage client of `providers` (the local router's states share it).
+    pub fn of(providers: &Providers) -> Self {
+        Self(providers.vonage.clone())
+    }
+
+    /// Sends one text from one of our Vonage numbers.
+    pub async fn send(
+        &self,
+        from: &PhoneNumber,
+        to: &PhoneNumber,
+        text: &str,
+    ) -> Result<(), RestError> {
+        let api = self
+            .0
+            .as_deref()
+            .ok_or(RestError::NotConfigured("VONAGE_API_KEY"))?;
+        vonage_text(api, from, to, text).await
+    }
+}
+
+/// The relay's SMS API on a Vonage number.
+impl SmsSender for VonageSms {
+    async fn send_sms(
+        &self,
+        _: Provider,
+        from: &PhoneNumber,
+        to: &PhoneNumber,
+        text: &str,
+    ) -> Result<(), SendError> {
+        self.send(from, to, text).await.map_err(send_error)
     }
 }
 

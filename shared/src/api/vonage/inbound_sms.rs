@@ -20,13 +20,13 @@ use http::Method;
 use lambda_http::Request;
 
 use crate::api::http::{bounded_body, empty, header, raw_query, ApiError, HttpResponse};
-use crate::config::{ConfigError, MessagingConfig, TwilioConfig, VonageConfig};
+use crate::config::{ConfigError, MessagingConfig, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::text::{plan_text, InboundText, TextPlan};
 use crate::domain::MessageRecord;
 use crate::domain::Provider;
 use crate::phone::PhoneNumber;
-use crate::providers::Providers;
+use crate::providers::VonageSms;
 use crate::secrets::Secret;
 use crate::usecases::relay::{relay, Relayed, Route};
 use crate::vonage::sms_signature;
@@ -40,7 +40,8 @@ pub const MAX_TEXT_CHARS: usize = 1600;
 pub struct InboundSmsState {
     pub core: Core,
     pub secret: Secret,
-    pub providers: Providers,
+    /// Vonage's SMS API (no Twilio client is linked in this function).
+    pub sms: VonageSms,
     pub messaging: MessagingConfig,
 }
 
@@ -54,19 +55,11 @@ impl InboundSmsState {
         let (core, sdk) = Core::load(timeouts).await?;
         let secret = core.secret(&vonage.signature_secret, "signature_secret", &sdk, timeouts);
         core.announce_signing(function, &secret, "VONAGE_SIGNATURE_SECRET_ID");
-        // Only the Vonage client is used here.
-        let providers = Providers::build(
-            &core,
-            &messaging,
-            &vonage,
-            &TwilioConfig::default(),
-            &sdk,
-            timeouts,
-        );
+        let sms = VonageSms::build(&core, &messaging, &vonage, &sdk, timeouts);
         Ok(Self {
             core,
             secret,
-            providers,
+            sms,
             messaging,
         })
     }
@@ -209,11 +202,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     else {
         tracing::info!(message = message_id, to = %to.masked(), from = %from.masked(), "text outside any session");
         if let TextPlan::OutOfSession { reply: Some(reply) } = plan {
-            if let Err(e) = state
-                .providers
-                .send_sms(Provider::Vonage, &to, &from, &reply)
-                .await
-            {
+            if let Err(e) = state.sms.send(&to, &from, &reply).await {
                 tracing::warn!(message = message_id, error = %crate::telemetry::chain(&e), "could not answer a text outside any session");
             }
         }
@@ -237,7 +226,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
         from: &caller_id,
         text,
     };
-    match relay(&state.core.store, &state.providers, route, &record).await {
+    match relay(&state.core.store, &state.sms, route, &record).await {
         Relayed::Sent | Relayed::Duplicate | Relayed::Refused | Relayed::Answer => empty(200),
         Relayed::Unavailable => ApiError::unavailable().into_response(),
         Relayed::Retry => ApiError::new(
