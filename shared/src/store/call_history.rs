@@ -6,6 +6,7 @@
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
+use crate::store::query::Scope;
 use crate::store::{Store, StoreError};
 
 /// A call has a handful of events; a read stops after this many items.
@@ -51,43 +52,30 @@ impl Store {
     /// The call's context and events; `None` when nothing is kept under
     /// `call_id`.
     pub async fn call_history(&self, call_id: &str) -> Result<Option<CallHistory>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_values(":pk", s(keys::call(call_id)))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+        let scope = Scope::Whole {
+            pk: keys::call(call_id),
+        };
+        let items = self.query_first(scope, MAX_CALL_ITEMS).await?;
         let mut history = CallHistory {
             call_id: call_id.to_string(),
             line_call: None,
             events: Vec::new(),
         };
-        let mut seen = 0;
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| StoreError::sdk("Query", e))?;
-            seen += 1;
-            let sk = get_s(&item, keys::SK)?;
+        for item in &items {
+            let sk = get_s(item, keys::SK)?;
             if sk == keys::META {
-                history.line_call = Some(line_call(&item)?);
+                history.line_call = Some(line_call(item)?);
             } else if let Some((timestamp, status)) = keys::parse_call_event(sk) {
                 history.events.push(CallEventRecord {
                     timestamp: timestamp.to_string(),
-                    status: opt_s(&item, "status").unwrap_or_else(|| status.to_string()),
-                    received_at: opt_n(&item, "received_at"),
-                    session_id: opt_s(&item, "session_id"),
-                    payload: opt_s(&item, "payload").and_then(|p| serde_json::from_str(&p).ok()),
+                    status: opt_s(item, "status").unwrap_or_else(|| status.to_string()),
+                    received_at: opt_n(item, "received_at"),
+                    session_id: opt_s(item, "session_id"),
+                    payload: opt_s(item, "payload").and_then(|p| serde_json::from_str(&p).ok()),
                 });
             }
-            if seen >= MAX_CALL_ITEMS {
-                break;
-            }
         }
-        Ok((seen > 0).then_some(history))
+        Ok((!items.is_empty()).then_some(history))
     }
 }
 

@@ -216,22 +216,8 @@ impl Store {
             Some(p) => keys::session_participant(p),
             None => keys::SESSIONS.to_string(),
         };
-        let mut q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::SESSIONS_INDEX)
-            .expression_attribute_names("#pk", keys::SESSIONS_PK)
-            .expression_attribute_values(":pk", s(partition))
-            .scan_index_forward(false)
-            .limit(size);
-        q = match below {
-            Some(sort) => q
-                .key_condition_expression("#pk = :pk AND #sk < :below")
-                .expression_attribute_names("#sk", keys::SESSIONS_SK)
-                .expression_attribute_values(":below", s(sort)),
-            None => q.key_condition_expression("#pk = :pk"),
-        };
+        let index = [keys::SESSIONS_INDEX, keys::SESSIONS_PK, keys::SESSIONS_SK];
+        let mut q = self.page_back(index, partition, below.map(str::to_string), size);
         // The META entries carry the status: DynamoDB drops the others
         // before they are sent (they are still read).
         if let (None, Some(status)) = (&filter.participant, filter.status) {

@@ -1,10 +1,13 @@
-//! The one way a query reads every page: a partition (optionally under a
-//! sort-key prefix, consistently) or one key of an index.
+//! The store's reads of more than one item: every page of a partition
+//! (optionally under a sort-key prefix, consistently) or of one key of an
+//! index; one page of an index key, newest first; and a BatchGetItem with
+//! its rounds for unprocessed keys.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 use crate::store::attr::*;
+use crate::store::keys;
 use crate::store::{Store, StoreError};
 
 /// What to read.
@@ -12,6 +15,8 @@ pub(crate) enum Scope<'a> {
     /// The items of partition `pk` whose sort key starts with `prefix`, read
     /// consistently (they were just written).
     Partition { pk: String, prefix: &'a str },
+    /// Every item of partition `pk`, read consistently.
+    Whole { pk: String },
     /// The items of an index with partition key `pk` (eventually
     /// consistent: indexes are).
     Index {
@@ -36,7 +41,8 @@ impl Store {
     ) -> Result<(Vec<Item>, Vec<Item>), StoreError> {
         let mut wanted = KeysAndAttributes::builder().consistent_read(true);
         for (pk, sk) in keys {
-            wanted = wanted.keys([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))].into());
+            wanted =
+                wanted.keys([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))].into());
         }
         let mut request = Some(
             wanted
@@ -71,12 +77,25 @@ impl Store {
 
     /// Every item `scope` holds, across pages.
     pub(crate) async fn query_all(&self, scope: Scope<'_>) -> Result<Vec<Item>, StoreError> {
+        self.query_first(scope, usize::MAX).await
+    }
+
+    /// The first `max` items `scope` holds, across pages: no more are read.
+    pub(crate) async fn query_first(
+        &self,
+        scope: Scope<'_>,
+        max: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         let q: QueryFluentBuilder = self.client.query().table_name(&self.table);
         let q = match scope {
             Scope::Partition { pk, prefix } => q
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true),
+            Scope::Whole { pk } => q
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
                 .consistent_read(true),
             Scope::Index { index, pk_attr, pk } => q
                 .index_name(index)
@@ -86,9 +105,39 @@ impl Store {
         };
         let mut pages = q.into_paginator().items().send();
         let mut items = Vec::new();
-        while let Some(item) = pages.next().await {
+        while items.len() < max {
+            let Some(item) = pages.next().await else {
+                break;
+            };
             items.push(item.map_err(|e| StoreError::sdk("Query", e))?);
         }
         Ok(items)
+    }
+
+    /// One page of index key `pk`, newest first (descending `sk_attr`),
+    /// strictly below `below` when given: to finish (a filter) and send.
+    pub(crate) fn page_back(
+        &self,
+        [index, pk_attr, sk_attr]: [&'static str; 3],
+        pk: String,
+        below: Option<String>,
+        limit: i32,
+    ) -> QueryFluentBuilder {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(false)
+            .limit(limit);
+        match below {
+            Some(sort) => q
+                .key_condition_expression("#pk = :pk AND #sk < :below")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":below", s(sort)),
+            None => q.key_condition_expression("#pk = :pk"),
+        }
     }
 }

@@ -97,22 +97,17 @@ impl Store {
         limit: i32,
         before: Option<&str>,
     ) -> Result<RecordingsPage, StoreError> {
-        let mut q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::RECORDINGS_INDEX)
-            .expression_attribute_names("#pk", keys::RECORDINGS_PK)
-            .expression_attribute_values(":p", s(keys::RECORDINGS))
-            .scan_index_forward(false)
-            .limit(limit);
-        q = match before {
-            Some(cursor) => q
-                .key_condition_expression("#pk = :p AND #sk < :c")
-                .expression_attribute_names("#sk", keys::RECORDINGS_SK)
-                .expression_attribute_values(":c", s(cursor)),
-            None => q.key_condition_expression("#pk = :p"),
-        };
+        let index = [
+            keys::RECORDINGS_INDEX,
+            keys::RECORDINGS_PK,
+            keys::RECORDINGS_SK,
+        ];
+        let q = self.page_back(
+            index,
+            keys::RECORDINGS.into(),
+            before.map(str::to_string),
+            limit,
+        );
         let out = q.send().await.map_err(|e| StoreError::sdk("Query", e))?;
         let items = out.items();
         let recordings = items
