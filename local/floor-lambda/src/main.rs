@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             .load()
             .await
     };
-    // Leaked as callmask::api::lambda::serve leaks its state.
+    // Leaked as callmask::api::lambda::run leaks its state.
     let client: &'static aws_sdk_dynamodb::Client =
         Box::leak(Box::new(aws_sdk_dynamodb::Client::new(&sdk)));
     let table: &'static str = Box::leak(

@@ -47,7 +47,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Serves an HTTP API function: every invocation goes to `handler`.
-pub async fn serve<S, H, F>(state: S, handler: H) -> Result<(), lambda_http::Error>
+async fn serve<S, H, F>(state: S, handler: H) -> Result<(), lambda_http::Error>
 where
     S: Sync + 'static,
     H: Fn(&'static S, Request) -> F + Copy + Send + 'static,
@@ -62,7 +62,7 @@ where
 }
 
 /// Serves a function driven by plain events.
-pub async fn serve_events<S, H, F>(state: S, handler: H) -> Result<(), lambda_runtime::Error>
+async fn serve_events<S, H, F>(state: S, handler: H) -> Result<(), lambda_runtime::Error>
 where
     S: Sync + 'static,
     H: Fn(&'static S, serde_json::Value) -> F + Copy + Send + 'static,

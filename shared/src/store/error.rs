@@ -122,18 +122,6 @@ impl StoreError {
             source: Some(Box::new(e)),
         }
     }
-
-    /// The same failure, for logs: the chain of causes joined with ": ".
-    pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut next = std::error::Error::source(self);
-        while let Some(e) = next {
-            out.push_str(": ");
-            out.push_str(&e.to_string());
-            next = e.source();
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -146,7 +134,7 @@ mod tests {
         assert_eq!(e.kind, StoreErrorKind::MalformedItem);
         assert_eq!(e.to_string(), "reading an item: stored item is malformed");
         assert_eq!(
-            e.chain(),
+            crate::telemetry::chain(&e),
             "reading an item: stored item is malformed: attribute line missing"
         );
     }
