@@ -19,22 +19,26 @@ pub enum TextPlan {
         /// `"0>1"`, as the session's message list shows it.
         direction: String,
     },
-    /// A masked line: forwarded to the owner from the line, prefixed with
-    /// the sender's number, counted against the plan's quota, and emailed
-    /// when the line asks for it.
-    ToLine {
-        owner: PhoneNumber,
-        line: PhoneNumber,
-        forwarded: String,
-        calls_per_period: Option<u32>,
-        period: String,
-        email: Option<TextEmail>,
-    },
+    /// A masked line: see [`LineText`].
+    ToLine(LineText),
     /// A line whose plan is not active: nothing is forwarded.
     LineInactive,
     /// Outside any session or line: the configured reply to the sender, if
     /// any.
     OutOfSession { reply: Option<String> },
+}
+
+/// A text to a masked line: forwarded to the owner from the line, prefixed
+/// with the sender's number, counted against the plan's quota, and emailed
+/// when the line asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineText {
+    pub owner: PhoneNumber,
+    pub line: PhoneNumber,
+    pub forwarded: String,
+    pub calls_per_period: Option<u32>,
+    pub period: String,
+    pub email: Option<TextEmail>,
 }
 
 /// The inbound text, as the webhook read it.
@@ -67,7 +71,7 @@ pub fn plan_text(
         if !line.plan.active {
             return TextPlan::LineInactive;
         }
-        return TextPlan::ToLine {
+        return TextPlan::ToLine(LineText {
             owner: line.owner.phone.clone(),
             line: text.to.clone(),
             // The owner sees who wrote (the customer's number is theirs to
@@ -85,7 +89,7 @@ pub fn plan_text(
                 at: text.now,
                 attempts: 0,
             }),
-        };
+        });
     }
     let reply = out_of_session_text.trim();
     TextPlan::OutOfSession {

@@ -16,7 +16,7 @@ use crate::api::http::{ApiError, HttpResponse};
 use crate::api::twilio::{read_form, twiml, TwilioState};
 use crate::config::{ConfigError, MessagingConfig};
 use crate::core::Denied;
-use crate::domain::text::{plan_text, InboundText, TextPlan};
+use crate::domain::text::{plan_text, InboundText, LineText, TextPlan};
 use crate::domain::MessageRecord;
 use crate::domain::Provider;
 use crate::phone::PhoneNumber;
@@ -169,7 +169,7 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
                 _ => nothing(),
             }
         }
-        TextPlan::ToLine { .. } => line_text(state, sid, &plan, now).await,
+        TextPlan::ToLine(to_line) => line_text(state, sid, &to_line, now).await,
         TextPlan::LineInactive => {
             tracing::info!(message = sid, line = %to.masked(), "text to an inactive line");
             nothing()
@@ -184,18 +184,15 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
     }
 }
 
-async fn line_text(state: &SmsState, sid: &str, plan: &TextPlan, now: i64) -> HttpResponse {
-    let TextPlan::ToLine {
+async fn line_text(state: &SmsState, sid: &str, text: &LineText, now: i64) -> HttpResponse {
+    let LineText {
         owner,
         line,
         forwarded,
         calls_per_period,
         period,
         email,
-    } = plan
-    else {
-        return nothing();
-    };
+    } = text;
     let admitted = state
         .twilio
         .core
