@@ -249,7 +249,7 @@ impl Providers {
     }
 
     /// Sends one text from one of our numbers.
-    pub async fn send_sms(
+    async fn text(
         &self,
         provider: Provider,
         from: &PhoneNumber,
@@ -336,7 +336,7 @@ impl SmsSender for Providers {
         to: &PhoneNumber,
         text: &str,
     ) -> Result<(), SendError> {
-        Providers::send_sms(self, provider, from, to, text)
+        self.text(provider, from, to, text)
             .await
             .map_err(send_error)
     }
