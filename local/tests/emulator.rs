@@ -5,10 +5,14 @@ mod support;
 
 use std::collections::HashSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use callmask::config::SecretSetting;
-use callmask_local::signing::vonage_bearer;
+use callmask::phone::PhoneNumber;
+use callmask::store::keys;
+use callmask_local::signing::{vonage_bearer, vonage_bearer_of};
 use callmask_local::StackConfig;
 use serde_json::{json, Value};
+use sha2::Digest;
 use support::*;
 
 #[tokio::test]
@@ -551,6 +555,70 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
     assert_eq!(r.status, 200);
     assert_eq!(requests, 1, "storage requests per signed event");
     assert_eq!(send().await.status, 401);
+}
+
+/// Forged tokens (signed with another secret) presented while the secret
+/// is not cached, so the routing read runs beside the secret's fetch: none
+/// is remembered on the leg, whatever `iat` and `jti` they carry. Before,
+/// each was added to the leg's token ids before its check and only ids
+/// older than the attacker's `iat` were pruned: ~40 such requests pushed
+/// the leg past DynamoDB's 400 KB item limit and its calls failed.
+#[tokio::test]
+async fn forged_tokens_are_never_remembered_on_a_leg() {
+    needs_emulator!();
+    let (t, _, pa) = env_from_secrets_manager(VONAGE_SECRET, 0).await;
+    let body = format!(
+        r#"{{"to":"{}","from":"{}","uuid":"u1","conversation_uuid":"c1"}}"#,
+        digits(&pa),
+        digits(ALICE)
+    );
+    let hash = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    for i in 0..50 {
+        // Most far in the future with a huge id; a few as an honest
+        // signer would make them (recorded by the read, then taken off).
+        let claims = if i % 10 == 0 {
+            json!({"iat": now, "jti": format!("forged-{i}"), "payload_hash": hash})
+        } else {
+            json!({
+                "iat": now + 1_000_000_000,
+                "jti": format!("{i}-{}", "x".repeat(10_000)),
+                "payload_hash": hash,
+            })
+        };
+        let forged = vonage_bearer_of("not-the-secret", &claims);
+        let r = t.post_signed("/vonage/answer", &body, &forged).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let leg = t
+        .state
+        .core
+        .store
+        .client()
+        .get_item()
+        .table_name(&t.state.core.config.table_name)
+        .key(
+            "pk",
+            AttributeValue::S(keys::number(&PhoneNumber::parse(&pa).expect("proxy"))),
+        )
+        .key(
+            "sk",
+            AttributeValue::S(keys::leg(&PhoneNumber::parse(ALICE).expect("alice"))),
+        )
+        .send()
+        .await
+        .expect("the leg")
+        .item
+        .expect("the leg is stored");
+    let kept = match leg.get("seen_tokens") {
+        Some(AttributeValue::Ss(ids)) => ids.len(),
+        _ => 0,
+    };
+    assert_eq!(kept, 0, "token ids kept on the leg");
+    let r = signed_answer(&t, VONAGE_SECRET, digits(&pa), digits(ALICE)).await;
+    assert!(connect_of(&r.json()).is_some(), "{}", r.body);
 }
 
 /// `/vonage/audio-answer` as its function runs it: signed like every Vonage

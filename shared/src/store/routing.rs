@@ -4,6 +4,8 @@
 //! so a replay routes nothing) and `resolve_inbound` (Twilio: the leg and
 //! the number's line in one BatchGetItem).
 
+use std::ops::RangeInclusive;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::line::Line;
@@ -14,7 +16,7 @@ use crate::store::keys;
 use crate::store::lines::line_of;
 use crate::store::numbers::pool_number;
 use crate::store::sessions::leg_from;
-use crate::store::tokens::{prune_tokens, TOKENS};
+use crate::store::tokens::{prune_tokens, token_key, TOKENS};
 use crate::store::{Store, StoreError, StoreErrorKind};
 
 /// What the once-only routing read found.
@@ -62,9 +64,9 @@ impl Store {
         proxy: &PhoneNumber,
         caller: &PhoneNumber,
         token: &TokenId,
-        oldest_valid_iat: i64,
+        valid_iats: RangeInclusive<i64>,
     ) -> Result<LegRead, StoreError> {
-        let token_id = format!("{}:{}", token.iat, token.jti);
+        let token_id = token_key(token);
         use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
         use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
         let res = self
@@ -83,7 +85,7 @@ impl Store {
                 let Some(item) = out.attributes else {
                     return Ok(LegRead::Leg(None));
                 };
-                prune_tokens(self, proxy, caller, &item, oldest_valid_iat);
+                prune_tokens(self, proxy, caller, &item, &valid_iats);
                 Ok(LegRead::Leg(Some(leg_from(&item)?)))
             }
             Err(e) => match e.as_service_error() {

@@ -3,8 +3,11 @@
 //! writes; a routed leg also keeps the ids it has seen (`seen_tokens`),
 //! pruned of those no webhook can present any more.
 
+use std::ops::RangeInclusive;
+
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
+use crate::domain::TokenId;
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
@@ -42,6 +45,35 @@ impl Store {
             .await;
         written("PutItem", res)
     }
+
+    /// Takes a token's id off a leg again: the routing read of a cold
+    /// function records it before the secret is at hand to check it, and a
+    /// token that then fails its check must leave nothing behind.
+    pub async fn forget_token(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        token: &TokenId,
+    ) -> Result<(), StoreError> {
+        self.update(keys::number(proxy), keys::leg(caller))
+            .update_expression("DELETE #tokens :id")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#tokens", TOKENS)
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![token_key(token)]))
+            .send()
+            .await
+            .map(drop)
+            .or_else(|e| match e.as_service_error() {
+                Some(e) if e.is_conditional_check_failed_exception() => Ok(()),
+                _ => Err(StoreError::sdk("UpdateItem", e)),
+            })
+    }
+}
+
+/// How a token's id is kept in a leg's set: `iat:jti`, so pruning can
+/// read the iat back.
+pub(crate) fn token_key(token: &TokenId) -> String {
+    format!("{}:{}", token.iat, token.jti)
 }
 
 /// Drops token ids no webhook can present any more, once a leg holds a
@@ -52,7 +84,7 @@ pub(crate) fn prune_tokens(
     proxy: &PhoneNumber,
     caller: &PhoneNumber,
     item: &Item,
-    oldest_valid_iat: i64,
+    valid_iats: &RangeInclusive<i64>,
 ) {
     let Some(AttributeValue::Ss(ids)) = item.get(TOKENS) else {
         return;
@@ -65,7 +97,7 @@ pub(crate) fn prune_tokens(
         .filter(|id| {
             id.split_once(':')
                 .and_then(|(iat, _)| iat.parse::<i64>().ok())
-                .is_none_or(|iat| iat < oldest_valid_iat)
+                .is_none_or(|iat| !valid_iats.contains(&iat))
         })
         .cloned()
         .collect();

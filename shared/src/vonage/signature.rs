@@ -13,6 +13,9 @@ use crate::domain::TokenId;
 pub const MAX_TOKEN_AGE_SECONDS: i64 = 300;
 /// Clock skew we tolerate for tokens issued "in the future".
 const LEEWAY_SECONDS: i64 = 60;
+/// The longest `jti` accepted. Vonage's are UUIDs (36 characters); a token
+/// id is stored on the leg it routed, so its size must be bounded.
+pub const MAX_JTI_LEN: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -80,10 +83,12 @@ pub fn verify(
     // Without iat a captured token would be good forever.
     let iat = claims.iat.ok_or(SignatureError::NoIssuedAt)?;
     // The jti is what a replay is recognised by.
-    if claims.jti.as_deref().is_none_or(str::is_empty) {
-        return Err(SignatureError::NoTokenId);
+    match claims.jti.as_deref() {
+        None | Some("") => return Err(SignatureError::NoTokenId),
+        Some(jti) if jti.len() > MAX_JTI_LEN => return Err(SignatureError::BadToken),
+        Some(_) => {}
     }
-    if iat > now + LEEWAY_SECONDS || now - iat > MAX_TOKEN_AGE_SECONDS {
+    if !fresh(iat, now) {
         return Err(SignatureError::Stale);
     }
     if let Some(expected) = application_id {
@@ -108,21 +113,34 @@ pub fn verify(
     }
 }
 
-/// The bearer token's iat and jti, read WITHOUT checking it: only to
-/// record the token beside the routing read; [`verify`] decides.
-pub fn token_id(authorization: Option<&str>) -> Option<TokenId> {
-    let token = authorization?.trim().split_once(' ')?.1.trim();
-    let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
-    Some(TokenId {
-        iat: claims.iat?,
-        jti: claims.jti.filter(|j| !j.is_empty())?,
-    })
+/// Whether a token issued at `iat` is neither too old nor from the future
+/// at `now`. `iat` is the sender's: the arithmetic is checked, so an `iat`
+/// near `i64::MIN` is stale rather than an overflow (a panic in debug
+/// builds, a wrap that passed the check in release ones).
+fn fresh(iat: i64, now: i64) -> bool {
+    let not_future = now.checked_add(LEEWAY_SECONDS).is_some_and(|l| iat <= l);
+    let age = now.checked_sub(iat);
+    not_future && age.is_some_and(|age| age <= MAX_TOKEN_AGE_SECONDS)
 }
 
-/// The oldest iat [`verify`] still accepts at `now`: older token ids need
+/// The bearer token's iat and jti, read WITHOUT checking its signature:
+/// only to record the token beside the routing read; [`verify`] decides.
+/// A token [`verify`] would refuse whatever its signature (stale, from the
+/// future, an oversized jti) gives none, so nothing a forger picks is kept.
+pub fn token_id(authorization: Option<&str>, now: i64) -> Option<TokenId> {
+    let token = authorization?.trim().split_once(' ')?.1.trim();
+    let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    let iat = claims.iat.filter(|&iat| fresh(iat, now))?;
+    let jti = claims
+        .jti
+        .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LEN)?;
+    Some(TokenId { iat, jti })
+}
+
+/// The iats [`verify`] still accepts at `now`: ids of tokens outside need
 /// not be remembered.
-pub fn oldest_valid_iat(now: i64) -> i64 {
-    now - MAX_TOKEN_AGE_SECONDS - LEEWAY_SECONDS
+pub fn valid_iats(now: i64) -> std::ops::RangeInclusive<i64> {
+    now.saturating_sub(MAX_TOKEN_AGE_SECONDS + LEEWAY_SECONDS)..=now.saturating_add(LEEWAY_SECONDS)
 }
 
 /// The tag we append to a `session_id` in an `eventUrl`: the event body is
@@ -357,23 +375,77 @@ mod tests {
     }
 
     #[test]
-    fn token_ids_are_read_without_checking() {
+    fn token_ids_are_read_without_checking_the_signature() {
         let t = token(
-            SECRET,
+            "another-secret",
             json!({"iat": 1000, "jti": "abc", "payload_hash": "x"}),
         );
         assert_eq!(
-            token_id(Some(&bearer(&t))),
+            token_id(Some(&bearer(&t)), 1000),
             Some(TokenId {
                 iat: 1000,
                 jti: "abc".into()
             })
         );
-        assert_eq!(token_id(Some("Bearer nonsense")), None);
-        assert_eq!(token_id(None), None);
+        assert_eq!(token_id(Some("Bearer nonsense"), 1000), None);
+        assert_eq!(token_id(None, 1000), None);
         assert_eq!(
-            oldest_valid_iat(1000),
-            1000 - MAX_TOKEN_AGE_SECONDS - LEEWAY_SECONDS
+            valid_iats(1000),
+            1000 - MAX_TOKEN_AGE_SECONDS - LEEWAY_SECONDS..=1000 + LEEWAY_SECONDS
+        );
+    }
+
+    /// What a forger picks is never taken as a token id to remember: a
+    /// token `verify` refuses whatever its signature gives none.
+    #[test]
+    fn token_ids_verify_would_refuse_give_none() {
+        let id = |claims: serde_json::Value| token_id(Some(&bearer(&token("x", claims))), 1000);
+        assert_eq!(id(json!({"iat": 1000 + 1_000_000, "jti": "a"})), None);
+        assert_eq!(id(json!({"iat": 1000 - 1_000_000, "jti": "a"})), None);
+        assert_eq!(id(json!({"iat": i64::MIN, "jti": "a"})), None);
+        assert_eq!(
+            id(json!({"iat": 1000, "jti": "a".repeat(MAX_JTI_LEN + 1)})),
+            None
+        );
+        assert!(id(json!({"iat": 1000, "jti": "a".repeat(MAX_JTI_LEN)})).is_some());
+    }
+
+    /// Found by fuzzing from outside the project: `now - iat` overflowed
+    /// for an `iat` near `i64::MIN` (a panic in debug builds; in release
+    /// ones it wrapped and the token was good at any age).
+    #[test]
+    fn an_iat_at_the_ends_of_i64_is_stale_not_an_overflow() {
+        let body = b"{}";
+        for (iat, now) in [
+            (i64::MIN, 1000),
+            (i64::MIN + 1, 0),
+            (i64::MAX, 1000),
+            (i64::MIN, i64::MAX),
+            (1000, i64::MIN),
+            (1000, i64::MAX),
+        ] {
+            let t = token(
+                SECRET,
+                json!({"iat": iat, "jti": "j", "payload_hash": hex_sha256(body)}),
+            );
+            assert_eq!(
+                verify(SECRET, Some(&bearer(&t)), Payload::Body(body), now, None).unwrap_err(),
+                SignatureError::Stale,
+                "iat {iat} at {now}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_oversized_jti_is_refused() {
+        let body = b"{}";
+        let t = token(
+            SECRET,
+            json!({"iat": 5, "jti": "j".repeat(MAX_JTI_LEN + 1), "payload_hash": hex_sha256(body)}),
+        );
+        assert_eq!(
+            verify(SECRET, Some(&bearer(&t)), Payload::Body(body), 5, None).unwrap_err(),
+            SignatureError::BadToken
         );
     }
 }

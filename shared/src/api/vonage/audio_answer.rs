@@ -123,7 +123,7 @@ pub async fn handle(state: &AudioAnswerState, req: Request) -> HttpResponse {
     };
     // A signed token is good once: the answer carries the socket token.
     if secret.is_some() {
-        let Some(token) = token_id(header(&req, "authorization")) else {
+        let Some(token) = token_id(header(&req, "authorization"), vonage.core.clock.now()) else {
             return Denied::Unauthorized.into_response();
         };
         let claim = Claim {

@@ -24,7 +24,7 @@ pub async fn handle(state: &VonageState, req: Request) -> HttpResponse {
     // A signed event is taken once: its token is claimed with the event
     // itself, and a replayed token is refused.
     let token = match secret {
-        Some(_) => match token_id(header(&req, "authorization")) {
+        Some(_) => match token_id(header(&req, "authorization"), state.core.clock.now()) {
             Some(token) => Some(token),
             None => return Denied::Unauthorized.into_response(),
         },

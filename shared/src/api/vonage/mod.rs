@@ -163,12 +163,16 @@ pub async fn answer_call(
         Some(match token {
             None => state.core.store.find_leg(to, from).await.map(LegRead::Leg),
             Some(t) => {
-                let oldest = signature::oldest_valid_iat(now);
-                state.core.store.find_leg_once(to, from, &t, oldest).await
+                let valid_iats = signature::valid_iats(now);
+                state
+                    .core
+                    .store
+                    .find_leg_once(to, from, &t, valid_iats)
+                    .await
             }
         })
     };
-    let token = signature::token_id(header(&req, "authorization"));
+    let token = signature::token_id(header(&req, "authorization"), now);
     let (secret, found) = match state.secret.at_hand() {
         // Warm (or a secret given as a value): verify first, so only a
         // verified token is ever written.
@@ -186,16 +190,29 @@ pub async fn answer_call(
         // Cold: the secret and the read side by side, so the fetch adds no
         // round trip; the read's outcome counts only once the token checks out.
         None => {
-            let (fetched, found) = tokio::join!(state.secret.get(), find(token));
-            let secret = match signing_secret(&state.core, fetched) {
-                Ok(secret) => secret,
-                Err(Denied::SecretUnavailable) => return storage_down(None),
-                Err(denied) => return denied.into_response(),
-            };
-            if let Err(denied) = authenticate(state, &req, secret.as_deref()) {
-                return denied.into_response();
+            let (fetched, found) = tokio::join!(state.secret.get(), find(token.clone()));
+            let checked = signing_secret(&state.core, fetched).and_then(|secret| {
+                authenticate(state, &req, secret.as_deref())?;
+                Ok(secret)
+            });
+            match checked {
+                Ok(secret) => (secret, found),
+                Err(denied) => {
+                    // The read recorded a token that did not check out:
+                    // take it off the leg, or forgers could fill it.
+                    if let (Some(token), Some((to, from)), Some(Ok(LegRead::Leg(Some(_))))) =
+                        (&token, numbers.as_ref(), &found)
+                    {
+                        if let Err(e) = state.core.store.forget_token(to, from, token).await {
+                            tracing::warn!(error = %crate::telemetry::chain(&e), "could not forget an unchecked webhook token");
+                        }
+                    }
+                    return match denied {
+                        Denied::SecretUnavailable => storage_down(None),
+                        denied => denied.into_response(),
+                    };
+                }
             }
-            (secret, found)
         }
     };
     let secret = secret.as_deref();
