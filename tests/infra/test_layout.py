@@ -1,4 +1,5 @@
 """The local stack is the template: same routes, same table."""
+import re
 import subprocess
 
 import boto3
@@ -158,3 +159,20 @@ def test_the_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
     froms = [line for line in text.splitlines() if line.startswith("FROM ")]
     assert len(froms) >= 2 and "distroless" in froms[-1]
     assert "USER 65532" in text and "HEALTHCHECK" in text
+
+
+def test_a_provider_request_ends_well_before_its_function():
+    """A provider request (an SMS send, a purchase) gives up with time left
+    for the function to act on it: give a text's claim back, answer 503.
+    Issue 18: the limit equalled the functions' 10 s, so a slow send was
+    cut with the function and the text was left claimed."""
+    rest = (ROOT / "shared/src/rest.rs").read_text()
+    m = re.search(r"pub const REQUEST_TIMEOUT: Duration = Duration::from_secs\((\d+)\);", rest)
+    assert m, "REQUEST_TIMEOUT in shared/src/rest.rs"
+    request_timeout = int(m.group(1))
+    default = template()["Globals"]["Function"]["Timeout"]
+    for name, res in template()["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        timeout = res["Properties"].get("Timeout", default)
+        assert request_timeout + 3 <= timeout, (name, request_timeout, timeout)

@@ -15,7 +15,12 @@ use crate::store::line_texts::pending_attributes;
 use crate::store::query::Scope;
 use crate::store::quota::Taken;
 use crate::store::{written, Store, StoreError};
-use crate::usecases::relay::MessageLog;
+use crate::usecases::relay::{MessageLog, SendClaim, SEND_LEASE_SECONDS};
+
+/// The status of a message whose send is in progress.
+const SENDING: &str = "sending";
+/// When a send in progress may be taken over by a redelivery.
+const LEASE: &str = "lease_until";
 use crate::usecases::Port;
 
 /// What a text to a masked line did to its quota.
@@ -34,6 +39,18 @@ impl Store {
         session_id: &str,
         record: &MessageRecord,
     ) -> Result<bool, StoreError> {
+        let put = self
+            .message_put(session_id, record)
+            .condition_expression("attribute_not_exists(pk)");
+        written("PutItem", put.send().await)
+    }
+
+    /// The Put of a message's item, condition left to the caller.
+    fn message_put(
+        &self,
+        session_id: &str,
+        record: &MessageRecord,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
         let mut put = self
             .client
             .put_item()
@@ -47,12 +64,75 @@ impl Store {
             .item("at", n(record.at))
             .item("status", s(&record.status))
             .item("length", n(record.length as i64))
-            .item(keys::TTL, n(record.at + CALL_RETENTION_SECONDS))
-            .condition_expression("attribute_not_exists(pk)");
+            .item(keys::TTL, n(record.at + CALL_RETENTION_SECONDS));
         if let Some(body) = &record.body {
             put = put.item("body", s(body));
         }
-        written("PutItem", put.send().await)
+        put
+    }
+
+    /// Claims a message to send through the provider's API: written as
+    /// `sending` with a lease, on the condition that it is new or its last
+    /// attempt's lease ran out (that attempt died mid-send).
+    pub async fn begin_send(
+        &self,
+        session_id: &str,
+        record: &MessageRecord,
+    ) -> Result<SendClaim, StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+        let sending = MessageRecord {
+            status: SENDING.into(),
+            ..record.clone()
+        };
+        let res = self
+            .message_put(session_id, &sending)
+            .item(LEASE, n(record.at + SEND_LEASE_SECONDS))
+            .condition_expression("attribute_not_exists(pk) OR (#st = :sending AND #lease < :now)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#lease", LEASE)
+            .expression_attribute_values(":sending", s(SENDING))
+            .expression_attribute_values(":now", n(record.at))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(SendClaim::Started),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                    let status = c.item().and_then(|i| i.get("status"));
+                    Ok(
+                        match status.and_then(|v| v.as_s().ok()).map(String::as_str) {
+                            Some(SENDING) => SendClaim::Sending,
+                            _ => SendClaim::Done,
+                        },
+                    )
+                }
+                _ => Err(StoreError::sdk("PutItem", e)),
+            },
+        }
+    }
+
+    /// Records that a message being sent went out.
+    pub async fn message_sent(
+        &self,
+        session_id: &str,
+        provider: Provider,
+        message_id: &str,
+    ) -> Result<(), StoreError> {
+        self.update(
+            keys::session(session_id),
+            keys::session_message(provider, message_id),
+        )
+        .update_expression("SET #st = :sent REMOVE #lease")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_names("#st", "status")
+        .expression_attribute_names("#lease", LEASE)
+        .expression_attribute_values(":sent", s("sent"))
+        .send()
+        .await
+        .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+        Ok(())
     }
 
     /// Gives a claim back when the relay failed, so the provider's retry
@@ -161,6 +241,14 @@ impl Store {
 impl MessageLog for Store {
     async fn claim_message(&self, session: &str, record: &MessageRecord) -> Port<bool> {
         Ok(Store::claim_message(self, session, record).await?)
+    }
+
+    async fn begin_send(&self, session: &str, record: &MessageRecord) -> Port<SendClaim> {
+        Ok(Store::begin_send(self, session, record).await?)
+    }
+
+    async fn message_sent(&self, session: &str, p: Provider, id: &str) -> Port<()> {
+        Ok(Store::message_sent(self, session, p, id).await?)
     }
 
     async fn forget_message(&self, session: &str, p: Provider, id: &str) -> Port<()> {

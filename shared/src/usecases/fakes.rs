@@ -270,6 +270,8 @@ impl Mailer for MemoryMailer {
 pub struct MemoryLog {
     pub faults: Faults,
     pub messages: Mutex<BTreeMap<(String, String), String>>,
+    /// When each send in progress may be taken over.
+    pub leases: Mutex<BTreeMap<(String, String), i64>>,
 }
 
 impl MemoryLog {
@@ -305,6 +307,33 @@ impl crate::usecases::relay::MessageLog for MemoryLog {
         }
         all.insert(key, record.status.clone());
         Ok(true)
+    }
+
+    async fn begin_send(
+        &self,
+        session: &str,
+        record: &crate::domain::MessageRecord,
+    ) -> Port<crate::usecases::relay::SendClaim> {
+        use crate::usecases::relay::{SendClaim, SEND_LEASE_SECONDS};
+        self.faults.check("claim")?;
+        let key = (session.to_string(), record.message_id.clone());
+        let mut all = self.messages.lock().unwrap();
+        let mut leases = self.leases.lock().unwrap();
+        match all.get(&key).map(String::as_str) {
+            None => {}
+            Some("sending") if leases.get(&key).is_some_and(|&l| l < record.at) => {}
+            Some("sending") => return Ok(SendClaim::Sending),
+            Some(_) => return Ok(SendClaim::Done),
+        }
+        all.insert(key.clone(), "sending".into());
+        leases.insert(key, record.at + SEND_LEASE_SECONDS);
+        Ok(SendClaim::Started)
+    }
+
+    async fn message_sent(&self, session: &str, _: Provider, id: &str) -> Port<()> {
+        self.faults.check("sent")?;
+        self.set(session, id, Some("sent"));
+        Ok(())
     }
 
     async fn forget_message(&self, session: &str, _: Provider, id: &str) -> Port<()> {

@@ -2,8 +2,16 @@
 //! conditional write claims the provider's message id (a delivery the
 //! provider repeats relays nothing), then the text goes out — in the
 //! webhook's answer on Twilio (TwiML `<Message>`), through the SMS API on
-//! Vonage. A send that may work later gives the claim back and asks the
-//! provider to deliver again; a refusal is kept as failed.
+//! Vonage.
+//!
+//! On Vonage the claim is a send in progress (`sending`) with a lease, and
+//! only a send that went out makes it `sent`. A send that may work later
+//! gives the claim back and asks the provider to deliver again; a refusal
+//! is kept as failed; a function killed mid-send leaves `sending`, and the
+//! provider's redelivery after the lease sends it. Nothing is lost; the one
+//! way to a second send is a text that went out while storage then failed
+//! to record it, and the provider delivering the webhook again though it
+//! was answered 200 — chosen over losing a text.
 
 use std::future::Future;
 
@@ -19,6 +27,21 @@ pub trait MessageLog: Sync {
         session_id: &str,
         record: &MessageRecord,
     ) -> impl Future<Output = Port<bool>> + Send;
+    /// Claims a text to send through the provider's API: written as
+    /// `sending` with a lease of [`SEND_LEASE_SECONDS`] from `record.at`,
+    /// unless another attempt holds a live lease or the text is done.
+    fn begin_send(
+        &self,
+        session_id: &str,
+        record: &MessageRecord,
+    ) -> impl Future<Output = Port<SendClaim>> + Send;
+    /// Records that the text went out.
+    fn message_sent(
+        &self,
+        session_id: &str,
+        provider: Provider,
+        message_id: &str,
+    ) -> impl Future<Output = Port<()>> + Send;
     /// Gives a claim back, so a redelivery relays the text.
     fn forget_message(
         &self,
@@ -32,6 +55,22 @@ pub trait MessageLog: Sync {
         provider: Provider,
         message_id: &str,
     ) -> impl Future<Output = Port<()>> + Send;
+}
+
+/// How long a send in progress holds its text: longer than a function
+/// runs (10 s), so a live attempt is never doubled; a redelivery after it
+/// finds an attempt that died mid-send and sends the text.
+pub const SEND_LEASE_SECONDS: i64 = 30;
+
+/// What [`MessageLog::begin_send`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendClaim {
+    /// This attempt sends the text (the first, or one after a dead one).
+    Started,
+    /// Another attempt is sending it now.
+    Sending,
+    /// Sent, refused or relayed before.
+    Done,
 }
 
 /// Why a text was not sent.
@@ -65,8 +104,8 @@ pub enum Relayed {
     Sent,
     /// Relayed before: nothing more.
     Duplicate,
-    /// Not sent yet and the claim given back: answer so the provider
-    /// delivers it again (503).
+    /// Not sent yet (the claim given back, or another attempt sending
+    /// it): answer so the provider delivers it again (503).
     Retry,
     /// The provider refused it; kept as failed (200: a retry changes
     /// nothing).
@@ -111,9 +150,23 @@ pub async fn relay<L: MessageLog, S: SmsSender>(
     record: &MessageRecord,
 ) -> Relayed {
     let id = record.message_id.as_str();
-    match claim(log, route.session_id, record).await {
-        Relayed::Answer => {}
-        other => return other,
+    match log.begin_send(route.session_id, record).await {
+        Ok(SendClaim::Started) => {}
+        Ok(SendClaim::Sending) => {
+            tracing::info!(
+                message = id,
+                "a text another attempt is sending: asked again later"
+            );
+            return Relayed::Retry;
+        }
+        Ok(SendClaim::Done) => {
+            tracing::info!(message = id, "a text delivered twice: relayed once");
+            return Relayed::Duplicate;
+        }
+        Err(e) => {
+            tracing::error!(message = id, error = %crate::telemetry::chain(&e), "could not record a text");
+            return Relayed::Unavailable;
+        }
     }
     match sender
         .send_sms(record.provider, route.from, route.to, route.text)
@@ -121,6 +174,14 @@ pub async fn relay<L: MessageLog, S: SmsSender>(
     {
         Ok(()) => {
             tracing::info!(message = id, session = %route.session_id, length = record.length, "text relayed");
+            if let Err(e) = log
+                .message_sent(route.session_id, record.provider, id)
+                .await
+            {
+                // Still `sending`: answered 200, the provider does not
+                // deliver it again.
+                tracing::error!(message = id, error = %crate::telemetry::chain(&e), "a text went out but could not be recorded as sent");
+            }
             Relayed::Sent
         }
         Err(SendError::Transient(e)) => {

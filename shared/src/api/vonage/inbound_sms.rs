@@ -213,7 +213,8 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
         provider: Provider::Vonage,
         direction,
         at: now,
-        status: "sent".into(),
+        // The relay writes `sending`, then `sent` once it went out.
+        status: "sending".into(),
         length,
         body: state
             .messaging
