@@ -259,6 +259,23 @@ def test_prod_deploys_only_from_tags_in_the_protected_environment():
         assert any(s.get("if") == "failure()" for s in wf["jobs"][job]["steps"])
 
 
+def smoke_runs(job):
+    """Each command line of the job that runs the smoke test, continuations joined."""
+    runs = (s.get("run", "").replace("\\\n", " ") for s in job["steps"])
+    return [" ".join(line.split()) for run in runs for line in run.splitlines() if "scripts/smoke.py" in line]
+
+
+def test_the_prod_smoke_test_adds_nothing_to_the_pool():
+    # A fictional number in production's pool is one allocation can hand to
+    # a real user, while the test runs or after a failed clean-up: prod's
+    # smoke test is read-only; dev's (a pool of its own) exercises it all.
+    _, wf = workflows()["deploy.yml"]
+    (prod,) = smoke_runs(wf["jobs"]["prod"])
+    (dev,) = smoke_runs(wf["jobs"]["dev"])
+    assert "--read-only" in prod and "--sigv4" in prod
+    assert "--read-only" not in dev
+
+
 def test_previews_are_same_repository_only():
     _, wf = workflows()["preview.yml"]
     for job in wf["jobs"].values():
