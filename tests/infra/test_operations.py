@@ -176,9 +176,13 @@ def test_deploy_roles_trust_only_this_repository():
         cond = stmt["Condition"]
         assert cond["StringEquals"] == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
         subs[name] = {s["Sub"] for s in cond["StringLike"]["token.actions.githubusercontent.com:sub"]}
-    repo = "repo:${GitHubOrg}/${RepositoryName}:"
-    assert subs["DeployRole"] == {repo + "ref:refs/heads/main", repo + "environment:prod"}
-    assert subs["PreviewRole"] == {repo + "pull_request"}
+    # The repository's sub claim names the workflow too (README: one-time
+    # setup): each role trusts its own workflow's jobs only.
+    repo = "${GitHubOrg}/${RepositoryName}"
+    workflow = f":job_workflow_ref:{repo}/.github/workflows/"
+    assert subs["DeployRole"] == {f"repo:{repo}:ref:refs/heads/main{workflow}deploy.yml@refs/heads/main",
+                                  f"repo:{repo}:environment:prod{workflow}deploy.yml@refs/tags/v*"}
+    assert subs["PreviewRole"] == {f"repo:{repo}:pull_request{workflow}preview.yml@refs/pull/*/merge"}
 
 
 def policy_statements(res, role):
