@@ -176,9 +176,13 @@ def test_deploy_roles_trust_only_this_repository():
         cond = stmt["Condition"]
         assert cond["StringEquals"] == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
         subs[name] = {s["Sub"] for s in cond["StringLike"]["token.actions.githubusercontent.com:sub"]}
-    repo = "repo:${GitHubOrg}/${RepositoryName}:"
-    assert subs["DeployRole"] == {repo + "ref:refs/heads/main", repo + "environment:prod"}
-    assert subs["PreviewRole"] == {repo + "pull_request"}
+    # The repository's sub claim names the workflow too (README: one-time
+    # setup): each role trusts its own workflow's jobs only.
+    repo = "${GitHubOrg}/${RepositoryName}"
+    workflow = f":job_workflow_ref:{repo}/.github/workflows/"
+    assert subs["DeployRole"] == {f"repo:{repo}:ref:refs/heads/main{workflow}deploy.yml@refs/heads/main",
+                                  f"repo:{repo}:environment:prod{workflow}deploy.yml@refs/tags/v*"}
+    assert subs["PreviewRole"] == {f"repo:{repo}:pull_request{workflow}preview.yml@refs/pull/*/merge"}
 
 
 def policy_statements(res, role):
@@ -257,6 +261,23 @@ def test_prod_deploys_only_from_tags_in_the_protected_environment():
         assert "--no-confirm-changeset --no-fail-on-empty-changeset" in runs
         assert "scripts/smoke.py --base-url" in runs
         assert any(s.get("if") == "failure()" for s in wf["jobs"][job]["steps"])
+
+
+def smoke_runs(job):
+    """Each command line of the job that runs the smoke test, continuations joined."""
+    runs = (s.get("run", "").replace("\\\n", " ") for s in job["steps"])
+    return [" ".join(line.split()) for run in runs for line in run.splitlines() if "scripts/smoke.py" in line]
+
+
+def test_the_prod_smoke_test_adds_nothing_to_the_pool():
+    # A fictional number in production's pool is one allocation can hand to
+    # a real user, while the test runs or after a failed clean-up: prod's
+    # smoke test is read-only; dev's (a pool of its own) exercises it all.
+    _, wf = workflows()["deploy.yml"]
+    (prod,) = smoke_runs(wf["jobs"]["prod"])
+    (dev,) = smoke_runs(wf["jobs"]["dev"])
+    assert "--read-only" in prod and "--sigv4" in prod
+    assert "--read-only" not in dev
 
 
 def test_previews_are_same_repository_only():
