@@ -15,7 +15,7 @@ use crate::phone::PhoneNumber;
 use crate::rest::{http_client, RestError};
 use crate::twilio::rest::{NumberUrls, TwilioRest};
 use crate::usecases::opening::{Insight, NumberCheck};
-use crate::usecases::pool::{Bought, NumberProvider, Order, Owned, Provisioned};
+use crate::usecases::pool::{Bought, NumberProvider, Offer, Offers, Order, Owned};
 use crate::usecases::relay::{SendError, SmsSender};
 use crate::usecases::{Port, PortError};
 use crate::vonage::rest::VonageRest;
@@ -100,92 +100,91 @@ impl Providers {
             .ok_or(RestError::NotConfigured("TWILIO_ACCOUNT_SID"))
     }
 
-    /// Searches, buys and links up to `count` numbers. `webhooks` is this
-    /// deployment's public base URL (Twilio numbers get its URLs at purchase).
-    /// A search that finds nothing is `NoneAvailable`; a search the provider
-    /// refuses is that error; after that, each number's outcome is reported.
-    async fn buy(&self, order: Order<'_>) -> Result<Provisioned, RestError> {
+    /// Numbers on offer for `order`. A search that finds nothing is
+    /// `NoneAvailable`; a search the provider refuses is that error.
+    async fn offers(&self, order: Order<'_>) -> Result<Offers, RestError> {
         let Order {
             provider,
             country,
             features,
             count,
-            webhooks,
+            ..
         } = order;
-        let mut out = Provisioned::default();
-        match provider {
+        let mut out = Offers::default();
+        let raw: Vec<(String, String)> = match provider {
             Provider::Vonage => {
-                let api = self.vonage()?;
-                let offered = api.search(country, features, count, None).await?;
-                if offered.is_empty() {
-                    return Err(RestError::NoneAvailable);
-                }
-                for n in offered.into_iter().take(count as usize) {
-                    let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) else {
-                        out.failed.push((
-                            n.msisdn.clone(),
-                            RestError::unavailable("the provider offered a malformed number")
-                                .reason(),
-                        ));
-                        continue;
-                    };
-                    let country = if n.country.is_empty() {
-                        country.to_string()
-                    } else {
-                        n.country.to_ascii_uppercase()
-                    };
-                    if let Err(e) = api.buy(&country, &n.msisdn).await {
-                        tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
-                        out.failed.push((number.e164().to_string(), e.reason()));
-                        continue;
-                    }
-                    let link_error = match &self.vonage_app_id {
-                        Some(app) => api.link(&country, &n.msisdn, app).await.err(),
-                        None => Some(RestError::NotConfigured("VONAGE_APPLICATION_ID")),
-                    }
-                    .map(PortError::new);
-                    out.bought.push(Bought {
-                        number,
-                        country,
-                        provider_sid: None,
-                        link_error,
-                    });
-                }
+                let offered = self
+                    .vonage()?
+                    .search(country, features, count, None)
+                    .await?;
+                offered
+                    .into_iter()
+                    .map(|n| {
+                        let c = if n.country.is_empty() {
+                            country.to_string()
+                        } else {
+                            n.country.to_ascii_uppercase()
+                        };
+                        (format!("+{}", n.msisdn), c)
+                    })
+                    .collect()
             }
             Provider::Twilio => {
-                let api = self.twilio()?;
-                let offered = api.available(country, features, count).await?;
-                if offered.is_empty() {
-                    return Err(RestError::NoneAvailable);
-                }
-                let urls = twilio_urls(webhooks);
-                for raw in offered.into_iter().take(count as usize) {
-                    let Ok(number) = PhoneNumber::from_e164(&raw) else {
-                        out.failed.push((
-                            raw.clone(),
-                            RestError::unavailable("the provider offered a malformed number")
-                                .reason(),
-                        ));
-                        continue;
-                    };
-                    // Twilio links at purchase: the number's URLs are set by
-                    // the same request.
-                    match api.buy(number.e164(), &urls).await {
-                        Ok(bought) => out.bought.push(Bought {
-                            number,
-                            country: country.to_string(),
-                            provider_sid: Some(bought.sid),
-                            link_error: None,
-                        }),
-                        Err(e) => {
-                            tracing::warn!(number = %number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
-                            out.failed.push((number.e164().to_string(), e.reason()));
-                        }
-                    }
-                }
+                let offered = self.twilio()?.available(country, features, count).await?;
+                offered
+                    .into_iter()
+                    .map(|n| (n, country.to_string()))
+                    .collect()
+            }
+        };
+        if raw.is_empty() {
+            return Err(RestError::NoneAvailable);
+        }
+        for (raw, country) in raw.into_iter().take(count as usize) {
+            match PhoneNumber::from_e164(&raw) {
+                Ok(number) => out.offers.push(Offer { number, country }),
+                Err(_) => out.failed.push((
+                    raw,
+                    RestError::unavailable("the provider offered a malformed number").reason(),
+                )),
             }
         }
         Ok(out)
+    }
+
+    /// Buys one number on offer and links it to this deployment: Vonage
+    /// links it to the application after the purchase; Twilio sets its
+    /// webhook URLs (from `order.webhooks`) in the purchase itself.
+    async fn buy_one(&self, order: Order<'_>, offer: &Offer) -> Result<Bought, RestError> {
+        let Offer { number, country } = offer;
+        match order.provider {
+            Provider::Vonage => {
+                let api = self.vonage()?;
+                let msisdn = number.e164().trim_start_matches('+');
+                api.buy(country, msisdn).await?;
+                let link_error = match &self.vonage_app_id {
+                    Some(app) => api.link(country, msisdn, app).await.err(),
+                    None => Some(RestError::NotConfigured("VONAGE_APPLICATION_ID")),
+                }
+                .map(PortError::new);
+                Ok(Bought {
+                    number: number.clone(),
+                    country: country.clone(),
+                    provider_sid: None,
+                    link_error,
+                })
+            }
+            Provider::Twilio => {
+                let urls = twilio_urls(order.webhooks);
+                let bought = self.twilio()?.buy(number.e164(), &urls).await?;
+                Ok(Bought {
+                    number: number.clone(),
+                    country: country.clone(),
+                    provider_sid: Some(bought.sid),
+                    link_error: None,
+                })
+            }
+        }
     }
 
     /// Cancels the rental of a pool number.
@@ -271,8 +270,12 @@ impl Providers {
 /// The pool's numbers API: the provider's errors kept as the source (the
 /// admin API reads their kind back to choose its status).
 impl NumberProvider for Providers {
-    async fn provision(&self, order: Order<'_>) -> Port<Provisioned> {
-        self.buy(order).await.map_err(PortError::new)
+    async fn search(&self, order: Order<'_>) -> Port<Offers> {
+        self.offers(order).await.map_err(PortError::new)
+    }
+
+    async fn buy(&self, order: Order<'_>, offer: &Offer) -> Port<Bought> {
+        self.buy_one(order, offer).await.map_err(PortError::new)
     }
 
     async fn owned(&self, provider: Provider) -> Port<Vec<Owned>> {

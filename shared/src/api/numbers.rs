@@ -188,6 +188,11 @@ fn provider_error(e: &PortError) -> ApiError {
     }
 }
 
+/// How long provisioning may start purchases: HTTP API gives up at 30 s,
+/// and the last purchase (buy and link, up to `REQUEST_TIMEOUT` each, then
+/// the write) must end before it.
+const PROVISION_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Search, buy, link, add to the pool. A number bought but not linked is
 /// added too (status `unlinked`, out of allocation): it is ours and paid
 /// for, so it is never lost. A number the provider would not sell is
@@ -198,6 +203,10 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
     let (country, count, features) = (body.country, body.count, body.features);
     let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
     let order = Order {
+        // HTTP API answers 503 at 30 s while the function runs on; a
+        // client that retried then bought again. Purchases stop in time
+        // for the answer to reach it, naming what was not bought.
+        deadline: Some(std::time::Instant::now() + PROVISION_BUDGET),
         provider,
         country: &country,
         features: &features,

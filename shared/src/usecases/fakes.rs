@@ -522,34 +522,46 @@ pub struct MemoryProvider {
 }
 
 impl crate::usecases::pool::NumberProvider for MemoryProvider {
-    async fn provision(
+    async fn search(
         &self,
         order: crate::usecases::pool::Order<'_>,
-    ) -> Port<crate::usecases::pool::Provisioned> {
-        use crate::usecases::pool::{Bought, Provisioned};
+    ) -> Port<crate::usecases::pool::Offers> {
+        use crate::usecases::pool::{Offer, Offers};
         self.faults.check("provision")?;
-        let mut offers = self.offers.lock().unwrap();
-        let take: Vec<(String, String)> = offers
+        let offers = self.offers.lock().unwrap();
+        let take: Vec<Offer> = offers
             .iter()
             .filter(|(_, c)| c == order.country)
             .take(order.count as usize)
-            .cloned()
+            .map(|(n, c)| Offer {
+                number: crate::phone::PhoneNumber::from_e164(n).unwrap(),
+                country: c.clone(),
+            })
             .collect();
         if take.is_empty() {
             return Err(PortError::new(Injected("none available")));
         }
-        offers.retain(|o| !take.contains(o));
-        let mut out = Provisioned::default();
-        for (number, country) in take {
-            self.bought.lock().unwrap().push(number.clone());
-            out.bought.push(Bought {
-                number: crate::phone::PhoneNumber::from_e164(&number).unwrap(),
-                country,
-                provider_sid: None,
-                link_error: self.faults.check("link").err(),
-            });
-        }
-        Ok(out)
+        Ok(Offers {
+            offers: take,
+            failed: Vec::new(),
+        })
+    }
+
+    async fn buy(
+        &self,
+        _: crate::usecases::pool::Order<'_>,
+        offer: &crate::usecases::pool::Offer,
+    ) -> Port<crate::usecases::pool::Bought> {
+        self.faults.check("buy")?;
+        let e164 = offer.number.e164().to_string();
+        self.offers.lock().unwrap().retain(|(n, _)| *n != e164);
+        self.bought.lock().unwrap().push(e164);
+        Ok(crate::usecases::pool::Bought {
+            number: offer.number.clone(),
+            country: offer.country.clone(),
+            provider_sid: None,
+            link_error: self.faults.check("link").err(),
+        })
     }
 
     async fn owned(&self, _: crate::domain::Provider) -> Port<Vec<crate::usecases::pool::Owned>> {

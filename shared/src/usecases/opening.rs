@@ -112,6 +112,7 @@ where
         let mut result = create(self.store, new.clone(), id.clone(), now).await;
         if let Err(CreateError::PoolExhausted { country, .. }) = &result {
             let order = Order {
+                deadline: None,
                 provider: new.provider,
                 country,
                 features: &["voice", "sms"],

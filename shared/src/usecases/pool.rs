@@ -1,8 +1,11 @@
-//! The pool of proxy numbers: bought (search, buy, link, add), imported
-//! from the account, released (out of allocation, the rental cancelled,
-//! removed), and grown by one number when a session finds a country empty
-//! (`POOL_AUTO_PROVISION_MAX`). A number bought is never lost: if storage
-//! fails after the purchase it is retried, then reported for import.
+//! The pool of proxy numbers: bought (search, then for each number: buy,
+//! link, add), imported from the account, released (out of allocation, the
+//! rental cancelled, removed), and grown by one number when a session finds
+//! a country empty (`POOL_AUTO_PROVISION_MAX`). A number bought is never
+//! lost: it is stored as soon as it is bought (a function cut short later
+//! keeps what it paid for), a storage failure is retried, then reported
+//! for import. Buying stops at a deadline, so the answer reaches the
+//! client before its gateway gives up and a retry buys again.
 
 use std::future::Future;
 
@@ -47,6 +50,8 @@ pub trait PoolStore: Sync {
 /// Numbers to buy.
 #[derive(Debug, Clone, Copy)]
 pub struct Order<'a> {
+    /// No purchase starts after this (the numbers not bought are reported).
+    pub deadline: Option<std::time::Instant>,
     pub provider: Provider,
     /// ISO 3166 alpha-2.
     pub country: &'a str,
@@ -67,11 +72,19 @@ pub struct Bought {
     pub link_error: Option<PortError>,
 }
 
-/// What the provider said about each number it offered.
+/// A number the provider offers for sale.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub number: PhoneNumber,
+    /// ISO 3166 alpha-2.
+    pub country: String,
+}
+
+/// What a search found.
 #[derive(Debug, Default)]
-pub struct Provisioned {
-    pub bought: Vec<Bought>,
-    /// (number, reason) for each number it would not sell.
+pub struct Offers {
+    pub offers: Vec<Offer>,
+    /// (number, reason) for each offer that cannot be bought (malformed).
     pub failed: Vec<(String, String)>,
 }
 
@@ -85,10 +98,12 @@ pub struct Owned {
 
 /// A provider's numbers API.
 pub trait NumberProvider: Sync {
-    /// Searches, buys and links up to `order.count` numbers. A search that
-    /// finds nothing or that the provider refuses is an error; after that,
-    /// each number's outcome is reported.
-    fn provision(&self, order: Order<'_>) -> impl Future<Output = Port<Provisioned>> + Send;
+    /// Searches for up to `order.count` numbers. A search that finds
+    /// nothing or that the provider refuses is an error.
+    fn search(&self, order: Order<'_>) -> impl Future<Output = Port<Offers>> + Send;
+    /// Buys one number offered and links it to this deployment (a link
+    /// that fails is reported in `link_error`: the number is ours).
+    fn buy(&self, order: Order<'_>, offer: &Offer) -> impl Future<Output = Port<Bought>> + Send;
     /// Every number the account owns.
     fn owned(&self, provider: Provider) -> impl Future<Output = Port<Vec<Owned>>> + Send;
     /// Cancels the rental of a pool number.
@@ -112,6 +127,8 @@ pub enum PoolError {
 pub struct ProvisionOutcome {
     pub added: Vec<PoolNumber>,
     pub failed: Vec<(String, String)>,
+    /// Numbers paid for, whether or not they reached the pool.
+    pub bought: usize,
 }
 
 /// What an import found: numbers added, numbers already pooled.
@@ -140,16 +157,36 @@ impl<S: PoolStore, P: NumberProvider> Pool<'_, S, P> {
         order: Order<'_>,
         now: i64,
     ) -> Result<ProvisionOutcome, PoolError> {
-        let bought = self
+        let searched = self
             .providers
-            .provision(order)
+            .search(order)
             .await
             .map_err(PoolError::Provider)?;
         let mut out = ProvisionOutcome {
-            failed: bought.failed,
+            failed: searched.failed,
             ..Default::default()
         };
-        for b in bought.bought {
+        for offer in searched.offers.into_iter().take(order.count as usize) {
+            let number = offer.number.e164().to_string();
+            if order
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+            {
+                out.failed.push((
+                    number,
+                    "not bought: out of time for this request; ask again for the rest".into(),
+                ));
+                continue;
+            }
+            let b = match self.providers.buy(order, &offer).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(number = %offer.number.masked(), error = %crate::telemetry::chain(&e), "buying a number failed");
+                    out.failed.push((number, e.to_string()));
+                    continue;
+                }
+            };
+            out.bought += 1;
             if let Some(e) = &b.link_error {
                 tracing::warn!(number = %b.number.masked(), error = %crate::telemetry::chain(e), "bought a number but could not link it");
             }
@@ -161,6 +198,8 @@ impl<S: PoolStore, P: NumberProvider> Pool<'_, S, P> {
                 provider_sid: b.provider_sid,
                 linked: b.link_error.is_none(),
             };
+            // Stored before the next purchase: a function cut short keeps
+            // every number it paid for.
             match self.put_bought(&rec).await {
                 Ok(()) => out.added.push(rec),
                 Err(e) => {
@@ -294,6 +333,17 @@ impl<S: PoolStore, P: NumberProvider> Pool<'_, S, P> {
                 );
                 true
             }
+            // Paid for but not usable (not linked, or not stored): the
+            // allowance stays spent. Giving it back let every session buy
+            // another number past the cap.
+            Ok(out) if out.bought > 0 => {
+                tracing::warn!(
+                    provider,
+                    country,
+                    "bought a number for a session that it cannot use (see GET /numbers)"
+                );
+                false
+            }
             result => {
                 if let Err(e) = self.store.give_back_auto_provision(order.provider).await {
                     tracing::warn!(error = %crate::telemetry::chain(&e), "could not give back an automatic purchase");
@@ -302,11 +352,9 @@ impl<S: PoolStore, P: NumberProvider> Pool<'_, S, P> {
                     Err(e) => {
                         tracing::warn!(provider, country, error = %crate::telemetry::chain(&e), "could not buy a number for a session")
                     }
-                    Ok(_) => tracing::warn!(
-                        provider,
-                        country,
-                        "could not buy a usable number for a session"
-                    ),
+                    Ok(_) => {
+                        tracing::warn!(provider, country, "could not buy a number for a session")
+                    }
                 }
                 false
             }

@@ -26,6 +26,7 @@ fn pool_of<'a>(
 
 fn order(count: u32) -> Order<'static> {
     Order {
+        deadline: None,
         provider: Provider::Vonage,
         country: "GB",
         features: &["voice", "sms"],
@@ -86,24 +87,103 @@ async fn a_refused_search_buys_nothing() {
 }
 
 #[tokio::test]
-async fn growth_spends_the_allowance_only_on_a_usable_number() {
+async fn growth_gives_the_allowance_back_only_when_nothing_was_bought() {
     // Nothing to buy: the allowance comes back.
     let (table, providers) = world(&[]);
     let pool = pool_of(&table, &providers);
     assert!(!pool.grow(1, order(1), 1).await);
     assert_eq!(table.auto_used(Provider::Vonage), 0);
-    // Bought but not linked: kept in the pool (paid for), allowance back.
+    // The purchase refused: nothing paid, the allowance comes back.
     let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
-    providers.faults.fail("link");
+    providers.faults.fail("buy");
     let pool = pool_of(&table, &providers);
     assert!(!pool.grow(1, order(1), 1).await);
-    assert_eq!(table.status(A), Some("active"));
     assert_eq!(table.auto_used(Provider::Vonage), 0);
     // A usable number: counted, and the next one is past the allowance.
     assert!(pool.grow(1, order(1), 1).await);
     assert_eq!(table.auto_used(Provider::Vonage), 1);
     assert!(!pool.grow(1, order(1), 1).await);
-    assert_eq!(providers.bought.lock().unwrap().len(), 2);
+    assert_eq!(providers.bought.lock().unwrap().len(), 1);
+}
+
+/// Issue 18: a number bought but not linked gave its allowance back, so
+/// every session bought another (three sessions, three numbers, max=1).
+#[tokio::test]
+async fn a_number_bought_but_unusable_still_spends_the_allowance() {
+    let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
+    providers.faults.fail("link");
+    let pool = pool_of(&table, &providers);
+    assert!(!pool.grow(1, order(1), 1).await);
+    assert_eq!(table.status(A), Some("active"), "paid for: kept");
+    assert_eq!(table.auto_used(Provider::Vonage), 1);
+    for _ in 0..3 {
+        assert!(!pool.grow(1, order(1), 1).await);
+    }
+    assert_eq!(providers.bought.lock().unwrap().len(), 1, "max=1 buys one");
+}
+
+/// A provider whose purchases after the first never answer: the function
+/// is cut short (its future dropped) in the middle of provisioning.
+struct SecondPurchaseHangs(MemoryProvider);
+
+impl NumberProvider for SecondPurchaseHangs {
+    async fn search(&self, order: Order<'_>) -> Port<Offers> {
+        self.0.search(order).await
+    }
+
+    async fn buy(&self, order: Order<'_>, offer: &Offer) -> Port<Bought> {
+        if !self.0.bought.lock().unwrap().is_empty() {
+            std::future::pending::<()>().await;
+        }
+        self.0.buy(order, offer).await
+    }
+
+    async fn owned(&self, p: Provider) -> Port<Vec<Owned>> {
+        self.0.owned(p).await
+    }
+
+    async fn release(&self, rec: &PoolNumber) -> Port<()> {
+        self.0.release(rec).await
+    }
+}
+
+/// Issue 18: provisioning bought in a loop and stored after it, so a
+/// function stopped midway had paid for numbers it never pooled.
+#[tokio::test]
+async fn each_number_bought_is_pooled_before_the_next_purchase() {
+    let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
+    let providers = SecondPurchaseHangs(providers);
+    let pool = Pool {
+        store: &table,
+        providers: &providers,
+    };
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(20),
+        pool.provision(order(2), 1),
+    )
+    .await;
+    assert!(cut.is_err(), "the second purchase never answers");
+    assert_eq!(*providers.0.bought.lock().unwrap(), vec![A.to_string()]);
+    assert_eq!(table.status(A), Some("active"), "paid for and pooled");
+}
+
+/// Past its deadline provisioning starts no purchase and says which
+/// numbers it did not buy (the client asks again, nothing bought twice).
+#[tokio::test]
+async fn past_the_deadline_nothing_more_is_bought_and_the_rest_is_named() {
+    let (table, providers) = world(&[(A, "GB"), (B, "GB")]);
+    let pool = pool_of(&table, &providers);
+    let late = Order {
+        deadline: Some(std::time::Instant::now()),
+        ..order(2)
+    };
+    let out = pool.provision(late, 1).await.unwrap();
+    assert!(out.added.is_empty());
+    assert_eq!(out.bought, 0);
+    let named: Vec<&str> = out.failed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(named, [A, B]);
+    assert!(out.failed[0].1.contains("out of time"), "{:?}", out.failed);
+    assert!(providers.bought.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
