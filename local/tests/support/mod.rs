@@ -5,7 +5,10 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod faults;
 pub mod numbers;
+pub mod voicemail;
+pub mod webhooks;
 pub(crate) use emulator::{endpoint, needs_emulator};
 pub use numbers::*;
 
