@@ -11,6 +11,7 @@ mod support;
 
 use callmask::config::SecretSetting;
 use callmask::usecases::voicemail::Outcome;
+use callmask_local::StackConfig;
 use serde_json::{json, Value};
 use support::faults::*;
 use support::voicemail::*;
@@ -22,6 +23,21 @@ use wiremock::ResponseTemplate;
 /// armed for fewer is absorbed by its retries, one armed for this many
 /// fails the request.
 const SDK_ATTEMPTS: u64 = 3;
+
+/// Settings for the fake providers of `scripts/fake_providers.py`: both
+/// providers' REST APIs and their credentials.
+fn on_the_fake_providers(c: &mut StackConfig) {
+    let fake = fake_providers_url();
+    c.core.public_base_url = Some("http://127.0.0.1:3000".into());
+    c.messaging.vonage_api_key = Some(FAKE_VONAGE_KEY.into());
+    c.messaging.vonage_api_secret = SecretSetting::Value(FAKE_VONAGE_SECRET.into());
+    c.messaging.vonage_rest_base_url = fake.clone();
+    c.vonage.api_base_url = fake.clone();
+    c.vonage.application_id = Some(FAKE_VONAGE_APP.into());
+    c.twilio.account_sid = Some(FAKE_TWILIO_ACCOUNT.into());
+    c.twilio.auth_token = SecretSetting::Value(FAKE_TWILIO_TOKEN.into());
+    c.twilio.api_base_url = fake;
+}
 
 /// A route of Alice to Bob through the pool on a stack whose DynamoDB
 /// throttles: a few throttled requests are retried by the SDK and the call
@@ -218,12 +234,7 @@ async fn a_voicemail_past_its_budget_is_marked_failed_and_its_recording_kept() {
 #[tokio::test]
 async fn a_text_relayed_through_provider_faults_and_a_killed_function_goes_out_once() {
     needs_emulator!();
-    let t = env_changed(|c| {
-        c.messaging.vonage_api_key = Some(FAKE_VONAGE_KEY.into());
-        c.messaging.vonage_api_secret = SecretSetting::Value(FAKE_VONAGE_SECRET.into());
-        c.messaging.vonage_rest_base_url = fake_providers_url();
-    })
-    .await;
+    let t = env_changed(on_the_fake_providers).await;
     t.add_number(P1).await;
     let s = t.open_session(DAVE, ERIN, 3600).await;
     let (dave_proxy, erin_proxy) = (proxy_of(&s, 0), proxy_of(&s, 1));
@@ -324,4 +335,157 @@ async fn a_secrets_manager_outage_after_the_cache_period_keeps_the_cached_secret
     let pa = with_session_and_line(&cold).await;
     let r = signed_answer(&cold, VONAGE_SECRET, digits(&pa), digits(ALICE)).await;
     assert_eq!(r.status, 503, "{}", r.body);
+}
+
+/// `POST /numbers/provision` of `body` with `Idempotency-Key: key`.
+async fn provision(t: &TestEnv, key: &str, body: &Value) -> Reply {
+    let headers = [
+        ("content-type", "application/json"),
+        ("idempotency-key", key),
+    ];
+    let body = body.to_string();
+    t.request("POST", "/numbers/provision", Some(&body), &headers)
+        .await
+}
+
+/// The pool as `GET /numbers` lists it: (number, status) each, sorted.
+async fn pool(t: &TestEnv) -> Vec<(String, String)> {
+    let mut out: Vec<_> = t
+        .numbers()
+        .await
+        .iter()
+        .map(|n| {
+            (
+                n["number"].as_str().unwrap_or_default().to_string(),
+                n["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The Vonage numbers the fake's account owns (digits), sorted.
+async fn vonage_owned() -> Vec<String> {
+    let owned = owned_at_the_fake().await;
+    let mut out: Vec<String> = pluck(&owned["vonage"], "msisdn")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    out.sort();
+    out
+}
+
+/// The Twilio numbers the fake's account owns (+E.164), sorted.
+async fn twilio_owned() -> Vec<String> {
+    let owned = owned_at_the_fake().await;
+    let mut out: Vec<String> = pluck(&owned["twilio"], "phone_number")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Three GB numbers from Vonage while its API fails midway: the second
+/// purchase is refused (500) and the third number cannot be linked (500).
+/// What was bought is in the pool, the unlinked one out of allocation; the
+/// refused one is named and not added; the client's retry with the same
+/// Idempotency-Key gets the same answer and buys nothing.
+#[tokio::test]
+async fn provisioning_through_provider_faults_keeps_every_number_bought_once() {
+    needs_emulator!();
+    let t = env_changed(on_the_fake_providers).await;
+    let owned_before = vonage_owned().await;
+    let vonage = Switch::providers();
+    let refused = vonage
+        .arm(
+            "vonage",
+            "POST /number/buy",
+            "447700900102",
+            1,
+            "5xx",
+            json!({}),
+        )
+        .await;
+    let unlinked = vonage
+        .arm(
+            "vonage",
+            "POST /number/update",
+            "447700900103",
+            1,
+            "5xx",
+            json!({"status": 503}),
+        )
+        .await;
+    let order = json!({"provider": "vonage", "country": "GB", "count": 3});
+    let key = unique("order");
+    let first = provision(&t, &key, &order).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!((refused.fired().await, unlinked.fired().await), (1, 1));
+    let answer = first.json();
+    assert_eq!(
+        pluck(&answer["failed"], "number"),
+        ["+447700900102"],
+        "{answer}"
+    );
+    let expected = vec![
+        ("+447700900101".to_string(), "active".to_string()),
+        ("+447700900103".to_string(), "unlinked".to_string()),
+    ];
+    assert_eq!(pool(&t).await, expected);
+    let bought = |mut owned: Vec<String>| {
+        owned.extend(["447700900101".to_string(), "447700900103".to_string()]);
+        owned.sort();
+        owned
+    };
+    assert_eq!(vonage_owned().await, bought(owned_before.clone()));
+
+    // The client did not hear the answer and sends the order again.
+    let again = provision(&t, &key, &order).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json(), answer);
+    assert_eq!(vonage_owned().await, bought(owned_before));
+    assert_eq!(pool(&t).await, expected);
+}
+
+/// Three US numbers from Twilio, the function killed while the second
+/// purchase is on its way (the fake holds it unanswered): the first number,
+/// stored as soon as it was bought, is in the pool; the client's retry with
+/// the same Idempotency-Key is told the order is under way and buys
+/// nothing, so no number is bought twice.
+#[tokio::test]
+async fn provisioning_killed_mid_purchase_buys_nothing_twice_on_a_retry() {
+    needs_emulator!();
+    let t = env_changed(on_the_fake_providers).await;
+    let owned_before = twilio_owned().await;
+    let held = Switch::providers()
+        .arm(
+            "twilio",
+            "POST /2010-04-01/Accounts/*",
+            "15551230202",
+            1,
+            "timeout",
+            json!({"delay_ms": 3000}),
+        )
+        .await;
+    let order = json!({"provider": "twilio", "country": "US", "count": 3});
+    let key = unique("order");
+    tokio::select! {
+        r = provision(&t, &key, &order) => panic!("answered while the fake held a purchase: {} {}", r.status, r.body),
+        () = held.wait_fired(1) => {}
+    }
+    let expected = vec![("+15551230201".to_string(), "active".to_string())];
+    assert_eq!(pool(&t).await, expected);
+    let mut bought = owned_before.clone();
+    bought.push("+15551230201".to_string());
+    bought.sort();
+    assert_eq!(twilio_owned().await, bought);
+
+    let retry = provision(&t, &key, &order).await;
+    assert_eq!(retry.status, 409, "{}", retry.body);
+    assert!(retry.body.contains("GET /numbers"), "{}", retry.body);
+    assert_eq!(twilio_owned().await, bought);
+    assert_eq!(pool(&t).await, expected);
 }

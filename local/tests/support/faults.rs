@@ -112,6 +112,7 @@ pub fn fake_providers_url() -> String {
 /// The fake's credentials (`scripts/fake_common.py`, `DEFAULTS`).
 pub const FAKE_VONAGE_KEY: &str = "fake-key";
 pub const FAKE_VONAGE_SECRET: &str = "fake-secret";
+pub const FAKE_VONAGE_APP: &str = "aaaaaaaa-bbbb-4ccc-8ddd-fa4e00000001";
 pub const FAKE_TWILIO_ACCOUNT: &str = "ACfa4e0000000000000000000000000000";
 pub const FAKE_TWILIO_TOKEN: &str = "fake-token";
 
