@@ -3,7 +3,7 @@
 //! keeps it for `SECRET_CACHE_SECONDS` (so a rotated secret is picked up
 //! without a redeploy) and fetches again after that. When that refresh
 //! fails, the last value read keeps serving (up to `MAX_STALE` past its
-//! period) and the refresh is tried again after `RETRY_AFTER_FAILURE`.
+//! period) and the refresh is tried again after `RETRY_STALE_AFTER`.
 //! Local runs and tests may give the value itself.
 
 use std::sync::Arc;
@@ -67,6 +67,11 @@ impl Cached {
 
 /// How long a failed read stands before the next request tries again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
+
+/// The same while the last good value serves: a failing read costs its
+/// caller the SDK's attempts (up to the operation timeout), so during an
+/// outage one request in this long pays for it, not every one.
+const RETRY_STALE_AFTER: Duration = Duration::from_secs(5);
 
 /// How long past its cache period the last good value keeps serving while
 /// every refresh fails. A failed refresh (Secrets Manager throttled, down
@@ -186,10 +191,13 @@ impl Secret {
                 // A read that failed while this one waited for it (the
                 // prefetch, or another invocation) is the answer: a second
                 // read in a row would keep a caller waiting twice as long.
-                // The last good value still serves meanwhile.
+                // With a last good value at hand, it serves until the
+                // refresh is due again.
                 if let Some((error, at)) = cached.failed.as_ref() {
-                    if at.elapsed() < RETRY_AFTER_FAILURE {
-                        return cached.usable(*ttl).map(Some).ok_or_else(|| error.clone());
+                    match cached.usable(*ttl) {
+                        Some(value) if at.elapsed() < RETRY_STALE_AFTER => return Ok(Some(value)),
+                        None if at.elapsed() < RETRY_AFTER_FAILURE => return Err(error.clone()),
+                        _ => {}
                     }
                 }
                 match fetch(client, id, key).await {
@@ -331,8 +339,8 @@ mod tests {
     /// cache period threw the good value away, so every Secrets Manager
     /// blip was an outage of every webhook. Now the last good value keeps
     /// serving (for up to `MAX_STALE` past its period), a failed refresh is
-    /// tried again after `RETRY_AFTER_FAILURE`, and a secret never read
-    /// still fails closed.
+    /// tried again after `RETRY_STALE_AFTER` (one never read after
+    /// `RETRY_AFTER_FAILURE`), and a secret never read still fails closed.
     #[tokio::test]
     async fn a_failed_refresh_keeps_serving_the_last_good_value() {
         let server = MockServer::start().await;
@@ -356,11 +364,16 @@ mod tests {
         tokio::time::advance(RETRY_AFTER_FAILURE).await;
         tokio::time::resume();
         assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
+        assert_eq!(requests(&server).await, 1);
+        tokio::time::pause();
+        tokio::time::advance(RETRY_STALE_AFTER).await;
+        tokio::time::resume();
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
         assert_eq!(requests(&server).await, 2);
 
         // Once the outage is over, a rotated value is read.
         tokio::time::pause();
-        tokio::time::advance(RETRY_AFTER_FAILURE).await;
+        tokio::time::advance(RETRY_STALE_AFTER).await;
         tokio::time::resume();
         serves(&server, "v2").await;
         assert_eq!(secret.get().await.unwrap().as_deref(), Some("v2"));
