@@ -491,3 +491,53 @@ async fn provisioning_killed_mid_purchase_buys_nothing_twice_on_a_retry() {
     assert_eq!(twilio_owned().await, bought);
     assert_eq!(pool(&t).await, expected);
 }
+
+/// Three US numbers from Vonage while DynamoDB throttles every write of
+/// the second one (three tries of the SDK's three attempts): the number is
+/// bought but cannot be stored, so the answer names it with the way back
+/// (`POST /numbers/import`), and that import pools it. The others are
+/// pooled as they were bought; nothing is bought twice.
+#[tokio::test]
+async fn a_bought_number_storage_refused_is_named_and_imported() {
+    needs_emulator!();
+    let t = env_changed(on_the_fake_providers).await;
+    let owned_before = vonage_owned().await;
+    let throttled = Switch::emulator()
+        .arm(
+            "dynamodb",
+            "PutItem",
+            "15551230102",
+            3 * SDK_ATTEMPTS,
+            "throttle",
+            json!({}),
+        )
+        .await;
+    let order = json!({"provider": "vonage", "country": "US", "count": 3});
+    let r = provision(&t, &unique("order"), &order).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(throttled.fired().await, 3 * SDK_ATTEMPTS);
+    let answer = r.json();
+    assert_eq!(
+        pluck(&answer["failed"], "number"),
+        ["+15551230102"],
+        "{answer}"
+    );
+    let reason = answer["failed"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("POST /numbers/import"), "{answer}");
+    let active = |n: &str| (n.to_string(), "active".to_string());
+    assert_eq!(
+        pool(&t).await,
+        [active("+15551230101"), active("+15551230103")]
+    );
+    let mut bought = owned_before;
+    bought.extend(["15551230101", "15551230102", "15551230103"].map(String::from));
+    bought.sort();
+    assert_eq!(vonage_owned().await, bought);
+
+    let r = t
+        .post_json("/numbers/import", &json!({"provider": "vonage"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(pool(&t).await.contains(&active("+15551230102")));
+    assert_eq!(vonage_owned().await, bought);
+}
