@@ -11,12 +11,16 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use callmask::config::{CoreConfig, MessagingConfig, SecretSetting, VoicemailConfig};
+use callmask::config::{MessagingConfig, SecretSetting};
 use callmask::domain::Provider;
 use callmask_local::{Function, Stack, StackConfig};
 
-use crate::common::{call, get_request, n, pool_number, post_form, stack, uuid_like};
+use crate::common::create_session;
+use crate::common::unsigned_core;
+use crate::common::{call, get_request, pool_number, post_form, stack};
 use crate::fakes::{self, TWILIO_ACCOUNT};
+use crate::messaging::inbound_text;
+use crate::twilio_line::{add_line, voicemail_config, LINE};
 
 /// AWS list prices, us-east-1, as published on the date below. One table:
 /// change it here when they change.
@@ -177,11 +181,7 @@ where
 async fn cost_stack() -> anyhow::Result<(Stack, callmask::aws::RequestCounter)> {
     let (vonage_url, _) = fakes::vonage().await?;
     let config = StackConfig {
-        core: CoreConfig {
-            table_name: format!("bench-cost-{}", uuid_like()),
-            allow_unsigned_webhooks: true,
-            ..CoreConfig::default()
-        },
+        core: unsigned_core("bench-cost"),
         twilio: fakes::twilio_config().await?,
         messaging: MessagingConfig {
             vonage_api_key: Some("bench-key".into()),
@@ -189,41 +189,16 @@ async fn cost_stack() -> anyhow::Result<(Stack, callmask::aws::RequestCounter)> 
             vonage_rest_base_url: vonage_url,
             ..MessagingConfig::default()
         },
-        voicemail: VoicemailConfig {
-            recordings_bucket: format!("bench-cost-{}", uuid_like()),
-            sender_email: "bench@example.com".into(),
-            transcription_wait_seconds: 0,
-            ..VoicemailConfig::default()
-        },
+        voicemail: voicemail_config(),
         ..StackConfig::default()
     };
     let (state, counter) = stack(config).await?;
-    let voicemail = &state.voicemail;
-    voicemail
-        .bucket
-        .client
-        .create_bucket()
-        .bucket(&voicemail.config.recordings_bucket)
-        .send()
-        .await?;
-    voicemail
-        .mailer
-        .client
-        .verify_email_identity()
-        .email_address("bench@example.com")
-        .send()
-        .await?;
+    add_line(&state).await?;
     let now = state.core.clock.now();
     let store = &state.core.store;
-    pool_number(store, "+15551230009", Provider::Twilio, "US", now).await?;
     for p in ["+447700900001", "+447700900002"] {
         pool_number(store, p, Provider::Vonage, "GB", now).await?;
     }
-    let settings = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
-        "plan": {"active": true, "calls_per_period": 1_000_000, "period": "month"}});
-    let parsed =
-        callmask::api::lines::parse_line(&settings).map_err(|e| anyhow::anyhow!(e.message))?;
-    store.put_line(&n("+15551230009"), &parsed, now).await?;
     Ok((state, counter))
 }
 
@@ -232,16 +207,7 @@ async fn cost_stack() -> anyhow::Result<(Stack, callmask::aws::RequestCounter)> 
 type Session = (String, String, String);
 
 async fn session(state: &Stack) -> anyhow::Result<Session> {
-    let (status, body) = call(
-        state,
-        Function::Sessions,
-        "POST",
-        "/sessions",
-        r#"{"provider": "vonage", "participants": ["+447700900100", "+447700900200"]}"#,
-    )
-    .await?;
-    anyhow::ensure!(status == 201, "session: {status} {body}");
-    let s: serde_json::Value = serde_json::from_str(&body)?;
+    let s = create_session(state, "vonage", "+447700900100", "+447700900200").await?;
     let proxy = s["participants"][0]["proxy_number"]
         .as_str()
         .unwrap_or_default()
@@ -305,17 +271,7 @@ async fn relayed_texts(state: &Stack, session: &Session) -> anyhow::Result<Usage
     let (sender, proxy, _) = session;
     let mut usage = Usage::default();
     for i in 0..RUNS {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("msisdn", sender.as_str()),
-                ("to", proxy.as_str()),
-                ("messageId", format!("{:016X}", 0x2000_0000 + i).as_str()),
-                ("text", "I'm outside"),
-                ("type", "text"),
-                ("message-timestamp", "2026-12-07 08:00:00"),
-            ])
-            .finish();
-        let req = get_request(&format!("/vonage/inbound-sms?{query}"))?;
+        let req = inbound_text(sender, proxy, 50_000 + i)?;
         let t = Instant::now();
         let resp = Function::VonageInboundSms.handle(state, req).await;
         usage.invoked(WEBHOOK_MB, t.elapsed(), true);
@@ -337,7 +293,7 @@ async fn voicemails(state: &Stack) -> anyhow::Result<Usage> {
             ("CallSid", call_sid.as_str()),
             ("AccountSid", TWILIO_ACCOUNT),
             ("From", "+15551230002"),
-            ("To", "+15551230009"),
+            ("To", LINE),
         ];
         let form = |extra: &[(&str, &str)]| {
             url::form_urlencoded::Serializer::new(String::new())

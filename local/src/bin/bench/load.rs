@@ -12,15 +12,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use callmask::config::CoreConfig;
 use callmask::domain::Provider;
 use callmask_local::{Function, Stack, StackConfig};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::common::{
-    call, count, get_request, p50_p99_ms, pool_number, post_form, stack, uuid_like,
-};
+use crate::common::unsigned_core;
+use crate::common::{call, count, get_request, p50_p99_ms, pool_number, post_form, stack};
 use crate::fakes;
 
 /// Δ: the most sessions one participant (a driver) is in at once.
@@ -63,11 +61,7 @@ struct Opened {
 
 pub async fn run() -> anyhow::Result<()> {
     let config = StackConfig {
-        core: CoreConfig {
-            table_name: format!("bench-load-{}", uuid_like()),
-            allow_unsigned_webhooks: true,
-            ..CoreConfig::default()
-        },
+        core: unsigned_core("bench-load"),
         twilio: fakes::twilio_config().await?,
         ..StackConfig::default()
     };
