@@ -54,7 +54,8 @@ and for playing Twilio's part in a call (no auth):
 
 On sale: Vonage GB 447700900101-120 and US 15551230101-120; Twilio US
 +15551230201-220 (Local) and GB +447700900201-220 (Mobile). Owned at start
-(to import): Vonage 447700900190, Twilio +15551230801 and +15551230802.
+(to import): Vonage 447700900190 (linked to VONAGE_APPLICATION_ID), Twilio
++15551230801 (its URLs this deployment's) and +15551230802 (an old app's).
 
 Environment: FAKE_PROVIDERS_PORT (3002); the credentials it accepts, which
 default to the fixed fake ones printed at start: VONAGE_API_KEY,
