@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: its settings (`AUDIO_*`, see docs/settings.md)
 //! - [`server`]: `GET /socket` (upgrade), `GET /health`, draining shutdown
+//! - [`pending`]: connections that are not calls yet, bounded
 //! - [`call`]: one call: the `websocket:connected` message, echo or
 //!   record, limits and close codes
 //! - [`reframe`]: whole 20 ms frames out of any sizes
@@ -15,6 +16,7 @@
 pub mod call;
 pub mod client;
 pub mod config;
+pub mod pending;
 pub mod probe;
 pub mod recorder;
 pub mod reframe;

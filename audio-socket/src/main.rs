@@ -65,6 +65,7 @@ async fn serve() -> anyhow::Result<()> {
     let shared = Shared::new(
         calls,
         config.max_calls,
+        config.max_pending,
         Duration::from_secs(config.shutdown_grace_seconds),
     );
     let addr = format!("{}:{}", config.host, config.port);
