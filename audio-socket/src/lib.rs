@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: its settings (`AUDIO_*`, see docs/settings.md)
 //! - [`server`]: `GET /socket` (upgrade), `GET /health`, draining shutdown
+//! - [`limits`]: the open-file limit, raised to the hard one
 //! - [`pending`]: connections that are not calls yet, bounded
 //! - [`call`]: one call: the `websocket:connected` message, echo or
 //!   record, limits and close codes
@@ -16,6 +17,7 @@
 pub mod call;
 pub mod client;
 pub mod config;
+pub mod limits;
 pub mod pending;
 pub mod probe;
 pub mod recorder;

@@ -91,10 +91,16 @@ impl Server {
             .unwrap_or(-1)
     }
 
-    /// Waits until the server has no live call (each call's task has ended).
+    /// Waits until the server has no live call (each call's task has ended)
+    /// and no connection pending (a call not yet greeted has no slot)
+    /// but the health request's own.
     async fn wait_idle(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.live_calls() != 0 {
+        let idle = |h: &Option<(u16, serde_json::Value)>| {
+            h.as_ref()
+                .is_some_and(|(_, b)| b["live_calls"] == 0 && b["pending"] == 1)
+        };
+        while !idle(&self.health()) {
             assert!(
                 Instant::now() < deadline,
                 "calls still live: {:?}",
@@ -530,10 +536,12 @@ async fn silent_sockets_without_the_token_do_not_lock_calls_out() {
         );
     }
     assert_eq!(silent.len(), 20, "silent sockets upgraded");
-    server.wait_idle().await;
+    server.wait_live(0).await;
     let (_, body) = server.health().expect("health");
-    // The 20 silent sockets, and the health request itself.
-    assert_eq!(body["pending"], 21, "{body}");
+    // The 20 silent sockets, the health request itself (and maybe the
+    // last one's, whose place goes a moment after its answer).
+    let pending = body["pending"].as_u64().unwrap_or(0);
+    assert!((21..=22).contains(&pending), "{body}");
     // Every slot taken by calls with the token...
     let with_token = connected_message(16000, &[("token", token)]);
     let mut live = Vec::new();
@@ -557,7 +565,7 @@ async fn silent_sockets_without_the_token_do_not_lock_calls_out() {
     assert_eq!(close_code(&mut wrong).await, Some(1008));
     assert_eq!(server.live_calls(), 3);
     drop(live);
-    server.wait_idle().await;
+    server.wait_live(0).await;
 }
 
 /// Reads a raw connection until it ends; how long that took, or `None`
@@ -643,11 +651,15 @@ async fn past_max_pending_the_oldest_pending_connection_is_closed() {
             .await
             .unwrap();
     assert!(closed.is_some(), "the oldest half request is still open");
-    // The other nine and the health request fill the places again.
+    // The other nine and the health request fill the places again; 11
+    // connections came while they were full (the ten half-sent requests
+    // and the real call; a start-up health request still leaving may have
+    // made one more place taken).
     let (_, body) = server.health().expect("health");
     assert_eq!(body["pending"], 10, "{body}");
-    assert_eq!(body["pending_closed_for_newer"], 11, "{body}");
-    server.wait_idle().await;
+    let closed = body["pending_closed_for_newer"].as_u64().unwrap_or(0);
+    assert!((11..=12).contains(&closed), "{body}");
+    server.wait_live(0).await;
 }
 
 fn wav_fields(wav: &[u8]) -> (u32, u16, u32, u16, u32) {
