@@ -240,7 +240,7 @@ const TOKEN: &str = "bench-t0ken";
 /// token) connect and are echoed. Both deadlines at their 60 s maximum so
 /// nothing held is closed by time during a row; `AUDIO_MAX_CALLS` far
 /// below the sockets held, so a socket that took a call slot would show.
-async fn idle_load() -> anyhow::Result<()> {
+pub async fn idle_load() -> anyhow::Result<()> {
     let (idle, half, real) = (1000usize, 100usize, 100u32);
     let files = audio_socket::limits::raise_open_files();
     // This process's sockets (the server raises its own limit).
