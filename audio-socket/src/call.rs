@@ -14,6 +14,7 @@
 //! | 1008 | the first message is not `websocket:connected` (or none came within `AUDIO_CONNECTED_TIMEOUT_SECONDS`); a missing or wrong `token`; an unknown `mode`; record mode without a `call_uuid`; a peer that does not read the audio sent back |
 //! | 1009 | a message or frame larger than 64 KiB |
 //! | 1011 | the server cannot check the token now, or cannot record |
+//! | 1013 | the token was good but the server is at `AUDIO_MAX_CALLS` (a slot is only taken then: see `server`) |
 //!
 //! Memory per call is bounded: frames for the peer wait in a queue of
 //! `AUDIO_SEND_QUEUE_FRAMES` (1 s) plus one largest message. A full queue
@@ -73,7 +74,7 @@ pub struct CallSettings {
 
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq)]
-enum End {
+pub(crate) enum End {
     /// The peer sent a close frame.
     PeerClosed(Option<u16>),
     /// We close with this code.
@@ -84,7 +85,7 @@ enum End {
 
 /// The first message's content.
 #[derive(Debug)]
-struct Connected {
+pub(crate) struct Connected {
     rate: SampleRate,
     mode: AudioMode,
     call_uuid: Option<String>,
@@ -101,38 +102,45 @@ fn end_for_error(e: &WsError) -> End {
     }
 }
 
-/// Serves one call to its end. `closing` turns true when the server stops.
-pub async fn serve(
-    mut ws: Ws,
+/// The call's beginning, before it has a call slot: the first message
+/// within `AUDIO_CONNECTED_TIMEOUT_SECONDS`, its token checked, then its
+/// settings. `closing` turns true when the server stops.
+pub(crate) async fn greet(
+    ws: &mut Ws,
     settings: &CallSettings,
-    connection: String,
-    mut closing: watch::Receiver<bool>,
-) {
-    let started = Instant::now();
+    closing: &mut watch::Receiver<bool>,
+) -> Result<Connected, End> {
     let first = tokio::select! {
         biased;
         _ = closing.wait_for(|c| *c) => Err(End::Close(CloseCode::Away, "server shutting down")),
-        first = tokio::time::timeout(settings.connected_timeout, first_message(&mut ws)) => match first {
+        first = tokio::time::timeout(settings.connected_timeout, first_message(ws)) => match first {
             Ok(first) => first,
             Err(_) => Err(End::Close(CloseCode::Policy, "no websocket:connected in time")),
         },
     };
-    let connected = match first {
-        Ok(text) => admit(&text, settings).await,
-        Err(end) => Err(end),
-    };
-    let connected = match connected {
-        Ok(c) => c,
-        Err(end) => {
-            tracing::info!(
-                conn = %connection,
-                end = ?end,
-                "call refused before it started"
-            );
-            finish(ws, &end).await;
-            return;
-        }
-    };
+    admit(&first?, settings).await
+}
+
+/// Ends a connection that did not become a call, as `end` says.
+pub(crate) async fn refuse(ws: Ws, end: End, connection: &str) {
+    tracing::info!(
+        conn = %connection,
+        end = ?end,
+        "call refused before it started"
+    );
+    finish(ws, &end).await;
+}
+
+/// Serves one call, greeted and given its slot, to its end. `closing`
+/// turns true when the server stops.
+pub(crate) async fn serve(
+    ws: Ws,
+    settings: &CallSettings,
+    connected: Connected,
+    connection: String,
+    mut closing: watch::Receiver<bool>,
+) {
+    let started = Instant::now();
     let call = connected.call_uuid.clone().unwrap_or_else(|| "-".into());
     let span = tracing::info_span!("call", call = %call, conn = %connection);
     async move {

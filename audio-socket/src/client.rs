@@ -66,6 +66,9 @@ pub struct EchoReport {
     pub latencies: Vec<Duration>,
     /// The server's answer to our close.
     pub close_code: Option<u16>,
+    /// From before the connect to the first frame back: what a caller
+    /// waits for before it hears the call.
+    pub first_echo: Option<Duration>,
 }
 
 /// One call in echo mode: `frames` frames of `rate`'s size, every `pace`
@@ -80,6 +83,7 @@ pub async fn echo_call(
     headers: &[(&str, &str)],
 ) -> Result<EchoReport, String> {
     let size = (rate as usize / 50) * 2;
+    let started = Instant::now();
     let mut ws = connect(url).await?;
     ws.send(Message::text(connected_message(rate, headers)))
         .await
@@ -115,6 +119,9 @@ pub async fn echo_call(
                     }
                     if b[..] != frame(call, i, size)[..] {
                         return Err(format!("frame {i} came back altered or out of order"));
+                    }
+                    if report.first_echo.is_none() {
+                        report.first_echo = Some(started.elapsed());
                     }
                     let sent = times_rx.recv().await.ok_or("no send time")?;
                     report.latencies.push(sent.elapsed());

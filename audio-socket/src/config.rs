@@ -23,6 +23,9 @@ callmask::settings! {
         pub connected_timeout_seconds: u64 = 5,
             range("AUDIO_CONNECTED_TIMEOUT_SECONDS", 1, 60);
         pub max_calls: usize = 1000, range("AUDIO_MAX_CALLS", 1, 100_000);
+        /// Connections not yet calls (headers, upgrade, first message);
+        /// each costs a socket and ~10-20 KiB.
+        pub max_pending: usize = 4096, range("AUDIO_MAX_PENDING", 1, 100_000);
         pub send_queue_frames: usize = 50, range("AUDIO_SEND_QUEUE_FRAMES", 1, 1000);
         /// Under 4 GiB of WAV even at 24 kHz.
         pub max_recording_seconds: u64 = 14_400,
@@ -53,6 +56,7 @@ mod tests {
             ("AUDIO_HOST", "audio.example.com"),
             ("AUDIO_IDLE_TIMEOUT_SECONDS", "0"),
             ("AUDIO_MAX_CALLS", "many"),
+            ("AUDIO_MAX_PENDING", "0"),
             ("AUDIO_MAX_RECORDING_SECONDS", "100000"),
         ] {
             assert_eq!(s(&[(name, value)]).unwrap_err().name, name, "{value}");

@@ -5,6 +5,8 @@
 //!
 //! - [`config`]: its settings (`AUDIO_*`, see docs/settings.md)
 //! - [`server`]: `GET /socket` (upgrade), `GET /health`, draining shutdown
+//! - [`limits`]: the open-file limit, raised to the hard one
+//! - [`pending`]: connections that are not calls yet, bounded
 //! - [`call`]: one call: the `websocket:connected` message, echo or
 //!   record, limits and close codes
 //! - [`reframe`]: whole 20 ms frames out of any sizes
@@ -15,6 +17,8 @@
 pub mod call;
 pub mod client;
 pub mod config;
+pub mod limits;
+pub mod pending;
 pub mod probe;
 pub mod recorder;
 pub mod reframe;

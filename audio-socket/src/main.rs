@@ -45,6 +45,18 @@ async fn serve() -> anyhow::Result<()> {
     if !token.is_configured() {
         tracing::warn!("AUDIO_SOCKET_TOKEN is not set: anyone who finds the socket URL can stream to it (set AUDIO_SOCKET_TOKEN_SECRET_ID in AWS)");
     }
+    let files = audio_socket::limits::raise_open_files();
+    // Calls and pending connections, and some for the process's own files.
+    let needed = (config.max_calls + config.max_pending + 64) as u64;
+    if files.allows(needed) {
+        tracing::info!(before = ?files.before, now = ?files.now, "open-file limit");
+    } else {
+        tracing::warn!(
+            limit = ?files.now,
+            needed,
+            "the open-file limit is below AUDIO_MAX_CALLS + AUDIO_MAX_PENDING: past it new connections wait unaccepted (raise the container's nofile ulimit)"
+        );
+    }
     tokio::fs::create_dir_all(&config.spool_dir)
         .await
         .with_context(|| format!("AUDIO_SPOOL_DIR {}", config.spool_dir.display()))?;
@@ -65,6 +77,7 @@ async fn serve() -> anyhow::Result<()> {
     let shared = Shared::new(
         calls,
         config.max_calls,
+        config.max_pending,
         Duration::from_secs(config.shutdown_grace_seconds),
     );
     let addr = format!("{}:{}", config.host, config.port);

@@ -91,13 +91,32 @@ impl Server {
             .unwrap_or(-1)
     }
 
-    /// Waits until the server has no live call (each call's task has ended).
+    /// Waits until the server has no live call (each call's task has ended)
+    /// and no connection pending (a call not yet greeted has no slot)
+    /// but the health request's own.
     async fn wait_idle(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.live_calls() != 0 {
+        let idle = |h: &Option<(u16, serde_json::Value)>| {
+            h.as_ref()
+                .is_some_and(|(_, b)| b["live_calls"] == 0 && b["pending"] == 1)
+        };
+        while !idle(&self.health()) {
             assert!(
                 Instant::now() < deadline,
                 "calls still live: {:?}",
+                self.health()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the server has `n` live calls.
+    async fn wait_live(&self, n: i64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.live_calls() != n {
+            assert!(
+                Instant::now() < deadline,
+                "not {n} live: {:?}",
                 self.health()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -206,7 +225,8 @@ async fn health_counts_live_calls_and_refuses_past_the_limit() {
     let first = connected_message(16000, &[]);
     let a = open(&server, &first).await;
     let b = open(&server, &first).await;
-    assert_eq!(server.live_calls(), 2);
+    // A call takes its slot once its first message is read.
+    server.wait_live(2).await;
     let third = connect(&server.url()).await;
     assert!(
         third.as_ref().is_err_and(|e| e.contains("503")),
@@ -481,6 +501,165 @@ async fn a_missing_or_wrong_token_is_refused_with_1008() {
     )
     .await;
     assert_eq!(r.expect("with the right token").frames, 25);
+}
+
+/// Sockets that upgrade and then send nothing (no token) no longer hold
+/// call slots: with `AUDIO_MAX_CALLS=3`, three of them refused every real
+/// call with 503. Now a slot is taken once the token is checked: the real
+/// calls get in and are echoed while 20 silent sockets stay open; a
+/// connection whose token comes when every slot is taken is closed 1013;
+/// one without the token gets 1008 even then (no slot is looked at).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_sockets_without_the_token_do_not_lock_calls_out() {
+    let token = "s0cket-t0ken";
+    let server = Server::start(&[
+        ("AUDIO_MAX_CALLS", "3"),
+        ("AUDIO_SOCKET_TOKEN", token),
+        ("AUDIO_CONNECTED_TIMEOUT_SECONDS", "30"),
+    ]);
+    // (Before the fix, the fourth of these already got 503, as did every
+    // real call after them.)
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.extend(connect(&server.url()).await.ok());
+    }
+    let url = server.url();
+    let headers = [("token", token)];
+    let calls = futures_util::future::join_all(
+        (0..3).map(|c| echo_call(&url, c, 16000, 25, None, &headers)),
+    )
+    .await;
+    for (c, r) in calls.into_iter().enumerate() {
+        assert_eq!(
+            r.unwrap_or_else(|e| panic!("real call {c}: {e}")).frames,
+            25
+        );
+    }
+    assert_eq!(silent.len(), 20, "silent sockets upgraded");
+    server.wait_live(0).await;
+    let (_, body) = server.health().expect("health");
+    // The 20 silent sockets, the health request itself (and maybe the
+    // last one's, whose place goes a moment after its answer).
+    let pending = body["pending"].as_u64().unwrap_or(0);
+    assert!((21..=22).contains(&pending), "{body}");
+    // Every slot taken by calls with the token...
+    let with_token = connected_message(16000, &[("token", token)]);
+    let mut live = Vec::new();
+    for _ in 0..3 {
+        live.push(open(&server, &with_token).await);
+    }
+    server.wait_live(3).await;
+    // ...a silent socket's good first message now finds none: 1013.
+    let mut late = silent.pop().expect("a silent socket");
+    late.send(Message::text(with_token.clone())).await.unwrap();
+    assert_eq!(close_code(&mut late).await, Some(1013));
+    // Without the token it is refused for that, whatever the slots.
+    let mut wrong = silent.pop().expect("a silent socket");
+    wrong
+        .send(Message::text(connected_message(
+            16000,
+            &[("token", "nope")],
+        )))
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut wrong).await, Some(1008));
+    assert_eq!(server.live_calls(), 3);
+    drop(live);
+    server.wait_live(0).await;
+}
+
+/// Reads a raw connection until it ends; how long that took, or `None`
+/// when it was still open after `wait`.
+fn ends_within(s: &mut std::net::TcpStream, wait: Duration) -> Option<Duration> {
+    let t = Instant::now();
+    s.set_read_timeout(Some(wait)).expect("read timeout");
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(t.elapsed()),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some(t.elapsed()),
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Slowloris: half a request line, or a request line and half its
+/// headers, held the connection forever (hyper had no timer). Now the
+/// headers have `AUDIO_CONNECTED_TIMEOUT_SECONDS` (1 s here).
+#[test]
+fn half_sent_request_headers_are_closed_at_the_deadline() {
+    let server = Server::start(&[("AUDIO_CONNECTED_TIMEOUT_SECONDS", "1")]);
+    for (name, sent) in [
+        ("half a request line", &b"GET /sock"[..]),
+        (
+            "half the headers",
+            &b"GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: webs"[..],
+        ),
+    ] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(sent).unwrap();
+        let ended = ends_within(&mut s, Duration::from_secs(8));
+        let took = ended.unwrap_or_else(|| panic!("{name}: still open after 8 s"));
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+            "{name}: closed after {took:?}"
+        );
+    }
+}
+
+/// Past `AUDIO_MAX_PENDING`, a new connection takes the oldest pending
+/// one's place and that one is closed (a flooder's own sockets are the
+/// oldest; a real peer is pending for milliseconds): ten silent
+/// WebSockets are pushed out by ten half-sent requests, those by newer
+/// connections in turn, and a real call still gets in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_pending_the_oldest_pending_connection_is_closed() {
+    let token = "s0cket-t0ken";
+    let server = Server::start(&[
+        ("AUDIO_MAX_CALLS", "3"),
+        ("AUDIO_MAX_PENDING", "10"),
+        ("AUDIO_SOCKET_TOKEN", token),
+        ("AUDIO_CONNECTED_TIMEOUT_SECONDS", "30"),
+    ]);
+    let mut silent = Vec::new();
+    for i in 0..10 {
+        let ws = connect(&server.url()).await;
+        silent.push(ws.unwrap_or_else(|e| panic!("silent socket {i}: {e}")));
+    }
+    let mut half = Vec::new();
+    for _ in 0..10 {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(b"GET /socket HTTP/1.1\r\nHost: x\r\n").unwrap();
+        half.push(s);
+    }
+    // Each half-sent request closed one silent socket, oldest first, long
+    // before their 30 s deadline.
+    for (i, ws) in silent.iter_mut().enumerate() {
+        let next = tokio::time::timeout(Duration::from_secs(5), ws.next()).await;
+        assert!(
+            matches!(next, Ok(None | Some(Err(_)))),
+            "silent socket {i}: {next:?}"
+        );
+    }
+    // The real call takes the oldest half request's place.
+    let r = echo_call(&server.url(), 1, 16000, 25, None, &[("token", token)]).await;
+    assert_eq!(r.expect("the real call").frames, 25);
+    let mut oldest = half.remove(0);
+    let closed =
+        tokio::task::spawn_blocking(move || ends_within(&mut oldest, Duration::from_secs(5)))
+            .await
+            .unwrap();
+    assert!(closed.is_some(), "the oldest half request is still open");
+    // The other nine and the health request fill the places again; 11
+    // connections came while they were full (the ten half-sent requests
+    // and the real call; a start-up health request still leaving may have
+    // made one more place taken).
+    let (_, body) = server.health().expect("health");
+    assert_eq!(body["pending"], 10, "{body}");
+    let closed = body["pending_closed_for_newer"].as_u64().unwrap_or(0);
+    assert!((11..=12).contains(&closed), "{body}");
+    server.wait_live(0).await;
 }
 
 fn wav_fields(wav: &[u8]) -> (u32, u16, u32, u16, u32) {

@@ -45,8 +45,8 @@ ok "3. call-2 recorded: the WAV in S3 is the audio sent"
 listed=$(curl -s $B/audio/recordings)          # newest first
 expect "$listed" '{"next":null,"recordings":[{"call_uuid":"call-2",'
 health=$(curl -s $AUDIO/health)
-# {"live_calls":0,"max_calls":1000,"status":"ok"}
-expect "$health" '{"live_calls":0,"max_calls":1000,"status":"ok"}'
+# {"live_calls":0,"max_calls":1000,"max_pending":4096,"pending":1,"pending_closed_for_newer":0,"status":"ok"}
+expect "$health" '{"live_calls":0,"max_calls":1000,"max_pending":4096,' '"pending_closed_for_newer":0,"status":"ok"}'
 ok "4. recordings listed; the socket is idle"
 
 echo "walk-through passed: audio"

@@ -1,6 +1,7 @@
 //! The audio socket (issue 8), the release `audio-socket` as its own
-//! process: echo latency, memory per live call, and the calls one process
-//! serves at real time.
+//! process: echo latency, memory per live call, the calls one process
+//! serves at real time, and real calls getting in past idle sockets
+//! without the token.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,11 @@ struct AudioServer {
 
 impl AudioServer {
     fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// The server with `settings` added to (or over) the defaults.
+    fn start_with(settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = release_dir()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -25,6 +31,7 @@ impl AudioServer {
             .env("AUDIO_MAX_CALLS", "100000")
             .env("RUST_LOG", "error")
             .env_remove("AUDIO_SOCKET_TOKEN")
+            .envs(settings.iter().copied())
             .stdout(std::process::Stdio::null())
             .spawn()
             .map_err(|e| anyhow::anyhow!("starting target/release/audio-socket: {e}"))?;
@@ -98,7 +105,8 @@ pub async fn run() -> anyhow::Result<()> {
     println!("## Audio socket (release audio-socket, echo mode, loopback)\n");
     one_call().await?;
     memory_per_call().await?;
-    concurrency().await
+    concurrency().await?;
+    idle_load().await
 }
 
 /// Echo latency per frame of a single call.
@@ -210,12 +218,120 @@ async fn audio_wait_idle(port: u16) {
 }
 
 fn audio_live_calls(port: u16) -> Option<i64> {
+    audio_health(port)?["live_calls"].as_i64()
+}
+
+/// `GET /health`'s body.
+fn audio_health(port: u16) -> Option<serde_json::Value> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
-    let body: serde_json::Value = serde_json::from_str(out.split("\r\n\r\n").nth(1)?).ok()?;
-    body["live_calls"].as_i64()
+    serde_json::from_str(out.split("\r\n\r\n").nth(1)?).ok()
+}
+
+/// The token of the load rows' real calls.
+const TOKEN: &str = "bench-t0ken";
+
+/// Load: WebSockets upgraded without the token that send nothing, and
+/// requests whose headers never end, held open while real calls (with the
+/// token) connect and are echoed. Both deadlines at their 60 s maximum so
+/// nothing held is closed by time during a row; `AUDIO_MAX_CALLS` far
+/// below the sockets held, so a socket that took a call slot would show.
+pub async fn idle_load() -> anyhow::Result<()> {
+    let (idle, half, real) = (1000usize, 100usize, 100u32);
+    let files = audio_socket::limits::raise_open_files();
+    // This process's sockets (the server raises its own limit).
+    let needed = (idle + half + real as usize + 64) as u64;
+    anyhow::ensure!(
+        files.allows(needed),
+        "the open-file limit ({:?}) is below the {needed} this row holds: raise `ulimit -n`",
+        files.now
+    );
+    println!("\n| held open: upgraded WebSockets without the token, sending nothing + requests with half their headers | AUDIO_MAX_CALLS / AUDIO_MAX_PENDING | pending on /health before the calls (itself included) | real calls (token, 50 frames at real time) attempted / accepted, every frame echoed | connect → first echo p50 | p99 | held sockets closed for newer ones |");
+    println!("|---|---|---|---|---|---|---|");
+    for max_pending in ["4096", "1000"] {
+        load_row(idle, half, real, max_pending).await?;
+    }
+    println!();
+    Ok(())
+}
+
+/// One row of [`idle_load`].
+async fn load_row(idle: usize, half: usize, real: u32, max_pending: &str) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let max_calls = "100";
+    let server = AudioServer::start_with(&[
+        ("AUDIO_SOCKET_TOKEN", TOKEN),
+        ("AUDIO_MAX_CALLS", max_calls),
+        ("AUDIO_MAX_PENDING", max_pending),
+        ("AUDIO_CONNECTED_TIMEOUT_SECONDS", "60"),
+    ])?;
+    let url = server.url();
+    let mut held_ws = Vec::with_capacity(idle);
+    for i in 0..idle {
+        let ws = audio_socket::client::connect(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("idle socket {i}: {e}"))?;
+        held_ws.push(ws);
+    }
+    let mut held_tcp = Vec::with_capacity(half);
+    for _ in 0..half {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", server.port)).await?;
+        s.write_all(b"GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+            .await?;
+        held_tcp.push(s);
+    }
+    let port = server.port;
+    let pending = tokio::task::spawn_blocking(move || audio_health(port))
+        .await?
+        .and_then(|h| h["pending"].as_u64());
+    // Real calls, one every 10 ms, each a second of audio.
+    let mut tasks = Vec::with_capacity(real as usize);
+    for c in 0..real {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10 * u64::from(c))).await;
+            audio_socket::client::echo_call(
+                &url,
+                c,
+                16000,
+                50,
+                Some(Duration::from_millis(20)),
+                &[("token", TOKEN)],
+            )
+            .await
+        }));
+    }
+    let mut firsts = Vec::new();
+    let mut accepted = 0;
+    for t in tasks {
+        if let Ok(Ok(r)) = t.await {
+            if r.frames == 50 {
+                accepted += 1;
+                firsts.extend(r.first_echo);
+            }
+        }
+    }
+    firsts.sort();
+    let closed = tokio::task::spawn_blocking(move || audio_health(port))
+        .await?
+        .and_then(|h| h["pending_closed_for_newer"].as_u64());
+    let (p50, p99) = if firsts.is_empty() {
+        ("-".to_string(), "-".to_string())
+    } else {
+        (
+            format!("{:.2} ms", ms(percentile(&firsts, 0.5))),
+            format!("{:.2} ms", ms(percentile(&firsts, 0.99))),
+        )
+    };
+    println!(
+        "| {idle} + {half} | {max_calls} / {max_pending} | {} | {real} / {accepted} | {p50} | {p99} | {} |",
+        pending.map_or("-".to_string(), |n| n.to_string()),
+        closed.map_or("-".to_string(), |n| n.to_string())
+    );
+    drop((held_ws, held_tcp));
+    Ok(())
 }

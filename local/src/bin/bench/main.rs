@@ -30,8 +30,12 @@ async fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("cold") {
         return cold::run(&args[1..]).await;
     }
-    // `bench audio`: only the audio socket's figures.
+    // `bench audio`: only the audio socket's figures; `bench audio load`
+    // only its load rows (idle sockets held while real calls get in).
     if args.first().map(String::as_str) == Some("audio") {
+        if args.get(1).map(String::as_str) == Some("load") {
+            return audio::idle_load().await;
+        }
         return audio::run().await;
     }
     // `bench load` / `bench cost`: only those tables.
