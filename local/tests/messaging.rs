@@ -684,9 +684,18 @@ async fn number_insight_decides_participants_numbers() {
     t.add_number("+15551230601").await;
     t.add_number("+447700900601").await;
 
-    // Status 0: the number as Number Insight writes it, even one offline
-    // validation would refuse (a national form), with its country's proxy.
-    let r = new_session(&t, "vonage", "07700 900123", "+447700900124").await;
+    // Bare digits without a country are refused before Number Insight is
+    // asked: read calling code first, 5551230999 was Brazil's +55.
+    let r = new_session(&t, "vonage", "5551230999", "+447700900124").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(error_code(&r), "invalid_number", "{}", r.body);
+    assert!(r.body.contains("+ or 00"), "{}", r.body);
+
+    // Status 0: the number as Number Insight writes it; a national form
+    // with its country is asked about in international form.
+    let body = json!({"provider": "vonage", "country": "GB",
+        "participants": ["07700 900123", "+447700900124"]});
+    let r = t.post_json("/sessions", &body).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let s = r.json();
     assert_eq!(s["participants"][0]["number"], "+447700900123", "{s}");
@@ -698,7 +707,9 @@ async fn number_insight_decides_participants_numbers() {
         .filter_map(|p| p.get("number").cloned())
         .collect();
     asked.sort();
-    assert_eq!(asked, ["07700900123", "447700900124"]);
+    // The refused session asked about its other participant too.
+    asked.dedup();
+    assert_eq!(asked, ["447700900123", "447700900124"]);
 
     // Status 3: refused, though offline validation would accept it.
     let r = new_session(&t, "vonage", "+447700900125", "+447700900999").await;
@@ -725,8 +736,9 @@ async fn number_insight_down_falls_back_to_offline_validation() {
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({
             "type": "https://developer.nexmo.com/api-errors#internal-error",
             "title": "Internal Error", "detail": "Something went wrong"})))
-        // Two sessions of two participants, while it answers.
-        .expect(4)
+        // Two sessions of two participants, while it answers; a national
+        // form without its country is never asked about.
+        .expect(3)
         .mount(&failing)
         .await;
     let twilio = MockServer::start().await;

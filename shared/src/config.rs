@@ -155,6 +155,11 @@ pub fn is_plausible_email(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
 }
 
+/// `vonage` or `twilio`, any case.
+fn provider(s: &str) -> Option<Provider> {
+    Provider::parse(&s.to_ascii_lowercase())
+}
+
 crate::settings! {
     /// What every function needs.
     #[derive(Debug, Clone)]
@@ -164,7 +169,10 @@ crate::settings! {
         pub default_session_ttl_seconds: u64 = 3600,
             range("DEFAULT_SESSION_TTL_SECONDS", 1, MAX_SESSION_TTL_SECONDS);
         pub connect_timeout_seconds: u32 = 30, range("CONNECT_TIMEOUT_SECONDS", 1, 120);
-        pub default_provider: Provider = Provider::Vonage;
+        /// The provider of a session or number whose request names none;
+        /// each answer says which it used.
+        pub default_provider: Provider = Provider::Vonage,
+            one_of("DEFAULT_PROVIDER", provider, "expected vonage or twilio");
         pub allow_unsigned_webhooks: bool = false, flag("ALLOW_UNSIGNED_WEBHOOKS");
         pub secret_cache_seconds: u64 = 300, range("SECRET_CACHE_SECONDS", 0, 86_400);
     }
@@ -334,6 +342,19 @@ mod tests {
         assert!(c.allow_unsigned_webhooks);
         let v = VonageConfig::from_lookup(lookup(&[("GREETING_TEXT", "")])).unwrap();
         assert_eq!(v.greeting_text, "");
+    }
+
+    #[test]
+    fn the_default_provider_is_a_setting() {
+        let c = CoreConfig::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.default_provider, Provider::Vonage);
+        let c = CoreConfig::from_lookup(lookup(&[("DEFAULT_PROVIDER", "Twilio")])).unwrap();
+        assert_eq!(c.default_provider, Provider::Twilio);
+        let e = CoreConfig::from_lookup(lookup(&[("DEFAULT_PROVIDER", "plivo")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "setting DEFAULT_PROVIDER is invalid: expected vonage or twilio"
+        );
     }
 
     #[test]

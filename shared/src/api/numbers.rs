@@ -225,7 +225,11 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         .map(|(n, reason)| json!({"number": n, "reason": reason}))
         .collect();
     tracing::info!(provider = provider.as_str(), country = %country, added = numbers.len(), failed = failed.len(), "numbers provisioned");
-    Ok(json(201, &json!({"numbers": numbers, "failed": failed})))
+    // The provider even when none was bought: it may be the default.
+    Ok(json(
+        201,
+        &json!({"provider": provider.as_str(), "numbers": numbers, "failed": failed}),
+    ))
 }
 
 /// The account's numbers join the pool (onboarding an existing account).
