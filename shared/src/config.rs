@@ -235,12 +235,23 @@ crate::settings! {
             );
         pub session_notice_text: String = DEFAULT_NOTICE_TEXT.into(), text("SESSION_NOTICE_TEXT");
         pub out_of_session_sms_text: String = String::new(), text("OUT_OF_SESSION_SMS_TEXT");
+        /// At most one reply per sender and proxy number this often: each
+        /// reply is a text we pay for (SMS pumping).
+        pub out_of_session_reply_interval_seconds: u64 = 3600,
+            range("OUT_OF_SESSION_REPLY_INTERVAL_SECONDS", 60, 2_592_000);
+        /// At most this many replies from one proxy number per clock hour.
+        pub out_of_session_replies_per_hour: u32 = 20,
+            range("OUT_OF_SESSION_REPLIES_PER_HOUR", 0, 10_000);
         pub sms_signature_method: SmsSignatureMethod = SmsSignatureMethod::Sha256,
             one_of(
                 "VONAGE_SMS_SIGNATURE_METHOD",
                 SmsSignatureMethod::parse,
                 "expected md5hash, md5, sha1, sha256 or sha512",
             );
+        /// A signed inbound SMS whose `timestamp` is further from now than
+        /// this is refused: a captured request cannot be replayed later.
+        pub sms_signature_max_age_seconds: u64 = 300,
+            range("VONAGE_SMS_SIGNATURE_MAX_AGE_SECONDS", 30, 3600);
         pub store_message_bodies: bool = false, flag("STORE_MESSAGE_BODIES");
         pub pool_auto_provision_max: u64 = 0, range("POOL_AUTO_PROVISION_MAX", 0, 1000);
     }

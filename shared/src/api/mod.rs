@@ -4,6 +4,7 @@
 //! (`callmask-local`) serves them all at the template's paths.
 
 pub mod audio;
+pub mod auto_reply;
 pub mod body;
 pub mod calls;
 pub mod http;

@@ -17,6 +17,7 @@ mod numbers;
 mod query;
 mod quota;
 mod recordings;
+mod replies;
 mod routing;
 pub mod schema;
 mod sessions;
@@ -36,6 +37,7 @@ pub use lines::{Admission, PutLine};
 pub use listing::{SessionFilter, SessionPosition, SessionsPage, StatusFilter};
 pub use messages::LineMessage;
 pub use recordings::{valid_cursor, RecordingsPage};
+pub use replies::ReplyClaim;
 pub use routing::{Inbound, LegRead};
 pub use sessions::CloseSession;
 
