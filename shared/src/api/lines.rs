@@ -5,9 +5,11 @@
 //!   active sessions.
 //! - `GET /lines/{number}` → 200 / 404; `DELETE /lines/{number}` → 204 / 404.
 //! - `GET /lines/{number}/voicemails` → newest first, with presigned links.
+//! - `GET /voicemails/{recording_sid}/recording?token=` → the link a
+//!   voicemail email carries ([`crate::api::voicemail_link`]).
 
 use http::Method;
-use lambda_http::Request;
+use lambda_http::{Request, RequestExt};
 use serde_json::{json, Value};
 
 use crate::api::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};
@@ -24,6 +26,12 @@ use crate::store::PutLine;
 const LIST_LINK_SECONDS: u64 = 3600;
 
 pub async fn handle(state: &RecordingsState, req: Request) -> HttpResponse {
+    // The emailed voicemail links: public, checked by their token.
+    let link = req.path_parameters().first("recording_sid").is_some()
+        || req.uri().path().starts_with("/voicemails/");
+    if link {
+        return crate::api::voicemail_link::handle(state, &req).await;
+    }
     let number = path_param(&req, "number", "lines");
     let sub = sub_resource(&req, "lines");
     let result = match (req.method().clone(), number, sub.as_deref()) {

@@ -14,6 +14,7 @@ pub mod numbers;
 pub mod session_list;
 pub mod sessions;
 pub mod twilio;
+pub mod voicemail_link;
 pub mod voicemail_worker;
 pub mod vonage;
 

@@ -40,6 +40,7 @@ pub use recordings::{valid_cursor, RecordingsPage};
 pub use replies::ReplyClaim;
 pub use routing::{Inbound, LegRead};
 pub use sessions::CloseSession;
+pub use voicemails::VoicemailLink;
 
 impl From<StoreError> for crate::usecases::PortError {
     fn from(e: StoreError) -> Self {
