@@ -147,12 +147,36 @@ def national_format(prefix: str, digits: str) -> str:
     return "0" + rest
 
 
-def sms_parts(text: str) -> int:
-    """Parts of a text as the SMS API splits it: 160 GSM characters (153
-    when concatenated), 70 (67) for Unicode."""
-    unicode_text = any(ord(c) > 0x7F for c in text)
-    single, multi = (70, 67) if unicode_text else (160, 153)
-    return 1 if len(text) <= single else math.ceil(len(text) / multi)
+# GSM 03.38: the default alphabet (one septet each) and its extension table
+# (ESC and a code: two septets each).
+GSM_DEFAULT = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+                  "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENSION = set("\f^{}\\[~]|€")
+
+
+def is_gsm(text: str) -> bool:
+    return all(c in GSM_DEFAULT or c in GSM_EXTENSION for c in text)
+
+
+def as_gsm(text: str) -> str:
+    """What a handset shows of a text sent as GSM-7: every character the
+    alphabet lacks becomes `?`."""
+    return "".join(c if c in GSM_DEFAULT or c in GSM_EXTENSION else "?" for c in text)
+
+
+def sms_parts(text: str, unicode_text: bool = None) -> int:
+    """Parts of a text as the SMS API splits it: 160 GSM septets (153 when
+    concatenated; an extension character takes two), 70 (67) UCS-2 units
+    for Unicode. `unicode_text` None: Unicode unless the text is all GSM."""
+    if unicode_text is None:
+        unicode_text = not is_gsm(text)
+    if unicode_text:
+        size = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    else:
+        size = sum(2 if c in GSM_EXTENSION else 1 for c in text)
+        single, multi = 160, 153
+    return 1 if size <= single else math.ceil(size / multi)
 
 
 class Reply(Exception):

@@ -18,7 +18,7 @@ Vonage (`VONAGE_REST_BASE_URL` and `VONAGE_API_BASE_URL`): `api_key` and
     POST /number/cancel      country, msisdn
     POST /number/update      country, msisdn, app_id, ...
     GET  /account/numbers    size, index, pattern, country, application_id
-    POST /sms/json           from, to, text
+    POST /sms/json           from, to, text, type (text: GSM-7, the default; unicode)
     GET  /ni/basic/json      number
 
 Twilio (`TWILIO_API_BASE_URL`): HTTP Basic AccountSid:AuthToken, under
@@ -46,7 +46,9 @@ path may end in `*` ("POST /2010-04-01/Accounts/*"); `contains` narrows a
 rule to requests whose query or body holds a text (a phone number).
 
 For looking at what happened (no auth):
-    GET /_fake/sms        every text sent, both providers: [{"provider", "from", "to", "text"}]
+    GET /_fake/sms        every text sent, both providers: [{"provider", "from", "to", "text"}],
+                          the text as the handset shows it (a Vonage text sent
+                          as GSM-7 has `?` for each character GSM lacks)
     GET /_fake/numbers    the numbers each account owns
     GET /_fake/recordings the Twilio account's recordings: {"RE...": {"bytes", "deleted"}}
 and for playing Twilio's part in a call (no auth):

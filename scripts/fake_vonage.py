@@ -4,7 +4,7 @@ import re
 import uuid
 
 from fake_common import (
-    Reply, bounded, country_of, matches, national_format, sms_parts, vonage_numbers_error,
+    Reply, as_gsm, bounded, country_of, matches, national_format, sms_parts, vonage_numbers_error,
 )
 
 
@@ -109,9 +109,18 @@ class VonageApi:
         to = p["to"].lstrip("+")
         if not to.isdigit() or not 7 <= len(to) <= 15:
             raise Reply(200, {"message-count": "1", "messages": [{"status": "3", "error-text": "Invalid to param"}]})
-        parts = sms_parts(p["text"])
+        # `type`: `text` (GSM-7, the default) or `unicode`; sent as `text`,
+        # a character outside GSM 03.38 reaches the handset as `?`, and
+        # that is what is recorded.
+        kind = p.get("type") or "text"
+        if kind not in ("text", "unicode"):
+            raise Reply(200, {"message-count": "1", "messages": [
+                {"status": "3", "error-text": "Invalid type param"}]})
+        unicode_text = kind == "unicode"
+        delivered = p["text"] if unicode_text else as_gsm(p["text"])
+        parts = sms_parts(p["text"], unicode_text)
         with self.state.lock:
-            self.state.sms.append({"provider": "vonage", "from": p["from"], "to": to, "text": p["text"]})
+            self.state.sms.append({"provider": "vonage", "from": p["from"], "to": to, "text": delivered})
         raise Reply(200, {"message-count": str(parts), "messages": [
             {"to": to, "message-id": uuid.uuid4().hex[:16].upper(), "status": "0",
              "remaining-balance": "10.00", "message-price": "0.04", "network": "23410"}

@@ -288,7 +288,7 @@ pub const ROUTES: &[Route] = routes! {
     VonageEvent: "POST" "/vonage/event", "GET" "/vonage/event";
     VonageFallback: "GET" "/vonage/fallback", "POST" "/vonage/fallback";
     Lines: "PUT" "/lines/{number}", "GET" "/lines/{number}", "DELETE" "/lines/{number}",
-        "GET" "/lines/{number}/voicemails";
+        "GET" "/lines/{number}/voicemails", "GET" "/voicemails/{recording_sid}/recording";
     TwilioVoice: "POST" "/twilio/voice";
     TwilioDialStatus: "POST" "/twilio/dial-status";
     TwilioRecording: "POST" "/twilio/recording";

@@ -196,6 +196,24 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
         .await;
     assert_eq!(dup.status, 409);
     assert_eq!(dup.json()["error"]["code"], "number_exists");
+    // Read calling code first, this was +55 123 0999: a Brazilian number.
+    let bare = t
+        .post_json("/numbers", &json!({"number": "5551230999"}))
+        .await;
+    assert_eq!(bare.status, 400, "{}", bare.body);
+    assert!(bare.body.contains("+ or 00"), "{}", bare.body);
+    // With its country it is the number meant, on the default provider,
+    // which the answer names.
+    let us = t
+        .post_json(
+            "/numbers",
+            &json!({"number": "555 123 0999", "country": "US"}),
+        )
+        .await;
+    assert_eq!(us.status, 201, "{}", us.body);
+    assert_eq!(us.json()["number"], "+15551230999");
+    assert_eq!(us.json()["provider"], "vonage");
+    assert_eq!(t.delete("/numbers/%2B15551230999").await.status, 204);
     let bad = t
         .post_json("/numbers", &json!({"number": "12", "provider": "vonage"}))
         .await;
@@ -229,8 +247,12 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
         .await;
     assert_eq!(t.delete(&path).await.status, 204);
     assert_eq!(t.delete(&path).await.status, 404);
-    // Bare digits name the number too.
-    assert_eq!(t.delete("/numbers/14155550100").await.status, 204);
+    // Bare digits are refused, not guessed at; `00` is an international
+    // prefix as `+` is.
+    let bare = t.delete("/numbers/14155550100").await;
+    assert_eq!(bare.status, 400, "{}", bare.body);
+    assert_eq!(bare.json()["error"]["code"], "invalid_number");
+    assert_eq!(t.delete("/numbers/0014155550100").await.status, 204);
 }
 
 #[tokio::test]

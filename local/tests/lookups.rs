@@ -98,8 +98,8 @@ async fn sessions_list_newest_first_with_each_filter() {
         // A participant, in either place, open or closed.
         (format!("participant={}", enc(ALICE)), vec![1, 0]),
         (format!("participant={}", enc(BOB)), vec![3, 0]),
-        // Without the + (it reads as a space unencoded, or is left out).
-        (format!("participant={}", digits(ERIN)), vec![4, 2]),
+        // The + unencoded (it reads as a space).
+        (format!("participant=+{}", digits(ERIN)), vec![4, 2]),
         (format!("status=open&participant={}", enc(ERIN)), vec![4]),
         (format!("participant={}&status=closed", enc(BOB)), vec![0]),
         // A proxy number is nobody's participant number.
@@ -196,6 +196,8 @@ async fn bad_filters_and_tampered_tokens_are_400() {
         ("status=", "invalid_status"),
         ("participant=hello", "invalid_participant"),
         ("participant=%2B1", "invalid_participant"),
+        // Bare digits are not guessed at: + or 00 says they are international.
+        ("participant=447700900500", "invalid_participant"),
         ("limit=0", "invalid_limit"),
         ("limit=101", "invalid_limit"),
         ("limit=x", "invalid_limit"),

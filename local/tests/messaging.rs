@@ -705,9 +705,18 @@ async fn number_insight_decides_participants_numbers() {
     t.add_number("+15551230601").await;
     t.add_number("+447700900601").await;
 
-    // Status 0: the number as Number Insight writes it, even one offline
-    // validation would refuse (a national form), with its country's proxy.
-    let r = new_session(&t, "vonage", "07700 900123", "+447700900124").await;
+    // Bare digits without a country are refused before Number Insight is
+    // asked: read calling code first, 5551230999 was Brazil's +55.
+    let r = new_session(&t, "vonage", "5551230999", "+447700900124").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(error_code(&r), "invalid_number", "{}", r.body);
+    assert!(r.body.contains("+ or 00"), "{}", r.body);
+
+    // Status 0: the number as Number Insight writes it; a national form
+    // with its country is asked about in international form.
+    let body = json!({"provider": "vonage", "country": "GB",
+        "participants": ["07700 900123", "+447700900124"]});
+    let r = t.post_json("/sessions", &body).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let s = r.json();
     assert_eq!(s["participants"][0]["number"], "+447700900123", "{s}");
@@ -719,7 +728,9 @@ async fn number_insight_decides_participants_numbers() {
         .filter_map(|p| p.get("number").cloned())
         .collect();
     asked.sort();
-    assert_eq!(asked, ["07700900123", "447700900124"]);
+    // The refused session asked about its other participant too.
+    asked.dedup();
+    assert_eq!(asked, ["447700900123", "447700900124"]);
 
     // Status 3: refused, though offline validation would accept it.
     let r = new_session(&t, "vonage", "+447700900125", "+447700900999").await;
@@ -746,8 +757,9 @@ async fn number_insight_down_falls_back_to_offline_validation() {
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({
             "type": "https://developer.nexmo.com/api-errors#internal-error",
             "title": "Internal Error", "detail": "Something went wrong"})))
-        // Two sessions of two participants, while it answers.
-        .expect(4)
+        // Two sessions of two participants, while it answers; a national
+        // form without its country is never asked about.
+        .expect(3)
         .mount(&failing)
         .await;
     let twilio = MockServer::start().await;
@@ -1068,6 +1080,138 @@ async fn a_refused_release_keeps_the_number_in_allocation() {
         assert_eq!(r.json()["participants"][0]["proxy_number"], number);
     }
     f.verify().await;
+}
+
+const SMS_SIGNATURE: &str = "vonage-sms-signature-secret-1";
+const NOT_IN_USE: &str = "This number is not in use.";
+
+/// A Vonage inbound text's query, signed as Vonage signs it (sha256), with
+/// the signature's `timestamp` at `signed_at`.
+fn signed_inbound(from: &str, to: &str, id: &str, signed_at: i64) -> String {
+    use callmask::vonage::sms_signature::{sign, SmsSignatureMethod};
+    let mut params: Vec<(String, String)> = [
+        ("msisdn", from),
+        ("to", to),
+        ("messageId", id),
+        ("text", "hello?"),
+        ("type", "text"),
+        ("timestamp", &signed_at.to_string()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sig = sign(&params, SMS_SIGNATURE, SmsSignatureMethod::Sha256);
+    params.push(("sig".into(), sig));
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish();
+    format!("/vonage/inbound-sms?{query}")
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The replies the SMS API was asked to send to `to` (digits).
+async fn replies_to(vonage: &MockServer, to: &str) -> usize {
+    received(vonage, "POST", "/sms/json")
+        .await
+        .iter()
+        .filter(|m| m.get("to").map(String::as_str) == Some(to))
+        .filter(|m| m.get("text").map(String::as_str) == Some(NOT_IN_USE))
+        .count()
+}
+
+#[tokio::test]
+async fn a_signed_inbound_text_is_refused_once_its_timestamp_is_out_of_the_window() {
+    needs_emulator!();
+    let vonage = MockServer::start().await;
+    vonage_sms(vonage_sent).mount(&vonage).await;
+    let twilio = MockServer::start().await;
+    let t = stack_with(&vonage, &twilio, |c| {
+        c.core.allow_unsigned_webhooks = false;
+        c.vonage.signature_secret = SecretSetting::Value(SMS_SIGNATURE.into());
+        c.messaging.out_of_session_sms_text = NOT_IN_USE.into();
+    })
+    .await;
+    t.add_number("+447700900601").await;
+    let now = unix_now();
+    // Vonage documents five minutes; a signature outside them, either way,
+    // is a replay (or a forgery's guess), whatever else it says.
+    for (signed_at, status) in [(now - 400, 401), (now + 400, 401), (now - 60, 200)] {
+        let q = signed_inbound("447700900901", GB[0], "0C01", signed_at);
+        let r = t.get(&q).await;
+        assert_eq!(
+            r.status,
+            status,
+            "signed {}s from now: {}",
+            signed_at - now,
+            r.body
+        );
+    }
+    // Only the one in the window was answered.
+    assert_eq!(replies_to(&vonage, "447700900901").await, 1);
+}
+
+#[tokio::test]
+async fn replies_outside_a_session_are_limited_per_sender_and_per_number() {
+    needs_emulator!();
+    let vonage = MockServer::start().await;
+    vonage_sms(vonage_sent).mount(&vonage).await;
+    let twilio = MockServer::start().await;
+    let t = stack_with(&vonage, &twilio, |c| {
+        c.messaging.out_of_session_sms_text = NOT_IN_USE.into();
+        c.messaging.out_of_session_replies_per_hour = 2;
+    })
+    .await;
+    t.add_number("+447700900601").await;
+    t.add_number_of("twilio", US[0]).await;
+    let vonage_text = |from: &str, id: &str| {
+        format!(
+            "/vonage/inbound-sms?msisdn={from}&to={}&messageId={id}&text=hello%3F&type=text",
+            GB[0]
+        )
+    };
+    // One sender, three texts: one reply.
+    for id in ["0D01", "0D02", "0D03"] {
+        assert_eq!(t.get(&vonage_text("447700900901", id)).await.status, 200);
+    }
+    assert_eq!(replies_to(&vonage, "447700900901").await, 1);
+    // Other senders: the number's hourly share (2) and no more.
+    assert_eq!(
+        t.get(&vonage_text("447700900902", "0D04")).await.status,
+        200
+    );
+    assert_eq!(
+        t.get(&vonage_text("447700900903", "0D05")).await.status,
+        200
+    );
+    assert_eq!(replies_to(&vonage, "447700900902").await, 1);
+    assert_eq!(replies_to(&vonage, "447700900903").await, 0);
+
+    // Twilio: the reply is TwiML, once per sender.
+    let twilio_text = |sid: &'static str| {
+        let t = &t;
+        async move {
+            let form = [
+                ("MessageSid", sid),
+                ("AccountSid", ACCOUNT),
+                ("From", "+15551230901"),
+                ("To", US[0]),
+                ("Body", "hello?"),
+                ("NumMedia", "0"),
+            ];
+            t.twilio_post(TOKEN, "/twilio/sms", &form).await
+        }
+    };
+    let first = twilio_text("SM00000000000000000000000000000001").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(first.body.contains(NOT_IN_USE), "{}", first.body);
+    let again = twilio_text("SM00000000000000000000000000000002").await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(!again.body.contains("<Message"), "{}", again.body);
 }
 
 /// A client's retry of `POST /numbers/provision` with the same

@@ -502,3 +502,64 @@ async fn a_text_email_ses_refuses_is_retried_then_marked_failed() {
         "{item:?}"
     );
 }
+
+#[tokio::test]
+async fn the_emailed_link_outlives_the_workers_credentials_and_ends_when_the_email_says() {
+    needs_emulator!();
+    let base = "https://callmask.example";
+    let tw = setup(quota(100, "month"), false, |c| {
+        c.core.public_base_url = Some(base.into());
+    })
+    .await;
+    tw.serve_recording("RE0009", 1).await;
+    through_voicemail(&tw, "CA0009", "RE0009").await;
+    assert_eq!(tw.sweep().await, vec![Outcome::Delivered]);
+    let emails = tw.emails().await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+    let body = emails[0]["body"].to_string();
+    let prefix = format!("{base}/voicemails/RE0009/recording?token=");
+    let start = body
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no link: {body}"));
+    let token: String = body[start + prefix.len()..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    // Nothing in the email is signed with the worker's credentials, so
+    // nothing in it dies with their session.
+    assert!(!body.contains("X-Amz"), "{body}");
+    let path = format!("/voicemails/RE0009/recording?token={token}");
+
+    // A minute before the promised expiry: far past any role session (12
+    // hours at most) that could have signed a link at send time.
+    let ttl = tw.t.state.voicemail.config.recording_link_ttl_seconds as i64;
+    assert!(
+        ttl > 12 * 3600,
+        "the default promises more than a session lasts"
+    );
+    tw.t.state.core.clock.advance(ttl - 60);
+    let r = tw.t.get(&path).await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    let location = r.headers["location"].to_str().unwrap().to_string();
+    // Presigned at the click, for minutes.
+    assert!(location.contains("X-Amz-Expires=300"), "{location}");
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let audio = reqwest::get(&location).await.unwrap();
+    assert_eq!(audio.status(), 200, "{location}");
+    assert_eq!(audio.bytes().await.unwrap().as_ref(), AUDIO);
+
+    // A wrong token, none, or another voicemail's: the same 404.
+    for wrong in [
+        format!("/voicemails/RE0009/recording?token=0{token}"),
+        "/voicemails/RE0009/recording".to_string(),
+        format!("/voicemails/RE0008/recording?token={token}"),
+    ] {
+        let r = tw.t.get(&wrong).await;
+        assert_eq!(r.status, 404, "{wrong}: {}", r.body);
+    }
+    // Past the promised time, the link is gone.
+    tw.t.state.core.clock.advance(61);
+    let r = tw.t.get(&path).await;
+    assert_eq!(r.status, 410, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "link_expired");
+}

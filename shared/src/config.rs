@@ -155,6 +155,11 @@ pub fn is_plausible_email(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
 }
 
+/// `vonage` or `twilio`, any case.
+fn provider(s: &str) -> Option<Provider> {
+    Provider::parse(&s.to_ascii_lowercase())
+}
+
 crate::settings! {
     /// What every function needs.
     #[derive(Debug, Clone)]
@@ -164,7 +169,10 @@ crate::settings! {
         pub default_session_ttl_seconds: u64 = 3600,
             range("DEFAULT_SESSION_TTL_SECONDS", 1, MAX_SESSION_TTL_SECONDS);
         pub connect_timeout_seconds: u32 = 30, range("CONNECT_TIMEOUT_SECONDS", 1, 120);
-        pub default_provider: Provider = Provider::Vonage;
+        /// The provider of a session or number whose request names none;
+        /// each answer says which it used.
+        pub default_provider: Provider = Provider::Vonage,
+            one_of("DEFAULT_PROVIDER", provider, "expected vonage or twilio");
         pub allow_unsigned_webhooks: bool = false, flag("ALLOW_UNSIGNED_WEBHOOKS");
         pub secret_cache_seconds: u64 = 300, range("SECRET_CACHE_SECONDS", 0, 86_400);
     }
@@ -227,12 +235,23 @@ crate::settings! {
             );
         pub session_notice_text: String = DEFAULT_NOTICE_TEXT.into(), text("SESSION_NOTICE_TEXT");
         pub out_of_session_sms_text: String = String::new(), text("OUT_OF_SESSION_SMS_TEXT");
+        /// At most one reply per sender and proxy number this often: each
+        /// reply is a text we pay for (SMS pumping).
+        pub out_of_session_reply_interval_seconds: u64 = 3600,
+            range("OUT_OF_SESSION_REPLY_INTERVAL_SECONDS", 60, 2_592_000);
+        /// At most this many replies from one proxy number per clock hour.
+        pub out_of_session_replies_per_hour: u32 = 20,
+            range("OUT_OF_SESSION_REPLIES_PER_HOUR", 0, 10_000);
         pub sms_signature_method: SmsSignatureMethod = SmsSignatureMethod::Sha256,
             one_of(
                 "VONAGE_SMS_SIGNATURE_METHOD",
                 SmsSignatureMethod::parse,
                 "expected md5hash, md5, sha1, sha256 or sha512",
             );
+        /// A signed inbound SMS whose `timestamp` is further from now than
+        /// this is refused: a captured request cannot be replayed later.
+        pub sms_signature_max_age_seconds: u64 = 300,
+            range("VONAGE_SMS_SIGNATURE_MAX_AGE_SECONDS", 30, 3600);
         pub store_message_bodies: bool = false, flag("STORE_MESSAGE_BODIES");
         pub pool_auto_provision_max: u64 = 0, range("POOL_AUTO_PROVISION_MAX", 0, 1000);
     }
@@ -334,6 +353,19 @@ mod tests {
         assert!(c.allow_unsigned_webhooks);
         let v = VonageConfig::from_lookup(lookup(&[("GREETING_TEXT", "")])).unwrap();
         assert_eq!(v.greeting_text, "");
+    }
+
+    #[test]
+    fn the_default_provider_is_a_setting() {
+        let c = CoreConfig::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(c.default_provider, Provider::Vonage);
+        let c = CoreConfig::from_lookup(lookup(&[("DEFAULT_PROVIDER", "Twilio")])).unwrap();
+        assert_eq!(c.default_provider, Provider::Twilio);
+        let e = CoreConfig::from_lookup(lookup(&[("DEFAULT_PROVIDER", "plivo")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "setting DEFAULT_PROVIDER is invalid: expected vonage or twilio"
+        );
     }
 
     #[test]

@@ -225,8 +225,12 @@ pub fn metadata_loaded() -> bool {
 pub enum PhoneError {
     #[error("the number is empty")]
     Empty,
-    #[error("the number must be in international form (+, 00 or country code first)")]
+    /// Bare digits were read as calling code first: `5551230999` became a
+    /// Brazilian number (+55). Now the writer says which.
+    #[error("the number must start with + or 00 and its country code, or come with its country")]
     NotInternational,
+    #[error("the country is not an ISO 3166 alpha-2 code of a country with phone numbers")]
+    UnknownCountry,
     #[error("the number contains characters that are not digits")]
     NotDigits,
     #[error("the number has an unknown country calling code")]
@@ -241,11 +245,9 @@ pub enum PhoneError {
     Extension,
 }
 
-/// The digits of a number written for people, calling code first:
-/// separators dropped, `+` or `00` taken as the international prefix; no
-/// extension, no national trunk prefix (we cannot know the country), at
-/// most 15 digits. The metadata's checks come after.
-fn international_digits(input: &str) -> Result<String, PhoneError> {
+/// The digits of a number written for people, separators dropped, and
+/// whether `+` came first. No extension.
+fn written_digits(input: &str) -> Result<(bool, String), PhoneError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(PhoneError::Empty);
@@ -264,14 +266,22 @@ fn international_digits(input: &str) -> Result<String, PhoneError> {
     if digits.is_empty() {
         return Err(PhoneError::NotDigits);
     }
+    Ok((plus, digits))
+}
+
+/// The digits of a number written for people, calling code first: `+` or
+/// `00` is the international prefix and must be there. Bare digits are
+/// refused rather than guessed at: whether `5551230999` is a US number or
+/// a Brazilian one only its writer knows ([`PhoneNumber::parse_in`] takes
+/// the country). At most 15 digits; the metadata's checks come after.
+fn international_digits(input: &str) -> Result<String, PhoneError> {
+    let (plus, digits) = written_digits(input)?;
     let international = if plus {
         digits
     } else if let Some(rest) = digits.strip_prefix("00") {
         rest.to_string()
-    } else if digits.starts_with('0') {
-        return Err(PhoneError::NotInternational);
     } else {
-        digits
+        return Err(PhoneError::NotInternational);
     };
     if international.len() > 15 {
         return Err(PhoneError::TooLong);
@@ -292,8 +302,11 @@ pub struct PhoneNumber {
 }
 
 impl PhoneNumber {
-    /// Parses `+44 7700 900100`, `00447700900100` or `447700900100` (the form
-    /// Vonage uses in webhooks). Spaces, dashes, dots and brackets are ignored.
+    /// Parses `+44 7700 900100` or `00447700900100`: international, with
+    /// its prefix. Spaces, dashes, dots and brackets are ignored. Bare
+    /// digits are refused ([`PhoneError::NotInternational`]); webhooks'
+    /// numbers, prefix-less as Vonage writes them, go through
+    /// [`PhoneNumber::from_e164`].
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
         let international = international_digits(input)?;
         let (code, national) = split(&international)?;
@@ -301,6 +314,39 @@ impl PhoneNumber {
         Ok(Self {
             e164: format!("+{}{national}", code.code),
         })
+    }
+
+    /// A number an operator wrote: [`PhoneNumber::parse_in`] its country
+    /// when one is given, else [`PhoneNumber::parse`] (bare digits refused).
+    pub fn parse_written(input: &str, country: Option<&str>) -> Result<Self, PhoneError> {
+        match country {
+            Some(c) => Self::parse_in(input, c),
+            None => Self::parse(input),
+        }
+    }
+
+    /// A number as [`PhoneNumber::parse`] reads it, or, without `+` or
+    /// `00`, a national number of `country` (ISO 3166 alpha-2, any case):
+    /// `07700 900100` in `GB`, `555 123 0999` in `US`. The country's
+    /// national prefix (`0`, NANP's `1`) is dropped when written.
+    pub fn parse_in(input: &str, country: &str) -> Result<Self, PhoneError> {
+        let (plus, digits) = written_digits(input)?;
+        if plus || digits.starts_with("00") {
+            return Self::parse(input);
+        }
+        let iso = country.trim().to_ascii_uppercase();
+        METADATA_LOADED.store(true, Ordering::Relaxed);
+        let (code, region) = CODES
+            .iter()
+            .find_map(|c| {
+                c.regions
+                    .iter()
+                    .find(|r| r.country == Some(iso.as_str()))
+                    .map(|r| (c.code, r))
+            })
+            .ok_or(PhoneError::UnknownCountry)?;
+        let national = strip(&digits, region.national_prefix);
+        Self::parse(&format!("+{code}{national}"))
     }
 
     /// A number already in E.164 (`+447700900100`, or `447700900100` as

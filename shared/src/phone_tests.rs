@@ -2,12 +2,7 @@ use super::*;
 
 #[test]
 fn accepts_international_forms() {
-    for input in [
-        "+44 7700 900100",
-        "00447700900100",
-        "447700900100",
-        "+44 (0)7700-900100",
-    ] {
+    for input in ["+44 7700 900100", "00447700900100", "+44 (0)7700-900100"] {
         let n = PhoneNumber::parse(input);
         // "(0)" is a national prefix written inside an international number.
         if input.contains("(0)") {
@@ -19,6 +14,41 @@ fn accepts_international_forms() {
         assert_eq!(n.digits(), "447700900100");
         assert_eq!(n.country(), "GB");
     }
+}
+
+#[test]
+fn bare_digits_are_refused_not_guessed() {
+    // Read calling code first, this was +55 123 0999: a Brazilian number.
+    for input in ["5551230999", "447700900100", "555-123-0999"] {
+        assert_eq!(
+            PhoneNumber::parse(input),
+            Err(PhoneError::NotInternational),
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn a_national_number_is_read_in_its_country() {
+    for (input, country, e164) in [
+        ("5551230999", "US", "+15551230999"),
+        ("1 (555) 123-0999", "us", "+15551230999"),
+        ("07700 900100", "GB", "+447700900100"),
+        ("7700900100", "GB", "+447700900100"),
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        // Written with its prefix, the number says its country itself.
+        ("+447700900100", "US", "+447700900100"),
+        ("00447700900100", "US", "+447700900100"),
+    ] {
+        let n = PhoneNumber::parse_in(input, country)
+            .unwrap_or_else(|e| panic!("{input} in {country}: {e}"));
+        assert_eq!(n.e164(), e164, "{input} in {country}");
+    }
+    assert_eq!(
+        PhoneNumber::parse_in("5551230999", "XX"),
+        Err(PhoneError::UnknownCountry)
+    );
+    assert_eq!(PhoneNumber::parse_in("12", "GB"), Err(PhoneError::TooShort));
 }
 
 #[test]

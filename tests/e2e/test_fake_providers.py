@@ -72,6 +72,28 @@ def test_the_log_names_no_number_whole(fake):
     assert "447700900123" not in text and "15551230801" not in text and "api_secret" not in text
 
 
+def vonage_sms(url, text, **extra):
+    form = {"api_key": "fake-key", "api_secret": "fake-secret", "from": "447700900190",
+            "to": "447700900002", "text": text, **extra}
+    r = requests.post(url + "/sms/json", data=form)
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_a_vonage_text_outside_gsm_arrives_whole_only_as_unicode(fake):
+    """As Vonage documents `type`: `text` (GSM-7) is the default, and a
+    character GSM 03.38 lacks then reaches the handset as `?`."""
+    url, _ = fake
+    text = "See you 👋 Привет"
+    assert vonage_sms(url, text)["messages"][0]["status"] == "0"
+    assert vonage_sms(url, text, type="unicode")["messages"][0]["status"] == "0"
+    assert vonage_sms(url, text, type="fax")["messages"][0]["status"] == "3"
+    # The extension table's characters take two septets: 81 of them are two parts.
+    assert vonage_sms(url, "€" * 81)["message-count"] == "2"
+    sent = [s for s in requests.get(url + "/_fake/sms").json() if s["provider"] == "vonage"]
+    assert [s["text"] for s in sent[-3:]] == ["See you ? ??????", text, "€" * 81]
+
+
 def test_the_fault_switch_fails_the_next_requests_as_the_provider_does(fake):
     """Each kind of fault, then the request served again; nothing a failed
     request asked for was done."""

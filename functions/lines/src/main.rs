@@ -1,4 +1,5 @@
-//! `/lines/{number}`, `/lines/{number}/voicemails` → [`callmask::api::lines`].
+//! `/lines/{number}`, `/lines/{number}/voicemails`, and the emailed
+//! `/voicemails/{recording_sid}/recording` links → [`callmask::api::lines`].
 
 fn main() -> Result<(), lambda_http::Error> {
     let state = callmask::api::RecordingsState::from_env();

@@ -28,6 +28,32 @@ pub fn provider(v: Option<Value>) -> Result<Option<Provider>, ApiError> {
     }
 }
 
+/// The country a number without `+` or `00` is read in: an ISO 3166
+/// alpha-2 code (any case), upper-cased; `None` when not given. `field`
+/// names it in the error.
+pub fn country(v: Option<&Value>, field: &str) -> Result<Option<String>, ApiError> {
+    let invalid = || {
+        ApiError::invalid(
+            "invalid_country",
+            field,
+            format!("{field} must be an ISO 3166 country code such as \"GB\""),
+        )
+    };
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(c)) => {
+            let c = c.trim().to_ascii_uppercase();
+            let alpha2 = c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase());
+            if alpha2 && crate::phone::known_region(&c) {
+                Ok(Some(c))
+            } else {
+                Err(invalid())
+            }
+        }
+        Some(_) => Err(invalid()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,11 @@
 //!   active sessions.
 //! - `GET /lines/{number}` → 200 / 404; `DELETE /lines/{number}` → 204 / 404.
 //! - `GET /lines/{number}/voicemails` → newest first, with presigned links.
+//! - `GET /voicemails/{recording_sid}/recording?token=` → the link a
+//!   voicemail email carries ([`crate::api::voicemail_link`]).
 
 use http::Method;
-use lambda_http::Request;
+use lambda_http::{Request, RequestExt};
 use serde_json::{json, Value};
 
 use crate::api::http::{empty, json, json_body, path_param, sub_resource, ApiError, HttpResponse};
@@ -24,6 +26,12 @@ use crate::store::PutLine;
 const LIST_LINK_SECONDS: u64 = 3600;
 
 pub async fn handle(state: &RecordingsState, req: Request) -> HttpResponse {
+    // The emailed voicemail links: public, checked by their token.
+    let link = req.path_parameters().first("recording_sid").is_some()
+        || req.uri().path().starts_with("/voicemails/");
+    if link {
+        return crate::api::voicemail_link::handle(state, &req).await;
+    }
     let number = path_param(&req, "number", "lines");
     let sub = sub_resource(&req, "lines");
     let result = match (req.method().clone(), number, sub.as_deref()) {
@@ -100,7 +108,9 @@ pub fn parse_line(body: &Value) -> Result<Line, ApiError> {
         .ok_or_else(|| bad("owner", "an object with phone and email is required"))?;
     let phone = text(owner.get("phone"), "owner.phone")?
         .ok_or_else(|| bad("owner.phone", "is required"))?;
-    let phone = PhoneNumber::parse(phone).map_err(|e| bad("owner.phone", e))?;
+    let country = crate::api::body::country(owner.get("country"), "owner.country")?;
+    let phone =
+        PhoneNumber::parse_written(phone, country.as_deref()).map_err(|e| bad("owner.phone", e))?;
     let email = text(owner.get("email"), "owner.email")?
         .ok_or_else(|| bad("owner.email", "is required"))?
         .trim();
@@ -322,6 +332,13 @@ mod tests {
         assert_eq!(l.caller_id, CallerIdMode::Line);
         assert_eq!(l.plan.calls_per_period, Some(100));
         assert_eq!(l.voicemail.greeting, "Hi");
+        let mut body = ok();
+        body["owner"] =
+            json!({"phone": "555 123 0001", "country": "US", "email": "owner@example.com"});
+        assert_eq!(
+            parse_line(&body).unwrap().owner.phone.e164(),
+            "+15551230001"
+        );
     }
 
     #[test]
@@ -329,6 +346,8 @@ mod tests {
         for (path, value, field) in [
             ("/owner/email", json!("nope"), "owner.email"),
             ("/owner/phone", json!("12"), "owner.phone"),
+            // Bare digits: +55 123 0001 (Brazil) was read.
+            ("/owner/phone", json!("5551230001"), "owner.phone"),
             ("/dial_timeout_seconds", json!(2), "dial_timeout_seconds"),
             ("/caller_id", json!("other"), "caller_id"),
             (

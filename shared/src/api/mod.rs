@@ -4,6 +4,7 @@
 //! (`callmask-local`) serves them all at the template's paths.
 
 pub mod audio;
+pub mod auto_reply;
 pub mod body;
 pub mod calls;
 pub mod http;
@@ -13,6 +14,7 @@ pub mod numbers;
 pub mod session_list;
 pub mod sessions;
 pub mod twilio;
+pub mod voicemail_link;
 pub mod voicemail_worker;
 pub mod vonage;
 

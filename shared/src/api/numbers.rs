@@ -240,7 +240,8 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         .map(|(n, reason)| json!({"number": n, "reason": reason}))
         .collect();
     tracing::info!(provider = provider.as_str(), country = %country, added = numbers.len(), failed = failed.len(), "numbers provisioned");
-    let answer = json!({"numbers": numbers, "failed": failed});
+    // The provider even when none was bought: it may be the default.
+    let answer = json!({"provider": provider.as_str(), "numbers": numbers, "failed": failed});
     if let Some(key) = key {
         orders::finish(store, key, 201, &answer.to_string()).await;
     }

@@ -80,6 +80,11 @@ pub fn parse_list_query(query: &str) -> Result<ListQuery, ApiError> {
                 })
             }
             "participant" => {
+                // A `+` left unencoded decodes as a space: it was the `+`.
+                let value = match value.strip_prefix(' ') {
+                    Some(rest) => format!("+{rest}"),
+                    None => value.into_owned(),
+                };
                 let number = PhoneNumber::parse(&value).map_err(|e| {
                     ApiError::bad_request(
                         "invalid_participant",
@@ -210,6 +215,9 @@ mod tests {
             q.filter.participant.map(|p| p.e164().to_string()),
             Some("+447700900100".into())
         );
+        // Bare digits are not guessed at (this was +55 123 0999, Brazil).
+        let e = parse_list_query("participant=5551230999").unwrap_err();
+        assert_eq!((e.status, e.code), (400, "invalid_participant"));
     }
 
     #[test]

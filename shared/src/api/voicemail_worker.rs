@@ -71,6 +71,7 @@ impl VoicemailState {
             mailer: &self.mailer,
             config: &self.config,
             clock: &self.core.clock,
+            link_base: self.core.config.public_base_url.as_deref(),
         }
     }
 }

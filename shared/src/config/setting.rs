@@ -502,6 +502,12 @@ impl Documented for SmsSignatureMethod {
     }
 }
 
+impl Documented for crate::domain::Provider {
+    fn shown(&self) -> Shown {
+        value(self.as_str())
+    }
+}
+
 impl Documented for SampleRate {
     fn shown(&self) -> Shown {
         value(self.hz())

@@ -99,3 +99,32 @@ pub struct TextEmail {
     pub at: i64,
     pub attempts: u32,
 }
+
+/// A voicemail's recording link as emailed: callmask's own URL, which
+/// checks `token` and the link's expiry on each click and only then
+/// presigns a short-lived S3 URL (`GET /voicemails/{sid}/recording`). A
+/// link presigned at send time would be signed with the worker's role
+/// session, and die with it (an hour or so), long before
+/// `RECORDING_LINK_TTL_SECONDS`.
+pub fn recording_link(base: &str, recording_sid: &str, token: &str) -> String {
+    format!(
+        "{}/voicemails/{recording_sid}/recording?token={token}",
+        base.trim_end_matches('/')
+    )
+}
+
+/// What the table keeps of a link's token: its SHA-256, so a read of the
+/// table does not hand out working links.
+pub fn link_token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new link token: 244 random bits, URL-safe.
+pub fn new_link_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}

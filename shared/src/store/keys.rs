@@ -17,6 +17,8 @@
 //! | used webhook token (events) | `TOKEN#<jti>` | `META` | |
 //! | call audio recording | `AUDIO#<call uuid>` | `REC#<started_at_ms>#<connection>` | recordings: `AUDIOREC` / `<recorded_at_ms>#<call uuid>#<connection>` |
 //! | used webhook token (audio answer) | `TOKEN#<jti>` | `META` | |
+//! | automatic reply to a sender outside any session | `AUTOREPLY#<proxy>` | `TO#<sender>` | |
+//! | automatic replies from a number in one hour | `AUTOREPLY#<proxy>` | `HOUR#<unix hour>` | |
 //! | voicemail | `VM#<RecordingSid>` | `META` | line_voicemails: `VMLINE#<line>` / `<recorded_at>#<sid>`; pending_voicemails (sparse): `PENDING` / `<next_attempt_at>#<sid>` |
 //!
 //! A masked line is the `line` attribute (JSON settings) on its number's META item.
@@ -100,6 +102,18 @@ pub fn line_message_sid(pk: &str) -> Option<&str> {
 
 pub fn auto_provision(provider: Provider) -> String {
     format!("AUTO#{}", provider.as_str())
+}
+
+pub fn auto_reply(proxy: &PhoneNumber) -> String {
+    format!("AUTOREPLY#{}", proxy.e164())
+}
+
+pub fn auto_reply_to(sender: &PhoneNumber) -> String {
+    format!("TO#{}", sender.e164())
+}
+
+pub fn auto_reply_hour(unix_hour: i64) -> String {
+    format!("HOUR#{unix_hour}")
 }
 
 pub fn token(jti: &str) -> String {

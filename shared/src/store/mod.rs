@@ -18,6 +18,7 @@ mod orders;
 mod query;
 mod quota;
 mod recordings;
+mod replies;
 mod routing;
 pub mod schema;
 mod sessions;
@@ -38,8 +39,10 @@ pub use listing::{SessionFilter, SessionPosition, SessionsPage, StatusFilter};
 pub use messages::LineMessage;
 pub use orders::OrderClaim;
 pub use recordings::{valid_cursor, RecordingsPage};
+pub use replies::ReplyClaim;
 pub use routing::{Inbound, LegRead};
 pub use sessions::CloseSession;
+pub use voicemails::VoicemailLink;
 
 impl From<StoreError> for crate::usecases::PortError {
     fn from(e: StoreError) -> Self {

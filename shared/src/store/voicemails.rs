@@ -191,6 +191,40 @@ impl Store {
         let values = [(":k", s(key)), (":ct", s(ct))];
         Store::updated(self.change(keys::voicemail(sid), update, None, values)).await
     }
+    /// The emailed link's token (hashed) and when it stops working; a
+    /// new one replaces any earlier attempt's (whose email never went).
+    pub async fn voicemail_link_made(
+        &self,
+        sid: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let update = "SET link_hash = :h, link_expires_at = :e";
+        let values = [(":h", s(token_hash)), (":e", n(expires_at))];
+        Store::updated(self.change(keys::voicemail(sid), update, None, values)).await
+    }
+
+    /// What a click on a voicemail's emailed link needs: the object, the
+    /// link token's hash and its expiry. `None` without a stored copy or
+    /// a link.
+    pub async fn voicemail_link(&self, sid: &str) -> Result<Option<VoicemailLink>, StoreError> {
+        let Some(item) = self.get_item(keys::voicemail(sid), keys::META).await? else {
+            return Ok(None);
+        };
+        let (Some(s3_key), Some(token_hash), Some(expires_at)) = (
+            opt_s(&item, "s3_key"),
+            opt_s(&item, "link_hash"),
+            opt_n(&item, "link_expires_at"),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(VoicemailLink {
+            s3_key,
+            token_hash,
+            expires_at,
+        }))
+    }
+
     pub async fn voicemail_delivered(
         &self,
         sid: &str,
@@ -358,6 +392,13 @@ impl VoicemailStore for Store {
             Mark::Copied { key, content_type } => {
                 self.voicemail_copied(sid, key, content_type).await?
             }
+            Mark::Link {
+                token_hash,
+                expires_at,
+            } => {
+                self.voicemail_link_made(sid, token_hash, expires_at)
+                    .await?
+            }
             Mark::Delivered { message_id, at } => {
                 self.voicemail_delivered(sid, message_id, at).await?
             }
@@ -396,4 +437,13 @@ impl VoicemailStore for Store {
         }
         Ok(())
     }
+}
+
+/// A voicemail's emailed link as the table keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailLink {
+    pub s3_key: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    pub expires_at: i64,
 }

@@ -57,6 +57,8 @@ pub struct MemoryStore {
     pub faults: Faults,
     pub voicemails: Mutex<BTreeMap<String, VoicemailRow>>,
     pub texts: Mutex<BTreeMap<String, TextRow>>,
+    /// Each voicemail's link: its token's hash and expiry.
+    pub links: Mutex<BTreeMap<String, (String, i64)>>,
 }
 
 impl MemoryStore {
@@ -92,17 +94,26 @@ impl VoicemailStore for MemoryStore {
     async fn mark_voicemail(&self, sid: &str, mark: Mark<'_>) -> Port<bool> {
         let step = match mark {
             Mark::Copied { .. } => "copied",
+            Mark::Link { .. } => "link",
             Mark::Delivered { .. } => "delivered",
             Mark::Later { .. } => "later",
             Mark::AwaitTranscription { .. } => "await",
             Mark::Failed { .. } => "failed",
         };
         self.faults.check(step)?;
+        let mut links = self.links.lock().unwrap();
         Ok(self.with_vm(sid, |(vm, lease, due)| {
             match mark {
                 Mark::Copied { key, content_type } => {
                     vm.s3_key = Some(key.into());
                     vm.content_type = Some(content_type.into());
+                    return true;
+                }
+                Mark::Link {
+                    token_hash,
+                    expires_at,
+                } => {
+                    links.insert(sid.to_string(), (token_hash.into(), expires_at));
                     return true;
                 }
                 Mark::Delivered { message_id, at } => {

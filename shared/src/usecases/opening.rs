@@ -43,6 +43,9 @@ pub trait NoticeStore: Sync {
 pub struct Requested {
     pub number: String,
     pub label: Option<String>,
+    /// The country (ISO 3166 alpha-2) of a number written without `+` or
+    /// `00`; without one such a number is refused.
+    pub country: Option<String>,
 }
 
 /// A session to open.
@@ -95,10 +98,7 @@ where
         now: i64,
     ) -> Result<Session, OpenError> {
         let [p0, p1] = &req.participants;
-        let (a, b) = tokio::join!(
-            self.validate(&p0.number, 0, policy),
-            self.validate(&p1.number, 1, policy)
-        );
+        let (a, b) = tokio::join!(self.validate(p0, 0, policy), self.validate(p1, 1, policy));
         let (a, b) = (a?, b?);
         if a == b {
             return Err(OpenError::Identical);
@@ -148,7 +148,7 @@ where
     /// Insight first when the deployment asks for it.
     async fn validate(
         &self,
-        raw: &str,
+        requested: &Requested,
         participant: usize,
         policy: &Policy<'_>,
     ) -> Result<PhoneNumber, OpenError> {
@@ -156,18 +156,26 @@ where
             participant,
             reason,
         };
+        let (raw, country) = (requested.number.as_str(), requested.country.as_deref());
         if policy.number_insight {
-            let insight = match insight_digits(raw) {
-                Some(digits) => self.providers.insight(&digits).await,
-                None => Insight::Invalid,
-            };
-            match insight {
-                Insight::Valid(n) => return Ok(n),
-                Insight::Invalid => return Err(invalid("not a valid phone number".into())),
-                Insight::Unknown => {}
+            // Number Insight reads digits calling code first: a national
+            // number is made international in its country before it asks.
+            // Bare digits with no country go unasked, and offline parsing
+            // refuses them below.
+            let digits = insight_digits(raw).or_else(|| {
+                PhoneNumber::parse_in(raw, country?)
+                    .ok()
+                    .map(|n| n.digits().to_string())
+            });
+            if let Some(digits) = digits {
+                match self.providers.insight(&digits).await {
+                    Insight::Valid(n) => return Ok(n),
+                    Insight::Invalid => return Err(invalid("not a valid phone number".into())),
+                    Insight::Unknown => {}
+                }
             }
         }
-        PhoneNumber::parse(raw).map_err(|e| invalid(e.to_string()))
+        PhoneNumber::parse_written(raw, country).map_err(|e| invalid(e.to_string()))
     }
 
     /// Texts each participant the number that reaches the other one, from
@@ -212,9 +220,8 @@ pub fn insight_digits(raw: &str) -> Option<String> {
     let trimmed = raw.trim();
     let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
     if !trimmed.starts_with('+') {
-        if let Some(rest) = digits.strip_prefix("00") {
-            digits = rest.to_string();
-        }
+        // Without `+` or `00` the digits are national: not for Number Insight.
+        digits = digits.strip_prefix("00")?.to_string();
     }
     (!digits.is_empty() && digits.len() <= 15).then_some(digits)
 }

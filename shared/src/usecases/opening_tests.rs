@@ -22,6 +22,8 @@ struct World {
     /// `POOL_AUTO_PROVISION_MAX`.
     max: u64,
     number_insight: bool,
+    /// The first participant's `country`.
+    country: Option<&'static str>,
 }
 
 impl World {
@@ -48,17 +50,22 @@ impl World {
             providers: MemoryProvider::default(),
             max: 0,
             number_insight: false,
+            country: None,
         }
     }
 
     /// Opens a session between `a` ("your rider") and `b` ("your driver").
     async fn open(&self, a: &str, b: &str, notify: bool) -> Result<Session, OpenError> {
-        let requested = |number: &str, label: &str| Requested {
+        let requested = |number: &str, label: &str, country: Option<&str>| Requested {
             number: number.into(),
             label: Some(label.into()),
+            country: country.map(str::to_string),
         };
         let req = OpenSession {
-            participants: [requested(a, "your rider"), requested(b, "your driver")],
+            participants: [
+                requested(a, "your rider", self.country),
+                requested(b, "your driver", None),
+            ],
             provider: Provider::Vonage,
             ttl_seconds: 3600,
             notify,
@@ -190,6 +197,26 @@ async fn number_insight_answers_first_and_unsure_falls_back_to_offline() {
     assert_eq!(s.participants[1].number, n(DRIVER));
 }
 
+#[tokio::test]
+async fn bare_digits_need_their_country() {
+    for number_insight in [false, true] {
+        let mut w = World::new(&[PROXY]);
+        w.number_insight = number_insight;
+        // Number Insight would have read it as +55 123 0999 (Brazil): never asked.
+        w.insight("5551230999", Insight::Valid(n("+5551230999")));
+        w.insight("447700900100", Insight::Valid(n(RIDER)));
+        let err = w.open("5551230999", DRIVER, false).await.unwrap_err();
+        assert!(
+            matches!(&err, OpenError::InvalidNumber { participant: 0, reason } if reason.contains("+ or 00")),
+            "{err}"
+        );
+        // With its country the national form is the number meant.
+        w.country = Some("GB");
+        let s = w.open("07700 900100", DRIVER, false).await.unwrap();
+        assert_eq!(s.participants[0].number, n(RIDER));
+    }
+}
+
 #[test]
 fn number_insight_digits() {
     assert_eq!(
@@ -199,5 +226,7 @@ fn number_insight_digits() {
     assert_eq!(insight_digits("0044 7700").as_deref(), Some("447700"));
     assert_eq!(insight_digits("+0044").as_deref(), Some("0044"));
     assert_eq!(insight_digits("abc"), None);
-    assert_eq!(insight_digits("1234567890123456"), None);
+    assert_eq!(insight_digits("+1234567890123456"), None);
+    // National digits: not for Number Insight.
+    assert_eq!(insight_digits("5551230999"), None);
 }

@@ -32,6 +32,11 @@ const SWEEP_BATCH: i32 = 25;
 pub enum Mark<'a> {
     /// Our copy is safe in the bucket under `key`.
     Copied { key: &'a str, content_type: &'a str },
+    /// The emailed link's token (its hash) works until `expires_at`.
+    Link {
+        token_hash: &'a str,
+        expires_at: i64,
+    },
     /// Emailed: SES's message id.
     Delivered { message_id: &'a str, at: i64 },
     /// Let go until `until`; `attempts` counts failures. `emailed`: the
@@ -122,6 +127,11 @@ pub struct Pipeline<'a, S, R, B, M> {
     pub mailer: &'a M,
     pub config: &'a VoicemailConfig,
     pub clock: &'a Clock,
+    /// callmask's public base URL: the emailed link is callmask's
+    /// (`/voicemails/{sid}/recording`), presigned on each click. `None`
+    /// (a local stack without `PUBLIC_BASE_URL`): a link presigned now,
+    /// which works only as long as this process's credentials.
+    pub link_base: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,23 +290,20 @@ where
             return Ok(Step::WaitUntil(transcription_due));
         }
         let ttl = self.config.recording_link_ttl_seconds;
-        let link = self
-            .bucket
-            .presign(&key, ttl)
-            .await
-            .map_err(StepError::S3)?;
         let message_id = match &vm.email_message_id {
             // Sent by an earlier attempt that could not record it.
             Some(id) => id.clone(),
-            None => self
-                .mailer
-                .send(
-                    &self.config.sender_email,
-                    &vm.owner_email,
-                    email::voicemail(vm, &link, ttl),
-                )
-                .await
-                .map_err(StepError::Ses)?,
+            None => {
+                let link = self.link(vm, &key, ttl, now).await?;
+                self.mailer
+                    .send(
+                        &self.config.sender_email,
+                        &vm.owner_email,
+                        email::voicemail(vm, &link, ttl),
+                    )
+                    .await
+                    .map_err(StepError::Ses)?
+            }
         };
         let delivered = Mark::Delivered {
             message_id: &message_id,
@@ -307,6 +314,41 @@ where
             .await
             .map_err(|source| StepError::Unrecorded { message_id, source })?;
         Ok(Step::Delivered)
+    }
+
+    /// The link to email, working for `ttl` seconds from `now`. With a
+    /// public base URL: callmask's link, whose token (kept hashed on the
+    /// voicemail before the email goes) is checked on each click, which
+    /// presigns then. A presigned S3 URL made here would be signed with
+    /// the worker role's temporary credentials and stop working when their
+    /// session ends (at most 12 hours, often 1), whatever its own expiry
+    /// says: the owner would find a dead link long before the promised
+    /// time.
+    async fn link(
+        &self,
+        vm: &Voicemail,
+        key: &str,
+        ttl: u64,
+        now: i64,
+    ) -> Result<String, StepError> {
+        let Some(base) = self.link_base else {
+            return self.bucket.presign(key, ttl).await.map_err(StepError::S3);
+        };
+        let token = crate::domain::voicemail::new_link_token();
+        let hash = crate::domain::voicemail::link_token_hash(&token);
+        let link = Mark::Link {
+            token_hash: &hash,
+            expires_at: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
+        };
+        self.store
+            .mark_voicemail(&vm.recording_sid, link)
+            .await
+            .map_err(StepError::Store)?;
+        Ok(crate::domain::voicemail::recording_link(
+            base,
+            &vm.recording_sid,
+            &token,
+        ))
     }
 
     /// Downloads the provider's recording and stores it; returns the object

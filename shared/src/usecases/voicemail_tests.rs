@@ -17,6 +17,7 @@ struct World {
     mailer: MemoryMailer,
     config: VoicemailConfig,
     clock: Clock,
+    link_base: Option<&'static str>,
 }
 
 impl World {
@@ -31,6 +32,7 @@ impl World {
                 ..VoicemailConfig::default()
             },
             clock: Clock::system(),
+            link_base: None,
         };
         let ctx = CallContext {
             call_sid: "CA1".into(),
@@ -71,6 +73,7 @@ impl World {
             mailer: &self.mailer,
             config: &self.config,
             clock: &self.clock,
+            link_base: self.link_base,
         }
     }
 
@@ -129,6 +132,39 @@ async fn delivers_once_copied_deleted_and_linked() {
 }
 
 #[tokio::test]
+async fn with_a_public_base_url_the_link_is_callmasks_not_a_presigned_one() {
+    let mut w = World::new(false);
+    w.link_base = Some("https://callmask.example/");
+    let now = w.clock.now();
+    assert_eq!(
+        w.pipeline().process("RE1").await.unwrap(),
+        Outcome::Delivered
+    );
+    let sent = w.mailer.sent.lock().unwrap().clone();
+    let text = &sent[0].2.text;
+    let prefix = "https://callmask.example/voicemails/RE1/recording?token=";
+    let start = text.find(prefix).map(|i| i + prefix.len());
+    let token: String = start
+        .map(|i| {
+            text[i..]
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(token.len(), 64, "{text}");
+    // Nothing signed with this process's credentials goes in the email.
+    assert!(!text.contains("bucket.example"), "{text}");
+    let (hash, expires_at) = w.store.links.lock().unwrap()["RE1"].clone();
+    assert_eq!(hash, crate::domain::voicemail::link_token_hash(&token));
+    let ttl = w.config.recording_link_ttl_seconds as i64;
+    assert!(
+        (now + ttl..=now + ttl + 5).contains(&expires_at),
+        "{expires_at}"
+    );
+}
+
+#[tokio::test]
 async fn a_failure_at_any_step_is_retried_and_emailed_exactly_once() {
     for step in [
         "claim",
@@ -138,8 +174,12 @@ async fn a_failure_at_any_step_is_retried_and_emailed_exactly_once() {
         "presign",
         "send",
         "delivered",
+        "link",
     ] {
-        let w = World::new(false);
+        let mut w = World::new(false);
+        if step == "link" {
+            w.link_base = Some("https://callmask.example");
+        }
         match step {
             "download" => w.recordings.faults.fail(step),
             "put" | "presign" => w.bucket.faults.fail(step),

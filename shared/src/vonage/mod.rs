@@ -1,6 +1,7 @@
 //! Vonage adapter: NCCO rendering, signed-webhook verification and webhook
 //! payload parsing. Vonage writes numbers as E.164 digits without `+`.
 
+pub mod gsm;
 pub mod ncco;
 pub mod rest;
 pub mod signature;

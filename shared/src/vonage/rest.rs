@@ -305,18 +305,23 @@ impl VonageRest {
 
     /// Sends a text; the message ids (one per part). Vonage answers HTTP
     /// 200 even when it refuses: each part's `status` says, and any part
-    /// not `"0"` makes the send a failure.
+    /// not `"0"` makes the send a failure. A text with a character outside
+    /// GSM 03.38 goes as `type=unicode`: sent as the default `text`, the
+    /// SMS API would turn it into `?`s.
     pub async fn send_sms(
         &self,
         from: &str,
         to: &str,
         text: &str,
     ) -> Result<Vec<String>, RestError> {
-        let params = [
+        let mut params = vec![
             ("from", from.to_string()),
             ("to", to.to_string()),
             ("text", text.to_string()),
         ];
+        if !super::gsm::is_gsm(text) {
+            params.push(("type", "unicode".to_string()));
+        }
         let sms: SmsAnswer = self
             .post(format!("{}/sms/json", self.rest_base), &params)
             .await?

@@ -213,6 +213,25 @@ async fn send_sms_returns_the_message_ids() {
     assert_eq!(f["from"], "447700900001");
     assert_eq!(f["to"], "447700900002");
     assert_eq!(f["text"], "Hello & bye");
+    // GSM-7 is the SMS API's default: no `type` needed.
+    assert!(!f.contains_key("type"), "{f:?}");
+}
+
+#[tokio::test]
+async fn a_text_outside_gsm_goes_as_unicode() {
+    for text in ["See you 👋", "Привет", "你好", "It’s 5€"] {
+        let server = MockServer::start().await;
+        let sent = sms(serde_json::json!([{"to": "447700900002",
+            "message-id": "0A0000000123ABCD1", "status": "0"}]));
+        mount(&server, on("POST", "/sms/json"), sent, ..).await;
+        client(&server)
+            .send_sms("447700900001", "447700900002", text)
+            .await
+            .unwrap();
+        let f = form(&only_request(&server).await);
+        assert_eq!(f["text"], text);
+        assert_eq!(f.get("type").map(String::as_str), Some("unicode"), "{text}");
+    }
 }
 
 async fn sms_answering(status: &str, text: &str) -> Result<Vec<String>, RestError> {

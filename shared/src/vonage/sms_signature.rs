@@ -80,6 +80,18 @@ pub fn verify(params: &[(String, String)], secret: &str, method: SmsSignatureMet
             == 0
 }
 
+/// Whether the request's `timestamp` (Unix seconds, which Vonage adds to
+/// every signed message and signs with it) is within `max_age_seconds` of
+/// `now`, either way. Without one a signed request could be replayed
+/// forever: refused.
+pub fn fresh(params: &[(String, String)], now: i64, max_age_seconds: u64) -> bool {
+    params
+        .iter()
+        .find(|(k, _)| k == "timestamp")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .is_some_and(|t| now.abs_diff(t) <= max_age_seconds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +124,19 @@ mod tests {
             ("text", "a&b=c"),
             ("timestamp", "1795939200"),
         ])
+    }
+
+    #[test]
+    fn a_signature_is_fresh_for_five_minutes_either_way() {
+        let at = |t: &str| params(&[("msisdn", "447700900100"), ("timestamp", t)]);
+        let now = 1_795_939_200;
+        assert!(fresh(&at("1795939200"), now, 300));
+        assert!(fresh(&at("1795938900"), now, 300));
+        assert!(fresh(&at("1795939500"), now, 300));
+        assert!(!fresh(&at("1795938899"), now, 300));
+        assert!(!fresh(&at("1795939501"), now, 300));
+        assert!(!fresh(&at("yesterday"), now, 300));
+        assert!(!fresh(&params(&[("msisdn", "447700900100")]), now, 300));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::body::provider;
+use crate::api::body::{country, provider};
 use crate::api::http::ApiError;
 use crate::domain::Provider;
 use crate::phone::PhoneNumber;
@@ -18,6 +18,8 @@ pub const MAX_PROVISION: u64 = 50;
 #[derive(Debug, Deserialize)]
 pub struct AddNumberBody {
     number: Option<Value>,
+    /// The country of a number written without `+` or `00`.
+    country: Option<Value>,
     provider: Option<Value>,
 }
 
@@ -33,8 +35,13 @@ impl TryFrom<AddNumberBody> for AddNumber {
     type Error = ApiError;
 
     fn try_from(body: AddNumberBody) -> Result<Self, ApiError> {
+        let country = country(body.country.as_ref(), "country")?;
         let number = match body.number {
-            Some(Value::String(s)) => parse_number(&s)?,
+            Some(Value::String(s)) => {
+                PhoneNumber::parse_written(&s, country.as_deref()).map_err(|e| {
+                    ApiError::invalid("invalid_number", "number", format!("number: {e}"))
+                })?
+            }
             Some(_) => {
                 return Err(ApiError::invalid(
                     "invalid_number",
@@ -253,6 +260,37 @@ mod tests {
         );
         let e = AddNumber::try_from(body::<AddNumberBody>(json!({"number": 7}))).unwrap_err();
         assert_eq!(e.code, "invalid_number");
+        // Bare digits are not guessed at: this was +55 123 0999 (Brazil).
+        let e = AddNumber::try_from(body::<AddNumberBody>(json!({"number": "5551230999"})))
+            .unwrap_err();
+        assert_eq!(
+            (e.status, e.code, e.details["field"].as_str()),
+            (400, "invalid_number", Some("number"))
+        );
+        assert!(e.message.contains("+ or 00"), "{}", e.message);
+        for (v, e164) in [
+            (
+                json!({"number": "5551230999", "country": "us"}),
+                "+15551230999",
+            ),
+            (json!({"number": "+5551230999"}), "+5551230999"),
+            (json!({"number": "00447700900100"}), "+447700900100"),
+            (
+                json!({"number": "07700 900100", "country": "GB"}),
+                "+447700900100",
+            ),
+        ] {
+            let n = AddNumber::try_from(body::<AddNumberBody>(v.clone())).unwrap();
+            assert_eq!(n.number.e164(), e164, "{v}");
+        }
+        let e = AddNumber::try_from(body::<AddNumberBody>(
+            json!({"number": "5551230999", "country": "USA"}),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.details["field"].as_str()),
+            ("invalid_country", Some("country"))
+        );
         let e = Import::try_from(body::<ImportBody>(json!({}))).unwrap_err();
         assert_eq!(e.code, "missing_provider");
         let i = Import::try_from(body::<ImportBody>(json!({"provider": "VONAGE"}))).unwrap();

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::body::provider;
+use crate::api::body::{country, provider};
 use crate::api::http::ApiError;
 use crate::config::MAX_SESSION_TTL_SECONDS;
 use crate::domain::Provider;
@@ -23,6 +23,9 @@ pub struct CreateSessionBody {
     ttl_seconds: Option<Value>,
     provider: Option<Value>,
     notify: Option<Value>,
+    /// The country of participants' numbers written without `+` or `00`
+    /// (a participant's own `country` wins).
+    country: Option<Value>,
 }
 
 /// A checked request.
@@ -51,7 +54,11 @@ impl TryFrom<CreateSessionBody> for CreateSession {
             }
             _ => return Err(invalid_participants()),
         };
-        let [a, b] = [participant(&list[0], 0)?, participant(&list[1], 1)?];
+        let country = country(body.country.as_ref(), "country")?;
+        let [a, b] = [
+            participant(&list[0], 0, country.as_deref())?,
+            participant(&list[1], 1, country.as_deref())?,
+        ];
         Ok(CreateSession {
             participants: [a, b],
             ttl_seconds: ttl(body.ttl_seconds)?,
@@ -79,13 +86,14 @@ fn invalid_participants() -> ApiError {
     )
 }
 
-/// A plain string, or `{"number": "...", "label": "..."}`.
-fn participant(p: &Value, i: usize) -> Result<Requested, ApiError> {
+/// A plain string, or `{"number": "...", "label": "...", "country": "GB"}`.
+fn participant(p: &Value, i: usize, body_country: Option<&str>) -> Result<Requested, ApiError> {
     let o = match p {
         Value::String(s) => {
             return Ok(Requested {
                 number: s.clone(),
                 label: None,
+                country: body_country.map(str::to_string),
             })
         }
         Value::Object(o) => o,
@@ -110,7 +118,12 @@ fn participant(p: &Value, i: usize) -> Result<Requested, ApiError> {
             ))
         }
     };
-    Ok(Requested { number, label })
+    let own = country(o.get("country"), &format!("participants[{i}].country"))?;
+    Ok(Requested {
+        number,
+        label,
+        country: own.or(body_country.map(str::to_string)),
+    })
 }
 
 fn valid_label(l: &str) -> bool {
@@ -152,6 +165,22 @@ mod tests {
         assert_eq!(s.participants[0].number, "+447700900100");
         assert_eq!(s.participants[1].label.as_deref(), Some("your driver"));
         assert_eq!((s.ttl_seconds, s.provider, s.notify), (None, None, false));
+        assert_eq!(s.participants[0].country, None);
+    }
+
+    #[test]
+    fn a_country_in_the_body_or_the_participant() {
+        let s = check(json!({"country": "us", "participants": ["5551230999",
+            {"number": "07700 900200", "country": "GB"}]}))
+        .unwrap();
+        assert_eq!(s.participants[0].country.as_deref(), Some("US"));
+        assert_eq!(s.participants[1].country.as_deref(), Some("GB"));
+        let e = check(json!({"participants": ["+1", {"number": "2", "country": "Britain"}]}))
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.details["field"].as_str()),
+            ("invalid_country", Some("participants[1].country"))
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 use lambda_http::Request;
 
+use crate::api::auto_reply::may_reply;
 use crate::api::http::{ApiError, HttpResponse};
 use crate::api::twilio::{read_form, twiml, TwilioState};
 use crate::config::{ConfigError, MessagingConfig};
@@ -177,8 +178,12 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         TextPlan::OutOfSession { reply } => {
             tracing::info!(message = sid, to = %to.masked(), from = %from.masked(), "text outside any session or line");
             match reply {
-                Some(reply) => twiml(Response::new().message(&reply, vec![])),
-                None => nothing(),
+                Some(reply)
+                    if may_reply(&t.core.store, &state.messaging, &to, &from, now).await =>
+                {
+                    twiml(Response::new().message(&reply, vec![]))
+                }
+                _ => nothing(),
             }
         }
     }

@@ -12,13 +12,16 @@
 //! dropped; the phone shows them as consecutive texts.
 //!
 //! Signed with `sig` (`VONAGE_SMS_SIGNATURE_METHOD`) whenever a signature
-//! secret is configured: a missing or wrong one is 401.
+//! secret is configured: a missing or wrong one is 401, and so is a
+//! signature `timestamp` further from now than
+//! `VONAGE_SMS_SIGNATURE_MAX_AGE_SECONDS` (a replay).
 
 use std::sync::Arc;
 
 use http::Method;
 use lambda_http::Request;
 
+use crate::api::auto_reply::may_reply;
 use crate::api::http::{bounded_body, empty, header, raw_query, ApiError, HttpResponse};
 use crate::config::{ConfigError, MessagingConfig, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
@@ -140,6 +143,14 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
             tracing::warn!("rejected an unsigned or badly signed Vonage inbound SMS");
             return Denied::Unauthorized.into_response();
         }
+        // A good signature is good forever: its timestamp bounds when the
+        // request may be presented, so a captured one cannot be replayed
+        // (each replay of a text outside any session was a reply we paid for).
+        let max_age = state.messaging.sms_signature_max_age_seconds;
+        if !sms_signature::fresh(&params, state.core.clock.now(), max_age) {
+            tracing::warn!("rejected a Vonage inbound SMS signed too long ago or in the future");
+            return Denied::Unauthorized.into_response();
+        }
     }
     let Some(message_id) = param(&params, "messageId").map(str::trim).filter(|id| {
         !id.is_empty()
@@ -202,6 +213,9 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     else {
         tracing::info!(message = message_id, to = %to.masked(), from = %from.masked(), "text outside any session");
         if let TextPlan::OutOfSession { reply: Some(reply) } = plan {
+            if !may_reply(&state.core.store, &state.messaging, &to, &from, now).await {
+                return empty(200);
+            }
             if let Err(e) = state.sms.send(&to, &from, &reply).await {
                 tracing::warn!(message = message_id, error = %crate::telemetry::chain(&e), "could not answer a text outside any session");
             }
