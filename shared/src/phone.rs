@@ -239,6 +239,8 @@ pub enum PhoneError {
     InvalidLength,
     #[error("the number has an extension, which cannot be dialled")]
     Extension,
+    #[error("the number repeats a national prefix after its country code")]
+    NationalPrefix,
 }
 
 /// The digits of a number written for people, calling code first:
@@ -298,8 +300,16 @@ impl PhoneNumber {
         let international = international_digits(input)?;
         let (code, national) = split(&international)?;
         check_possible_length(code.lengths, national.len())?;
+        let digits = format!("{}{national}", code.code);
+        // A national prefix is removed once (`+44 020…` is `+4420…`). One
+        // written twice (`+43 00…`) leaves a number whose E.164 form parses
+        // as another number: the API would hand back a number that no
+        // longer finds what it named. Refused instead.
+        if digits != international && !split(&digits).is_ok_and(|(_, again)| again == national) {
+            return Err(PhoneError::NationalPrefix);
+        }
         Ok(Self {
-            e164: format!("+{}{national}", code.code),
+            e164: format!("+{digits}"),
         })
     }
 
