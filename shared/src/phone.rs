@@ -281,6 +281,9 @@ fn international_digits(input: &str) -> Result<String, PhoneError> {
     Ok(international)
 }
 
+/// The fewest digits (calling code included) of a number we route.
+pub const MIN_E164_DIGITS: usize = 7;
+
 /// A phone number in E.164 form (`+447700900100`), known to be possible.
 ///
 /// Two ways in: [`PhoneNumber::parse`] checks user input against
@@ -301,6 +304,11 @@ impl PhoneNumber {
         let (code, national) = split(&international)?;
         check_possible_length(code.lengths, national.len())?;
         let digits = format!("{}{national}", code.code);
+        // What the webhooks' `from_e164` takes, or a number added here
+        // could never be routed (nor read back from the table).
+        if digits.len() < MIN_E164_DIGITS {
+            return Err(PhoneError::TooShort);
+        }
         // A national prefix is removed once (`+44 020…` is `+4420…`). One
         // written twice (`+43 00…`) leaves a number whose E.164 form parses
         // as another number: the API would hand back a number that no
@@ -328,8 +336,8 @@ impl PhoneNumber {
             return Err(PhoneError::NotInternational);
         }
         match digits.len() {
-            0..=6 => Err(PhoneError::TooShort),
-            7..=15 => Ok(Self {
+            n if n < MIN_E164_DIGITS => Err(PhoneError::TooShort),
+            MIN_E164_DIGITS..=15 => Ok(Self {
                 e164: format!("+{digits}"),
             }),
             _ => Err(PhoneError::TooLong),
