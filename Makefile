@@ -99,8 +99,10 @@ lint-infra: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 		-f template.yaml -f deploy/github-oidc.yaml
 	$(VENV)/bin/hadolint Dockerfile
 
-# Each emulator-backed test binary gets a fresh emulator, so no binary sees
-# another's tables or secrets.
+# Each emulator-backed test binary gets a fresh emulator and fake providers
+# (FAKE_PROVIDERS=1: scripts/fake_providers.py on a free port), so no binary
+# sees another's tables, secrets or texts. `faults` fails their requests on
+# purpose (the fault switches: scripts/fault_switch.py).
 # Every log line those tests write is captured (LOG_CAPTURE_DIR) and
 # scripts/log_privacy.py fails the run if one holds a full phone number, a
 # secret or a request signature.
@@ -109,8 +111,8 @@ LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
 	rm -rf $(LOG_CAPTURE_DIR)
-	for t in emulator events voicemail metadata messaging lookups audio; do \
-		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
+	for t in emulator events voicemail metadata messaging lookups audio faults; do \
+		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) FAKE_PROVIDERS=1 $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
 	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)
 

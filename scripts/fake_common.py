@@ -75,8 +75,14 @@ class State:
             for n in range(1, 21):
                 self.twilio_stock[f"{prefix}{n:02d}"] = (country, kind)
         self.twilio_owned = {}
-        for number in ("+15551230801", "+15551230802"):
-            self._twilio_own(number, "US", {})
+        # One points at this deployment (as callmask names its URLs:
+        # PUBLIC_BASE_URL, else the router on PORT), so an import adds it;
+        # the other at an old application, so an import leaves it out.
+        base = (os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '3000')}").rstrip("/")
+        self._twilio_own("+15551230801", "US", {"VoiceUrl": f"{base}/twilio/voice", "SmsUrl": f"{base}/twilio/sms",
+                                                "StatusCallback": f"{base}/twilio/status"})
+        self._twilio_own("+15551230802", "US", {"VoiceUrl": "https://old-proxy.example.com/voice",
+                                                "SmsUrl": "https://old-proxy.example.com/sms"})
         self.sms = []
         # Twilio: RecordingSid -> {"audio": bytes, "deleted": bool}.
         self.recordings = {}

@@ -31,6 +31,20 @@ Twilio (`TWILIO_API_BASE_URL`): HTTP Basic AccountSid:AuthToken, under
     GET    Recordings/{RE...}[.wav]         the recording's audio (as the voicemail worker fetches it)
     DELETE Recordings/{RE...}.json          (DELETE_PROVIDER_RECORDINGS)
 
+Fault switch (no auth; scripts/fault_switch.py has the rule's fields):
+    POST   /_fake/faults   {"service": "vonage"|"twilio", "operation": "METHOD /path",
+                            "count": N, "kind": "throttle"|"5xx"|"timeout"|"slow", ...}
+    GET    /_fake/faults   the rules, and how many requests each failed
+    DELETE /_fake/faults   all disarmed
+The next N matching requests fail as the provider fails them: throttled,
+Vonage's SMS API answers 200 with status 1 (Throttled) and Number Insight
+status 1, its numbers API 429; Twilio 429 (code 20429). 5xx answers the
+status asked (default 500) in the provider's error format; a timeout holds
+the request `delay_ms` and closes the connection unanswered (nothing is
+done: no text sent, no number bought); slow serves it `delay_ms` late. The
+path may end in `*` ("POST /2010-04-01/Accounts/*"); `contains` narrows a
+rule to requests whose query or body holds a text (a phone number).
+
 For looking at what happened (no auth):
     GET /_fake/sms        every text sent, both providers: [{"provider", "from", "to", "text"}]
     GET /_fake/numbers    the numbers each account owns
@@ -40,7 +54,8 @@ and for playing Twilio's part in a call (no auth):
 
 On sale: Vonage GB 447700900101-120 and US 15551230101-120; Twilio US
 +15551230201-220 (Local) and GB +447700900201-220 (Mobile). Owned at start
-(to import): Vonage 447700900190, Twilio +15551230801 and +15551230802.
+(to import): Vonage 447700900190 (linked to VONAGE_APPLICATION_ID), Twilio
++15551230801 (its URLs this deployment's) and +15551230802 (an old app's).
 
 Environment: FAKE_PROVIDERS_PORT (3002); the credentials it accepts, which
 default to the fixed fake ones printed at start: VONAGE_API_KEY,
@@ -53,10 +68,12 @@ import os
 import re
 import signal
 import sys
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fake_common import DEFAULTS, SECRETS, Reply, State, mask_numbers, setting
+from fake_common import DEFAULTS, SECRETS, Reply, State, mask_numbers, setting, twilio_error
+from fault_switch import Faults
 from fake_twilio import TwilioApi
 from fake_vonage import VonageApi
 
@@ -65,6 +82,7 @@ class Handler(VonageApi, TwilioApi, BaseHTTPRequestHandler):
     server_version = "fake-providers/1"
     protocol_version = "HTTP/1.1"
     state: State = None  # set in main
+    faults = Faults(("vonage", "twilio"))
 
     # One line per request, written by `respond` (without secrets).
     def log_message(self, *args):
@@ -90,6 +108,8 @@ class Handler(VonageApi, TwilioApi, BaseHTTPRequestHandler):
         self.body = self.read_body()
         self.provider = "-"
         try:
+            if self.injected_fault(method, url):
+                return
             self.route(method, url.path)
             reply = Reply(404, {"error": "not found"})
         except Reply as r:
@@ -97,6 +117,39 @@ class Handler(VonageApi, TwilioApi, BaseHTTPRequestHandler):
         except Exception as e:  # a bug here must not look like a provider answer
             reply = Reply(500, {"error": f"fake_providers.py: {type(e).__name__}: {e}"})
         self.respond(method, url, reply)
+
+    def injected_fault(self, method, url) -> bool:
+        """Meets an armed rule of the fault switch: raises its answer, or
+        returns True when the request is to go unanswered (a timeout)."""
+        if url.path.startswith("/_fake/"):
+            return False
+        service = "twilio" if url.path.startswith("/2010-04-01/") else "vonage"
+        if not self.faults.armed(service):
+            return False
+        text = url.query + "\n" + urllib.parse.unquote_plus(self.body.decode("utf-8", "replace"))
+        rule = self.faults.take(service, f"{method} {url.path}", text)
+        if rule is None:
+            return False
+        self.provider = service
+        time.sleep(rule.delay_ms / 1000)
+        if rule.kind == "slow":
+            return False
+        if rule.kind == "timeout":
+            self.close_connection = True
+            print(mask_numbers(f"fake-providers: {service:<6} {method:<6} {url.path} -> (no answer: fault)"),
+                  file=sys.stderr, flush=True)
+            return True
+        if rule.kind == "throttle":
+            if url.path == "/sms/json":
+                raise Reply(200, {"message-count": "1", "messages": [{"status": "1", "error-text": "Throttled"}]})
+            if url.path.startswith("/ni/"):
+                raise Reply(200, {"status": 1, "status_message": "Throttled"})
+            if service == "vonage":
+                raise Reply(429, {"error-code": "429", "error-code-label": "too many requests"})
+            raise twilio_error(429, 20429, "Too Many Requests")
+        if service == "vonage":
+            raise Reply(rule.status, {"error-code": str(rule.status), "error-code-label": "internal error"})
+        raise twilio_error(rule.status, 20500, "Internal Server Error")
 
     def read_body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
@@ -154,6 +207,9 @@ class Handler(VonageApi, TwilioApi, BaseHTTPRequestHandler):
         s = self.state
         if path.startswith("/_fake/"):
             self.provider = "fake"
+            if path == "/_fake/faults":
+                status, answer = self.faults.control(method, self.body)
+                raise Reply(status, answer)
             if rec := re.fullmatch(r"/_fake/recordings/(RE[A-Za-z0-9]{1,64})", path):
                 if method != "PUT":
                     raise Reply(405, {"error": "PUT only"}, {"Allow": "PUT"})

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use callmask::config::{NumberValidation, SecretSetting};
 use callmask_local::StackConfig;
 use serde_json::{json, Value};
-use support::{enc, pluck, Reply, TestEnv};
+use support::{enc, pluck, Reply, TestEnv, TEST_HOST};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
@@ -224,12 +224,27 @@ async fn twilio_fake() -> MockServer {
                 .get("Page")
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(0);
-            let owned = ["+15551230601", "+15551230698", "+15551230699"];
+            // The last one's calls go to another service: not imported.
+            let owned = [
+                "+15551230601",
+                "+15551230698",
+                "+15551230699",
+                "+15551230697",
+            ];
             let chunk: Vec<Value> = owned
                 .iter()
                 .skip(page * 2)
                 .take(2)
-                .map(|n| json!({"sid": sid_for(n), "phone_number": n, "iso_country": "US"}))
+                .map(|n| {
+                    let base = if n.ends_with("697") {
+                        "https://other.example"
+                    } else {
+                        TEST_HOST
+                    };
+                    json!({"sid": sid_for(n), "phone_number": n, "iso_country": "US",
+                        "voice_url": format!("{base}/twilio/voice"),
+                        "sms_url": format!("{base}/twilio/sms")})
+                })
                 .collect();
             let next = (page == 0).then(|| {
                 account_path("IncomingPhoneNumbers.json?PageSize=2&Page=1&PageToken=PAabc")
@@ -519,6 +534,12 @@ async fn sessions_end_to_end_on_both_providers() {
     let v = r.json();
     assert_eq!(v["added"], json!(["+15551230698", "+15551230699"]), "{v}");
     assert_eq!(v["present"], json!(["+15551230601"]), "{v}");
+    assert_eq!(v["skipped"][0]["number"], "+15551230697", "{v}");
+    assert_eq!(
+        t.get("/numbers/%2B15551230697").await.status,
+        404,
+        "a number pointing elsewhere stays out of the pool"
+    );
     // The imported Twilio number remembers its sid: release works.
     let r = t.delete("/numbers/%2B15551230699?release=true").await;
     assert_eq!(r.status, 502, "the provider refuses this one: {}", r.body);
@@ -1046,5 +1067,52 @@ async fn a_refused_release_keeps_the_number_in_allocation() {
         assert_eq!(r.status, 201, "{provider}: {}", r.body);
         assert_eq!(r.json()["participants"][0]["proxy_number"], number);
     }
+    f.verify().await;
+}
+
+/// A client's retry of `POST /numbers/provision` with the same
+/// `Idempotency-Key` (its connection dropped, the gateway timed out) gets
+/// the first answer again: the number is bought once. Issue 18: a retry
+/// bought again.
+#[tokio::test]
+async fn a_retried_provisioning_with_its_key_buys_nothing_more() {
+    needs_emulator!();
+    // Searched, bought and linked exactly once (the fake checks).
+    let f = Fakes::offering(&[("447700900601", true, true)]).await;
+    let t = f.stack().await;
+    let body = json!({"provider": "vonage", "country": "GB", "count": 1}).to_string();
+    let send = |body: String, key: &'static str| {
+        let t = &t;
+        async move {
+            t.request(
+                "POST",
+                "/numbers/provision",
+                Some(&body),
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    let first = send(body.clone(), "order-7f3a").await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.json()["numbers"][0]["number"], "+447700900601");
+    let again = send(body.clone(), "order-7f3a").await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.json(), first.json());
+    assert_eq!(
+        again
+            .headers
+            .get("idempotent-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    // The same key for another order, or a key that is not one: refused.
+    let other = json!({"provider": "vonage", "country": "GB", "count": 2}).to_string();
+    let r = send(other, "order-7f3a").await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(error_code(&r), "idempotency_key_reused");
+    let r = send(body, "not a key").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(error_code(&r), "invalid_idempotency_key");
     f.verify().await;
 }

@@ -46,13 +46,13 @@ ok "3. the rider's text reached the driver from the rider's proxy number"
 
 # 4. Onboard numbers the account already owns; give one back
 out=$(curl -s -XPOST $B/numbers/import -d '{"provider":"twilio"}')
-# {"added":["+15551230801","+15551230802"],"present":[]}
-expect "$out" '{"added":["+15551230801","+15551230802"],"present":[]}'
+# {"added":["+15551230801"],"present":[],"skipped":[{"number":"+15551230802","reason":"its voice and SMS URLs are not this deployment's (...); set them, then import again"}]}
+expect "$out" '{"added":["+15551230801"],"present":[],"skipped":[{"number":"+15551230802","reason":"its voice and SMS URLs are not this deployment'"'"'s'
 code=$(curl -s -XDELETE "$B/numbers/%2B447700900103?release=true" -o /dev/null -w '%{http_code}')   # 204: rental cancelled
 expect "$code" 204
 owned=$(curl -s $FAKE/_fake/numbers)  # +447700900103 is no longer the Vonage account's
 expect "$owned" '"msisdn":"447700900102"'
 [[ $owned != *'"msisdn":"447700900103"'* ]] || fail "447700900103 is still the Vonage account's"
-ok "4. two Twilio numbers imported, one Vonage number released"
+ok "4. the Twilio number pointing here imported (the other named), one Vonage number released"
 
 echo "walk-through passed: numbers"

@@ -216,29 +216,51 @@ impl Providers {
         }
     }
 
-    /// Every number the account owns, all pages.
-    async fn account_numbers(&self, provider: Provider) -> Result<Vec<Owned>, RestError> {
+    /// Every number the account owns, all pages, each with where it
+    /// points: Vonage numbers at an application, Twilio numbers at URLs.
+    async fn account_numbers(
+        &self,
+        provider: Provider,
+        webhooks: &str,
+    ) -> Result<Vec<Owned>, RestError> {
         let mut out = Vec::new();
         match provider {
             Provider::Vonage => {
                 for n in self.vonage()?.owned().await? {
                     if let Ok(number) = PhoneNumber::from_e164(&format!("+{}", n.msisdn)) {
+                        let elsewhere = match (&self.vonage_app_id, n.app_id.as_deref()) {
+                            (None, _) => Some("VONAGE_APPLICATION_ID is not set: callmask cannot tell where it points".into()),
+                            (Some(ours), Some(app)) if app == ours => None,
+                            (Some(_), Some(_)) => Some("linked to another Vonage application; link it to VONAGE_APPLICATION_ID, then import again".into()),
+                            (Some(_), None) => Some("linked to no Vonage application; link it to VONAGE_APPLICATION_ID, then import again".into()),
+                        };
                         out.push(Owned {
                             number,
                             country: n.country.to_ascii_uppercase(),
                             provider_sid: None,
+                            elsewhere,
                         });
                     }
                 }
             }
             Provider::Twilio => {
+                let ours = twilio_urls(webhooks);
                 for n in self.twilio()?.owned().await? {
                     if let Ok(number) = PhoneNumber::from_e164(&n.phone_number) {
                         let country = n.iso_country.clone().unwrap_or_else(|| number.country());
+                        let here = n.voice_url.as_deref() == Some(ours.voice_url.as_str())
+                            && n.sms_url.as_deref() == Some(ours.sms_url.as_str());
+                        let elsewhere = (!here).then(|| {
+                            format!(
+                                "its voice and SMS URLs are not this deployment's ({} and {}); set them, then import again",
+                                ours.voice_url, ours.sms_url
+                            )
+                        });
                         out.push(Owned {
                             number,
                             country: country.to_ascii_uppercase(),
                             provider_sid: Some(n.sid),
+                            elsewhere,
                         });
                     }
                 }
@@ -278,8 +300,10 @@ impl NumberProvider for Providers {
         self.buy_one(order, offer).await.map_err(PortError::new)
     }
 
-    async fn owned(&self, provider: Provider) -> Port<Vec<Owned>> {
-        self.account_numbers(provider).await.map_err(PortError::new)
+    async fn owned(&self, provider: Provider, webhooks: &str) -> Port<Vec<Owned>> {
+        self.account_numbers(provider, webhooks)
+            .await
+            .map_err(PortError::new)
     }
 
     async fn release(&self, rec: &PoolNumber) -> Port<()> {

@@ -1,11 +1,16 @@
 //! Webhook secrets, read at run time. In AWS a function gets the secret's
 //! Secrets Manager id, never its value: it fetches the value on first use,
 //! keeps it for `SECRET_CACHE_SECONDS` (so a rotated secret is picked up
-//! without a redeploy) and fetches again after that. Local runs and tests
-//! may give the value itself.
+//! without a redeploy) and fetches again after that. When that refresh
+//! fails, the last value read keeps serving (up to `MAX_STALE` past its
+//! period) and the refresh is tried again after `RETRY_STALE_AFTER`.
+//! Local runs and tests may give the value itself.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock: the tests move it (in a function it is the system's).
+use tokio::time::Instant;
 
 use crate::config::SecretSetting;
 
@@ -43,15 +48,40 @@ enum Source {
     },
 }
 
-/// What a secret read from Secrets Manager last gave.
+/// What a secret read from Secrets Manager last gave: the last good value
+/// (and when it was read), and the last failed read, if it came after.
 #[derive(Default)]
 struct Cached {
     value: Option<(Arc<str>, Instant)>,
     failed: Option<(SecretError, Instant)>,
 }
 
+impl Cached {
+    /// The last good value while it may still serve, fresh or not: up to
+    /// `MAX_STALE` past its cache period.
+    fn usable(&self, ttl: Duration) -> Option<Arc<str>> {
+        let (value, at) = self.value.as_ref()?;
+        (at.elapsed() < ttl.saturating_add(MAX_STALE)).then(|| value.clone())
+    }
+}
+
 /// How long a failed read stands before the next request tries again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
+
+/// The same while the last good value serves: a failing read costs its
+/// caller the SDK's attempts (up to the operation timeout), so during an
+/// outage one request in this long pays for it, not every one.
+const RETRY_STALE_AFTER: Duration = Duration::from_secs(5);
+
+/// How long past its cache period the last good value keeps serving while
+/// every refresh fails. A failed refresh (Secrets Manager throttled, down
+/// or unreachable for a moment) must not take every webhook down with it:
+/// the value read a few minutes ago is still the secret the provider signs
+/// with unless it was rotated in that very window. An hour bounds how long a
+/// value nobody can confirm is trusted: an outage that long (or a secret
+/// deleted or no longer readable by the function) then fails closed, as a
+/// cold start would.
+const MAX_STALE: Duration = Duration::from_secs(3600);
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -161,9 +191,13 @@ impl Secret {
                 // A read that failed while this one waited for it (the
                 // prefetch, or another invocation) is the answer: a second
                 // read in a row would keep a caller waiting twice as long.
+                // With a last good value at hand, it serves until the
+                // refresh is due again.
                 if let Some((error, at)) = cached.failed.as_ref() {
-                    if at.elapsed() < RETRY_AFTER_FAILURE {
-                        return Err(error.clone());
+                    match cached.usable(*ttl) {
+                        Some(value) if at.elapsed() < RETRY_STALE_AFTER => return Ok(Some(value)),
+                        None if at.elapsed() < RETRY_AFTER_FAILURE => return Err(error.clone()),
+                        _ => {}
                     }
                 }
                 match fetch(client, id, key).await {
@@ -176,7 +210,13 @@ impl Secret {
                     }
                     Err(e) => {
                         cached.failed = Some((e.clone(), Instant::now()));
-                        Err(e)
+                        match cached.usable(*ttl) {
+                            Some(value) => {
+                                tracing::warn!(error = %e, "a secret could not be refreshed: the last value read serves until a refresh succeeds");
+                                Ok(Some(value))
+                            }
+                            None => Err(e),
+                        }
                     }
                 }
             }
@@ -239,6 +279,111 @@ mod tests {
             Some("plain-token")
         );
         assert_eq!(value_of("  ", "auth_token"), None);
+    }
+
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// A secret read by id from a fake Secrets Manager at `server`, kept
+    /// for `ttl`: one request per read (no SDK retries), no prefetch.
+    fn secret_at(server: &MockServer, ttl: Duration) -> Secret {
+        use aws_sdk_secretsmanager::config::{
+            retry::RetryConfig, BehaviorVersion, Credentials, Region,
+        };
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .endpoint_url(server.uri())
+            .retry_config(RetryConfig::disabled())
+            .build();
+        Secret {
+            source: Arc::new(Source::Manager {
+                client: aws_sdk_secretsmanager::Client::from_conf(config),
+                id: "callmask/test".into(),
+                key: "signature_secret",
+                ttl,
+                cached: Default::default(),
+            }),
+        }
+    }
+
+    /// Secrets Manager answering `value` to every read.
+    async fn serves(server: &MockServer, value: &str) {
+        server.reset().await;
+        let body = serde_json::json!({"ARN": "arn:aws:secretsmanager:us-east-1:1:secret:t", "Name": "t", "SecretString": value});
+        let answer =
+            ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/x-amz-json-1.1");
+        Mock::given(method("POST"))
+            .respond_with(answer)
+            .mount(server)
+            .await;
+    }
+
+    /// Secrets Manager failing every read (an outage).
+    async fn fails(server: &MockServer) {
+        server.reset().await;
+        let body = r#"{"__type":"InternalServiceError","message":"down"}"#;
+        let answer = ResponseTemplate::new(500).set_body_raw(body, "application/x-amz-json-1.1");
+        Mock::given(method("POST"))
+            .respond_with(answer)
+            .mount(server)
+            .await;
+    }
+
+    async fn requests(server: &MockServer) -> usize {
+        server.received_requests().await.map_or(0, |r| r.len())
+    }
+
+    /// The finding of the hardening issue: a refresh that failed after the
+    /// cache period threw the good value away, so every Secrets Manager
+    /// blip was an outage of every webhook. Now the last good value keeps
+    /// serving (for up to `MAX_STALE` past its period), a failed refresh is
+    /// tried again after `RETRY_STALE_AFTER` (one never read after
+    /// `RETRY_AFTER_FAILURE`), and a secret never read still fails closed.
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_serving_the_last_good_value() {
+        let server = MockServer::start().await;
+        // A zero cache period: every read after the first is a refresh.
+        let secret = secret_at(&server, Duration::ZERO);
+        fails(&server).await;
+        assert!(secret.get().await.is_err(), "never read: fails closed");
+        tokio::time::pause();
+        tokio::time::advance(RETRY_AFTER_FAILURE).await;
+        tokio::time::resume();
+        serves(&server, "v1").await;
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
+
+        fails(&server).await;
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
+        assert_eq!(requests(&server).await, 1);
+        // Until the retry is due, the failure is not asked again.
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
+        assert_eq!(requests(&server).await, 1);
+        tokio::time::pause();
+        tokio::time::advance(RETRY_AFTER_FAILURE).await;
+        tokio::time::resume();
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
+        assert_eq!(requests(&server).await, 1);
+        tokio::time::pause();
+        tokio::time::advance(RETRY_STALE_AFTER).await;
+        tokio::time::resume();
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v1"));
+        assert_eq!(requests(&server).await, 2);
+
+        // Once the outage is over, a rotated value is read.
+        tokio::time::pause();
+        tokio::time::advance(RETRY_STALE_AFTER).await;
+        tokio::time::resume();
+        serves(&server, "v2").await;
+        assert_eq!(secret.get().await.unwrap().as_deref(), Some("v2"));
+
+        // An outage longer than MAX_STALE: the value is too old to trust.
+        fails(&server).await;
+        tokio::time::pause();
+        tokio::time::advance(MAX_STALE + Duration::from_secs(1)).await;
+        tokio::time::resume();
+        assert!(secret.get().await.is_err());
     }
 
     #[tokio::test]

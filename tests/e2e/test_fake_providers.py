@@ -70,3 +70,53 @@ def test_the_log_names_no_number_whole(fake):
     assert "/ni/basic/json?number=***0123 -> 200" in text, text
     assert "PhoneNumber=%2B***0801 -> 200" in text, text
     assert "447700900123" not in text and "15551230801" not in text and "api_secret" not in text
+
+
+def test_the_fault_switch_fails_the_next_requests_as_the_provider_does(fake):
+    """Each kind of fault, then the request served again; nothing a failed
+    request asked for was done."""
+    url, _ = fake
+    creds = {"api_key": "fake-key", "api_secret": "fake-secret"}
+    sms = {"from": "447700900190", "to": "447700900555", "text": "hi", **creds}
+    faults = url + "/_fake/faults"
+
+    def arm(**rule):
+        r = requests.post(faults, json=rule)
+        assert r.status_code == 201, r.text
+
+    def texts_to(to):
+        return [m for m in requests.get(url + "/_fake/sms").json() if m["to"] == to]
+
+    arm(service="vonage", operation="POST /sms/json", kind="throttle", count=2, contains="447700900555")
+    for _ in range(2):
+        r = requests.post(url + "/sms/json", data=sms)
+        assert r.status_code == 200 and r.json()["messages"][0]["status"] == "1"
+    arm(service="vonage", operation="POST /sms/json", kind="5xx", status=503)
+    assert requests.post(url + "/sms/json", data=sms).status_code == 503
+    arm(service="vonage", operation="POST /sms/json", kind="timeout", delay_ms=50)
+    with pytest.raises(requests.ConnectionError):
+        requests.post(url + "/sms/json", data=sms, timeout=5)
+    assert texts_to("447700900555") == []
+    arm(service="vonage", operation="POST /sms/json", kind="slow", delay_ms=200)
+    started = time.monotonic()
+    r = requests.post(url + "/sms/json", data=sms)
+    assert r.json()["messages"][0]["status"] == "0" and time.monotonic() - started >= 0.2
+    assert len(texts_to("447700900555")) == 1
+
+    arm(service="vonage", operation="POST /number/buy", kind="throttle")
+    buy = {"country": "GB", "msisdn": "447700900101", **creds}
+    r = requests.post(url + "/number/buy", data=buy)
+    assert r.status_code == 429 and r.json()["error-code"] == "429"
+    arm(service="twilio", operation="POST /2010-04-01/Accounts/*", kind="throttle")
+    r = requests.post(f"{url}/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json",
+                      data={"PhoneNumber": "+15551230201"}, auth=(ACCOUNT, TOKEN))
+    assert r.status_code == 429 and r.json()["code"] == 20429
+    owned = requests.get(url + "/_fake/numbers").json()
+    assert "447700900101" not in [n["msisdn"] for n in owned["vonage"]]
+    assert "+15551230201" not in [n["phone_number"] for n in owned["twilio"]]
+
+    listed = requests.get(faults).json()
+    assert [(f["kind"], f["fired"], f["remaining"]) for f in listed] == [
+        ("throttle", 2, 0), ("5xx", 1, 0), ("timeout", 1, 0), ("slow", 1, 0), ("throttle", 1, 0), ("throttle", 1, 0)]
+    assert requests.post(faults, json={"service": "vonage", "kind": "flaky"}).status_code == 400
+    assert requests.delete(faults).json() == [] and requests.get(faults).json() == []

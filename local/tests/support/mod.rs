@@ -5,7 +5,10 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod faults;
 pub mod numbers;
+pub mod voicemail;
+pub mod webhooks;
 pub(crate) use emulator::{endpoint, needs_emulator};
 pub use numbers::*;
 
@@ -354,7 +357,7 @@ pub async fn stored_item(
 }
 
 /// Where the test requests go (`Host`), as `make run` serves.
-const TEST_HOST: &str = "http://127.0.0.1:3000";
+pub const TEST_HOST: &str = "http://127.0.0.1:3000";
 
 fn twilio_signature_at(token: &str, url: &str, form: &str) -> String {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())

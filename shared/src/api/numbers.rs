@@ -8,9 +8,11 @@
 //!   number stays when it refuses).
 //! - `POST /numbers/provision` `{"provider", "country", "count", "features"}`
 //!   → 201: bought, linked and added (see [`provision`]).
-//! - `POST /numbers/import` `{"provider"}` → 200: the account's numbers join.
+//! - `POST /numbers/import` `{"provider"}` → 200: the account's numbers that
+//!   point here join; the others are listed in `skipped` with the reason.
 
 mod body;
+mod orders;
 
 pub use body::{
     parse_number, AddNumber, AddNumberBody, Import, ImportBody, Provision, ProvisionBody, FEATURES,
@@ -198,7 +200,15 @@ const PROVISION_BUDGET: std::time::Duration = std::time::Duration::from_secs(15)
 /// for, so it is never lost. A number the provider would not sell is
 /// reported in `failed` and not added.
 async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
+    let key = orders::idempotency_key(req)?;
     let body: Provision = json_body::<ProvisionBody>(req)?.try_into()?;
+    let store = &state.core.store;
+    let now = state.core.clock.now();
+    if let Some(key) = key {
+        if let Some(answer) = orders::begin(store, key, req, now).await? {
+            return Ok(answer);
+        }
+    }
     let provider = body.provider.unwrap_or(state.core.config.default_provider);
     let (country, count, features) = (body.country, body.count, body.features);
     let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
@@ -213,11 +223,16 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         count,
         webhooks: &base,
     };
-    let outcome = state
-        .pool()
-        .provision(order, state.core.clock.now())
-        .await
-        .map_err(pool_error)?;
+    let outcome = match state.pool().provision(order, now).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // The search failed: nothing was bought.
+            if let Some(key) = key {
+                orders::abandon(store, key).await;
+            }
+            return Err(pool_error(e));
+        }
+    };
     let numbers: Vec<_> = outcome.added.iter().map(|rec| view(rec, None)).collect();
     let failed: Vec<_> = outcome
         .failed
@@ -225,24 +240,41 @@ async fn provision(state: &NumbersState, req: &Request) -> Result<HttpResponse, 
         .map(|(n, reason)| json!({"number": n, "reason": reason}))
         .collect();
     tracing::info!(provider = provider.as_str(), country = %country, added = numbers.len(), failed = failed.len(), "numbers provisioned");
-    Ok(json(201, &json!({"numbers": numbers, "failed": failed})))
+    let answer = json!({"numbers": numbers, "failed": failed});
+    if let Some(key) = key {
+        orders::finish(store, key, 201, &answer.to_string()).await;
+    }
+    Ok(json(201, &answer))
 }
 
 /// The account's numbers join the pool (onboarding an existing account).
 async fn import(state: &NumbersState, req: &Request) -> Result<HttpResponse, ApiError> {
     let Import { provider } = json_body::<ImportBody>(req)?.try_into()?;
-    let Imported { added, present } = state
+    let base = public_base_url(state.core.config.public_base_url.as_deref(), req);
+    let Imported {
+        added,
+        present,
+        skipped,
+    } = state
         .pool()
-        .import(provider, state.core.clock.now())
+        .import(provider, &base, state.core.clock.now())
         .await
         .map_err(pool_error)?;
     tracing::info!(
         provider = provider.as_str(),
         added = added.len(),
         present = present.len(),
+        skipped = skipped.len(),
         "numbers imported"
     );
-    Ok(json(200, &json!({"added": added, "present": present})))
+    let skipped: Vec<_> = skipped
+        .iter()
+        .map(|(n, reason)| json!({"number": n, "reason": reason}))
+        .collect();
+    Ok(json(
+        200,
+        &json!({"added": added, "present": present, "skipped": skipped}),
+    ))
 }
 
 fn view(rec: &PoolNumber, active_sessions: Option<usize>) -> serde_json::Value {

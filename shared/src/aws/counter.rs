@@ -1,21 +1,36 @@
 //! Counts the HTTP requests a DynamoDB client sends (retries included), so
-//! tests and benchmarks can hold the hot path to one request per call.
+//! tests and benchmarks can hold the hot path to one request per call, and
+//! the cost table can price each operation (a read and a transactional
+//! write are billed differently).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 #[derive(Clone, Debug, Default)]
-pub struct RequestCounter(Arc<AtomicU64>);
+pub struct RequestCounter {
+    total: Arc<AtomicU64>,
+    by_operation: Arc<Mutex<BTreeMap<String, u64>>>,
+}
 
 impl RequestCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        self.total.load(Ordering::SeqCst)
+    }
+
+    /// Requests per operation name (`GetItem`, `TransactWriteItems`, ...).
+    pub fn by_operation(&self) -> BTreeMap<String, u64> {
+        self.by_operation
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -28,9 +43,13 @@ impl Intercept for RequestCounter {
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.total.fetch_add(1, Ordering::SeqCst);
+        let operation = cfg.load::<Metadata>().map(Metadata::name).unwrap_or("?");
+        if let Ok(mut m) = self.by_operation.lock() {
+            *m.entry(operation.to_string()).or_default() += 1;
+        }
         Ok(())
     }
 }

@@ -13,6 +13,7 @@
 //! | relayed text message | `SES#<id>` | `MSG#<provider>#<message id>` | |
 //! | text to a masked line | `MSG#<MessageSid>` | `META` | |
 //! | automatic purchases of a provider | `AUTO#<provider>` | `META` | |
+//! | provisioning order (Idempotency-Key) | `ORDER#<key>` | `META` | |
 //! | used webhook token (events) | `TOKEN#<jti>` | `META` | |
 //! | call audio recording | `AUDIO#<call uuid>` | `REC#<started_at_ms>#<connection>` | recordings: `AUDIOREC` / `<recorded_at_ms>#<call uuid>#<connection>` |
 //! | used webhook token (audio answer) | `TOKEN#<jti>` | `META` | |
@@ -44,6 +45,10 @@ pub fn leg(caller: &PhoneNumber) -> String {
 }
 
 pub const LEG_PREFIX: &str = "LEG#";
+
+pub fn order(idempotency_key: &str) -> String {
+    format!("ORDER#{idempotency_key}")
+}
 
 pub fn session(id: &str) -> String {
     format!("SES#{id}")

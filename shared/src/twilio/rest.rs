@@ -46,6 +46,9 @@ pub struct TwilioNumber {
     pub sid: String,
     pub phone_number: String,
     pub iso_country: Option<String>,
+    /// Where its calls and texts go (owned numbers only).
+    pub voice_url: Option<String>,
+    pub sms_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +68,10 @@ struct WireNumber {
     phone_number: Option<String>,
     #[serde(default)]
     iso_country: Option<String>,
+    #[serde(default)]
+    voice_url: Option<String>,
+    #[serde(default)]
+    sms_url: Option<String>,
 }
 
 impl WireNumber {
@@ -76,6 +83,8 @@ impl WireNumber {
                     sid,
                     phone_number,
                     iso_country: self.iso_country,
+                    voice_url: self.voice_url,
+                    sms_url: self.sms_url,
                 })
             }
             _ => None,

@@ -564,7 +564,11 @@ impl crate::usecases::pool::NumberProvider for MemoryProvider {
         })
     }
 
-    async fn owned(&self, _: crate::domain::Provider) -> Port<Vec<crate::usecases::pool::Owned>> {
+    async fn owned(
+        &self,
+        _: crate::domain::Provider,
+        _: &str,
+    ) -> Port<Vec<crate::usecases::pool::Owned>> {
         self.faults.check("owned")?;
         Ok(self.owned.lock().unwrap().clone())
     }

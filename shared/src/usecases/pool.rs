@@ -94,6 +94,9 @@ pub struct Owned {
     pub number: PhoneNumber,
     pub country: String,
     pub provider_sid: Option<String>,
+    /// Why its calls and texts do not reach this deployment (linked to
+    /// another application, other webhook URLs); `None` when they do.
+    pub elsewhere: Option<String>,
 }
 
 /// A provider's numbers API.
@@ -104,8 +107,13 @@ pub trait NumberProvider: Sync {
     /// Buys one number offered and links it to this deployment (a link
     /// that fails is reported in `link_error`: the number is ours).
     fn buy(&self, order: Order<'_>, offer: &Offer) -> impl Future<Output = Port<Bought>> + Send;
-    /// Every number the account owns.
-    fn owned(&self, provider: Provider) -> impl Future<Output = Port<Vec<Owned>>> + Send;
+    /// Every number the account owns; `webhooks` is this deployment's
+    /// public base URL, to tell the numbers that point here.
+    fn owned(
+        &self,
+        provider: Provider,
+        webhooks: &str,
+    ) -> impl Future<Output = Port<Vec<Owned>>> + Send;
     /// Cancels the rental of a pool number.
     fn release(&self, rec: &PoolNumber) -> impl Future<Output = Port<()>> + Send;
 }
@@ -131,11 +139,13 @@ pub struct ProvisionOutcome {
     pub bought: usize,
 }
 
-/// What an import found: numbers added, numbers already pooled.
+/// What an import found: numbers added, numbers already pooled, and
+/// numbers left out (number, why) because they point elsewhere.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Imported {
     pub added: Vec<String>,
     pub present: Vec<String>,
+    pub skipped: Vec<(String, String)>,
 }
 
 /// Tries a bought number's first write this many times.
@@ -227,15 +237,27 @@ impl<S: PoolStore, P: NumberProvider> Pool<'_, S, P> {
         Err(last.unwrap_or_else(|| PortError::new(NoTries)))
     }
 
-    /// The account's numbers join the pool (onboarding an existing account).
-    pub async fn import(&self, provider: Provider, now: i64) -> Result<Imported, PoolError> {
+    /// The account's numbers that point at this deployment join the pool
+    /// (onboarding an existing account). One linked to another application
+    /// or other webhook URLs is left out and named: pooled, it would be
+    /// handed to sessions whose calls never reach us.
+    pub async fn import(
+        &self,
+        provider: Provider,
+        webhooks: &str,
+        now: i64,
+    ) -> Result<Imported, PoolError> {
         let owned = self
             .providers
-            .owned(provider)
+            .owned(provider, webhooks)
             .await
             .map_err(PoolError::Provider)?;
         let mut out = Imported::default();
         for n in owned {
+            if let Some(why) = n.elsewhere {
+                out.skipped.push((n.number.e164().to_string(), why));
+                continue;
+            }
             let rec = PoolNumber {
                 number: n.number,
                 provider,

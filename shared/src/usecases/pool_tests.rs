@@ -138,8 +138,8 @@ impl NumberProvider for SecondPurchaseHangs {
         self.0.buy(order, offer).await
     }
 
-    async fn owned(&self, p: Provider) -> Port<Vec<Owned>> {
-        self.0.owned(p).await
+    async fn owned(&self, p: Provider, webhooks: &str) -> Port<Vec<Owned>> {
+        self.0.owned(p, webhooks).await
     }
 
     async fn release(&self, rec: &PoolNumber) -> Port<()> {
@@ -229,25 +229,53 @@ async fn import_adds_the_new_and_names_the_present() {
     let (table, providers) = world(&[(A, "GB")]);
     let pool = pool_of(&table, &providers);
     pool.provision(order(1), 1).await.unwrap();
-    *providers.owned.lock().unwrap() = [A, B]
-        .iter()
-        .map(|n| Owned {
-            number: PhoneNumber::from_e164(n).unwrap(),
-            country: "GB".into(),
-            provider_sid: None,
-        })
-        .collect();
-    let out = pool.import(Provider::Vonage, 3).await.unwrap();
+    *providers.owned.lock().unwrap() = [A, B].iter().map(|n| owned(n, None)).collect();
+    let out = pool.import(Provider::Vonage, WEBHOOKS, 3).await.unwrap();
     assert_eq!(
         out,
         Imported {
             added: vec![B.into()],
-            present: vec![A.into()]
+            present: vec![A.into()],
+            skipped: vec![],
         }
     );
     providers.faults.fail("owned");
     assert!(matches!(
-        pool.import(Provider::Vonage, 3).await,
+        pool.import(Provider::Vonage, WEBHOOKS, 3).await,
         Err(PoolError::Provider(_))
     ));
+}
+
+/// Issue 18: import marked every owned number linked without checking
+/// where it points, so a number of another application went to sessions
+/// whose calls never reached callmask.
+#[tokio::test]
+async fn import_leaves_out_a_number_that_points_elsewhere() {
+    let (table, providers) = world(&[]);
+    let pool = pool_of(&table, &providers);
+    *providers.owned.lock().unwrap() = vec![
+        owned(A, None),
+        owned(B, Some("linked to another Vonage application")),
+    ];
+    let out = pool.import(Provider::Vonage, WEBHOOKS, 3).await.unwrap();
+    assert_eq!(out.added, vec![A.to_string()]);
+    assert_eq!(
+        out.skipped,
+        vec![(
+            B.to_string(),
+            "linked to another Vonage application".to_string()
+        )]
+    );
+    assert_eq!(table.status(B), None, "not in the pool");
+}
+
+const WEBHOOKS: &str = "https://callmask.example.com";
+
+fn owned(n: &str, elsewhere: Option<&str>) -> Owned {
+    Owned {
+        number: PhoneNumber::from_e164(n).unwrap(),
+        country: "GB".into(),
+        provider_sid: None,
+        elsewhere: elsewhere.map(str::to_string),
+    }
 }

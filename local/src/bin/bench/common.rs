@@ -59,6 +59,16 @@ pub async fn open_session(
     Ok(session)
 }
 
+/// A table of its own (`prefix-…`); webhooks unsigned (the stack allows
+/// it).
+pub fn unsigned_core(prefix: &str) -> callmask::config::CoreConfig {
+    callmask::config::CoreConfig {
+        table_name: format!("{prefix}-{}", uuid_like()),
+        allow_unsigned_webhooks: true,
+        ..callmask::config::CoreConfig::default()
+    }
+}
+
 /// Every function in this process over a table of its own (created here),
 /// counting its DynamoDB requests.
 pub async fn stack(config: StackConfig) -> anyhow::Result<(Stack, RequestCounter)> {
@@ -67,6 +77,19 @@ pub async fn stack(config: StackConfig) -> anyhow::Result<(Stack, RequestCounter
     let state = Stack::build(config, Some(counter.clone()), None).await?;
     schema::create_table(state.core.store.client(), &table).await?;
     Ok((state, counter))
+}
+
+/// `POST /sessions` for two participants: the session as the API shows it.
+pub async fn create_session(
+    state: &Stack,
+    provider: &str,
+    a: &str,
+    b: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let body = serde_json::json!({"provider": provider, "participants": [a, b]}).to_string();
+    let (status, answer) = call(state, Function::Sessions, "POST", "/sessions", &body).await?;
+    anyhow::ensure!(status == 201, "session: {status} {answer}");
+    Ok(serde_json::from_str(&answer)?)
 }
 
 /// A request as the local router hands it to a function.

@@ -6,14 +6,17 @@
 //! One module per benchmark, in the order the report prints them:
 //! [`routing`] (warm latency and round trips of a routed call),
 //! [`twilio_line`] (masked lines and the voicemail pipeline), [`messaging`]
-//! (numbers and texts), [`rideshare`] (numbers a workload rents),
+//! (numbers and texts), [`load`] (sessions and answers under concurrency),
+//! [`cost`] (dollars per 1,000 calls, texts, voicemails), [`rideshare`] (numbers a workload rents),
 //! [`phone_metadata`], [`audio`] (the audio socket) and [`cold`] (cold
 //! starts as Lambda runs them); [`common`] and [`fakes`] serve them all.
 
 mod audio;
 mod cold;
 mod common;
+mod cost;
 mod fakes;
+mod load;
 mod messaging;
 mod phone_metadata;
 mod rideshare;
@@ -31,10 +34,19 @@ async fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("audio") {
         return audio::run().await;
     }
+    // `bench load` / `bench cost`: only those tables.
+    if args.first().map(String::as_str) == Some("load") {
+        return load::run().await;
+    }
+    if args.first().map(String::as_str) == Some("cost") {
+        return cost::run().await;
+    }
     println!("# callmask benchmarks\n");
     routing::run().await?;
     twilio_line::run().await?;
     messaging::run().await?;
+    load::run().await?;
+    cost::run().await?;
     rideshare::run();
     phone_metadata::run();
     audio::run().await?;

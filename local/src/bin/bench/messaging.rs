@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use callmask::aws::RequestCounter;
-use callmask::config::{CoreConfig, MessagingConfig, SecretSetting, VonageConfig};
+use callmask::config::{MessagingConfig, SecretSetting, VonageConfig};
 use callmask::domain::Provider;
 use callmask_local::{Function, Stack, StackConfig};
 
-use crate::common::{call, get_request, ms, percentile, pool_number, post_form, stack, uuid_like};
+use crate::common::create_session;
+use crate::common::unsigned_core;
+use crate::common::{call, get_request, ms, percentile, pool_number, post_form, stack};
 use crate::fakes::{self, Asked};
 
 const TEXTS: usize = 200;
@@ -22,11 +24,7 @@ type Proxies = HashMap<&'static str, (&'static str, String)>;
 pub async fn run() -> anyhow::Result<()> {
     let (vonage_url, asked) = fakes::vonage().await?;
     let config = StackConfig {
-        core: CoreConfig {
-            table_name: format!("bench-msg-{}", uuid_like()),
-            allow_unsigned_webhooks: true,
-            ..CoreConfig::default()
-        },
+        core: unsigned_core("bench-msg"),
         vonage: VonageConfig {
             application_id: Some("aaaaaaaa-bbbb-cccc-dddd-000000000001".into()),
             ..VonageConfig::default()
@@ -89,16 +87,7 @@ async fn sessions(state: &Stack) -> anyhow::Result<Proxies> {
         ("vonage", "+447700900100", "+447700900200"),
         ("twilio", "+15551230100", "+15551230200"),
     ] {
-        let (status, body) = call(
-            state,
-            Function::Sessions,
-            "POST",
-            "/sessions",
-            &format!(r#"{{"provider": "{provider}", "participants": ["{a}", "{b}"]}}"#),
-        )
-        .await?;
-        anyhow::ensure!(status == 201, "session: {status} {body}");
-        let s: serde_json::Value = serde_json::from_str(&body)?;
+        let s = create_session(state, provider, a, b).await?;
         let proxy = s["participants"][0]["proxy_number"]
             .as_str()
             .unwrap_or_default()
@@ -151,17 +140,7 @@ async fn vonage_texts(
     let (before, sent_before) = (counter.get(), fakes::times(asked, "/sms/json"));
     let mut times = Vec::with_capacity(TEXTS);
     for i in 0..TEXTS {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("msisdn", a.trim_start_matches('+')),
-                ("to", proxy.trim_start_matches('+')),
-                ("messageId", format!("{:016X}", 0x1000_0000 + i).as_str()),
-                ("text", "I'm outside"),
-                ("type", "text"),
-                ("message-timestamp", "2026-12-02 08:00:00"),
-            ])
-            .finish();
-        let req = get_request(&format!("/vonage/inbound-sms?{query}"))?;
+        let req = inbound_text(a.trim_start_matches('+'), proxy.trim_start_matches('+'), i)?;
         let t = Instant::now();
         let resp = Function::VonageInboundSms.handle(state, req).await;
         times.push(t.elapsed());
@@ -175,4 +154,19 @@ async fn vonage_texts(
         ms(percentile(&times, 0.5))
     );
     Ok(())
+}
+
+/// A Vonage inbound text, `n`-th of its sender (numbers without `+`).
+pub fn inbound_text(sender: &str, proxy: &str, n: usize) -> anyhow::Result<lambda_http::Request> {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("msisdn", sender),
+            ("to", proxy),
+            ("messageId", format!("{:016X}", 0x1000_0000 + n).as_str()),
+            ("text", "I'm outside"),
+            ("type", "text"),
+            ("message-timestamp", "2026-12-02 08:00:00"),
+        ])
+        .finish();
+    get_request(&format!("/vonage/inbound-sms?{query}"))
 }

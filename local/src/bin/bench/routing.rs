@@ -4,23 +4,17 @@
 
 use std::time::Instant;
 
-use callmask::config::CoreConfig;
 use callmask::domain::routing::plan_for;
 use callmask::domain::Provider;
 use callmask::vonage::ncco::{render, RenderOptions};
 use callmask_local::{Function, StackConfig};
 
-use crate::common::{
-    get_request, open_session, p50_p99_ms, percentile, pool_number, stack, us, uuid_like,
-};
+use crate::common::unsigned_core;
+use crate::common::{get_request, open_session, p50_p99_ms, percentile, pool_number, stack, us};
 
 pub async fn run() -> anyhow::Result<()> {
     let config = StackConfig {
-        core: CoreConfig {
-            table_name: format!("bench-{}", uuid_like()),
-            allow_unsigned_webhooks: true,
-            ..CoreConfig::default()
-        },
+        core: unsigned_core("bench"),
         ..StackConfig::default()
     };
     let (state, counter) = stack(config).await?;

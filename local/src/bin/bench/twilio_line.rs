@@ -26,15 +26,27 @@ async fn line_stack() -> anyhow::Result<(Stack, RequestCounter)> {
             ..CoreConfig::default()
         },
         twilio: fakes::twilio_config().await?,
-        voicemail: VoicemailConfig {
-            recordings_bucket: format!("bench-{}", uuid_like()),
-            sender_email: "bench@example.com".into(),
-            transcription_wait_seconds: 0,
-            ..VoicemailConfig::default()
-        },
+        voicemail: voicemail_config(),
         ..StackConfig::default()
     };
     let (state, counter) = stack(config).await?;
+    add_line(&state).await?;
+    Ok((state, counter))
+}
+
+/// A bucket of its own, a sender, no wait for transcriptions.
+pub fn voicemail_config() -> VoicemailConfig {
+    VoicemailConfig {
+        recordings_bucket: format!("bench-{}", uuid_like()),
+        sender_email: "bench@example.com".into(),
+        transcription_wait_seconds: 0,
+        ..VoicemailConfig::default()
+    }
+}
+
+/// The bucket, the verified sender and the line on [`LINE`], whose owner
+/// has no call limit.
+pub async fn add_line(state: &Stack) -> anyhow::Result<()> {
     let voicemail = &state.voicemail;
     voicemail
         .bucket
@@ -50,7 +62,7 @@ async fn line_stack() -> anyhow::Result<(Stack, RequestCounter)> {
         .email_address("bench@example.com")
         .send()
         .await?;
-    let line = n("+15551230009");
+    let line = n(LINE);
     pool_number(&state.core.store, line.e164(), Provider::Twilio, "US", 0).await?;
     let settings = serde_json::json!({"owner": {"phone": "+15551230001", "email": "owner@example.com"},
         "plan": {"active": true, "calls_per_period": 1_000_000, "period": "month"}});
@@ -61,8 +73,11 @@ async fn line_stack() -> anyhow::Result<(Stack, RequestCounter)> {
         .store
         .put_line(&line, &parsed, state.core.clock.now())
         .await?;
-    Ok((state, counter))
+    Ok(())
 }
+
+/// The masked line.
+pub const LINE: &str = "+15551230009";
 
 /// `/twilio/voice` for calls to the line.
 async fn inbound_calls(state: &Stack, counter: &RequestCounter) -> anyhow::Result<()> {
