@@ -44,7 +44,7 @@ run: export TWILIO_AUTH_TOKEN ?= fake-token
 run: export TWILIO_API_BASE_URL ?= $(FAKE_PROVIDERS_URL)
 endif
 
-.PHONY: help run test bench build fmt lint lint-infra unit debug-build conformance infra e2e events clean
+.PHONY: help run test bench build fmt lint lint-infra unit debug-build conformance infra e2e events fuzz clean
 
 ## help: this list (what a bare `make` prints)
 help:
@@ -145,6 +145,12 @@ bench: $(VENV)/.installed
 	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p floor-lambda
 	cargo build --release -p callmask-local -p audio-socket
 	$(PY) scripts/stack.py exec -- $(TARGET_DIR)/release/bench
+
+## fuzz: cargo fuzz (nightly) every parser of outside input FUZZ_RUNS times (1000000) each, then a table; FUZZ_TARGETS=a,b picks some
+# docs/fuzzing.md: the targets, seeds (scripts/fuzz_seeds.py), what to do with a crash.
+FUZZ_RUNS ?= 1000000
+fuzz:
+	python3 scripts/fuzz.py --runs $(FUZZ_RUNS) --targets "$(FUZZ_TARGETS)"
 
 ## events: regenerate events/ after changing scripts/gen_events.py
 events:

@@ -85,11 +85,12 @@ pub(crate) enum End {
 
 /// The first message's content.
 #[derive(Debug)]
-pub(crate) struct Connected {
-    rate: SampleRate,
-    mode: AudioMode,
-    call_uuid: Option<String>,
-    conversation_uuid: Option<String>,
+pub struct Connected {
+    pub rate: SampleRate,
+    pub mode: AudioMode,
+    /// Valid call ids only ([`valid_call_id`]); others are left out.
+    pub call_uuid: Option<String>,
+    pub conversation_uuid: Option<String>,
 }
 
 fn end_for_error(e: &WsError) -> End {
@@ -230,33 +231,62 @@ async fn first_message(ws: &mut Ws) -> Result<String, End> {
 
 /// Parses `websocket:connected` and checks the token, then the settings.
 async fn admit(text: &str, settings: &CallSettings) -> Result<Connected, End> {
+    let msg = connected_message(text)?;
+    // The token first: a caller without it learns nothing else.
+    let expected = match settings.token.get().await {
+        Ok(expected) => expected,
+        Err(e) => {
+            tracing::error!(error = %e, "audio socket token unavailable");
+            return Err(End::Close(CloseCode::Error, "cannot check the token now"));
+        }
+    };
+    check_connected(&msg, expected.as_deref())
+}
+
+/// The first message as [`serve`] judges it once the token is at hand
+/// (`None`: none is required): the call's settings, or the close code it
+/// ends the call with. No I/O: the fuzz targets call it.
+#[doc(hidden)]
+pub fn judge_first_message(text: &str, expected_token: Option<&str>) -> Result<Connected, u16> {
+    let close = |end: End| match end {
+        End::Close(code, _) => u16::from(code),
+        End::PeerClosed(code) => code.unwrap_or(1000),
+        End::Gone => 1006,
+    };
+    let msg = connected_message(text).map_err(close)?;
+    check_connected(&msg, expected_token).map_err(close)
+}
+
+/// The first message's object, if it is JSON and a `websocket:connected`.
+fn connected_message(text: &str) -> Result<serde_json::Map<String, Value>, End> {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Err(End::Close(
             CloseCode::Invalid,
             "the first message is not JSON",
         ));
     };
-    let Some(msg) = value
-        .as_object()
-        .filter(|m| m.get("event").and_then(Value::as_str) == Some("websocket:connected"))
-    else {
-        return Err(End::Close(
+    match value {
+        Value::Object(msg)
+            if msg.get("event").and_then(Value::as_str) == Some("websocket:connected") =>
+        {
+            Ok(msg)
+        }
+        _ => Err(End::Close(
             CloseCode::Policy,
             "the first message must be websocket:connected",
-        ));
-    };
-    // The token first: a caller without it learns nothing else.
-    match settings.token.get().await {
-        Ok(None) => {}
-        Ok(Some(expected)) => {
-            let given = msg.get("token").and_then(Value::as_str).unwrap_or("");
-            if !same_secret(given, &expected) {
-                return Err(End::Close(CloseCode::Policy, "missing or wrong token"));
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "audio socket token unavailable");
-            return Err(End::Close(CloseCode::Error, "cannot check the token now"));
+        )),
+    }
+}
+
+/// The token (when one is expected), then the content type, mode and ids.
+fn check_connected(
+    msg: &serde_json::Map<String, Value>,
+    expected_token: Option<&str>,
+) -> Result<Connected, End> {
+    if let Some(expected) = expected_token {
+        let given = msg.get("token").and_then(Value::as_str).unwrap_or("");
+        if !same_secret(given, expected) {
+            return Err(End::Close(CloseCode::Policy, "missing or wrong token"));
         }
     }
     let Some(rate) = msg
@@ -295,6 +325,25 @@ async fn admit(text: &str, settings: &CallSettings) -> Result<Connected, End> {
         call_uuid,
         conversation_uuid: id("conversation_uuid"),
     })
+}
+
+/// A text message mid-call: the event's name for the log (`-` when it has
+/// none, or one longer than 64 bytes; never its other fields: a DTMF digit
+/// can be a PIN), or `None` when it is not a JSON event (the call is then
+/// closed 1003).
+#[doc(hidden)]
+pub fn event_name(text: &str) -> Option<String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(event)) => Some(
+            event
+                .get("event")
+                .and_then(Value::as_str)
+                .filter(|e| e.len() <= 64)
+                .unwrap_or("-")
+                .to_string(),
+        ),
+        _ => None,
+    }
 }
 
 /// How the writer task stopped.
@@ -411,17 +460,9 @@ async fn stream_audio(
                     }
                 }
             }
-            Message::Text(text) => match serde_json::from_str::<Value>(text.as_str()) {
-                Ok(Value::Object(event)) => {
-                    // The event's name only: a DTMF digit can be a PIN.
-                    let name = event
-                        .get("event")
-                        .and_then(Value::as_str)
-                        .filter(|e| e.len() <= 64)
-                        .unwrap_or("-");
-                    tracing::info!(event = name, "call event");
-                }
-                _ => break End::Close(CloseCode::Unsupported, "text where audio is expected"),
+            Message::Text(text) => match event_name(text.as_str()) {
+                Some(name) => tracing::info!(event = %name, "call event"),
+                None => break End::Close(CloseCode::Unsupported, "text where audio is expected"),
             },
             Message::Close(frame) => break End::PeerClosed(frame.map(|f| u16::from(f.code))),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}

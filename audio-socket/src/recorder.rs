@@ -133,12 +133,28 @@ impl Recorder {
     }
 }
 
+/// How many of `len` new bytes a recording holding `data_bytes` keeps when
+/// it may hold `max_bytes`: the rest of a call past the limit is dropped.
+pub fn to_keep(data_bytes: u64, max_bytes: u64, len: usize) -> usize {
+    let room = max_bytes.saturating_sub(data_bytes);
+    // Below `len`, so it fits a usize.
+    (len as u64).min(room) as usize
+}
+
+/// The data length the WAV file keeps of `data_bytes` written (whole 16-bit
+/// samples only), and the header that describes it. `data_bytes` is below
+/// 4 GiB: AUDIO_MAX_RECORDING_SECONDS (at most 10 h, 1.7 GB at 24 kHz) caps it.
+pub fn wav_layout(rate: SampleRate, data_bytes: u64) -> (u64, [u8; wav::HEADER_BYTES]) {
+    let data = data_bytes & !1;
+    let header = wav::header(rate, u32::try_from(data).unwrap_or(u32::MAX));
+    (data, header)
+}
+
 impl Recording {
     /// Appends the caller's audio; past `AUDIO_MAX_RECORDING_SECONDS` the
     /// recording stops growing (the call goes on).
     pub async fn write(&mut self, pcm: &[u8]) -> Result<(), RecordError> {
-        let room = self.max_bytes.saturating_sub(self.data_bytes);
-        let take = (pcm.len() as u64).min(room) as usize;
+        let take = to_keep(self.data_bytes, self.max_bytes, pcm.len());
         if take < pcm.len() && !self.truncated {
             self.truncated = true;
             tracing::warn!("recording reached AUDIO_MAX_RECORDING_SECONDS; the rest of the call is not recorded");
@@ -167,8 +183,7 @@ impl Recording {
             path: path.display().to_string(),
             source,
         };
-        // Whole 16-bit samples only.
-        let data = self.data_bytes & !1;
+        let (data, header) = wav_layout(self.info.rate, self.data_bytes);
         let path = self.path.clone();
         self.file.flush().await.map_err(|e| spool(&path, e))?;
         let mut file = self.file.into_inner();
@@ -178,8 +193,6 @@ impl Recording {
         file.seek(std::io::SeekFrom::Start(0))
             .await
             .map_err(|e| spool(&path, e))?;
-        // `data` is below 4 GiB: AUDIO_MAX_RECORDING_SECONDS caps it.
-        let header = wav::header(self.info.rate, u32::try_from(data).unwrap_or(u32::MAX));
         file.write_all(&header).await.map_err(|e| spool(&path, e))?;
         file.sync_all().await.map_err(|e| spool(&path, e))?;
         drop(file);

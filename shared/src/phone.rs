@@ -243,6 +243,8 @@ pub enum PhoneError {
     InvalidLength,
     #[error("the number has an extension, which cannot be dialled")]
     Extension,
+    #[error("the number repeats a national prefix after its country code")]
+    NationalPrefix,
 }
 
 /// The digits of a number written for people, separators dropped, and
@@ -289,6 +291,9 @@ fn international_digits(input: &str) -> Result<String, PhoneError> {
     Ok(international)
 }
 
+/// The fewest digits (calling code included) of a number we route.
+pub const MIN_E164_DIGITS: usize = 7;
+
 /// A phone number in E.164 form (`+447700900100`), known to be possible.
 ///
 /// Two ways in: [`PhoneNumber::parse`] checks user input against
@@ -311,8 +316,21 @@ impl PhoneNumber {
         let international = international_digits(input)?;
         let (code, national) = split(&international)?;
         check_possible_length(code.lengths, national.len())?;
+        let digits = format!("{}{national}", code.code);
+        // What the webhooks' `from_e164` takes, or a number added here
+        // could never be routed (nor read back from the table).
+        if digits.len() < MIN_E164_DIGITS {
+            return Err(PhoneError::TooShort);
+        }
+        // A national prefix is removed once (`+44 020…` is `+4420…`). One
+        // written twice (`+43 00…`) leaves a number whose E.164 form parses
+        // as another number: the API would hand back a number that no
+        // longer finds what it named. Refused instead.
+        if digits != international && !split(&digits).is_ok_and(|(_, again)| again == national) {
+            return Err(PhoneError::NationalPrefix);
+        }
         Ok(Self {
-            e164: format!("+{}{national}", code.code),
+            e164: format!("+{digits}"),
         })
     }
 
@@ -364,8 +382,8 @@ impl PhoneNumber {
             return Err(PhoneError::NotInternational);
         }
         match digits.len() {
-            0..=6 => Err(PhoneError::TooShort),
-            7..=15 => Ok(Self {
+            n if n < MIN_E164_DIGITS => Err(PhoneError::TooShort),
+            MIN_E164_DIGITS..=15 => Ok(Self {
                 e164: format!("+{digits}"),
             }),
             _ => Err(PhoneError::TooLong),

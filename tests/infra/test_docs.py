@@ -96,7 +96,8 @@ def test_pending_names_are_still_pending():
 
 # Where a Rust path starts: the workspace's crates; a path without a crate
 # is the shared crate's (the docs' habit).
-CRATES = {"callmask": "shared/src", "callmask_local": "local/src", "audio_socket": "audio-socket/src"}
+CRATES = {"callmask": "shared/src", "callmask_local": "local/src", "audio_socket": "audio-socket/src",
+          "fuzz_checks": "fuzz/checks/src"}
 RUST_PATH = re.compile(r"(?:[a-z_][a-z0-9_]*::)+(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z0-9_, ]+\})")
 
 

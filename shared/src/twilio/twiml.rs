@@ -1,7 +1,6 @@
-//! A small TwiML writer: the verbs and attributes we use, escaped by
-//! quick-xml. Documented at <https://www.twilio.com/docs/voice/twiml>.
-
-use quick_xml::escape::escape;
+//! A small TwiML writer: the verbs and attributes we use, escaped so that
+//! an XML 1.0 parser reads back the text as given (see [`escape`]).
+//! Documented at <https://www.twilio.com/docs/voice/twiml>.
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verb {
@@ -81,7 +80,7 @@ impl Response {
                 Verb::Dial { number, attrs } => {
                     start(&mut out, "Dial", attrs);
                     out.push_str("><Number>");
-                    out.push_str(&escape(number.as_str()));
+                    escape(&mut out, number, false);
                     out.push_str("</Number></Dial>");
                 }
                 Verb::Record { attrs } => {
@@ -112,7 +111,7 @@ fn start(out: &mut String, name: &str, attrs: &[(&'static str, String)]) {
 /// `>text</name>`, the text escaped.
 fn text_and_end(out: &mut String, text: &str, name: &str) {
     out.push('>');
-    out.push_str(&escape(text));
+    escape(out, text, false);
     out.push_str("</");
     out.push_str(name);
     out.push('>');
@@ -122,13 +121,54 @@ fn attr(out: &mut String, name: &str, value: &str) {
     out.push(' ');
     out.push_str(name);
     out.push_str("=\"");
-    out.push_str(&escape(value));
+    escape(out, value, true);
     out.push('"');
+}
+
+/// Appends `text` as XML 1.0 character data (`in_attribute`: an attribute
+/// value). The markup characters become entities; a carriage return (and,
+/// in an attribute, a tab or line feed) becomes a character reference, since
+/// a parser would turn it into a line feed (a space); a character XML 1.0
+/// cannot carry at all (NUL, most C0 controls, lone surrogates' stand-ins
+/// U+FFFE/U+FFFF) becomes U+FFFD, since one such character makes the whole
+/// document unreadable and the text (an SMS body) would be lost.
+fn escape(out: &mut String, text: &str, in_attribute: bool) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' if in_attribute => out.push_str("&#9;"),
+            '\n' if in_attribute => out.push_str("&#10;"),
+            '\t' | '\n' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'.. => {
+                out.push(c)
+            }
+            _ => out.push('\u{FFFD}'),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/regressions/twiml): a text with a NUL (or any
+    /// C0 control) made TwiML no XML parser reads, so Twilio dropped the
+    /// relayed SMS; a carriage return read back as a line feed.
+    #[test]
+    fn text_xml_cannot_carry_is_replaced_and_line_ends_kept() {
+        let xml = Response::new()
+            .message("a\u{0}b\u{1b}c\r\nd\u{FFFF}", vec![("to", "x\ty\n".into())])
+            .render();
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>\
+             <Message to=\"x&#9;y&#10;\">a\u{FFFD}b\u{FFFD}c&#13;\nd\u{FFFD}</Message></Response>"
+        );
+    }
 
     #[test]
     fn renders_escaped_verbs() {
