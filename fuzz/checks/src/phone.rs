@@ -3,7 +3,8 @@
 
 use callmask::phone::{mask_raw, PhoneNumber};
 
-/// A number taken parses the same from its E.164 and its digits, has a
+/// A number taken parses the same from its E.164 and its digits after
+/// `00` (bare digits are refused: they need a `+` or a country), has a
 /// country, and its masked form never shows it whole.
 pub fn parse(data: &[u8]) {
     let input = String::from_utf8_lossy(data);
@@ -14,7 +15,11 @@ pub fn parse(data: &[u8]) {
     assert!(e164.starts_with('+') && e164[1..].bytes().all(|b| b.is_ascii_digit()));
     assert!(e164.len() <= 16);
     assert_eq!(PhoneNumber::parse(e164).as_ref(), Ok(&n));
-    assert_eq!(PhoneNumber::parse(n.digits()).as_ref(), Ok(&n));
+    assert_eq!(
+        PhoneNumber::parse(&format!("00{}", n.digits())).as_ref(),
+        Ok(&n)
+    );
+    assert!(PhoneNumber::parse(n.digits()).is_err());
     assert_eq!(PhoneNumber::from_e164(e164).as_ref(), Ok(&n));
     assert!(!n.country().is_empty());
     masked_hides(&n);
