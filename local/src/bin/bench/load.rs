@@ -50,13 +50,13 @@ struct Ask {
     rider: String,
 }
 
-/// A session as created: its legs (participant, the proxy number it
-/// dials, its counterpart, the number the counterpart sees it call from:
-/// the counterpart's own proxy number, so a call back goes through).
+/// A session as created: each leg is (participant, the proxy number it
+/// dials). A call on one leg reaches the other leg's participant, shown
+/// the other leg's proxy number, so a call back goes through.
 struct Opened {
     id: String,
     provider: Provider,
-    legs: [(String, String, String, String); 2],
+    legs: [(String, String); 2],
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -209,18 +209,8 @@ fn opened_from(ask: &Ask, v: &serde_json::Value) -> anyhow::Result<Opened> {
         id,
         provider: ask.provider,
         legs: [
-            (
-                ask.driver.clone(),
-                proxy_of(&ask.driver)?,
-                ask.rider.clone(),
-                proxy_of(&ask.rider)?,
-            ),
-            (
-                ask.rider.clone(),
-                proxy_of(&ask.rider)?,
-                ask.driver.clone(),
-                proxy_of(&ask.driver)?,
-            ),
+            (ask.driver.clone(), proxy_of(&ask.driver)?),
+            (ask.rider.clone(), proxy_of(&ask.rider)?),
         ],
     })
 }
@@ -230,7 +220,7 @@ async fn check_sessions(state: &Stack, opened: &[Opened]) -> anyhow::Result<(usi
     let mut pairs: HashSet<(String, String)> = HashSet::new();
     let (mut twice, mut lost) = (0, 0);
     for s in opened {
-        for (participant, proxy, _, _) in &s.legs {
+        for (participant, proxy) in &s.legs {
             if !pairs.insert((participant.clone(), proxy.clone())) {
                 twice += 1;
             }
@@ -258,7 +248,8 @@ async fn answers(
     let started = Instant::now();
     for i in 0..answers {
         let s = &opened[i % opened.len()];
-        let (from, proxy, counterpart, shown) = s.legs[(i / opened.len()) % 2].clone();
+        let leg = (i / opened.len()) % 2;
+        let ((from, proxy), (counterpart, shown)) = (s.legs[leg].clone(), s.legs[1 - leg].clone());
         let (state, gate, provider) = (state.clone(), gate.clone(), s.provider);
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await?;
