@@ -6,25 +6,45 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter(std::env::var("RUST_LOG").ok().as_deref());
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
         || std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json");
     // The subscriber writes to stdout: colour only when that is a terminal.
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_target(false)
         .with_ansi(colour);
     // try_init: a second call (tests, local router) is harmless.
     let _ = if in_lambda {
-        builder.json().flatten_event(true).without_time().try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .without_time()
+            .finish()
+            .with(filter)
+            .try_init()
     } else {
-        builder.try_init()
+        builder.finish().with(filter).try_init()
     };
+}
+
+/// `RUST_LOG` as `Targets` (`info`, `warn,callmask=debug`): the directives
+/// operators use, without `EnvFilter`'s span and field matching, whose regex
+/// engine would add to every binary's size and cold start. Unset or
+/// unreadable means `info`.
+pub fn filter(rust_log: Option<&str>) -> Targets {
+    rust_log
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse::<Targets>().ok())
+        .filter(|t| t.iter().next().is_some() || t.default_level().is_some())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// An error and its causes, as one log field: each `source()` joined with
@@ -83,6 +103,20 @@ mod tests {
     fn a_chain_names_each_cause_and_masks_numbers() {
         let text = super::chain(&Outer(Inner));
         assert_eq!(text, "outer: the provider said +…123 is barred");
+    }
+
+    #[test]
+    fn rust_log_sets_levels_per_target() {
+        use tracing::Level;
+        let f = super::filter(Some("warn,callmask=debug"));
+        assert!(f.would_enable("callmask::api", &Level::DEBUG));
+        assert!(!f.would_enable("aws_sdk_dynamodb", &Level::INFO));
+        assert!(f.would_enable("aws_sdk_dynamodb", &Level::WARN));
+        for unset in [None, Some(""), Some("not a level=at all=")] {
+            let f = super::filter(unset);
+            assert!(f.would_enable("callmask", &Level::INFO), "{unset:?}");
+            assert!(!f.would_enable("callmask", &Level::DEBUG), "{unset:?}");
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ use callmask::config::SecretSetting;
 use callmask::store::schema;
 use callmask_local::{Stack, StackConfig};
 use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub struct TestEnv {
     pub state: Stack,
@@ -430,10 +432,11 @@ pub fn capture_logs() {
         let file = std::sync::Arc::new(Mutex::new(file));
         let writer = move || CaptureWriter(file.clone());
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info,callmask=debug"))
             .json()
             .flatten_event(true)
             .with_writer(writer)
+            .finish()
+            .with(callmask::telemetry::filter(Some("info,callmask=debug")))
             .try_init();
     });
 }
