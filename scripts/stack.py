@@ -58,7 +58,6 @@ import subprocess
 import sys
 import urllib.request
 
-import copy
 import io
 import json
 import threading
@@ -67,6 +66,7 @@ import urllib.parse
 import uuid
 
 from fault_switch import Faults
+from moto_speed import dispatch_without_rescanning, indexed_queries, undo_log_transactions
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -77,89 +77,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def dispatch_without_rescanning():
-    """moto's per-request dispatch without the work that never changes.
-
-    For every request moto lists its own package directory twice (an
-    `os.listdir` and ~150 `isdir` calls, to ask whether the Host header
-    names a service) and walks the response class with `inspect` to find
-    the action's method. Both answers are fixed once moto is imported, so
-    they are computed once here: a GetItem costs ~40% less emulator time,
-    which every test and the benchmarks' storage requests (floor included)
-    pay. Nothing a request sees changes."""
-    import functools
-
-    import moto.backends
-    import moto.core.responses
-
-    modules = tuple(moto.backends.list_of_moto_modules())
-    moto.backends.list_of_moto_modules = lambda: modules
-    moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
-
-
-def undo_log_transactions():
-    """Transactions that cost what they touch, not what the table holds.
-
-    moto backs a TransactWriteItems up by deep-copying every table it names
-    and restores the copies if it is cancelled, so each transaction costs
-    time in proportion to the whole table (tests and benchmarks slowed down
-    as their tables grew). DynamoDB's own latency does not depend on table
-    size. Requests here run one at a time (the lock in `Emulator`), so an
-    undo log is the same rollback: copy each item the transaction names
-    before it runs and put those back (and drop the stream records it
-    wrote) when it is cancelled."""
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    class TablesNotCopied:
-        # The `copy` module as moto's backend sees it: a Table is not copied
-        # (only the transaction backup copies tables; items still are).
-        @staticmethod
-        def deepcopy(x, memo=None):
-            return x if isinstance(x, Table) else copy.deepcopy(x, memo)
-
-    models.copy = TablesNotCopied
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self, transact_items):
-        undo = []
-        for entry in transact_items:
-            for op in entry.values():
-                table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
-                if table is None:
-                    continue
-                attrs = op.get("Key") or op.get("Item") or {}
-                h = attrs.get(table.hash_key_attr)
-                r = attrs.get(table.range_key_attr) if table.range_key_attr else None
-                if h is None or (table.range_key_attr and r is None):
-                    continue
-                hk = DynamoType(h)
-                rk = DynamoType(r) if r is not None else None
-                shard = table.stream_shard
-                undo.append((table, hk, rk, copy.deepcopy(table.get_item(hk, rk)),
-                             len(shard.items) if shard is not None else 0))
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for table, hk, rk, old, streamed in reversed(undo):
-                if rk is None:
-                    holder, key = table.items, hk
-                else:
-                    holder, key = table.items[hk], rk
-                if old is None:
-                    holder.pop(key, None)
-                    if rk is not None and not holder:
-                        table.items.pop(hk, None)
-                else:
-                    holder[key] = old
-                if table.stream_shard is not None:
-                    del table.stream_shard.items[streamed:]
-            raise
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
 # Seconds spent serving requests, and how many, so a benchmark can tell a
@@ -338,6 +255,7 @@ class Emulator:
 
     def __init__(self, port: int):
         undo_log_transactions()
+        indexed_queries()
         dispatch_without_rescanning()
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()

@@ -17,7 +17,10 @@ pub fn init() {
     // The subscriber writes to stdout: colour only when that is a terminal.
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    // The builder's own level cap (INFO unless set) would stop a `debug`
+    // directive before `filter` saw it: `filter` alone decides.
     let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
         .with_target(false)
         .with_ansi(colour);
     // try_init: a second call (tests, local router) is harmless.

@@ -432,6 +432,7 @@ pub fn capture_logs() {
         let file = std::sync::Arc::new(Mutex::new(file));
         let writer = move || CaptureWriter(file.clone());
         let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
             .json()
             .flatten_event(true)
             .with_writer(writer)

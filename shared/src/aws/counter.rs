@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -17,12 +19,22 @@ use aws_smithy_types::config_bag::ConfigBag;
 #[derive(Clone, Debug, Default)]
 pub struct RequestCounter {
     total: Arc<AtomicU64>,
+    /// Operations asked for, each counted once however many attempts it
+    /// took: `get() - operations()` is the retries.
+    operations: Arc<AtomicU64>,
     by_operation: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl RequestCounter {
     pub fn get(&self) -> u64 {
         self.total.load(Ordering::SeqCst)
+    }
+
+    /// Operations the code asked for (a retried one counts once): what the
+    /// design holds to one per answer, where `get()` also counts the SDK's
+    /// retries of a timed-out or throttled attempt.
+    pub fn operations(&self) -> u64 {
+        self.operations.load(Ordering::SeqCst)
     }
 
     /// Requests per operation name (`GetItem`, `TransactWriteItems`, ...).
@@ -37,6 +49,15 @@ impl RequestCounter {
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "RequestCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.operations.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 
     fn read_before_transmit(
