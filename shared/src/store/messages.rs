@@ -103,44 +103,6 @@ impl Store {
         }
     }
 
-    /// Records that a message being sent went out.
-    pub async fn message_sent(
-        &self,
-        session_id: &str,
-        provider: Provider,
-        message_id: &str,
-    ) -> Result<(), StoreError> {
-        let update = "SET #st = :sent REMOVE #lease";
-        let values = [(":sent", s("sent"))];
-        self.change_message(session_id, provider, message_id, update, values)
-            .await
-    }
-
-    /// Gives a claim back when the relay failed, so the provider's retry
-    /// can relay the message.
-    pub async fn forget_message(
-        &self,
-        session_id: &str,
-        provider: Provider,
-        message_id: &str,
-    ) -> Result<(), StoreError> {
-        let sk = keys::session_message(provider, message_id);
-        self.delete(keys::session(session_id), sk).await
-    }
-
-    /// Marks a claimed message as refused by the provider.
-    pub async fn message_failed(
-        &self,
-        session_id: &str,
-        provider: Provider,
-        message_id: &str,
-    ) -> Result<(), StoreError> {
-        let update = "SET #st = :failed";
-        let values = [(":failed", s("failed"))];
-        self.change_message(session_id, provider, message_id, update, values)
-            .await
-    }
-
     /// An update of a claimed message's item, which must be there.
     async fn change_message(
         &self,
@@ -224,15 +186,25 @@ impl MessageLog for Store {
         Ok(Store::begin_send(self, session, record).await?)
     }
 
+    /// Records that a message being sent went out.
     async fn message_sent(&self, session: &str, p: Provider, id: &str) -> Port<()> {
-        Ok(Store::message_sent(self, session, p, id).await?)
+        let update = "SET #st = :sent REMOVE #lease";
+        let values = [(":sent", s("sent"))];
+        Ok(self.change_message(session, p, id, update, values).await?)
     }
 
+    /// Gives a claim back when the relay failed, so the provider's retry
+    /// can relay the message.
     async fn forget_message(&self, session: &str, p: Provider, id: &str) -> Port<()> {
-        Ok(Store::forget_message(self, session, p, id).await?)
+        let sk = keys::session_message(p, id);
+        Ok(self.delete(keys::session(session), sk).await?)
     }
 
+    /// Marks a claimed message as refused by the provider.
     async fn message_failed(&self, session: &str, p: Provider, id: &str) -> Port<()> {
-        Ok(Store::message_failed(self, session, p, id).await?)
+        let values = [(":failed", s("failed"))];
+        Ok(self
+            .change_message(session, p, id, "SET #st = :failed", values)
+            .await?)
     }
 }

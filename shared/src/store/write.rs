@@ -70,7 +70,7 @@ pub(crate) enum Transacted {
 
 /// A transaction DynamoDB cancelled, kept whole so that a cancellation the
 /// caller does not expect is reported with its cause.
-pub(crate) struct Cancelled(SdkError<TransactWriteItemsError>);
+pub(crate) struct Cancelled(Box<SdkError<TransactWriteItemsError>>);
 
 impl Cancelled {
     /// Each part's reason, in the parts' order (`None` for a part that was
@@ -97,7 +97,7 @@ impl Cancelled {
     }
 
     pub(crate) fn into_error(self) -> StoreError {
-        StoreError::sdk("TransactWriteItems", self.0)
+        StoreError::sdk("TransactWriteItems", *self.0)
     }
 }
 
@@ -151,7 +151,7 @@ impl Store {
                     Some(TransactWriteItemsError::TransactionCanceledException(_))
                 ) =>
             {
-                Ok(Transacted::Cancelled(Cancelled(e)))
+                Ok(Transacted::Cancelled(Cancelled(Box::new(e))))
             }
             Err(e) => Err(e),
         }
