@@ -129,7 +129,7 @@ pub fn generate() -> String {
 }
 
 /// The descriptors whose lengths `check_possible_length` unites.
-fn all_descriptors(m: &Metadata) -> impl Iterator<Item = &Descriptor> {
+pub fn all_descriptors(m: &Metadata) -> impl Iterator<Item = &Descriptor> {
     let d = m.descriptors();
     [
         Some(d.general()),

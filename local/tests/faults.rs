@@ -9,7 +9,6 @@
 
 mod support;
 
-use callmask::config::SecretSetting;
 use callmask::usecases::voicemail::Outcome;
 use callmask_local::StackConfig;
 use serde_json::{json, Value};
@@ -27,16 +26,7 @@ const SDK_ATTEMPTS: u64 = 3;
 /// Settings for the fake providers of `scripts/fake_providers.py`: both
 /// providers' REST APIs and their credentials.
 fn on_the_fake_providers(c: &mut StackConfig) {
-    let fake = fake_providers_url();
-    c.core.public_base_url = Some("http://127.0.0.1:3000".into());
-    c.messaging.vonage_api_key = Some(FAKE_VONAGE_KEY.into());
-    c.messaging.vonage_api_secret = SecretSetting::Value(FAKE_VONAGE_SECRET.into());
-    c.messaging.vonage_rest_base_url = fake.clone();
-    c.vonage.api_base_url = fake.clone();
-    c.vonage.application_id = Some(FAKE_VONAGE_APP.into());
-    c.twilio.account_sid = Some(FAKE_TWILIO_ACCOUNT.into());
-    c.twilio.auth_token = SecretSetting::Value(FAKE_TWILIO_TOKEN.into());
-    c.twilio.api_base_url = fake;
+    on_fake_providers(c, fake_providers_url(), fake_providers_url());
 }
 
 /// A route of Alice to Bob through the pool on a stack whose DynamoDB
@@ -57,21 +47,14 @@ async fn a_call_is_answered_under_dynamodb_throttling() {
     };
 
     let absorbed = dynamodb
-        .arm(
-            "dynamodb",
-            "*",
-            &table,
-            SDK_ATTEMPTS - 1,
-            "throttle",
-            json!({}),
-        )
+        .throttle("dynamodb", "*", &table, SDK_ATTEMPTS - 1)
         .await;
     connects(&t.answer(digits(&to), digits(from)).await);
     assert_eq!(absorbed.fired().await, SDK_ATTEMPTS - 1);
 
     let q = answer_query(digits(&to), digits(from));
     let failed = dynamodb
-        .arm("dynamodb", "*", &table, SDK_ATTEMPTS, "throttle", json!({}))
+        .throttle("dynamodb", "*", &table, SDK_ATTEMPTS)
         .await;
     let r = t.get(&format!("/vonage/answer{q}")).await;
     assert_eq!(r.status, 503, "{}", r.body);
@@ -80,14 +63,7 @@ async fn a_call_is_answered_under_dynamodb_throttling() {
     connects(&t.answer(digits(&to), digits(from)).await);
 
     let throughout = dynamodb
-        .arm(
-            "dynamodb",
-            "*",
-            &table,
-            2 * SDK_ATTEMPTS,
-            "throttle",
-            json!({}),
-        )
+        .throttle("dynamodb", "*", &table, 2 * SDK_ATTEMPTS)
         .await;
     let r = t.get(&format!("/vonage/answer{q}")).await;
     assert_eq!(r.status, 503, "{}", r.body);
@@ -149,25 +125,9 @@ async fn a_voicemail_through_download_s3_and_ses_faults_is_delivered_exactly_onc
     tw.serve_recording(rec, 2).await;
     let aws = Switch::emulator();
     let bucket = &tw.t.state.voicemail.config.recordings_bucket;
-    let s3 = aws
-        .arm(
-            "s3",
-            "PutObject",
-            bucket,
-            SDK_ATTEMPTS,
-            "throttle",
-            json!({}),
-        )
-        .await;
+    let s3 = aws.throttle("s3", "PutObject", bucket, SDK_ATTEMPTS).await;
     let ses = aws
-        .arm(
-            "ses",
-            "SendEmail",
-            &tw.owner_email,
-            SDK_ATTEMPTS,
-            "throttle",
-            json!({}),
-        )
+        .throttle("ses", "SendEmail", &tw.owner_email, SDK_ATTEMPTS)
         .await;
     through_voicemail(&tw, call, rec).await;
     // The backoffs after the 1st to 4th failures: 30 s, doubling.
@@ -200,14 +160,7 @@ async fn a_voicemail_past_its_budget_is_marked_failed_and_its_recording_kept() {
     let (call, rec) = ("CA00F2", "RE00F2");
     tw.serve_recording(rec, 1).await;
     let ses = Switch::emulator()
-        .arm(
-            "ses",
-            "SendEmail",
-            &tw.owner_email,
-            2 * SDK_ATTEMPTS,
-            "throttle",
-            json!({}),
-        )
+        .throttle("ses", "SendEmail", &tw.owner_email, 2 * SDK_ATTEMPTS)
         .await;
     through_voicemail(&tw, call, rec).await;
     assert_eq!(tw.sweep().await, vec![Outcome::Retrying]);
@@ -258,16 +211,7 @@ async fn a_text_relayed_through_provider_faults_and_a_killed_function_goes_out_o
     // The fake holds the text unanswered; once it has the request, the
     // function is killed (its future dropped), as Lambda ends one that
     // ran out of time.
-    let held = sms
-        .arm(
-            "vonage",
-            "POST /sms/json",
-            erin,
-            1,
-            "timeout",
-            json!({"delay_ms": 3000}),
-        )
-        .await;
+    let held = sms.hold("vonage", "POST /sms/json", erin, 3000).await;
     tokio::select! {
         r = t.get(&delivery) => panic!("answered while the fake held it: {} {}", r.status, r.body),
         () = held.wait_fired(1) => {}
@@ -463,14 +407,7 @@ async fn provisioning_killed_mid_purchase_buys_nothing_twice_on_a_retry() {
     let t = env_changed(on_the_fake_providers).await;
     let owned_before = twilio_owned().await;
     let held = Switch::providers()
-        .arm(
-            "twilio",
-            "POST /2010-04-01/Accounts/*",
-            "15551230202",
-            1,
-            "timeout",
-            json!({"delay_ms": 3000}),
-        )
+        .hold("twilio", "POST /2010-04-01/Accounts/*", "15551230202", 3000)
         .await;
     let order = json!({"provider": "twilio", "country": "US", "count": 3});
     let key = unique("order");
@@ -503,14 +440,7 @@ async fn a_bought_number_storage_refused_is_named_and_imported() {
     let t = env_changed(on_the_fake_providers).await;
     let owned_before = vonage_owned().await;
     let throttled = Switch::emulator()
-        .arm(
-            "dynamodb",
-            "PutItem",
-            "15551230102",
-            3 * SDK_ATTEMPTS,
-            "throttle",
-            json!({}),
-        )
+        .throttle("dynamodb", "PutItem", "15551230102", 3 * SDK_ATTEMPTS)
         .await;
     let order = json!({"provider": "vonage", "country": "US", "count": 3});
     let r = provision(&t, &unique("order"), &order).await;

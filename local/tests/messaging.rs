@@ -21,12 +21,13 @@ use support::{enc, pluck, Reply, TestEnv, TEST_HOST};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
-const KEY: &str = "vonage-key-1";
-const SECRET: &str = "vonage-secret-1";
-const APP: &str = "aaaaaaaa-bbbb-cccc-dddd-000000000001";
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "twilio-token-1";
-const PUBLIC: &str = "http://127.0.0.1:3000";
+// The credentials and address the stack's settings for the fakes give.
+const KEY: &str = support::faults::FAKE_VONAGE_KEY;
+const SECRET: &str = support::faults::FAKE_VONAGE_SECRET;
+const APP: &str = support::faults::FAKE_VONAGE_APP;
+const ACCOUNT: &str = support::faults::FAKE_TWILIO_ACCOUNT;
+const TOKEN: &str = support::faults::FAKE_TWILIO_TOKEN;
+const PUBLIC: &str = support::faults::FAKE_PUBLIC_BASE_URL;
 
 const GB: [&str; 3] = ["447700900601", "447700900602", "447700900603"];
 const US: [&str; 3] = ["+15551230601", "+15551230602", "+15551230603"];
@@ -312,15 +313,7 @@ async fn stack_with(
     change: impl FnOnce(&mut StackConfig),
 ) -> TestEnv {
     support::env_changed(|config| {
-        config.core.public_base_url = Some(PUBLIC.into());
-        config.messaging.vonage_api_key = Some(KEY.into());
-        config.messaging.vonage_api_secret = SecretSetting::Value(SECRET.into());
-        config.messaging.vonage_rest_base_url = vonage.uri();
-        config.vonage.api_base_url = vonage.uri();
-        config.vonage.application_id = Some(APP.into());
-        config.twilio.account_sid = Some(ACCOUNT.into());
-        config.twilio.auth_token = SecretSetting::Value(TOKEN.into());
-        config.twilio.api_base_url = twilio.uri();
+        support::faults::on_fake_providers(config, vonage.uri(), twilio.uri());
         change(config);
     })
     .await
@@ -1088,8 +1081,8 @@ const NOT_IN_USE: &str = "This number is not in use.";
 /// A Vonage inbound text's query, signed as Vonage signs it (sha256), with
 /// the signature's `timestamp` at `signed_at`.
 fn signed_inbound(from: &str, to: &str, id: &str, signed_at: i64) -> String {
-    use callmask::vonage::sms_signature::{sign, SmsSignatureMethod};
-    let mut params: Vec<(String, String)> = [
+    use callmask::vonage::sms_signature::{signed_query, SmsSignatureMethod};
+    let params: Vec<(String, String)> = [
         ("msisdn", from),
         ("to", to),
         ("messageId", id),
@@ -1100,11 +1093,7 @@ fn signed_inbound(from: &str, to: &str, id: &str, signed_at: i64) -> String {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let sig = sign(&params, SMS_SIGNATURE, SmsSignatureMethod::Sha256);
-    params.push(("sig".into(), sig));
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .finish();
+    let query = signed_query(params, SMS_SIGNATURE, SmsSignatureMethod::Sha256);
     format!("/vonage/inbound-sms?{query}")
 }
 
@@ -1124,19 +1113,32 @@ async fn replies_to(vonage: &MockServer, to: &str) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn a_signed_inbound_text_is_refused_once_its_timestamp_is_out_of_the_window() {
-    needs_emulator!();
+/// The stack against a Vonage fake that sends texts, replying
+/// [`NOT_IN_USE`] to a text outside any session, with GB[0] in the pool;
+/// the fakes are handed back to outlive it.
+async fn replying_stack(
+    change: impl FnOnce(&mut StackConfig),
+) -> (MockServer, MockServer, TestEnv) {
     let vonage = MockServer::start().await;
     vonage_sms(vonage_sent).mount(&vonage).await;
     let twilio = MockServer::start().await;
     let t = stack_with(&vonage, &twilio, |c| {
-        c.core.allow_unsigned_webhooks = false;
-        c.vonage.signature_secret = SecretSetting::Value(SMS_SIGNATURE.into());
         c.messaging.out_of_session_sms_text = NOT_IN_USE.into();
+        change(c);
     })
     .await;
     t.add_number("+447700900601").await;
+    (vonage, twilio, t)
+}
+
+#[tokio::test]
+async fn a_signed_inbound_text_is_refused_once_its_timestamp_is_out_of_the_window() {
+    needs_emulator!();
+    let (vonage, _twilio, t) = replying_stack(|c| {
+        c.core.allow_unsigned_webhooks = false;
+        c.vonage.signature_secret = SecretSetting::Value(SMS_SIGNATURE.into());
+    })
+    .await;
     let now = unix_now();
     // Vonage documents five minutes; a signature outside them, either way,
     // is a replay (or a forgery's guess), whatever else it says.
@@ -1158,15 +1160,10 @@ async fn a_signed_inbound_text_is_refused_once_its_timestamp_is_out_of_the_windo
 #[tokio::test]
 async fn replies_outside_a_session_are_limited_per_sender_and_per_number() {
     needs_emulator!();
-    let vonage = MockServer::start().await;
-    vonage_sms(vonage_sent).mount(&vonage).await;
-    let twilio = MockServer::start().await;
-    let t = stack_with(&vonage, &twilio, |c| {
-        c.messaging.out_of_session_sms_text = NOT_IN_USE.into();
+    let (vonage, _twilio, t) = replying_stack(|c| {
         c.messaging.out_of_session_replies_per_hour = 2;
     })
     .await;
-    t.add_number("+447700900601").await;
     t.add_number_of("twilio", US[0]).await;
     let vonage_text = |from: &str, id: &str| {
         format!(

@@ -95,6 +95,27 @@ fn a_national_number_is_read_in_its_country() {
     assert_eq!(PhoneNumber::parse_in("12", "GB"), Err(PhoneError::TooShort));
 }
 
+/// Each reason a number is refused for, with an input `parse` refuses for
+/// it and one `from_e164` does (`None`: `from_e164` reads the shape only
+/// and is not tested for that reason).
+const REFUSALS: [(PhoneError, &str, Option<&str>); 7] = [
+    (PhoneError::Empty, "", Some("")),
+    (PhoneError::NotDigits, "hello", Some("anonymous")),
+    (
+        PhoneError::NotInternational,
+        "07700900100",
+        Some("0123456789"),
+    ),
+    (PhoneError::TooShort, "+44 12", Some("12345")),
+    (
+        PhoneError::TooLong,
+        "+4477009001001234",
+        Some("1234567890123456"),
+    ),
+    (PhoneError::UnknownCountryCode, "+999 123456", None),
+    (PhoneError::Extension, "+1 415 555 0100 x12", None),
+];
+
 #[test]
 fn from_e164_checks_shape_only() {
     assert_eq!(
@@ -105,20 +126,11 @@ fn from_e164_checks_shape_only() {
         PhoneNumber::from_e164("+447700900100").unwrap(),
         PhoneNumber::parse("+447700900100").unwrap()
     );
-    assert_eq!(
-        PhoneNumber::from_e164("anonymous"),
-        Err(PhoneError::NotDigits)
-    );
-    assert_eq!(
-        PhoneNumber::from_e164("0123456789"),
-        Err(PhoneError::NotInternational)
-    );
-    assert_eq!(PhoneNumber::from_e164("12345"), Err(PhoneError::TooShort));
-    assert_eq!(
-        PhoneNumber::from_e164("1234567890123456"),
-        Err(PhoneError::TooLong)
-    );
-    assert_eq!(PhoneNumber::from_e164(""), Err(PhoneError::Empty));
+    for (refused, _, input) in REFUSALS {
+        if let Some(input) = input {
+            assert_eq!(PhoneNumber::from_e164(input), Err(refused), "{input}");
+        }
+    }
 }
 
 #[test]
@@ -133,25 +145,9 @@ fn accepts_documentation_ranges() {
 
 #[test]
 fn rejects_garbage_with_a_reason() {
-    assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
-    assert_eq!(PhoneNumber::parse("hello"), Err(PhoneError::NotDigits));
-    assert_eq!(
-        PhoneNumber::parse("07700900100"),
-        Err(PhoneError::NotInternational)
-    );
-    assert_eq!(PhoneNumber::parse("+44 12"), Err(PhoneError::TooShort));
-    assert_eq!(
-        PhoneNumber::parse("+4477009001001234"),
-        Err(PhoneError::TooLong)
-    );
-    assert_eq!(
-        PhoneNumber::parse("+999 123456"),
-        Err(PhoneError::UnknownCountryCode)
-    );
-    assert_eq!(
-        PhoneNumber::parse("+1 415 555 0100 x12"),
-        Err(PhoneError::Extension)
-    );
+    for (refused, input, _) in REFUSALS {
+        assert_eq!(PhoneNumber::parse(input), Err(refused), "{input}");
+    }
     assert!(PhoneNumber::parse("+44+7700900100").is_err());
 }
 
@@ -178,6 +174,7 @@ fn known_regions() {
 /// `phonenumber` crate over its whole database (equal to the per-code
 /// subsets it used to load).
 mod reference {
+    use super::super::build_script::all_descriptors;
     use super::super::PhoneError;
     use phonenumber::metadata::{Database, DATABASE};
 
@@ -237,27 +234,14 @@ mod reference {
         national_len: usize,
     ) -> Result<(), PhoneError> {
         let metas = db.by_code(&code).ok_or(PhoneError::UnknownCountryCode)?;
+        // The descriptors whose lengths the crate unites: the list
+        // build.rs reads them from.
         let mut lengths: Vec<u16> = metas
             .iter()
             .flat_map(|m| {
-                let d = m.descriptors();
-                [
-                    Some(d.general()),
-                    d.fixed_line(),
-                    d.mobile(),
-                    d.toll_free(),
-                    d.premium_rate(),
-                    d.shared_cost(),
-                    d.personal_number(),
-                    d.voip(),
-                    d.pager(),
-                    d.uan(),
-                    d.voicemail(),
-                ]
-                .into_iter()
-                .flatten()
-                .flat_map(|desc| desc.possible_length().to_vec())
-                .collect::<Vec<_>>()
+                all_descriptors(m)
+                    .flat_map(|desc| desc.possible_length().to_vec())
+                    .collect::<Vec<_>>()
             })
             .collect();
         lengths.sort_unstable();
@@ -313,32 +297,25 @@ impl Rng {
 /// half of them continuing an example's first digits so they reach the
 /// ranges, leading digits and national prefixes the metadata tells apart.
 fn sample(random_per_code: usize) -> Vec<String> {
+    use super::build_script::all_descriptors;
     use phonenumber::metadata::DATABASE;
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut inputs = Vec::new();
     for code in (1..1000).filter(|c| DATABASE.by_code(c).is_some()) {
         let mut examples = Vec::new();
         for m in DATABASE.by_code(&code).unwrap_or_default() {
+            // The types a number can be, then those only short numbers and
+            // carriers are.
             let d = m.descriptors();
-            let all = [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
+            let short = [
                 d.emergency(),
-                d.voicemail(),
                 d.short_code(),
                 d.standard_rate(),
                 d.carrier(),
                 d.no_international(),
             ];
-            examples.extend(all.into_iter().flatten().filter_map(|d| d.example()));
+            let all = all_descriptors(m).chain(short.into_iter().flatten());
+            examples.extend(all.filter_map(|d| d.example()));
         }
         for example in &examples {
             let n = format!("+{code}{example}");

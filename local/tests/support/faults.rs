@@ -5,6 +5,8 @@
 //! names what only its test touches (`contains`: a table, bucket, secret
 //! id or phone number), and a test never disarms the others' rules.
 
+use callmask::config::SecretSetting;
+use callmask_local::StackConfig;
 use serde_json::{json, Value};
 
 use super::endpoint;
@@ -59,6 +61,34 @@ impl Switch {
             rule,
         }
     }
+
+    /// Throttles the next `count` requests of `service` `operation` holding
+    /// `contains` (the throttling error each service answers).
+    pub async fn throttle(
+        &self,
+        service: &str,
+        operation: &str,
+        contains: &str,
+        count: u64,
+    ) -> Armed {
+        let more = json!({});
+        self.arm(service, operation, contains, count, "throttle", more)
+            .await
+    }
+
+    /// Holds the next request of `service` `operation` holding `contains`
+    /// unanswered for `delay_ms` (a `timeout` fault).
+    pub async fn hold(
+        &self,
+        service: &str,
+        operation: &str,
+        contains: &str,
+        delay_ms: u64,
+    ) -> Armed {
+        let more = json!({ "delay_ms": delay_ms });
+        self.arm(service, operation, contains, 1, "timeout", more)
+            .await
+    }
 }
 
 /// A rule armed on a switch.
@@ -109,12 +139,29 @@ pub fn fake_providers_url() -> String {
         .expect("FAKE_PROVIDERS_URL: run under FAKE_PROVIDERS=1 scripts/stack.py exec (make unit)")
 }
 
-/// The fake's credentials (`scripts/fake_common.py`, `DEFAULTS`).
+/// The fake's credentials (`scripts/fake_common.py`, `DEFAULTS`); the
+/// wiremock fakes of `messaging.rs` expect the same.
 pub const FAKE_VONAGE_KEY: &str = "fake-key";
 pub const FAKE_VONAGE_SECRET: &str = "fake-secret";
 pub const FAKE_VONAGE_APP: &str = "aaaaaaaa-bbbb-4ccc-8ddd-fa4e00000001";
 pub const FAKE_TWILIO_ACCOUNT: &str = "ACfa4e0000000000000000000000000000";
 pub const FAKE_TWILIO_TOKEN: &str = "fake-token";
+/// The address the stack gives the providers for its webhooks.
+pub const FAKE_PUBLIC_BASE_URL: &str = "http://127.0.0.1:3000";
+
+/// Settings for fakes of the providers' REST APIs at `vonage` and
+/// `twilio`: their URLs and the fakes' credentials.
+pub fn on_fake_providers(c: &mut StackConfig, vonage: String, twilio: String) {
+    c.core.public_base_url = Some(FAKE_PUBLIC_BASE_URL.into());
+    c.messaging.vonage_api_key = Some(FAKE_VONAGE_KEY.into());
+    c.messaging.vonage_api_secret = SecretSetting::Value(FAKE_VONAGE_SECRET.into());
+    c.messaging.vonage_rest_base_url = vonage.clone();
+    c.vonage.api_base_url = vonage;
+    c.vonage.application_id = Some(FAKE_VONAGE_APP.into());
+    c.twilio.account_sid = Some(FAKE_TWILIO_ACCOUNT.into());
+    c.twilio.auth_token = SecretSetting::Value(FAKE_TWILIO_TOKEN.into());
+    c.twilio.api_base_url = twilio;
+}
 
 /// The texts the fake providers sent to `to` (digits, or +E.164 for
 /// Twilio): `{"provider", "from", "to", "text"}` each.

@@ -1,14 +1,12 @@
 //! Call events, kept by call uuid, and a per-session list of calls.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 
 use crate::domain::CallEvent;
 use crate::domain::{CallSummary, TokenId};
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::query::Scope;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Transacted};
 
 /// What one write of an event did.
 enum Written {
@@ -16,22 +14,6 @@ enum Written {
     Replayed,
     /// The session's conditions failed; nothing was written.
     SessionRefused,
-}
-
-/// Whether a cancelled transaction failed only on its conditions (each
-/// reason `ConditionalCheckFailed` or `None`, at least one of the former).
-pub(crate) fn only_failed_conditions(
-    c: &aws_sdk_dynamodb::types::error::TransactionCanceledException,
-) -> bool {
-    let codes: Vec<&str> = c
-        .cancellation_reasons()
-        .iter()
-        .map(|r| r.code().unwrap_or("None"))
-        .collect();
-    codes.contains(&"ConditionalCheckFailed")
-        && codes
-            .iter()
-            .all(|c| matches!(*c, "ConditionalCheckFailed" | "None"))
 }
 
 /// Call records are kept this long.
@@ -195,41 +177,23 @@ impl Store {
             .collect();
         items.push(TransactWriteItem::builder().put(event).build());
         items.extend(session);
-        let res = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(Written::Yes),
+        let sent = self.transact(items).await;
+        match sent.map_err(|e| StoreError::sdk("TransactWriteItems", e))? {
+            Transacted::Written => Ok(Written::Yes),
             // Only failed conditions are benign. A conflict or throttling
             // answers 503, so the provider sends the event again.
-            Err(e) => match e.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(c))
-                    if only_failed_conditions(c) =>
-                {
-                    let token_refused = claimed
-                        && c.cancellation_reasons().first().and_then(|r| r.code())
-                            == Some("ConditionalCheckFailed");
-                    Ok(if token_refused {
-                        Written::Replayed
-                    } else {
-                        Written::SessionRefused
-                    })
-                }
-                _ => Err(StoreError::sdk("TransactWriteItems", e)),
-            },
+            Transacted::Cancelled(c) if c.only_conditions() => Ok(if claimed && c.failed(0) {
+                Written::Replayed
+            } else {
+                Written::SessionRefused
+            }),
+            Transacted::Cancelled(c) => Err(c.into_error()),
         }
     }
 
     pub async fn session_calls(&self, session_id: &str) -> Result<Vec<CallSummary>, StoreError> {
-        let items = self
-            .query_all(Scope::Partition {
-                pk: keys::session(session_id),
-                prefix: keys::SESSION_CALL_PREFIX,
-            })
-            .await?;
+        let pk = keys::session(session_id);
+        let items = self.query_prefix(pk, keys::SESSION_CALL_PREFIX).await?;
         let mut calls = Vec::new();
         for item in items {
             let sk = get_s(&item, keys::SK)?;
@@ -244,44 +208,5 @@ impl Store {
         }
         calls.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
         Ok(calls)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::only_failed_conditions;
-    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
-    use aws_sdk_dynamodb::types::CancellationReason;
-
-    fn cancelled(codes: &[&str]) -> TransactionCanceledException {
-        TransactionCanceledException::builder()
-            .set_cancellation_reasons(Some(
-                codes
-                    .iter()
-                    .map(|c| CancellationReason::builder().code(*c).build())
-                    .collect(),
-            ))
-            .build()
-    }
-
-    #[test]
-    fn only_failed_conditions_are_benign() {
-        assert!(only_failed_conditions(&cancelled(&[
-            "ConditionalCheckFailed",
-            "None"
-        ])));
-        assert!(only_failed_conditions(&cancelled(&[
-            "None",
-            "ConditionalCheckFailed"
-        ])));
-        assert!(!only_failed_conditions(&cancelled(&[
-            "None",
-            "TransactionConflict"
-        ])));
-        assert!(!only_failed_conditions(&cancelled(&[
-            "ConditionalCheckFailed",
-            "ThrottlingError"
-        ])));
-        assert!(!only_failed_conditions(&cancelled(&[])));
     }
 }

@@ -11,7 +11,7 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::numbers::pool_number;
 use crate::store::quota::Taken;
-use crate::store::{written, Store, StoreError};
+use crate::store::{kept, written, Store, StoreError};
 
 /// Call contexts are kept a week: long enough for late callbacks.
 const CALL_CONTEXT_SECONDS: i64 = 7 * 24 * 3600;
@@ -51,16 +51,10 @@ impl Store {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        let old = match res {
-            Ok(out) => out.attributes.and_then(|a| opt_s(&a, "line")),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(PutLine::NotFound)
-            }
-            Err(e) => return Err(StoreError::sdk("UpdateItem", e)),
+        let Some(out) = kept("UpdateItem", res)? else {
+            return Ok(PutLine::NotFound);
         };
+        let old = out.attributes.and_then(|a| opt_s(&a, "line"));
         // A session allocated between the check and the write: undo.
         if self.active_sessions_on(number, now).await? > 0 {
             let undo = self.update(keys::number(number), keys::META);
@@ -70,9 +64,7 @@ impl Store {
                     .expression_attribute_values(":line", s(prev)),
                 None => undo.update_expression("REMOVE line"),
             };
-            undo.send()
-                .await
-                .map_err(|e| StoreError::sdk("UpdateItem", e))?;
+            Store::updated(undo).await?;
             return Ok(PutLine::InUse);
         }
         Ok(if old.is_some() {

@@ -12,9 +12,8 @@ use crate::store::attr::*;
 use crate::store::calls::CALL_RETENTION_SECONDS;
 use crate::store::keys;
 use crate::store::line_texts::pending_attributes;
-use crate::store::query::Scope;
 use crate::store::quota::Taken;
-use crate::store::{written, Store, StoreError};
+use crate::store::{Store, StoreError, NEW_ITEM};
 use crate::usecases::relay::{MessageLog, SendClaim, SEND_LEASE_SECONDS};
 
 /// The status of a message whose send is in progress.
@@ -39,10 +38,7 @@ impl Store {
         session_id: &str,
         record: &MessageRecord,
     ) -> Result<bool, StoreError> {
-        let put = self
-            .message_put(session_id, record)
-            .condition_expression("attribute_not_exists(pk)");
-        written("PutItem", put.send().await)
+        Store::put_new(self.message_put(session_id, record)).await
     }
 
     /// The Put of a message's item, condition left to the caller.
@@ -51,15 +47,9 @@ impl Store {
         session_id: &str,
         record: &MessageRecord,
     ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+        let sk = keys::session_message(record.provider, &record.message_id);
         let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::session(session_id)))
-            .item(
-                keys::SK,
-                s(keys::session_message(record.provider, &record.message_id)),
-            )
+            .put(keys::session(session_id), sk)
             .item("direction", s(&record.direction))
             .item("at", n(record.at))
             .item("status", s(&record.status))
@@ -88,7 +78,7 @@ impl Store {
         let res = self
             .message_put(session_id, &sending)
             .item(LEASE, n(record.at + SEND_LEASE_SECONDS))
-            .condition_expression("attribute_not_exists(pk) OR (#st = :sending AND #lease < :now)")
+            .condition_expression(format!("{NEW_ITEM} OR (#st = :sending AND #lease < :now)"))
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#lease", LEASE)
             .expression_attribute_values(":sending", s(SENDING))
@@ -113,66 +103,19 @@ impl Store {
         }
     }
 
-    /// Records that a message being sent went out.
-    pub async fn message_sent(
+    /// An update of a claimed message's item, which must be there.
+    async fn change_message(
         &self,
         session_id: &str,
         provider: Provider,
         message_id: &str,
+        update: &str,
+        values: [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 1],
     ) -> Result<(), StoreError> {
-        self.update(
-            keys::session(session_id),
-            keys::session_message(provider, message_id),
-        )
-        .update_expression("SET #st = :sent REMOVE #lease")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_names("#st", "status")
-        .expression_attribute_names("#lease", LEASE)
-        .expression_attribute_values(":sent", s("sent"))
-        .send()
-        .await
-        .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
-    }
-
-    /// Gives a claim back when the relay failed, so the provider's retry
-    /// can relay the message.
-    pub async fn forget_message(
-        &self,
-        session_id: &str,
-        provider: Provider,
-        message_id: &str,
-    ) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::session(session_id)))
-            .key(keys::SK, s(keys::session_message(provider, message_id)))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("DeleteItem", e))?;
-        Ok(())
-    }
-
-    /// Marks a claimed message as refused by the provider.
-    pub async fn message_failed(
-        &self,
-        session_id: &str,
-        provider: Provider,
-        message_id: &str,
-    ) -> Result<(), StoreError> {
-        self.update(
-            keys::session(session_id),
-            keys::session_message(provider, message_id),
-        )
-        .update_expression("SET #st = :failed")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_names("#st", "status")
-        .expression_attribute_values(":failed", s("failed"))
-        .send()
-        .await
-        .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        let pk = keys::session(session_id);
+        let sk = keys::session_message(provider, message_id);
+        let only_if = Some("attribute_exists(pk)");
+        Store::updated(self.change_item(pk, sk, update, only_if, values)).await
     }
 
     /// A session's messages, oldest first.
@@ -180,12 +123,8 @@ impl Store {
         &self,
         session_id: &str,
     ) -> Result<Vec<MessageRecord>, StoreError> {
-        let items = self
-            .query_all(Scope::Partition {
-                pk: keys::session(session_id),
-                prefix: keys::SESSION_MESSAGE_PREFIX,
-            })
-            .await?;
+        let pk = keys::session(session_id);
+        let items = self.query_prefix(pk, keys::SESSION_MESSAGE_PREFIX).await?;
         let mut out = Vec::new();
         for item in items {
             let sk = get_s(&item, keys::SK)?;
@@ -247,15 +186,25 @@ impl MessageLog for Store {
         Ok(Store::begin_send(self, session, record).await?)
     }
 
+    /// Records that a message being sent went out.
     async fn message_sent(&self, session: &str, p: Provider, id: &str) -> Port<()> {
-        Ok(Store::message_sent(self, session, p, id).await?)
+        let update = "SET #st = :sent REMOVE #lease";
+        let values = [(":sent", s("sent"))];
+        Ok(self.change_message(session, p, id, update, values).await?)
     }
 
+    /// Gives a claim back when the relay failed, so the provider's retry
+    /// can relay the message.
     async fn forget_message(&self, session: &str, p: Provider, id: &str) -> Port<()> {
-        Ok(Store::forget_message(self, session, p, id).await?)
+        let sk = keys::session_message(p, id);
+        Ok(self.delete(keys::session(session), sk).await?)
     }
 
+    /// Marks a claimed message as refused by the provider.
     async fn message_failed(&self, session: &str, p: Provider, id: &str) -> Port<()> {
-        Ok(Store::message_failed(self, session, p, id).await?)
+        let values = [(":failed", s("failed"))];
+        Ok(self
+            .change_message(session, p, id, "SET #st = :failed", values)
+            .await?)
     }
 }

@@ -2,7 +2,8 @@
 //! (`routing`: exactly one request), webhook tokens (`tokens`), line quotas
 //! (`quota`), sessions, numbers, lines, calls, messages, voicemails, texts
 //! to email and recordings. Keys are built and parsed only in `keys`;
-//! queries that read every page go through `query`.
+//! queries that read every page go through `query`; the write shapes
+//! every aggregate shares (a new item, a delete, a transaction) are in `write`.
 
 mod attr;
 mod call_history;
@@ -24,8 +25,8 @@ pub mod schema;
 mod sessions;
 mod tokens;
 mod voicemails;
+mod write;
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -43,32 +44,11 @@ pub use replies::ReplyClaim;
 pub use routing::{Inbound, LegRead};
 pub use sessions::CloseSession;
 pub use voicemails::VoicemailLink;
+pub(crate) use write::{kept, written, Transacted, NEW_ITEM};
 
 impl From<StoreError> for crate::usecases::PortError {
     fn from(e: StoreError) -> Self {
         crate::usecases::PortError::new(e)
-    }
-}
-
-/// `Ok(true)` when a conditional write happened, `Ok(false)` when its
-/// condition did not hold; anything else is an error.
-pub(crate) fn written<T, E, R>(
-    op: &'static str,
-    res: Result<T, SdkError<E, R>>,
-) -> Result<bool, StoreError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match res {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error().and_then(|e| e.code())
-                == Some("ConditionalCheckFailedException") =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(StoreError::sdk(op, e)),
     }
 }
 
@@ -106,11 +86,30 @@ impl Store {
         condition: Option<&str>,
         values: impl IntoIterator<Item = (&'static str, AttributeValue)>,
     ) -> UpdateItemFluentBuilder {
-        let mut req = self.update(pk, keys::META).update_expression(update);
+        self.change_item(pk, keys::META, update, condition, values)
+    }
+
+    /// [`Store::change`] of any item (pk, sk); `#lease` also stands for
+    /// `lease_until`.
+    pub(crate) fn change_item(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+        update: &str,
+        condition: Option<&str>,
+        values: impl IntoIterator<Item = (&'static str, AttributeValue)>,
+    ) -> UpdateItemFluentBuilder {
+        let mut req = self.update(pk, sk).update_expression(update);
         if let Some(c) = condition {
             req = req.condition_expression(c);
         }
-        for (name, attr) in [("#st", "status"), ("#from", "from"), ("#ttl", keys::TTL)] {
+        let names = [
+            ("#st", "status"),
+            ("#from", "from"),
+            ("#ttl", keys::TTL),
+            ("#lease", "lease_until"),
+        ];
+        for (name, attr) in names {
             if update.contains(name) || condition.is_some_and(|c| c.contains(name)) {
                 req = req.expression_attribute_names(name, attr);
             }

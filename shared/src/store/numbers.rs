@@ -8,8 +8,7 @@ use crate::domain::{PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::query::Scope;
-use crate::store::{written, Store, StoreError};
+use crate::store::{kept, written, Store, StoreError};
 use crate::usecases::pool::{PoolStore, Retire};
 use crate::usecases::Port;
 
@@ -24,26 +23,21 @@ impl Store {
     /// Adds a number; `false` when it is already there.
     pub async fn put_number(&self, rec: &PoolNumber) -> Result<bool, StoreError> {
         let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::number(&rec.number)))
-            .item(keys::SK, s(keys::META))
+            .put(keys::number(&rec.number), keys::META)
             .item("number", s(rec.number.e164()))
             .item("provider", s(rec.provider.as_str()))
             .item("country", s(&rec.country))
             .item("status", s(STATUS_ACTIVE))
             .item("created_at", n(rec.created_at))
             .item(keys::POOL_PK, s(keys::pool(rec.provider)))
-            .item(keys::POOL_SK, s(keys::pool_sort(&rec.country, &rec.number)))
-            .condition_expression("attribute_not_exists(pk)");
+            .item(keys::POOL_SK, s(keys::pool_sort(&rec.country, &rec.number)));
         if let Some(sid) = &rec.provider_sid {
             put = put.item("provider_sid", s(sid));
         }
         if !rec.linked {
             put = put.item(UNLINKED, AttributeValue::Bool(true));
         }
-        written("PutItem", put.send().await)
+        Store::put_new(put).await
     }
 
     pub async fn get_number(&self, number: &PhoneNumber) -> Result<Option<PoolNumber>, StoreError> {
@@ -67,13 +61,8 @@ impl Store {
         &self,
         provider: Provider,
     ) -> Result<Vec<(PoolNumber, bool)>, StoreError> {
-        let items = self
-            .query_all(Scope::Index {
-                index: keys::POOL_INDEX,
-                pk_attr: keys::POOL_PK,
-                pk: keys::pool(provider),
-            })
-            .await?;
+        let index = [keys::POOL_INDEX, keys::POOL_PK];
+        let items = self.query_index(index, keys::pool(provider)).await?;
         let mut numbers = Vec::new();
         for item in items {
             if opt_s(&item, "status").as_deref() == Some(STATUS_ACTIVE) {
@@ -100,10 +89,7 @@ impl Store {
         now: i64,
     ) -> Result<usize, StoreError> {
         let items = self
-            .query_all(Scope::Partition {
-                pk: keys::number(number),
-                prefix: keys::LEG_PREFIX,
-            })
+            .query_prefix(keys::number(number), keys::LEG_PREFIX)
             .await?;
         let mut sessions = HashSet::new();
         for item in items {
@@ -129,18 +115,10 @@ impl Store {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        let rec = match res {
-            Ok(out) => match out.attributes.as_ref().map(pool_number).transpose()? {
-                Some(rec) => rec,
-                None => return Ok(Retire::NotFound),
-            },
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(Retire::NotFound)
-            }
-            Err(e) => return Err(StoreError::sdk("UpdateItem", e)),
+        // Not there (the condition failed) or nothing returned: not found.
+        let retiring = kept("UpdateItem", res)?.and_then(|out| out.attributes);
+        let Some(rec) = retiring.as_ref().map(pool_number).transpose()? else {
+            return Ok(Retire::NotFound);
         };
         // No allocation can commit on a retiring number, so this count is final.
         let in_use = match self.active_sessions_on(number, now).await {
@@ -191,15 +169,7 @@ impl Store {
         Store::updated(self.set_number_status(number, STATUS_ACTIVE)).await
     }
     pub async fn remove_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::META))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("DeleteItem", e))?;
-        Ok(())
+        self.delete(keys::number(number), keys::META).await
     }
 
     fn set_number_status(
@@ -207,15 +177,9 @@ impl Store {
         number: &PhoneNumber,
         status: &'static str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(number)))
-            .key(keys::SK, s(keys::META))
-            .update_expression("SET #st = :st")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":st", s(status))
+        let values = [(":st", s(status))];
+        let only_if = Some("attribute_exists(pk)");
+        self.change(keys::number(number), "SET #st = :st", only_if, values)
     }
 }
 

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, NEW_ITEM};
 
 /// How long a key is remembered.
 const ORDER_RETENTION_SECONDS: i64 = 24 * 3600;
@@ -35,15 +35,11 @@ impl Store {
         now: i64,
     ) -> Result<OrderClaim, StoreError> {
         let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::order(key)))
-            .item(keys::SK, s(keys::META))
+            .put(keys::order(key), keys::META)
             .item("request", s(request_hash))
             .item("at", n(now))
             .item(keys::TTL, n(now + ORDER_RETENTION_SECONDS))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(NEW_ITEM)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -70,29 +66,15 @@ impl Store {
 
     /// Keeps an order's answer for the retries.
     pub async fn finish_order(&self, key: &str, status: u16, body: &str) -> Result<(), StoreError> {
-        self.update(keys::order(key), keys::META.to_string())
-            .update_expression("SET #st = :st, answer = :b")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":st", n(i64::from(status)))
-            .expression_attribute_values(":b", s(body))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        let values = [(":st", n(i64::from(status))), (":b", s(body))];
+        let only_if = Some("attribute_exists(pk)");
+        let update = "SET #st = :st, answer = :b";
+        Store::updated(self.change(keys::order(key), update, only_if, values)).await
     }
 
     /// Gives a key back when its order bought nothing (the search failed),
     /// so a retry tries again.
     pub async fn forget_order(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::order(key)))
-            .key(keys::SK, s(keys::META))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("DeleteItem", e))?;
-        Ok(())
+        self.delete(keys::order(key), keys::META).await
     }
 }

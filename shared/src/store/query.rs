@@ -80,6 +80,26 @@ impl Store {
         self.query_first(scope, usize::MAX).await
     }
 
+    /// Every item of partition `pk` whose sort key starts with `prefix`,
+    /// read consistently.
+    pub(crate) async fn query_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(Scope::Partition { pk, prefix }).await
+    }
+
+    /// Every item of `index` (named with its partition key's attribute)
+    /// under key `pk`.
+    pub(crate) async fn query_index(
+        &self,
+        [index, pk_attr]: [&'static str; 2],
+        pk: String,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(Scope::Index { index, pk_attr, pk }).await
+    }
+
     /// The first `max` items `scope` holds, across pages: no more are read.
     pub(crate) async fn query_first(
         &self,

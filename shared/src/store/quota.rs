@@ -3,13 +3,12 @@
 //! item the use writes (a call context, a text), so concurrent uses cannot
 //! overdraw it and a retried webhook takes nothing more.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{Store, StoreError, StoreErrorKind};
+use crate::store::{Store, StoreError, StoreErrorKind, Transacted, NEW_ITEM};
 
 /// Quota counters outlive their period by a little.
 const QUOTA_RETENTION_SECONDS: i64 = 40 * 24 * 3600;
@@ -55,29 +54,18 @@ impl Store {
             return Ok(Taken::Exhausted);
         }
         let Some(limit) = limit else {
-            let res = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await;
-            return match res {
-                Ok(_) => Ok(Taken::Counted),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(Taken::AlreadyKept)
-                }
-                Err(e) => Err(StoreError::sdk("PutItem", e)),
-            };
+            let put = self.client.put_item().table_name(&self.table);
+            let counted = Store::put_new(put.set_item(Some(item))).await?;
+            return Ok(if counted {
+                Taken::Counted
+            } else {
+                Taken::AlreadyKept
+            });
         };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(NEW_ITEM)
             .build()
             .map_err(|e| StoreError::request("building a request", e))?;
         let take = Update::builder()
@@ -93,31 +81,19 @@ impl Store {
             .build()
             .map_err(|e| StoreError::request("building a request", e))?;
         for attempt in 0..6u64 {
-            let res = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(take.clone()).build())
-                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
-                .send()
-                .await;
-            let err = match res {
-                Ok(_) => return Ok(Taken::Counted),
-                Err(e) => e,
+            let items = vec![
+                TransactWriteItem::builder().update(take.clone()).build(),
+                TransactWriteItem::builder().put(put.clone()).build(),
+            ];
+            let sent = self.transact(items).await;
+            let cancel = match sent.map_err(|e| StoreError::sdk("TransactWriteItems", e))? {
+                Transacted::Written => return Ok(Taken::Counted),
+                Transacted::Cancelled(cancel) => cancel,
             };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                err.as_service_error()
-            else {
-                return Err(StoreError::sdk("TransactWriteItems", err));
-            };
-            let codes: Vec<&str> = cancel
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None"))
-                .collect();
-            if codes.get(1) == Some(&"ConditionalCheckFailed") {
+            if cancel.failed(1) {
                 return Ok(Taken::AlreadyKept);
             }
-            if codes.first() == Some(&"ConditionalCheckFailed") {
+            if cancel.failed(0) {
                 return Ok(Taken::Exhausted);
             }
             // Another use's transaction held the counter: go again shortly.

@@ -5,7 +5,7 @@
 use crate::domain::AudioRecording;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{written, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Recordings are kept a year, as voicemails are.
 const RETENTION_SECONDS: i64 = 365 * 24 * 3600;
@@ -29,15 +29,9 @@ impl Store {
     /// Writes the recording's item once (a retried put that had landed is
     /// not an error).
     pub async fn put_audio_recording(&self, rec: &AudioRecording) -> Result<(), StoreError> {
+        let sk = keys::audio_recording(rec.started_at_ms, &rec.connection);
         let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::audio_call(&rec.call_uuid)))
-            .item(
-                keys::SK,
-                s(keys::audio_recording(rec.started_at_ms, &rec.connection)),
-            )
+            .put(keys::audio_call(&rec.call_uuid), sk)
             .item("call_uuid", s(&rec.call_uuid))
             .item("connection", s(&rec.connection))
             .item("started_at_ms", n(rec.started_at_ms))
@@ -59,12 +53,11 @@ impl Store {
                     &rec.connection,
                 )),
             )
-            .item(keys::TTL, n(rec.recorded_at_ms / 1000 + RETENTION_SECONDS))
-            .condition_expression("attribute_not_exists(pk)");
+            .item(keys::TTL, n(rec.recorded_at_ms / 1000 + RETENTION_SECONDS));
         if let Some(c) = &rec.conversation_uuid {
             put = put.item("conversation_uuid", s(c));
         }
-        written("PutItem", put.send().await).map(|_| ())
+        Store::put_new(put).await.map(|_| ())
     }
 
     /// The call's latest recording.

@@ -15,7 +15,7 @@
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{written, Store, StoreError};
+use crate::store::{written, Store, StoreError, NEW_ITEM};
 
 /// Whether a reply may go out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,15 +45,11 @@ impl Store {
         }
         let until = now.saturating_add(i64::try_from(interval_seconds).unwrap_or(i64::MAX));
         let sender_put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::auto_reply(proxy)))
-            .item(keys::SK, s(keys::auto_reply_to(sender)))
+            .put(keys::auto_reply(proxy), keys::auto_reply_to(sender))
             .item("until", n(until))
             .item(keys::TTL, n(until))
             // A TTL deletes late: an expired `until` frees the slot too.
-            .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+            .condition_expression(format!("{NEW_ITEM} OR #until <= :now"))
             .expression_attribute_names("#until", "until")
             .expression_attribute_values(":now", n(now))
             .send()

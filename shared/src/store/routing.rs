@@ -42,17 +42,10 @@ impl Store {
         proxy: &PhoneNumber,
         caller: &PhoneNumber,
     ) -> Result<Option<Leg>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::number(proxy)))
-            .key(keys::SK, s(keys::leg(caller)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        out.item.as_ref().map(leg_from).transpose()
+        let item = self
+            .get_item(keys::number(proxy), keys::leg(caller))
+            .await?;
+        item.as_ref().map(leg_from).transpose()
     }
 
     /// The routing read of a signed call, still one request: an UpdateItem

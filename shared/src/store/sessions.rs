@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
 use crate::domain::PoolNumber;
@@ -12,8 +11,7 @@ use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::listing;
 use crate::store::numbers::active_condition;
-use crate::store::query::Scope;
-use crate::store::{Store, StoreError, StoreErrorKind};
+use crate::store::{Store, StoreError, StoreErrorKind, Transacted, NEW_ITEM};
 use crate::usecases::opening::NoticeStore;
 use crate::usecases::sessions::{CommitError, SessionStore};
 use crate::usecases::Port;
@@ -42,12 +40,9 @@ impl Store {
         participant: &PhoneNumber,
         now: i64,
     ) -> Result<HashSet<PhoneNumber>, StoreError> {
+        let index = [keys::PARTICIPANT_INDEX, keys::PARTICIPANT_PK];
         let items = self
-            .query_all(Scope::Index {
-                index: keys::PARTICIPANT_INDEX,
-                pk_attr: keys::PARTICIPANT_PK,
-                pk: keys::participant(participant),
-            })
+            .query_index(index, keys::participant(participant))
             .await?;
         let mut busy = HashSet::new();
         for item in items {
@@ -83,7 +78,7 @@ impl Store {
                 keys::SESSIONS_SK,
                 s(keys::sessions_sort(session.created_at, &session.id)),
             )
-            .condition_expression("attribute_not_exists(pk)");
+            .condition_expression(NEW_ITEM);
         for (i, p) in session.participants.iter().enumerate() {
             if let Some(label) = &p.label {
                 put = put.item(format!("p{i}_label"), s(label));
@@ -139,55 +134,40 @@ impl Store {
         }
         // Last, so the cancellation reasons above keep their positions.
         items.extend(listing::participant_entries(&self.table, session, ttl)?);
-        let res = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                    err.as_service_error()
-                else {
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_transaction_in_progress_exception())
-                    {
-                        return Err(CommitError::Contention);
-                    }
-                    return Err(CommitError::Unavailable(
-                        StoreError::sdk("TransactWriteItems", err).into(),
-                    ));
-                };
-                let codes: Vec<&str> = cancel
-                    .cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().unwrap_or("None"))
-                    .collect();
-                let failed =
-                    |i: usize| codes.get(i).is_some_and(|c| *c == "ConditionalCheckFailed");
-                let mut taken = Vec::new();
-                for (i, p) in session.participants.iter().enumerate() {
-                    if failed(1 + i) {
-                        taken.push((i, p.proxy_number.clone()));
-                    }
-                }
-                let gone: Vec<PhoneNumber> = checked
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| failed(3 + i))
-                    .map(|(_, n)| n.clone())
-                    .collect();
-                if taken.is_empty() && gone.is_empty() {
-                    // Conflicts with a concurrent transaction, or a reason
-                    // list we could not read: retrying is safe either way.
-                    Err(CommitError::Contention)
-                } else {
-                    Err(CommitError::Lost { taken, gone })
-                }
+        let cancel = match self.transact(items).await {
+            Ok(Transacted::Written) => return Ok(()),
+            Ok(Transacted::Cancelled(cancel)) => cancel,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_in_progress_exception()) =>
+            {
+                return Err(CommitError::Contention)
             }
+            Err(err) => {
+                return Err(CommitError::Unavailable(
+                    StoreError::sdk("TransactWriteItems", err).into(),
+                ))
+            }
+        };
+        let mut taken = Vec::new();
+        for (i, p) in session.participants.iter().enumerate() {
+            if cancel.failed(1 + i) {
+                taken.push((i, p.proxy_number.clone()));
+            }
+        }
+        let gone: Vec<PhoneNumber> = checked
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| cancel.failed(3 + i))
+            .map(|(_, n)| n.clone())
+            .collect();
+        if taken.is_empty() && gone.is_empty() {
+            // Conflicts with a concurrent transaction, or a reason list we
+            // could not read: retrying is safe either way.
+            Err(CommitError::Contention)
+        } else {
+            Err(CommitError::Lost { taken, gone })
         }
     }
 
@@ -208,20 +188,8 @@ impl Store {
     }
 
     pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::session(id)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("GetItem", e))?;
-        out.item
-            .as_ref()
-            .map(|item| session_from(id, item))
-            .transpose()
+        let item = self.get_item(keys::session(id), keys::META).await?;
+        item.as_ref().map(|item| session_from(id, item)).transpose()
     }
 
     /// Closes a session and deletes its legs in one transaction, so its
@@ -262,34 +230,19 @@ impl Store {
                         .build(),
                 );
             }
-            let err = match self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(CloseSession::Closed),
-                Err(err) => err,
+            let sent = self.transact(items).await;
+            let cancel = match sent.map_err(|e| StoreError::sdk("TransactWriteItems", e))? {
+                Transacted::Written => return Ok(CloseSession::Closed),
+                Transacted::Cancelled(cancel) => cancel,
             };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                err.as_service_error()
-            else {
-                return Err(StoreError::sdk("TransactWriteItems", err));
-            };
-            let failed: Vec<bool> = cancel
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                .collect();
-            if failed.first().copied().unwrap_or(false) {
+            if cancel.failed(0) {
                 return Ok(CloseSession::AlreadyClosed);
             }
             // Drop legs that no longer belong to this session and go again.
             let mut index = 0;
             legs.retain(|_| {
                 index += 1;
-                !failed.get(index).copied().unwrap_or(false)
+                !cancel.failed(index)
             });
         }
         Err(StoreError::gave_up(

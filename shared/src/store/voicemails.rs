@@ -7,7 +7,7 @@ use crate::domain::{Due, TextEmail, Voicemail, VoicemailStatus};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::{written, Store, StoreError};
+use crate::store::{kept, written, Store, StoreError};
 use crate::usecases::voicemail::{Mark, TextMark, VoicemailStore};
 use crate::usecases::Port;
 
@@ -47,17 +47,11 @@ impl Store {
             ("gsi4pk", s(keys::PENDING)),
             ("gsi4sk", s(keys::at(now, &vm.recording_sid))),
         ];
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, s(keys::voicemail(&vm.recording_sid)))
-            .item(keys::SK, s(keys::META))
-            .condition_expression("attribute_not_exists(pk)");
+        let mut put = self.put(keys::voicemail(&vm.recording_sid), keys::META);
         for (name, value) in fields {
             put = put.item(name, value);
         }
-        if written("PutItem", put.send().await)? {
+        if Store::put_new(put).await? {
             return Ok(true);
         }
         let res = self.update(keys::voicemail(&vm.recording_sid), keys::META)
@@ -173,16 +167,7 @@ impl Store {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match res {
-            Ok(out) => Ok(out.attributes),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
+        Ok(kept("UpdateItem", res)?.and_then(|out| out.attributes))
     }
 
     /// Our copy is safe in S3.
@@ -258,11 +243,7 @@ impl Store {
             set.push_str(", email_message_id = :m");
             req = req.expression_attribute_values(":m", s(m));
         }
-        req = req.update_expression(format!("{set} REMOVE lease_until"));
-        req.send()
-            .await
-            .map_err(|e| StoreError::sdk("UpdateItem", e))?;
-        Ok(())
+        Store::updated(req.update_expression(format!("{set} REMOVE lease_until"))).await
     }
 
     /// Releases a voicemail to wait for its transcription until `until`;
@@ -331,19 +312,13 @@ impl Store {
         line: &PhoneNumber,
         limit: i32,
     ) -> Result<Vec<Voicemail>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::LINE_VOICEMAILS_INDEX)
-            .key_condition_expression("#pk = :p")
-            .expression_attribute_names("#pk", keys::LINE_VOICEMAILS_PK)
-            .expression_attribute_values(":p", s(keys::line_voicemails(line)))
-            .scan_index_forward(false)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("Query", e))?;
+        let index = [
+            keys::LINE_VOICEMAILS_INDEX,
+            keys::LINE_VOICEMAILS_PK,
+            keys::LINE_VOICEMAILS_SK,
+        ];
+        let q = self.page_back(index, keys::line_voicemails(line), None, limit);
+        let out = q.send().await.map_err(|e| StoreError::sdk("Query", e))?;
         out.items().iter().map(voicemail_from).collect()
     }
 }

@@ -1,7 +1,7 @@
 //! The rows of the cold-start table: each function with the event of its
 //! n-th run and what a routed answer must contain, beside the floors.
 
-use callmask::vonage::sms_signature::{sign, SmsSignatureMethod};
+use callmask::vonage::sms_signature::{signed_query, SmsSignatureMethod};
 
 use super::events::{
     http_event, twilio_post, vonage_get, vonage_post, TWILIO_ACCOUNT, VONAGE_SECRET,
@@ -304,7 +304,7 @@ fn texts_and_sessions(world: &World) -> Vec<Case> {
 
 /// The n-th inbound text, signed with the account's SMS signature.
 fn inbound_sms(i: usize, now: i64) -> String {
-    let mut params: Vec<(String, String)> = [
+    let params: Vec<(String, String)> = [
         ("msisdn", "447700900100".to_string()),
         ("to", "447700900001".to_string()),
         ("messageId", format!("{:016X}", 0x2000_0000 + i)),
@@ -315,10 +315,6 @@ fn inbound_sms(i: usize, now: i64) -> String {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let sig = sign(&params, VONAGE_SECRET, SmsSignatureMethod::Sha256);
-    params.push(("sig".into(), sig));
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .finish();
+    let query = signed_query(params, VONAGE_SECRET, SmsSignatureMethod::Sha256);
     http_event("GET", "/vonage/inbound-sms", &query, &[], "")
 }
