@@ -21,6 +21,7 @@ mod recordings;
 mod replies;
 mod routing;
 pub mod schema;
+mod service_numbers;
 mod services;
 mod sessions;
 mod tokens;
@@ -43,7 +44,8 @@ pub use orders::OrderClaim;
 pub use recordings::{valid_cursor, RecordingsPage};
 pub use replies::ReplyClaim;
 pub use routing::{Inbound, LegRead};
-pub use services::{DeleteService, JoinService, SaveService, ServicesPage, StoredService};
+pub use service_numbers::JoinService;
+pub use services::{DeleteService, SaveService, ServicesPage, StoredService};
 pub use sessions::CloseSession;
 pub use voicemails::VoicemailLink;
 

@@ -13,7 +13,7 @@ use crate::store::keys;
 use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::query::Scope;
-use crate::store::services::allocatable_condition;
+use crate::store::service_numbers::allocatable_condition;
 use crate::store::{Store, StoreError, StoreErrorKind};
 use crate::usecases::opening::NoticeStore;
 use crate::usecases::sessions::{CommitError, SessionStore};
