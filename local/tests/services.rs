@@ -361,3 +361,66 @@ async fn a_session_stored_before_services_still_routes_in_the_default_service() 
     assert!(support::connect_of(&ncco).is_some(), "{ncco}");
     assert_eq!(t.delete(&format!("/sessions/{id}")).await.status, 204);
 }
+
+/// A number leaving a service while a session is opened on it in that
+/// service: either the session commits (and the number cannot leave) or
+/// the number leaves (and the session finds no number) — never a session
+/// on a number outside its service.
+#[tokio::test]
+async fn a_session_and_a_move_of_its_number_never_both_win() {
+    needs_emulator!();
+    let t = support::env().await;
+    t.add_number(P1).await;
+    let id = sid(&create(&t, json!({"unique_name": "rides"})).await);
+    let leave = format!("/services/{id}/numbers/{}", enc(P1));
+    for round in 0..6 {
+        join(&t, &id, P1, false).await;
+        let body = json!({"participants": [ALICE, BOB], "service": id});
+        let (opened, left) = tokio::join!(t.post_json("/sessions", &body), t.delete(&leave));
+        match (opened.status, left.status) {
+            (201, 409) => {
+                let session = opened.json()["id"].as_str().unwrap().to_string();
+                assert_eq!(proxy_of(&opened.json(), 0), P1);
+                assert_eq!(t.delete(&format!("/sessions/{session}")).await.status, 204);
+                assert_eq!(t.delete(&leave).await.status, 204);
+            }
+            (409, 204) => assert!(opened.body.contains("pool_exhausted"), "{}", opened.body),
+            other => panic!("round {round}: {other:?}: {} / {}", opened.body, left.body),
+        }
+        assert_eq!(t.get_json(&format!("/services/{id}")).await["numbers"], 0);
+    }
+}
+
+/// A number joining a service while the service is deleted: either the
+/// delete wins (the join finds no service, the number stays in the
+/// default service) or the join does (the delete finds it in use).
+#[tokio::test]
+async fn a_delete_and_a_join_never_both_win() {
+    needs_emulator!();
+    let t = support::env().await;
+    t.add_number(P1).await;
+    for round in 0..6 {
+        let id = sid(&create(&t, json!({"unique_name": format!("r{round}")})).await);
+        let body = json!({"number": P1});
+        let (numbers, service) = (format!("/services/{id}/numbers"), format!("/services/{id}"));
+        let (joined, deleted) = tokio::join!(t.post_json(&numbers, &body), t.delete(&service));
+        let in_default = pluck(
+            &t.get_json("/services/default/numbers").await["numbers"],
+            "number",
+        )
+        .contains(&P1);
+        match (joined.status, deleted.status) {
+            (200, 409) => {
+                assert!(!in_default);
+                let leave = format!("/services/{id}/numbers/{}", enc(P1));
+                assert_eq!(t.delete(&leave).await.status, 204);
+                assert_eq!(t.delete(&format!("/services/{id}")).await.status, 204);
+            }
+            (404, 204) => assert!(in_default),
+            other => panic!(
+                "round {round}: {other:?}: {} / {}",
+                joined.body, deleted.body
+            ),
+        }
+    }
+}
