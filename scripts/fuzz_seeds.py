@@ -99,6 +99,8 @@ def seeds() -> dict[str, list[bytes]]:
                 numbers.update(str(j[k]) for k in ("to", "from", "msisdn") if k in j)
         if folder in ("sessions", "numbers", "lines") and method in ("POST", "PUT"):
             which = {"sessions": 0, "lines": 4}.get(folder)
+            if "/services" in path:
+                which = 6 if path.endswith("/numbers") else 5
             if which is None:
                 which = 2 if path.endswith("/provision") else 3 if path.endswith("/import") else 1
             add("admin_json", bytes([which]) + body)
@@ -115,6 +117,9 @@ def seeds() -> dict[str, list[bytes]]:
             add("session_list_query", query.encode())
         segments = [s for s in path.split("/") if s]
         if len(segments) >= 2 and folder in ("sessions", "numbers", "lines", "audio-recordings"):
+            # /services/{sid}/numbers/{number}: the sid too.
+            if segments[0] == "services":
+                add("path_segments", segments[1].encode())
             add("path_segments", segments[-1].encode())
 
     for n in sorted(numbers):

@@ -16,6 +16,7 @@ import os
 import urllib.parse
 
 SESSION = "5e55104d5e55104d5e55104d5e55104d"
+DEFAULT_SERVICE = "KS00000000000000000000000000000000"
 HOST = "abc123defg.execute-api.eu-west-2.amazonaws.com"
 VONAGE_ANSWER = {"to": "447700900001", "from": "447700900100",
                  "uuid": "63f61863-4a51-4f6b-86e1-46edebcf9356",
@@ -179,6 +180,32 @@ CASES = {
     "sessions/call-invalid": (event("GET", "/calls/a%20b", "/calls/{id}", path_params={"id": "a b"}), 404, ["not_found"], []),
     "sessions/wrong-method": (event("PATCH", f"/sessions/{SESSION}", "/sessions/{id}", {}, path_params={"id": SESSION}),
                               405, ["method_not_allowed"], []),
+    # /services (the sessions function): the seed has only the default service, not yet stored.
+    "sessions/service-create": (event("POST", "/services", "/services", {"unique_name": "rides", "default_ttl": 1800}),
+                                201, ['"unique_name":"rides"', '"sid":"KS', '"default_ttl":1800', '"numbers":0'], []),
+    "sessions/service-create-invalid": (event("POST", "/services", "/services", {"unique_name": "a/b"}),
+                                        400, ["invalid_unique_name", '"field":"unique_name"'], []),
+    "sessions/service-list": (event("GET", "/services", "/services"),
+                              200, ['"services"', f'"sid":"{DEFAULT_SERVICE}"', '"next":null'], []),
+    "sessions/service-get": (event("GET", "/services/default", "/services/{id}", path_params={"id": "default"}),
+                             200, ['"unique_name":"default"', '"default_ttl":3600'], []),
+    "sessions/service-get-unknown": (event("GET", "/services/nope", "/services/{id}", path_params={"id": "nope"}),
+                                     404, ["not_found"], []),
+    "sessions/service-update": (event("POST", f"/services/{DEFAULT_SERVICE}", "/services/{id}", {"cool_off_seconds": 30},
+                                      path_params={"id": DEFAULT_SERVICE}), 200, ['"cool_off_seconds":30'], []),
+    "sessions/service-delete-default": (event("DELETE", f"/services/{DEFAULT_SERVICE}", "/services/{id}",
+                                              path_params={"id": DEFAULT_SERVICE}), 409, ["default_service"], []),
+    "sessions/service-numbers": (event("GET", "/services/default/numbers", "/services/{id}/numbers",
+                                       path_params={"id": "default"}), 200, ["+447700900001", '"is_reserved":false'], []),
+    "sessions/service-number-add": (event("POST", "/services/default/numbers", "/services/{id}/numbers",
+                                          {"number": "+447700900001", "is_reserved": True}, path_params={"id": "default"}),
+                                    200, ['"is_reserved":true'], []),
+    "sessions/service-number-add-unknown": (event("POST", "/services/default/numbers", "/services/{id}/numbers",
+                                                  {"number": "+447700900099"}, path_params={"id": "default"}),
+                                            404, ["not_found"], []),
+    "sessions/service-number-remove": (event("DELETE", "/services/default/numbers/%2B447700900001",
+                                             "/services/{id}/numbers/{number}",
+                                             path_params={"id": "default", "number": "+447700900001"}), 204, [], []),
     "vonage-answer/get-routed": (event("GET", "/vonage/answer", "/vonage/answer", query=VONAGE_ANSWER),
                                  200, ['"action":"connect"', '"number":"447700900200"', '"from":"447700900002"',
                                        f"https://{HOST}/vonage/event?session_id={SESSION}"], []),

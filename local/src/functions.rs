@@ -283,7 +283,9 @@ pub const ROUTES: &[Route] = routes! {
         "POST" "/numbers/import", "GET" "/numbers/{number}", "DELETE" "/numbers/{number}";
     Sessions: "POST" "/sessions", "GET" "/sessions/{id}", "DELETE" "/sessions/{id}",
         "GET" "/sessions/{id}/calls", "GET" "/sessions/{id}/messages", "GET" "/sessions",
-        "GET" "/calls/{id}";
+        "GET" "/calls/{id}", "POST" "/services", "GET" "/services", "GET" "/services/{id}",
+        "POST" "/services/{id}", "DELETE" "/services/{id}", "POST" "/services/{id}/numbers",
+        "GET" "/services/{id}/numbers", "DELETE" "/services/{id}/numbers/{number}";
     VonageAnswer: "GET" "/vonage/answer", "POST" "/vonage/answer";
     VonageEvent: "POST" "/vonage/event", "GET" "/vonage/event";
     VonageFallback: "GET" "/vonage/fallback", "POST" "/vonage/fallback";

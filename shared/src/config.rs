@@ -29,7 +29,7 @@ use setting::{email, flag, http_url, one_of, range, secret, text, verbatim, ws_u
 
 pub const DEFAULT_GREETING: &str = "Please hold while we connect your call.";
 /// Longest session a request may ask for: 30 days.
-pub const MAX_SESSION_TTL_SECONDS: u64 = 30 * 24 * 3600;
+pub const MAX_SESSION_TTL_SECONDS: u64 = crate::domain::service::MAX_TTL_SECONDS;
 pub const DEFAULT_RECORDINGS_BUCKET: &str = "callmask-recordings";
 pub const DEFAULT_NOTICE_TEXT: &str = "Call or text this number to reach {counterpart}.";
 pub const DEFAULT_AUDIO_SOCKET_URL: &str = "ws://127.0.0.1:3001/socket";

@@ -6,9 +6,12 @@ use callmask::api::lines::LineBody;
 use callmask::api::numbers::{
     AddNumber, AddNumberBody, Import, ImportBody, Provision, ProvisionBody,
 };
+use callmask::api::services::body::{Join, JoinBody, ServiceBody};
 use callmask::api::session_list::{decode_next, encode_next, parse_list_query, MAX_LIMIT};
 use callmask::api::sessions::{CreateSession, CreateSessionBody, MAX_LABEL_CHARS};
 use callmask::domain::line::Line;
+use callmask::domain::service::{check_unique_name, ServiceChanges, ServiceSid};
+use callmask::domain::Service;
 use callmask::store::valid_cursor;
 use serde::de::DeserializeOwned;
 
@@ -41,13 +44,14 @@ where
 }
 
 /// First byte: which body (`POST /sessions`, `POST /numbers`,
-/// `POST /numbers/provision`, `POST /numbers/import`, `PUT /lines/{n}`);
+/// `POST /numbers/provision`, `POST /numbers/import`, `PUT /lines/{n}`,
+/// `POST /services` or `/services/{sid}`, `POST /services/{sid}/numbers`);
 /// the rest is the body. What is accepted is within its documented bounds.
 pub fn json_bodies(data: &[u8]) {
     let Some((&which, body)) = data.split_first() else {
         return;
     };
-    match which % 5 {
+    match which % 7 {
         0 => {
             if let Some(s) = checked::<CreateSessionBody, CreateSession>(body) {
                 for p in &s.participants {
@@ -77,6 +81,24 @@ pub fn json_bodies(data: &[u8]) {
         }
         3 => {
             let _ = checked::<ImportBody, Import>(body);
+        }
+        5 => {
+            // Changes taken are applied as the API applies them: to a new
+            // service (unique_name required) and to the default one; the
+            // domain refuses with a field, never a panic, and a service
+            // made has a name the domain itself accepts.
+            if let Some(changes) = checked::<ServiceBody, ServiceChanges>(body) {
+                let now = 1_795_334_400;
+                if let Ok(s) = Service::create(ServiceSid::random(), changes.clone(), now) {
+                    assert!(check_unique_name(&s.unique_name).is_ok());
+                }
+                let _ = Service::default_service(3600, "").change(changes, now);
+            }
+        }
+        6 => {
+            if let Some(j) = checked::<JoinBody, Join>(body) {
+                assert!(j.number.e164().starts_with('+'));
+            }
         }
         _ => {
             if let Some(line) = checked::<LineBody, Line>(body) {
@@ -122,15 +144,19 @@ pub fn path_segments(data: &[u8]) {
         })
         .collect();
     assert_eq!(decode_path_segment(&encoded), segment);
+    if let Some(sid) = ServiceSid::parse(&segment) {
+        assert_eq!(ServiceSid::parse(sid.as_str()), Some(sid));
+    }
     let _ = decode_path_segment(&segment);
     for uri in [
         format!("https://h.example/numbers/{segment}"),
         format!("https://h.example/sessions/{segment}"),
+        format!("https://h.example/services/{segment}/numbers"),
     ] {
         let Some(req) = request("GET", &uri, &[], b"") else {
             continue;
         };
-        for after in ["numbers", "sessions"] {
+        for after in ["numbers", "sessions", "services"] {
             let _ = path_param(&req, "id", after);
             let _ = sub_resource(&req, after);
         }

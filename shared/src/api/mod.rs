@@ -11,6 +11,7 @@ pub mod http;
 pub mod lambda;
 pub mod lines;
 pub mod numbers;
+pub mod services;
 pub mod session_list;
 pub mod sessions;
 pub mod twilio;

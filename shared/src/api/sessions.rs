@@ -7,7 +7,12 @@
 //!   calls; `GET /sessions/{id}/messages` → its relayed texts.
 //! - `DELETE /sessions/{id}` → 204 (closing twice is harmless), 404.
 //! - `GET /sessions` → a page of sessions ([`crate::api::session_list`]);
-//!   `GET /calls/{id}` → one call ([`crate::api::calls`]).
+//!   `GET /calls/{id}` → one call ([`crate::api::calls`]); `/services`
+//!   ([`crate::api::services`]).
+//!
+//! A session opens in a service (`"service"`: its sid or unique name;
+//! absent: the default service), from that service's numbers, with its
+//! `default_ttl` when the request gives no `ttl_seconds`.
 
 mod body;
 
@@ -23,6 +28,7 @@ use crate::api::http::{
 use crate::clock::rfc3339;
 use crate::config::{MessagingConfig, NumberValidation};
 use crate::core::Core;
+use crate::domain::service::DEFAULT_UNIQUE_NAME;
 use crate::domain::{Session, SessionStatus};
 use crate::providers::Providers;
 use crate::store::CloseSession;
@@ -56,6 +62,9 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
     let sub = sub_resource(&req, "sessions");
     let core = &state.core;
     let result = match (req.method().clone(), id, sub.as_deref()) {
+        _ if crate::api::services::is_service_route(&req) => {
+            crate::api::services::handle(state, &req).await
+        }
         _ if crate::api::calls::is_call_route(&req) => crate::api::calls::handle(core, &req).await,
         (Method::POST, None, _) => create(state, &req).await,
         (Method::GET, None, _) => crate::api::session_list::list(core, &req).await,
@@ -74,13 +83,21 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
 async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, ApiError> {
     let core = &state.core;
     let body: CreateSession = json_body::<CreateSessionBody>(req)?.try_into()?;
+    let named = body.service.as_deref().unwrap_or(DEFAULT_UNIQUE_NAME);
+    let service = crate::api::services::resolve(state, named)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such service").with("field", "service"))?
+        .service;
     let request = OpenSession {
         participants: body.participants,
         provider: body.provider.unwrap_or(core.config.default_provider),
-        ttl_seconds: body
-            .ttl_seconds
-            .unwrap_or(core.config.default_session_ttl_seconds),
+        ttl_seconds: body.ttl_seconds.unwrap_or(
+            service
+                .default_ttl
+                .unwrap_or(core.config.default_session_ttl_seconds),
+        ),
         notify: body.notify,
+        service: service.sid,
     };
     let webhooks = public_base_url(core.config.public_base_url.as_deref(), req);
     let policy = Policy {
@@ -199,6 +216,7 @@ pub fn view(s: &Session, now: i64) -> Value {
         "id": s.id,
         "status": status,
         "provider": s.provider.as_str(),
+        "service": s.service,
         "created_at": rfc3339(s.created_at),
         "expires_at": rfc3339(s.expires_at),
         "participants": s.participants,

@@ -8,12 +8,14 @@ pub mod line;
 pub mod message;
 pub mod recording;
 pub mod routing;
+pub mod service;
 pub mod text;
 pub mod voicemail;
 
 pub use call::{CallContext, CallSummary, TokenId};
 pub use message::MessageRecord;
 pub use recording::AudioRecording;
+pub use service::{Membership, Service, ServiceSid};
 pub use voicemail::{Due, TextEmail, Voicemail, VoicemailStatus};
 
 use serde::{Deserialize, Serialize};
@@ -108,6 +110,9 @@ pub struct Session {
     pub expires_at: i64,
     pub closed_at: Option<i64>,
     pub notifications: Vec<Notification>,
+    /// The service it was created in (the default service for sessions
+    /// stored before services existed).
+    pub service: ServiceSid,
 }
 
 impl Session {
@@ -139,6 +144,7 @@ impl Session {
             expires_at: now + ttl_seconds,
             closed_at: None,
             notifications: Vec::new(),
+            service: ServiceSid::default_service(),
         }
     }
 

@@ -19,11 +19,16 @@
 //! | used webhook token (audio answer) | `TOKEN#<jti>` | `META` | |
 //! | automatic reply to a sender outside any session | `AUTOREPLY#<proxy>` | `TO#<sender>` | |
 //! | automatic replies from a number in one hour | `AUTOREPLY#<proxy>` | `HOUR#<unix hour>` | |
+//! | service | `SVC#<sid>` | `META` | sessions (sparse): `SERVICES` / `<created_at>#<sid>` |
+//! | service unique-name guard | `SVCNAME#<unique_name>` | `META` | |
 //! | voicemail | `VM#<RecordingSid>` | `META` | line_voicemails: `VMLINE#<line>` / `<recorded_at>#<sid>`; pending_voicemails (sparse): `PENDING` / `<next_attempt_at>#<sid>` |
 //!
 //! A masked line is the `line` attribute (JSON settings) on its number's META item.
+//! A number's service is its META item's `service` attribute (absent: the
+//! default service), with `reserved` (true, or absent); a session's is its
+//! META item's `service` (absent on sessions stored before services).
 
-use crate::domain::Provider;
+use crate::domain::{Provider, ServiceSid};
 use crate::phone::PhoneNumber;
 
 pub const PK: &str = "pk";
@@ -229,3 +234,16 @@ pub fn parse_call_event(sk: &str) -> Option<(&str, &str)> {
 pub fn session_id(pk: &str) -> Option<&str> {
     pk.strip_prefix("SES#")
 }
+
+pub fn service(sid: &ServiceSid) -> String {
+    format!("SVC#{sid}")
+}
+
+/// The item that reserves a unique name for one service.
+pub fn service_name(unique_name: &str) -> String {
+    format!("SVCNAME#{unique_name}")
+}
+
+/// The partition of services in the `sessions` index (sorted by
+/// [`sessions_sort`] of their creation and sid): no index of their own.
+pub const SERVICES: &str = "SERVICES";

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{PoolNumber, Provider};
+use crate::domain::{Membership, PoolNumber, Provider};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
@@ -15,7 +15,7 @@ use crate::usecases::Port;
 pub const STATUS_ACTIVE: &str = "active";
 /// Set while a delete checks for active sessions, so no allocation can take
 /// the number in between (allocations require `active`).
-const STATUS_RETIRING: &str = "retiring";
+pub(crate) const STATUS_RETIRING: &str = "retiring";
 /// Present (true) on a number bought but not pointed at this deployment.
 const UNLINKED: &str = "unlinked";
 
@@ -45,14 +45,18 @@ impl Store {
         item.as_ref().map(pool_number).transpose()
     }
 
-    /// The provider's numbers free for sessions (not lines), sorted by number.
-    pub async fn pool(&self, provider: Provider) -> Result<Vec<PoolNumber>, StoreError> {
+    /// The provider's numbers free for sessions (not lines), sorted by
+    /// number, each with its service.
+    pub async fn pool(
+        &self,
+        provider: Provider,
+    ) -> Result<Vec<(PoolNumber, Membership)>, StoreError> {
         Ok(self
-            .numbers_of(provider)
+            .pool_entries(provider)
             .await?
             .into_iter()
-            .filter(|(n, line)| !line && n.linked)
-            .map(|(n, _)| n)
+            .filter(|e| !e.line && e.number.linked)
+            .map(|e| (e.number, e.membership))
             .collect())
     }
 
@@ -61,15 +65,26 @@ impl Store {
         &self,
         provider: Provider,
     ) -> Result<Vec<(PoolNumber, bool)>, StoreError> {
+        let entries = self.pool_entries(provider).await?;
+        Ok(entries.into_iter().map(|e| (e.number, e.line)).collect())
+    }
+
+    /// The provider's active numbers, sorted by number: one Query of the
+    /// `pool` index.
+    pub async fn pool_entries(&self, provider: Provider) -> Result<Vec<PoolEntry>, StoreError> {
         let index = [keys::POOL_INDEX, keys::POOL_PK];
         let items = self.query_index(index, keys::pool(provider)).await?;
         let mut numbers = Vec::new();
         for item in items {
             if opt_s(&item, "status").as_deref() == Some(STATUS_ACTIVE) {
-                numbers.push((pool_number(&item)?, item.contains_key("line")));
+                numbers.push(PoolEntry {
+                    number: pool_number(&item)?,
+                    line: item.contains_key("line"),
+                    membership: membership(&item),
+                });
             }
         }
-        numbers.sort_by(|a, b| a.0.number.cmp(&b.0.number));
+        numbers.sort_by(|a, b| a.number.number.cmp(&b.number.number));
         Ok(numbers)
     }
 
@@ -169,6 +184,14 @@ impl Store {
         Store::updated(self.set_number_status(number, STATUS_ACTIVE)).await
     }
     pub async fn remove_number(&self, number: &PhoneNumber) -> Result<(), StoreError> {
+        let Some(item) = self.get_item(keys::number(number), keys::META).await? else {
+            return Ok(());
+        };
+        let service = membership(&item).service;
+        if !service.is_default() {
+            // Its service counts one number less in the same write.
+            return self.leave_service(number, &service).await;
+        }
         self.delete(keys::number(number), keys::META).await
     }
 
@@ -180,6 +203,25 @@ impl Store {
         let values = [(":st", s(status))];
         let only_if = Some("attribute_exists(pk)");
         self.change(keys::number(number), "SET #st = :st", only_if, values)
+    }
+}
+
+/// A pool number as the `pool` index holds it.
+#[derive(Debug, Clone)]
+pub struct PoolEntry {
+    pub number: PoolNumber,
+    /// A masked line (out of allocation).
+    pub line: bool,
+    pub membership: Membership,
+}
+
+/// A number's service (absent: the default one) and `reserved` flag.
+pub(crate) fn membership(item: &Item) -> Membership {
+    Membership {
+        service: opt_s(item, "service")
+            .and_then(|s| crate::domain::ServiceSid::parse(&s))
+            .unwrap_or_default(),
+        reserved: matches!(item.get("reserved"), Some(AttributeValue::Bool(true))),
     }
 }
 

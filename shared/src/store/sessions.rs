@@ -4,13 +4,14 @@ use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
-use crate::domain::PoolNumber;
 use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
+use crate::domain::{Membership, PoolNumber, ServiceSid};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::listing;
 use crate::store::numbers::active_condition;
+use crate::store::service_numbers::allocatable_condition;
 use crate::store::{Store, StoreError, StoreErrorKind, Transacted, NEW_ITEM};
 use crate::usecases::opening::NoticeStore;
 use crate::usecases::sessions::{CommitError, SessionStore};
@@ -55,7 +56,10 @@ impl Store {
 
     /// Writes the session and both legs in one transaction. Each leg is
     /// written only if its (proxy, caller) pair is free or expired, and each
-    /// proxy number must still be active in the pool.
+    /// proxy number must still be active in the pool, in the session's
+    /// service and unreserved (so a number that moved, or a service deleted
+    /// meanwhile, loses the race: a service is deleted only once it has no
+    /// number).
     pub async fn create_session(&self, session: &Session, now: i64) -> Result<(), CommitError> {
         let ttl = session.expires_at + SESSION_RETENTION_SECONDS;
         let [a, b] = &session.participants;
@@ -65,6 +69,7 @@ impl Store {
             .item(keys::PK, s(keys::session(&session.id)))
             .item(keys::SK, s(keys::META))
             .item("provider", s(session.provider.as_str()))
+            .item("service", s(session.service.as_str()))
             .item("status", s("open"))
             .item("p0", s(a.number.e164()))
             .item("p0_proxy", s(a.proxy_number.e164()))
@@ -119,13 +124,20 @@ impl Store {
         }
         for number in &checked {
             let (cond, name, value) = active_condition();
-            let check = ConditionCheck::builder()
+            let (member, names, svc) = allocatable_condition(&session.service);
+            let mut check = ConditionCheck::builder()
                 .table_name(&self.table)
                 .key(keys::PK, s(keys::number(number)))
                 .key(keys::SK, s(keys::META))
-                .condition_expression(cond)
+                .condition_expression(format!("{cond} AND {member}"))
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_values(name, value);
+            for (placeholder, attr) in names {
+                check = check.expression_attribute_names(placeholder, attr);
+            }
+            if let Some(svc) = svc {
+                check = check.expression_attribute_values(":svc", svc);
+            }
             items.push(
                 TransactWriteItem::builder()
                     .condition_check(build(check.build())?)
@@ -296,6 +308,10 @@ pub(crate) fn session_from(id: &str, item: &Item) -> Result<Session, StoreError>
         notifications: opt_s(item, "notifications")
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default(),
+        // Sessions stored before services belong to the default one.
+        service: opt_s(item, "service")
+            .and_then(|sid| ServiceSid::parse(&sid))
+            .unwrap_or_default(),
     })
 }
 
@@ -318,7 +334,7 @@ impl NoticeStore for Store {
 
 /// Session creation's table.
 impl SessionStore for Store {
-    async fn pool(&self, provider: Provider) -> Port<Vec<PoolNumber>> {
+    async fn pool(&self, provider: Provider) -> Port<Vec<(PoolNumber, Membership)>> {
         Ok(Store::pool(self, provider).await?)
     }
 

@@ -91,6 +91,15 @@ impl Cancelled {
         self.codes().get(i) == Some(&CONDITION_FAILED)
     }
 
+    /// For each part, whether its condition failed (all `false` when the
+    /// transaction lost to a concurrent one).
+    pub(crate) fn failed_parts(&self) -> Vec<bool> {
+        self.codes()
+            .iter()
+            .map(|c| *c == CONDITION_FAILED)
+            .collect()
+    }
+
     /// Whether only conditions failed (no conflict, no throttling).
     pub(crate) fn only_conditions(&self) -> bool {
         only_failed_conditions(&self.codes())

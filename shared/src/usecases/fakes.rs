@@ -367,6 +367,8 @@ pub struct MemoryTable {
     pub faults: Faults,
     pub numbers: Mutex<BTreeMap<String, (crate::domain::PoolNumber, &'static str)>>,
     pub sessions: Mutex<Vec<crate::domain::Session>>,
+    /// Numbers outside the default service, or reserved.
+    pub members: Mutex<BTreeMap<String, crate::domain::Membership>>,
     /// Automatic purchases counted, by provider.
     pub auto: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -453,15 +455,22 @@ impl crate::usecases::pool::PoolStore for MemoryTable {
 }
 
 impl crate::usecases::sessions::SessionStore for MemoryTable {
-    async fn pool(&self, p: crate::domain::Provider) -> Port<Vec<crate::domain::PoolNumber>> {
+    async fn pool(
+        &self,
+        p: crate::domain::Provider,
+    ) -> Port<Vec<(crate::domain::PoolNumber, crate::domain::Membership)>> {
         self.faults.check("pool")?;
+        let members = self.members.lock().unwrap();
         Ok(self
             .numbers
             .lock()
             .unwrap()
             .values()
             .filter(|(rec, st)| rec.provider == p && rec.linked && *st == "active")
-            .map(|(rec, _)| rec.clone())
+            .map(|(rec, _)| {
+                let m = members.get(rec.number.e164()).cloned().unwrap_or_default();
+                (rec.clone(), m)
+            })
             .collect())
     }
 

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use crate::domain::{Notification, NotificationStatus, Provider, Session};
+use crate::domain::{Notification, NotificationStatus, Provider, ServiceSid, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::pool::{NumberProvider, Order, Pool, PoolStore};
 use crate::usecases::relay::SmsSender;
@@ -55,6 +55,8 @@ pub struct OpenSession {
     pub provider: Provider,
     pub ttl_seconds: u64,
     pub notify: bool,
+    /// The service it opens in.
+    pub service: ServiceSid,
 }
 
 /// The deployment's settings that shape an opening.
@@ -108,9 +110,13 @@ where
             labels: [p0.label.clone(), p1.label.clone()],
             provider: req.provider,
             ttl_seconds: req.ttl_seconds,
+            service: req.service.clone(),
         };
         let mut result = create(self.store, new.clone(), id.clone(), now).await;
-        if let Err(CreateError::PoolExhausted { country, .. }) = &result {
+        // A number bought joins the default service, so only its sessions
+        // can grow the pool.
+        let grows = new.service.is_default();
+        if let (true, Err(CreateError::PoolExhausted { country, .. })) = (grows, &result) {
             let order = Order {
                 deadline: None,
                 provider: new.provider,

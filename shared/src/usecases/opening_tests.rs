@@ -69,6 +69,7 @@ impl World {
             provider: Provider::Vonage,
             ttl_seconds: 3600,
             notify,
+            service: crate::domain::ServiceSid::default_service(),
         };
         let policy = Policy {
             number_insight: self.number_insight,

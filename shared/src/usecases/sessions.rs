@@ -5,14 +5,18 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use crate::domain::allocation::choose;
-use crate::domain::{PoolNumber, Provider, Session};
+use crate::domain::{Membership, PoolNumber, Provider, ServiceSid, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::{Port, PortError};
 
 /// Where sessions are committed (the table).
 pub trait SessionStore: Sync {
-    /// The provider's pool numbers.
-    fn pool(&self, provider: Provider) -> impl Future<Output = Port<Vec<PoolNumber>>> + Send;
+    /// The provider's pool numbers, each with its service and whether it
+    /// is reserved (one read: allocation filters them).
+    fn pool(
+        &self,
+        provider: Provider,
+    ) -> impl Future<Output = Port<Vec<(PoolNumber, Membership)>>> + Send;
     /// The proxy numbers `participant` dials in active sessions.
     fn numbers_dialled_by(
         &self,
@@ -51,6 +55,8 @@ pub struct NewSession {
     pub labels: [Option<String>; 2],
     pub provider: Provider,
     pub ttl_seconds: u64,
+    /// Its numbers come from this service's, never a reserved one.
+    pub service: ServiceSid,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +85,13 @@ pub async fn create(
         store.numbers_dialled_by(a, now),
         store.numbers_dialled_by(b, now)
     );
-    let mut pool = pool?;
+    // The service's unreserved numbers only; the store's transaction
+    // checks each chosen number is still so.
+    let mut pool: Vec<PoolNumber> = pool?
+        .into_iter()
+        .filter(|(_, m)| m.allocatable_in(&new.service))
+        .map(|(n, _)| n)
+        .collect();
     let mut busy = [busy_a?, busy_b?];
     let countries = [a.country(), b.country()];
     for attempt in 0..MAX_ATTEMPTS {
@@ -101,6 +113,7 @@ pub async fn create(
             now,
             new.ttl_seconds as i64,
         );
+        session.service = new.service.clone();
         for (p, label) in session.participants.iter_mut().zip(&new.labels) {
             p.label = label.clone();
         }
@@ -158,3 +171,7 @@ fn report_headroom(pool: &[PoolNumber], busy: &[HashSet<PhoneNumber>; 2], countr
         crate::metrics::pool_numbers_free(&countries[1], b);
     }
 }
+
+#[cfg(test)]
+#[path = "sessions_tests.rs"]
+mod tests;

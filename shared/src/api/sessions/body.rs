@@ -26,6 +26,8 @@ pub struct CreateSessionBody {
     /// The country of participants' numbers written without `+` or `00`
     /// (a participant's own `country` wins).
     country: Option<Value>,
+    /// The service's sid or unique name (absent: the default service).
+    service: Option<Value>,
 }
 
 /// A checked request.
@@ -37,6 +39,8 @@ pub struct CreateSession {
     /// `None`: the deployment's default provider.
     pub provider: Option<Provider>,
     pub notify: bool,
+    /// The service's sid or unique name; `None`: the default service.
+    pub service: Option<String>,
 }
 
 impl TryFrom<CreateSessionBody> for CreateSession {
@@ -71,6 +75,17 @@ impl TryFrom<CreateSessionBody> for CreateSession {
                         "invalid_notify",
                         "notify",
                         "notify must be true or false",
+                    ))
+                }
+            },
+            service: match body.service {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) if !s.is_empty() => Some(s),
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "invalid_service",
+                        "service",
+                        "service must be a service's sid or unique_name",
                     ))
                 }
             },

@@ -1,0 +1,114 @@
+//! Allocation in a service, against the in-memory table: a session gets
+//! only its service's numbers, never a reserved one, and the default
+//! service keeps the numbers stored without a service.
+
+use super::*;
+use crate::domain::Membership;
+use crate::usecases::fakes::MemoryTable;
+
+fn n(s: &str) -> PhoneNumber {
+    PhoneNumber::from_e164(s).unwrap()
+}
+
+/// A table whose pool holds `numbers`, each with its membership.
+fn table(numbers: &[(&str, Membership)]) -> MemoryTable {
+    let table = MemoryTable::default();
+    for (number, member) in numbers {
+        let rec = PoolNumber {
+            number: n(number),
+            provider: Provider::Vonage,
+            country: "GB".into(),
+            created_at: 0,
+            provider_sid: None,
+            linked: true,
+        };
+        let key = number.to_string();
+        table
+            .numbers
+            .lock()
+            .unwrap()
+            .insert(key.clone(), (rec, "active"));
+        table.members.lock().unwrap().insert(key, member.clone());
+    }
+    table
+}
+
+fn new(service: &ServiceSid, a: &str, b: &str) -> NewSession {
+    NewSession {
+        participants: [n(a), n(b)],
+        labels: [None, None],
+        provider: Provider::Vonage,
+        ttl_seconds: 60,
+        service: service.clone(),
+    }
+}
+
+#[tokio::test]
+async fn a_session_gets_only_its_services_unreserved_numbers() {
+    let rides = ServiceSid::random();
+    let member = |service: &ServiceSid, reserved| Membership {
+        service: service.clone(),
+        reserved,
+    };
+    let default = ServiceSid::default_service();
+    // The lowest number is the default service's, the next one reserved.
+    let t = table(&[
+        ("+447700900001", member(&default, false)),
+        ("+447700900002", member(&rides, true)),
+        ("+447700900003", member(&rides, false)),
+    ]);
+    let s = create(
+        &t,
+        new(&rides, "+447700900100", "+447700900200"),
+        "s1".into(),
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.service, rides);
+    for p in &s.participants {
+        assert_eq!(p.proxy_number, n("+447700900003"));
+    }
+    // The service has one number: a participant's second session finds none.
+    let e = create(
+        &t,
+        new(&rides, "+447700900100", "+447700900300"),
+        "s2".into(),
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, CreateError::PoolExhausted { .. }), "{e:?}");
+    // The default service has its own.
+    let s = create(
+        &t,
+        new(&default, "+447700900100", "+447700900300"),
+        "s3".into(),
+        0,
+    )
+    .await
+    .unwrap();
+    assert!(s.service.is_default());
+    assert_eq!(s.participants[0].proxy_number, n("+447700900001"));
+}
+
+#[tokio::test]
+async fn a_reserved_number_is_never_allocated() {
+    let default = ServiceSid::default_service();
+    let t = table(&[(
+        "+447700900001",
+        Membership {
+            service: default.clone(),
+            reserved: true,
+        },
+    )]);
+    let e = create(
+        &t,
+        new(&default, "+447700900100", "+447700900200"),
+        "s".into(),
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, CreateError::PoolExhausted { .. }), "{e:?}");
+}
