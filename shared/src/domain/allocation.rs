@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 
+use crate::domain::service::NumberSelection;
 use crate::domain::PoolNumber;
 use crate::phone::PhoneNumber;
 
@@ -30,6 +31,59 @@ pub fn choose<'a>(
         .find(free)
         .or_else(|| pool.iter().find(free))
 }
+
+/// A service's rules for choosing (Twilio Proxy's
+/// `number_selection_behavior`, and where the number may be).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    pub selection: NumberSelection,
+    /// The number this participant last had in the service, if any.
+    pub last: Option<&'a PhoneNumber>,
+    /// A number of another country when none of the participant's is free;
+    /// strict otherwise (a foreign proxy number makes every call of theirs
+    /// an international one).
+    pub allow_foreign: bool,
+}
+
+/// Picks the number `participant` will dial under a service's policy.
+///
+/// `busy` holds the numbers the participant must not get: those it dials
+/// in open sessions and those of its pairs still cooling off. Among the
+/// free numbers of its country (of the whole pool only when `allow_foreign`
+/// and none of its country is free), `prefer-sticky` takes `last` when it
+/// is free, `avoid-sticky` the lowest other one; else the lowest free.
+///
+/// The pool bound still holds: every number chosen is either the lowest
+/// free one or one chosen before (sticky), and `avoid-sticky` falls back to
+/// `last` rather than reach past it, so a pool of Δ numbers per country
+/// serves any workload whose participants have at most Δ open sessions
+/// each (without cool-off, which holds pairs out of use for a while).
+pub fn choose_for<'a>(
+    pool: &'a [PoolNumber],
+    busy: &HashSet<PhoneNumber>,
+    country: &str,
+    policy: Policy<'_>,
+) -> Option<&'a PoolNumber> {
+    let free = |p: &&'a PoolNumber| !busy.contains(&p.number);
+    let mut candidates: Vec<&'a PoolNumber> = pool
+        .iter()
+        .filter(|p| p.country == country)
+        .filter(free)
+        .collect();
+    if candidates.is_empty() && policy.allow_foreign {
+        candidates = pool.iter().filter(free).collect();
+    }
+    let is_last = |p: &&&'a PoolNumber| Some(&p.number) == policy.last;
+    let picked = match policy.selection {
+        NumberSelection::PreferSticky => candidates.iter().find(is_last),
+        NumberSelection::AvoidSticky => candidates.iter().find(|p| !is_last(p)),
+    };
+    picked.or(candidates.first()).copied()
+}
+
+#[cfg(test)]
+#[path = "allocation_policy_tests.rs"]
+mod policy_tests;
 
 #[cfg(test)]
 mod tests {
