@@ -113,13 +113,12 @@ async fn pool_exhaustion_answers_409_naming_the_country() {
     assert_eq!(e["error"]["country"], "GB");
     assert!(e["error"]["message"].as_str().unwrap().contains("GB"));
     // A provider with no numbers at all.
-    let r = t
-        .post_json(
-            "/sessions",
-            &json!({"participants": ["+447700900600", "+447700900700"], "provider": "twilio"}),
-        )
-        .await;
-    assert_eq!(r.status, 409);
+    t.post_expect(
+        "/sessions",
+        &json!({"participants": ["+447700900600", "+447700900700"], "provider": "twilio"}),
+        409,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -192,43 +191,48 @@ async fn numbers_admin_counts_uses_and_guards_deletes() {
     let t = env().await;
     t.add_number(P1).await;
     let dup = t
-        .post_json("/numbers", &json!({"number": P1, "provider": "vonage"}))
+        .post_expect(
+            "/numbers",
+            &json!({"number": P1, "provider": "vonage"}),
+            409,
+        )
         .await;
-    assert_eq!(dup.status, 409);
     assert_eq!(dup.json()["error"]["code"], "number_exists");
     // Read calling code first, this was +55 123 0999: a Brazilian number.
     let bare = t
-        .post_json("/numbers", &json!({"number": "5551230999"}))
+        .post_expect("/numbers", &json!({"number": "5551230999"}), 400)
         .await;
-    assert_eq!(bare.status, 400, "{}", bare.body);
     assert!(bare.body.contains("+ or 00"), "{}", bare.body);
     // With its country it is the number meant, on the default provider,
     // which the answer names.
     let us = t
-        .post_json(
+        .post_expect(
             "/numbers",
             &json!({"number": "555 123 0999", "country": "US"}),
+            201,
         )
         .await;
-    assert_eq!(us.status, 201, "{}", us.body);
     assert_eq!(us.json()["number"], "+15551230999");
     assert_eq!(us.json()["provider"], "vonage");
     assert_eq!(t.delete("/numbers/%2B15551230999").await.status, 204);
     let bad = t
-        .post_json("/numbers", &json!({"number": "12", "provider": "vonage"}))
+        .post_expect(
+            "/numbers",
+            &json!({"number": "12", "provider": "vonage"}),
+            400,
+        )
         .await;
-    assert_eq!(bad.status, 400);
     assert!(bad.json()["error"]["message"]
         .as_str()
         .unwrap()
         .contains("number"));
     let created = t
-        .post_json(
+        .post_expect(
             "/numbers",
             &json!({"number": "00 1 415 555 0100", "provider": "twilio"}),
+            201,
         )
         .await;
-    assert_eq!(created.status, 201);
     assert_eq!(created.json()["number"], "+14155550100");
     assert_eq!(created.json()["country"], "US");
 
