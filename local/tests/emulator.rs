@@ -113,13 +113,12 @@ async fn pool_exhaustion_answers_409_naming_the_country() {
     assert_eq!(e["error"]["country"], "GB");
     assert!(e["error"]["message"].as_str().unwrap().contains("GB"));
     // A provider with no numbers at all.
-    let r = t
-        .post_json(
-            "/sessions",
-            &json!({"participants": ["+447700900600", "+447700900700"], "provider": "twilio"}),
-        )
-        .await;
-    assert_eq!(r.status, 409);
+    t.post_expect(
+        "/sessions",
+        &json!({"participants": ["+447700900600", "+447700900700"], "provider": "twilio"}),
+        409,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -186,49 +185,38 @@ async fn concurrent_creations_never_share_a_pair() {
     }
 }
 
+/// `POST /numbers` with `body`, which must answer `status`: the reply.
+async fn post_number(t: &TestEnv, body: Value, status: u16) -> Reply {
+    t.post_expect("/numbers", &body, status).await
+}
+
 #[tokio::test]
 async fn numbers_admin_counts_uses_and_guards_deletes() {
     needs_emulator!();
     let t = env().await;
     t.add_number(P1).await;
-    let dup = t
-        .post_json("/numbers", &json!({"number": P1, "provider": "vonage"}))
-        .await;
-    assert_eq!(dup.status, 409);
+    let dup = post_number(&t, json!({"number": P1, "provider": "vonage"}), 409).await;
     assert_eq!(dup.json()["error"]["code"], "number_exists");
     // Read calling code first, this was +55 123 0999: a Brazilian number.
-    let bare = t
-        .post_json("/numbers", &json!({"number": "5551230999"}))
-        .await;
-    assert_eq!(bare.status, 400, "{}", bare.body);
+    let bare = post_number(&t, json!({"number": "5551230999"}), 400).await;
     assert!(bare.body.contains("+ or 00"), "{}", bare.body);
     // With its country it is the number meant, on the default provider,
     // which the answer names.
-    let us = t
-        .post_json(
-            "/numbers",
-            &json!({"number": "555 123 0999", "country": "US"}),
-        )
-        .await;
-    assert_eq!(us.status, 201, "{}", us.body);
+    let us = post_number(&t, json!({"number": "555 123 0999", "country": "US"}), 201).await;
     assert_eq!(us.json()["number"], "+15551230999");
     assert_eq!(us.json()["provider"], "vonage");
     assert_eq!(t.delete("/numbers/%2B15551230999").await.status, 204);
-    let bad = t
-        .post_json("/numbers", &json!({"number": "12", "provider": "vonage"}))
-        .await;
-    assert_eq!(bad.status, 400);
+    let bad = post_number(&t, json!({"number": "12", "provider": "vonage"}), 400).await;
     assert!(bad.json()["error"]["message"]
         .as_str()
         .unwrap()
         .contains("number"));
-    let created = t
-        .post_json(
-            "/numbers",
-            &json!({"number": "00 1 415 555 0100", "provider": "twilio"}),
-        )
-        .await;
-    assert_eq!(created.status, 201);
+    let created = post_number(
+        &t,
+        json!({"number": "00 1 415 555 0100", "provider": "twilio"}),
+        201,
+    )
+    .await;
     assert_eq!(created.json()["number"], "+14155550100");
     assert_eq!(created.json()["country"], "US");
 
@@ -470,11 +458,7 @@ async fn a_replayed_event_cannot_be_attached_to_another_session() {
 async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
     needs_emulator!();
     let (t, _, pa) = env_from_secrets_manager(VONAGE_SECRET, 300).await;
-    let body = format!(
-        r#"{{"to":"{}","from":"{}","uuid":"u1","conversation_uuid":"c1"}}"#,
-        digits(&pa),
-        digits(ALICE)
-    );
+    let body = answer_body(digits(&pa), digits(ALICE));
     // The first call of a cold function (the secret not yet read), then a
     // warm one: each routes with one storage request, and each token once.
     for _ in 0..2 {
@@ -508,11 +492,7 @@ async fn a_replayed_token_is_refused_and_a_signed_call_is_still_one_request() {
 async fn forged_tokens_are_never_remembered_on_a_leg() {
     needs_emulator!();
     let (t, _, pa) = env_from_secrets_manager(VONAGE_SECRET, 0).await;
-    let body = format!(
-        r#"{{"to":"{}","from":"{}","uuid":"u1","conversation_uuid":"c1"}}"#,
-        digits(&pa),
-        digits(ALICE)
-    );
+    let body = answer_body(digits(&pa), digits(ALICE));
     let hash = hex::encode(sha2::Sha256::digest(body.as_bytes()));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -7,24 +7,37 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{enc, needs_emulator, pluck, proxy_of, TestEnv, ALICE, BOB, CAROL, P1, P2};
+use support::{enc, needs_emulator, pluck, proxy_of, Reply, TestEnv, ALICE, BOB, CAROL, P1, P2};
 
 const DEFAULT_SID: &str = "KS00000000000000000000000000000000";
 
 /// `POST /services` with `body`, which must be created: the service.
 async fn create(t: &TestEnv, body: Value) -> Value {
-    let r = t.post_json("/services", &body).await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let r = t.post_expect("/services", &body, 201).await;
     r.json()
 }
 
 /// `number` joins `service` (reserved or not), which must succeed.
 async fn join(t: &TestEnv, service: &str, number: &str, reserved: bool) {
     let body = json!({"number": number, "is_reserved": reserved});
-    let r = t
-        .post_json(&format!("/services/{service}/numbers"), &body)
+    t.post_expect(&format!("/services/{service}/numbers"), &body, 200)
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// `POST /sessions` of `a` and `b` in `service` (a sid or unique name),
+/// which must answer `status`.
+async fn open_in(t: &TestEnv, (a, b): (&str, &str), service: &str, status: u16) -> Reply {
+    let body = json!({"participants": [a, b], "service": service});
+    t.post_expect("/sessions", &body, status).await
+}
+
+/// An environment with `P1` in the pool and a service named "rides": the
+/// environment and the service's sid.
+async fn env_with_rides() -> (TestEnv, String) {
+    let t = support::env().await;
+    t.add_number(P1).await;
+    let id = sid(&create(&t, json!({"unique_name": "rides"})).await);
+    (t, id)
 }
 
 fn sid(service: &Value) -> String {
@@ -60,50 +73,46 @@ async fn a_service_is_created_read_listed_updated_and_deleted() {
     );
     // A name is unique.
     let r = t
-        .post_json("/services", &json!({"unique_name": "rides"}))
+        .post_expect("/services", &json!({"unique_name": "rides"}), 409)
         .await;
-    assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("unique_name_taken"), "{}", r.body);
-    let r = t
-        .post_json("/services", &json!({"unique_name": "default"}))
+    t.post_expect("/services", &json!({"unique_name": "default"}), 400)
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
     // Bad values are named.
     let r = t
-        .post_json(
+        .post_expect(
             "/services",
             &json!({"unique_name": "x", "callback_url": "http://example.com"}),
+            400,
         )
         .await;
-    assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["error"]["field"], "callback_url");
     // A partial update changes only what it names; a rename frees the old name.
     let other = create(&t, json!({"unique_name": "deliveries"})).await;
     let r = t
-        .post_json(
+        .post_expect(
             &format!("/services/{id}"),
             &json!({"cool_off_seconds": 30, "callback_url": "https://example.com/cb"}),
+            200,
         )
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let updated = r.json();
     assert_eq!(updated["cool_off_seconds"], 30);
     assert_eq!(updated["default_ttl"], 600);
     assert_eq!(updated["callback_url"], "https://example.com/cb");
+    t.post_expect(
+        &format!("/services/{id}"),
+        &json!({"unique_name": "deliveries"}),
+        409,
+    )
+    .await;
     let r = t
-        .post_json(
-            &format!("/services/{id}"),
-            &json!({"unique_name": "deliveries"}),
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    let r = t
-        .post_json(
+        .post_expect(
             &format!("/services/{id}"),
             &json!({"unique_name": "rides-2", "default_ttl": null}),
+            200,
         )
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["default_ttl"], Value::Null);
     assert_eq!(t.get("/services/rides").await.status, 404);
     assert_eq!(
@@ -164,37 +173,32 @@ async fn the_default_service_always_exists_and_is_never_deleted() {
     let r = t.delete(&format!("/services/{DEFAULT_SID}")).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("default_service"), "{}", r.body);
-    let r = t
-        .post_json(
-            &format!("/services/{DEFAULT_SID}"),
-            &json!({"unique_name": "main"}),
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.body);
+    t.post_expect(
+        &format!("/services/{DEFAULT_SID}"),
+        &json!({"unique_name": "main"}),
+        409,
+    )
+    .await;
     // Updated, it is stored, and still listed once.
-    let r = t
-        .post_json(
-            "/services/default",
-            &json!({"default_ttl": 120, "cool_off_seconds": 10}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    t.post_expect(
+        "/services/default",
+        &json!({"default_ttl": 120, "cool_off_seconds": 10}),
+        200,
+    )
+    .await;
     assert_eq!(
         t.get_json("/services/default").await["cool_off_seconds"],
         10
     );
-    let r = t
-        .post_json("/services/default", &json!({"cool_off_seconds": 20}))
+    t.post_expect("/services/default", &json!({"cool_off_seconds": 20}), 200)
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let all = t.get_json("/services").await;
     assert_eq!(pluck(&all["services"], "sid"), [DEFAULT_SID], "{all}");
     // A session without a service now lasts the default service's TTL.
     t.add_number(P1).await;
     let r = t
-        .post_json("/sessions", &json!({"participants": [ALICE, BOB]}))
+        .post_expect("/sessions", &json!({"participants": [ALICE, BOB]}), 201)
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
     let s = r.json();
     assert_eq!(s["service"], DEFAULT_SID);
     let path = format!("/sessions/{}", s["id"].as_str().unwrap());
@@ -224,13 +228,7 @@ async fn sessions_in_a_service_get_only_its_numbers() {
         [P1]
     );
     // In the service: its number, its TTL, the service shown.
-    let r = t
-        .post_json(
-            "/sessions",
-            &json!({"participants": [ALICE, BOB], "service": "rides"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let r = open_in(&t, (ALICE, BOB), "rides", 201).await;
     let s = r.json();
     assert_eq!(
         (proxy_of(&s, 0), proxy_of(&s, 1)),
@@ -243,26 +241,14 @@ async fn sessions_in_a_service_get_only_its_numbers() {
     assert_eq!(shown["service"], id.as_str());
     // Its one number is taken for Alice: the service's pool is exhausted
     // though the default service has a free number.
-    let r = t
-        .post_json(
-            "/sessions",
-            &json!({"participants": [ALICE, CAROL], "service": id}),
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.body);
+    let r = open_in(&t, (ALICE, CAROL), &id, 409).await;
     assert!(r.body.contains("pool_exhausted"), "{}", r.body);
     // Without a service: as before, from the default service's numbers.
     let s = t.open_session(ALICE, CAROL, 60).await;
     assert_eq!(proxy_of(&s, 0), P1);
     assert_eq!(s["service"], DEFAULT_SID);
     // An unknown service is named.
-    let r = t
-        .post_json(
-            "/sessions",
-            &json!({"participants": [ALICE, CAROL], "service": "nope"}),
-        )
-        .await;
-    assert_eq!(r.status, 404, "{}", r.body);
+    let r = open_in(&t, (ALICE, CAROL), "nope", 404).await;
     assert_eq!(r.json()["error"]["field"], "service");
 }
 
@@ -284,10 +270,7 @@ async fn a_reserved_number_is_never_allocated() {
 #[tokio::test]
 async fn a_service_in_use_is_deleted_once_its_sessions_and_numbers_are_gone() {
     needs_emulator!();
-    let t = support::env().await;
-    t.add_number(P1).await;
-    let s = create(&t, json!({"unique_name": "rides"})).await;
-    let id = sid(&s);
+    let (t, id) = env_with_rides().await;
     let r = t
         .post_json(&format!("/services/{id}/numbers"), &json!({"number": P2}))
         .await;
@@ -296,13 +279,7 @@ async fn a_service_in_use_is_deleted_once_its_sessions_and_numbers_are_gone() {
     let r = t.delete(&format!("/services/{id}")).await;
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("service_in_use"), "{}", r.body);
-    let r = t
-        .post_json(
-            "/sessions",
-            &json!({"participants": [ALICE, BOB], "service": id}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let r = open_in(&t, (ALICE, BOB), &id, 201).await;
     let session = r.json()["id"].as_str().unwrap().to_string();
     // The number routes an open session: it cannot leave, nor be deleted.
     let leave = format!("/services/{id}/numbers/{}", enc(P1));
@@ -323,9 +300,7 @@ async fn a_service_in_use_is_deleted_once_its_sessions_and_numbers_are_gone() {
 #[tokio::test]
 async fn a_number_removed_from_the_pool_leaves_its_service() {
     needs_emulator!();
-    let t = support::env().await;
-    t.add_number(P1).await;
-    let id = sid(&create(&t, json!({"unique_name": "rides"})).await);
+    let (t, id) = env_with_rides().await;
     join(&t, &id, P1, false).await;
     assert_eq!(t.delete(&format!("/numbers/{}", enc(P1))).await.status, 204);
     assert_eq!(t.get_json(&format!("/services/{id}")).await["numbers"], 0);
@@ -369,9 +344,7 @@ async fn a_session_stored_before_services_still_routes_in_the_default_service() 
 #[tokio::test]
 async fn a_session_and_a_move_of_its_number_never_both_win() {
     needs_emulator!();
-    let t = support::env().await;
-    t.add_number(P1).await;
-    let id = sid(&create(&t, json!({"unique_name": "rides"})).await);
+    let (t, id) = env_with_rides().await;
     let leave = format!("/services/{id}/numbers/{}", enc(P1));
     for round in 0..6 {
         join(&t, &id, P1, false).await;

@@ -173,6 +173,14 @@ impl TestEnv {
         self.post(path, &body.to_string()).await
     }
 
+    /// `POST path` with JSON `body`, which must answer `status`: the reply,
+    /// for what the test checks beyond the status.
+    pub async fn post_expect(&self, path: &str, body: &Value, status: u16) -> Reply {
+        let r = self.post_json(path, body).await;
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        r
+    }
+
     /// A form POST (`form` already encoded), with `x-twilio-signature` when
     /// a signature is given.
     pub async fn post_form(&self, path: &str, form: &str, signature: Option<&str>) -> Reply {

@@ -14,6 +14,12 @@ pub fn answer_query(to: &str, from: &str) -> String {
     format!("?to={to}&from={from}&uuid=u1&conversation_uuid=c1")
 }
 
+/// The JSON body of Vonage's signed answer webhook for a call to `to` from
+/// `from` (digits): the same call as [`answer_query`] names.
+pub fn answer_body(to: &str, from: &str) -> String {
+    format!(r#"{{"to":"{to}","from":"{from}","uuid":"u1","conversation_uuid":"c1"}}"#)
+}
+
 /// The fallback webhook's answer to `query`: an apology (a talk action).
 pub async fn fallback_apology(t: &TestEnv, query: &str) -> Reply {
     let r = t.get(&format!("/vonage/fallback{query}")).await;
@@ -79,7 +85,7 @@ pub async fn with_session_and_line(t: &TestEnv) -> String {
 }
 
 pub async fn signed_answer(t: &TestEnv, secret: &str, to: &str, from: &str) -> Reply {
-    let body = format!(r#"{{"to":"{to}","from":"{from}","uuid":"u1","conversation_uuid":"c1"}}"#);
+    let body = answer_body(to, from);
     let auth = vonage_bearer(secret, body.as_bytes());
     t.post_signed("/vonage/answer", &body, &auth).await
 }

@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use crate::api::http::HttpResponse;
 use crate::api::http::{empty, json, json_body, path_param, raw_query, sub_resource, ApiError};
 use crate::api::numbers::parse_number;
-use crate::api::session_list::{decode_next, encode_next, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::api::session_list::{encode_next, parse_limit, parse_next, DEFAULT_LIMIT};
 use crate::api::sessions::SessionsState;
 use crate::clock::rfc3339;
 use crate::domain::service::{ServiceChanges, DEFAULT_UNIQUE_NAME};
@@ -211,26 +211,8 @@ fn parse_list_query(
     let (mut limit, mut next) = (DEFAULT_LIMIT, None);
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match name.as_ref() {
-            "limit" => {
-                limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_limit",
-                            format!("limit: a whole number from 1 to {MAX_LIMIT}"),
-                        )
-                    })?
-            }
-            "next" => {
-                next = Some(decode_next(&value).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_next",
-                        "next: pass the `next` of the previous page",
-                    )
-                })?)
-            }
+            "limit" => limit = parse_limit(&value)?,
+            "next" => next = Some(parse_next(&value)?),
             _ => {
                 return Err(ApiError::bad_request(
                     "invalid_query",

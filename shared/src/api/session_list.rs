@@ -93,25 +93,8 @@ pub fn parse_list_query(query: &str) -> Result<ListQuery, ApiError> {
                 })?;
                 out.filter.participant = Some(number);
             }
-            "limit" => {
-                out.limit = match value.parse::<usize>() {
-                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "invalid_limit",
-                            format!("limit: a whole number from 1 to {MAX_LIMIT}"),
-                        ))
-                    }
-                }
-            }
-            "next" => {
-                out.next = Some(decode_next(&value).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_next",
-                        "next: pass the `next` of the previous page",
-                    )
-                })?)
-            }
+            "limit" => out.limit = parse_limit(&value)?,
+            "next" => out.next = Some(parse_next(&value)?),
             _ => {
                 return Err(ApiError::bad_request(
                     "invalid_query",
@@ -124,6 +107,28 @@ pub fn parse_list_query(query: &str) -> Result<ListQuery, ApiError> {
         }
     }
     Ok(out)
+}
+
+/// A `limit` parameter: 1 to [`MAX_LIMIT`], else a 400 (every paged list
+/// takes the same limit, so one message serves them all).
+pub fn parse_limit(value: &str) -> Result<usize, ApiError> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_limit",
+                format!("limit: a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })
+}
+
+/// A `next` parameter: a token [`encode_next`] made, else a 400.
+pub fn parse_next(value: &str) -> Result<SessionPosition, ApiError> {
+    decode_next(value).ok_or_else(|| {
+        ApiError::bad_request("invalid_next", "next: pass the `next` of the previous page")
+    })
 }
 
 /// A parameter's name as an error message repeats it: short and printable.
@@ -222,19 +227,23 @@ mod tests {
 
     #[test]
     fn bad_filters_are_400_with_a_reason() {
-        assert_eq!(code("status=expired"), "invalid_status");
-        assert_eq!(code("status="), "invalid_status");
-        assert_eq!(code("status=OPEN"), "invalid_status");
-        assert_eq!(code("participant=hello"), "invalid_participant");
-        assert_eq!(code("participant="), "invalid_participant");
-        assert_eq!(code("limit=0"), "invalid_limit");
-        assert_eq!(code("limit=101"), "invalid_limit");
-        assert_eq!(code("limit=-1"), "invalid_limit");
-        assert_eq!(code("limit=ten"), "invalid_limit");
-        assert_eq!(code("next=%00"), "invalid_next");
-        assert_eq!(code("next="), "invalid_next");
-        assert_eq!(code("stauts=open"), "invalid_query");
-        assert_eq!(code("status=open&status=closed"), "invalid_query");
+        for (query, want) in [
+            ("status=expired", "invalid_status"),
+            ("status=", "invalid_status"),
+            ("status=OPEN", "invalid_status"),
+            ("participant=hello", "invalid_participant"),
+            ("participant=", "invalid_participant"),
+            ("limit=0", "invalid_limit"),
+            ("limit=101", "invalid_limit"),
+            ("limit=-1", "invalid_limit"),
+            ("limit=ten", "invalid_limit"),
+            ("next=%00", "invalid_next"),
+            ("next=", "invalid_next"),
+            ("stauts=open", "invalid_query"),
+            ("status=open&status=closed", "invalid_query"),
+        ] {
+            assert_eq!(code(query), want, "{query}");
+        }
         let e = parse_list_query("limit=0").unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.message.contains("1 to 100"), "{}", e.message);

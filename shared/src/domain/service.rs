@@ -71,6 +71,27 @@ impl std::fmt::Display for ServiceSid {
     }
 }
 
+/// `as_str` and `parse` of a policy stored and shown by name, from one
+/// table of variant and name so that the two can never disagree.
+macro_rules! named_policy {
+    ($policy:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $policy {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($name => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 /// How a participant's proxy number is chosen among the free ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -82,20 +103,10 @@ pub enum NumberSelection {
     AvoidSticky,
 }
 
-impl NumberSelection {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PreferSticky => "prefer-sticky",
-            Self::AvoidSticky => "avoid-sticky",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::PreferSticky, Self::AvoidSticky]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
+named_policy!(NumberSelection {
+    PreferSticky => "prefer-sticky",
+    AvoidSticky => "avoid-sticky",
+});
 
 /// How close to the participant a proxy number must be.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -108,20 +119,10 @@ pub enum GeoMatch {
     AreaCode,
 }
 
-impl GeoMatch {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Country => "country",
-            Self::AreaCode => "area-code",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Country, Self::AreaCode]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
+named_policy!(GeoMatch {
+    Country => "country",
+    AreaCode => "area-code",
+});
 
 /// A callback URL: https, or plain http only to this machine (`make run`
 /// and tests), so a callback never crosses a network in the clear.

@@ -70,64 +70,48 @@ fn the_default_service_comes_from_the_settings() {
     assert_eq!((changed.cool_off_seconds, changed.updated_at), (30, 5));
 }
 
+/// Sets one field of a service's changes to a value it may not take.
+type Spoil = fn(&mut ServiceChanges);
+
 #[test]
 fn each_bad_field_is_named() {
-    let cases: Vec<(ServiceChanges, &str)> = vec![
+    let mut cases: Vec<(ServiceChanges, &str)> = vec![
         (named(""), "unique_name"),
         (named("a/b"), "unique_name"),
         (named("default"), "unique_name"),
         (named(ServiceSid::DEFAULT), "unique_name"),
         (named(&"x".repeat(192)), "unique_name"),
+    ];
+    // Every other field spoiled in a service otherwise fine.
+    let spoiled: [(Spoil, &str); 7] = [
+        (|c| c.default_ttl = Some(Some(0)), "default_ttl"),
         (
-            ServiceChanges {
-                default_ttl: Some(Some(0)),
-                ..named("a")
-            },
-            "default_ttl",
-        ),
-        (
-            ServiceChanges {
-                cool_off_seconds: Some(MAX_TTL_SECONDS + 1),
-                ..named("a")
-            },
+            |c| c.cool_off_seconds = Some(MAX_TTL_SECONDS + 1),
             "cool_off_seconds",
         ),
+        (|c| c.interaction_ttl = Some(Some(0)), "interaction_ttl"),
         (
-            ServiceChanges {
-                interaction_ttl: Some(Some(0)),
-                ..named("a")
-            },
-            "interaction_ttl",
-        ),
-        (
-            ServiceChanges {
-                callback_url: Some(Some("http://example.com/cb".into())),
-                ..named("a")
-            },
+            |c| c.callback_url = Some(Some("http://example.com/cb".into())),
             "callback_url",
         ),
         (
-            ServiceChanges {
-                intercept_callback_url: Some(Some("ftp://example.com".into())),
-                ..named("a")
-            },
+            |c| c.intercept_callback_url = Some(Some("ftp://example.com".into())),
             "intercept_callback_url",
         ),
         (
-            ServiceChanges {
-                out_of_session_callback_url: Some(Some("https://u:p@example.com".into())),
-                ..named("a")
-            },
+            |c| c.out_of_session_callback_url = Some(Some("https://u:p@example.com".into())),
             "out_of_session_callback_url",
         ),
         (
-            ServiceChanges {
-                out_of_session_message: Some(Some("  ".into())),
-                ..named("a")
-            },
+            |c| c.out_of_session_message = Some(Some("  ".into())),
             "out_of_session_message",
         ),
     ];
+    for (spoil, field) in spoiled {
+        let mut changes = named("a");
+        spoil(&mut changes);
+        cases.push((changes, field));
+    }
     for (changes, field) in cases {
         let e = created(changes.clone()).unwrap_err();
         assert_eq!(e.field(), field, "{changes:?}: {e}");

@@ -195,9 +195,20 @@ impl Store {
         if !svc.sid.is_default() {
             items.push(self.name_guard(svc)?);
         }
+        self.send_save(items, !svc.sid.is_default()).await
+    }
+
+    /// Sends a service's write, its name guard second when `guarded`: that
+    /// condition failing means the name is taken; any other, that the
+    /// service was written meanwhile.
+    async fn send_save(
+        &self,
+        items: Vec<TransactWriteItem>,
+        guarded: bool,
+    ) -> Result<SaveService, StoreError> {
         Ok(match self.transact_conditions(items).await? {
             None => SaveService::Saved,
-            Some(failed) if failed.get(1) == Some(&true) => SaveService::NameTaken,
+            Some(failed) if guarded && failed.get(1) == Some(&true) => SaveService::NameTaken,
             Some(_) => SaveService::Stale,
         })
     }
@@ -273,11 +284,7 @@ impl Store {
             items.push(self.name_guard(new)?);
             items.push(self.name_release(&old.service)?);
         }
-        Ok(match self.transact_conditions(items).await? {
-            None => SaveService::Saved,
-            Some(failed) if renamed && failed.get(1) == Some(&true) => SaveService::NameTaken,
-            Some(_) => SaveService::Stale,
-        })
+        self.send_save(items, renamed).await
     }
 
     /// Deletes `svc`'s name item, if it is still `svc`'s.

@@ -374,6 +374,21 @@ pub struct MemoryTable {
 }
 
 impl MemoryTable {
+    /// Puts `number` in the pool, active: a linked Vonage number in GB, the
+    /// shape every pool test starts from.
+    pub fn stock(&self, number: &str) {
+        let rec = crate::domain::PoolNumber {
+            number: crate::phone::PhoneNumber::from_e164(number).unwrap(),
+            provider: Provider::Vonage,
+            country: "GB".into(),
+            created_at: 0,
+            provider_sid: None,
+            linked: true,
+        };
+        let row = (rec, "active");
+        self.numbers.lock().unwrap().insert(number.to_string(), row);
+    }
+
     pub fn status(&self, number: &str) -> Option<&'static str> {
         self.numbers.lock().unwrap().get(number).map(|(_, st)| *st)
     }

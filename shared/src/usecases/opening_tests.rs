@@ -4,7 +4,6 @@
 //! failing the session.
 
 use super::*;
-use crate::domain::PoolNumber;
 use crate::usecases::fakes::{MemoryProvider, MemoryTable};
 
 const PROXY: &str = "+447700900001";
@@ -30,20 +29,7 @@ impl World {
     fn new(numbers: &[&str]) -> Self {
         let table = MemoryTable::default();
         for number in numbers {
-            let rec = PoolNumber {
-                number: n(number),
-                provider: Provider::Vonage,
-                country: "GB".into(),
-                created_at: 0,
-                provider_sid: None,
-                linked: true,
-            };
-            let row = (rec, "active");
-            table
-                .numbers
-                .lock()
-                .unwrap()
-                .insert(number.to_string(), row);
+            table.stock(number);
         }
         World {
             table,

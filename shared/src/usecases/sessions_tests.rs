@@ -14,33 +14,28 @@ fn n(s: &str) -> PhoneNumber {
 fn table(numbers: &[(&str, Membership)]) -> MemoryTable {
     let table = MemoryTable::default();
     for (number, member) in numbers {
-        let rec = PoolNumber {
-            number: n(number),
-            provider: Provider::Vonage,
-            country: "GB".into(),
-            created_at: 0,
-            provider_sid: None,
-            linked: true,
-        };
+        table.stock(number);
         let key = number.to_string();
-        table
-            .numbers
-            .lock()
-            .unwrap()
-            .insert(key.clone(), (rec, "active"));
         table.members.lock().unwrap().insert(key, member.clone());
     }
     table
 }
 
-fn new(service: &ServiceSid, a: &str, b: &str) -> NewSession {
-    NewSession {
+/// Creates session `id` in `service` between `a` and `b`.
+async fn open(
+    t: &MemoryTable,
+    service: &ServiceSid,
+    (a, b): (&str, &str),
+    id: &str,
+) -> Result<Session, CreateError> {
+    let new = NewSession {
         participants: [n(a), n(b)],
         labels: [None, None],
         provider: Provider::Vonage,
         ttl_seconds: 60,
         service: service.clone(),
-    }
+    };
+    create(t, new, id.into(), 0).await
 }
 
 #[tokio::test]
@@ -57,37 +52,22 @@ async fn a_session_gets_only_its_services_unreserved_numbers() {
         ("+447700900002", member(&rides, true)),
         ("+447700900003", member(&rides, false)),
     ]);
-    let s = create(
-        &t,
-        new(&rides, "+447700900100", "+447700900200"),
-        "s1".into(),
-        0,
-    )
-    .await
-    .unwrap();
+    let s = open(&t, &rides, ("+447700900100", "+447700900200"), "s1")
+        .await
+        .unwrap();
     assert_eq!(s.service, rides);
     for p in &s.participants {
         assert_eq!(p.proxy_number, n("+447700900003"));
     }
     // The service has one number: a participant's second session finds none.
-    let e = create(
-        &t,
-        new(&rides, "+447700900100", "+447700900300"),
-        "s2".into(),
-        0,
-    )
-    .await
-    .unwrap_err();
+    let e = open(&t, &rides, ("+447700900100", "+447700900300"), "s2")
+        .await
+        .unwrap_err();
     assert!(matches!(e, CreateError::PoolExhausted { .. }), "{e:?}");
     // The default service has its own.
-    let s = create(
-        &t,
-        new(&default, "+447700900100", "+447700900300"),
-        "s3".into(),
-        0,
-    )
-    .await
-    .unwrap();
+    let s = open(&t, &default, ("+447700900100", "+447700900300"), "s3")
+        .await
+        .unwrap();
     assert!(s.service.is_default());
     assert_eq!(s.participants[0].proxy_number, n("+447700900001"));
 }
@@ -102,13 +82,8 @@ async fn a_reserved_number_is_never_allocated() {
             reserved: true,
         },
     )]);
-    let e = create(
-        &t,
-        new(&default, "+447700900100", "+447700900200"),
-        "s".into(),
-        0,
-    )
-    .await
-    .unwrap_err();
+    let e = open(&t, &default, ("+447700900100", "+447700900200"), "s")
+        .await
+        .unwrap_err();
     assert!(matches!(e, CreateError::PoolExhausted { .. }), "{e:?}");
 }
