@@ -6,7 +6,7 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -17,10 +17,12 @@ pub fn init() {
     // The subscriber writes to stdout: colour only when that is a terminal.
     let colour = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    // The builder's own level cap (INFO unless set) would stop a `debug`
-    // directive before `filter` saw it: `filter` alone decides.
+    // The builder's own cap is the most `filter` lets through: below it a
+    // `debug!` would never reach `filter`; above it (TRACE) every disabled
+    // callsite of every crate (the AWS SDK's are many) would be asked again
+    // on each call instead of being skipped once.
     let builder = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_max_level(max_level(&filter))
         .with_target(false)
         .with_ansi(colour);
     // try_init: a second call (tests, local router) is harmless.
@@ -35,6 +37,16 @@ pub fn init() {
     } else {
         builder.finish().with(filter).try_init()
     };
+}
+
+/// The most verbose level `filter` enables anywhere.
+pub fn max_level(filter: &Targets) -> LevelFilter {
+    filter
+        .iter()
+        .map(|(_, level)| level)
+        .chain(filter.default_level())
+        .max()
+        .unwrap_or(LevelFilter::OFF)
 }
 
 /// `RUST_LOG` as `Targets` (`info`, `warn,callmask=debug`): the directives
@@ -115,10 +127,18 @@ mod tests {
         assert!(f.would_enable("callmask::api", &Level::DEBUG));
         assert!(!f.would_enable("aws_sdk_dynamodb", &Level::INFO));
         assert!(f.would_enable("aws_sdk_dynamodb", &Level::WARN));
+        assert_eq!(
+            super::max_level(&f),
+            tracing::level_filters::LevelFilter::DEBUG
+        );
         for unset in [None, Some(""), Some("not a level=at all=")] {
             let f = super::filter(unset);
             assert!(f.would_enable("callmask", &Level::INFO), "{unset:?}");
             assert!(!f.would_enable("callmask", &Level::DEBUG), "{unset:?}");
+            assert_eq!(
+                super::max_level(&f),
+                tracing::level_filters::LevelFilter::INFO
+            );
         }
     }
 

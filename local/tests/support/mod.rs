@@ -439,13 +439,14 @@ pub fn capture_logs() {
         };
         let file = std::sync::Arc::new(Mutex::new(file));
         let writer = move || CaptureWriter(file.clone());
+        let filter = callmask::telemetry::filter(Some("info,callmask=debug"));
         let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_max_level(callmask::telemetry::max_level(&filter))
             .json()
             .flatten_event(true)
             .with_writer(writer)
             .finish()
-            .with(callmask::telemetry::filter(Some("info,callmask=debug")))
+            .with(filter)
             .try_init();
     });
 }

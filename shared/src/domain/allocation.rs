@@ -92,7 +92,9 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::{BTreeMap, HashMap};
 
-    fn pool(country_prefixes: &[(&str, &str)], per_country: usize) -> Vec<PoolNumber> {
+    /// `per_country` numbers for each (country, prefix), sorted as the
+    /// store returns a pool (the policy tests use it too).
+    pub(super) fn pool(country_prefixes: &[(&str, &str)], per_country: usize) -> Vec<PoolNumber> {
         let mut v: Vec<PoolNumber> = country_prefixes
             .iter()
             .flat_map(|(country, prefix)| {

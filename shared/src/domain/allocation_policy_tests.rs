@@ -5,32 +5,11 @@ use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 
+use super::tests::pool;
 use super::{choose_for, Policy};
 use crate::domain::service::NumberSelection;
-use crate::domain::{PoolNumber, Provider};
+use crate::domain::PoolNumber;
 use crate::phone::PhoneNumber;
-
-fn number(n: &str) -> PhoneNumber {
-    PhoneNumber::parse(n).expect("a test number")
-}
-
-fn pool(countries: &[(&str, &str)], per_country: usize) -> Vec<PoolNumber> {
-    let mut v: Vec<PoolNumber> = countries
-        .iter()
-        .flat_map(|(country, prefix)| {
-            (0..per_country).map(move |i| PoolNumber {
-                number: number(&format!("{prefix}{i:04}")),
-                provider: Provider::Vonage,
-                country: country.to_string(),
-                created_at: 0,
-                provider_sid: None,
-                linked: true,
-            })
-        })
-        .collect();
-    v.sort_by(|a, b| a.number.cmp(&b.number));
-    v
-}
 
 fn policy(selection: NumberSelection, last: Option<&PhoneNumber>) -> Policy<'_> {
     Policy {
