@@ -311,10 +311,11 @@ async fn pool(t: &TestEnv) -> Vec<(String, String)> {
     out
 }
 
-/// The Vonage numbers the fake's account owns (digits), sorted.
-async fn vonage_owned() -> Vec<String> {
+/// The numbers the fake's account owns for one provider, sorted: Vonage's
+/// `msisdn` (digits), Twilio's `phone_number` (+E.164).
+async fn owned(provider: &str, field: &str) -> Vec<String> {
     let owned = owned_at_the_fake().await;
-    let mut out: Vec<String> = pluck(&owned["vonage"], "msisdn")
+    let mut out: Vec<String> = pluck(&owned[provider], field)
         .into_iter()
         .map(String::from)
         .collect();
@@ -322,15 +323,12 @@ async fn vonage_owned() -> Vec<String> {
     out
 }
 
-/// The Twilio numbers the fake's account owns (+E.164), sorted.
+async fn vonage_owned() -> Vec<String> {
+    owned("vonage", "msisdn").await
+}
+
 async fn twilio_owned() -> Vec<String> {
-    let owned = owned_at_the_fake().await;
-    let mut out: Vec<String> = pluck(&owned["twilio"], "phone_number")
-        .into_iter()
-        .map(String::from)
-        .collect();
-    out.sort();
-    out
+    owned("twilio", "phone_number").await
 }
 
 /// Three GB numbers from Vonage while its API fails midway: the second

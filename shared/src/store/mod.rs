@@ -49,7 +49,7 @@ pub use service_numbers::JoinService;
 pub use services::{DeleteService, SaveService, ServicesPage, StoredService};
 pub use sessions::CloseSession;
 pub use voicemails::VoicemailLink;
-pub(crate) use write::{kept, written, Transacted, NEW_ITEM};
+pub(crate) use write::{build, kept, written, Transacted, NEW_ITEM};
 
 impl From<StoreError> for crate::usecases::PortError {
     fn from(e: StoreError) -> Self {

@@ -9,9 +9,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update}
 use crate::domain::{Membership, ServiceSid};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
+use crate::store::build;
 use crate::store::keys;
 use crate::store::numbers::{membership, STATUS_ACTIVE, STATUS_RETIRING};
-use crate::store::services::{build, contended, COUNT};
+use crate::store::services::{contended, COUNT};
 use crate::store::{Store, StoreError};
 use crate::usecases::pool::Retire;
 

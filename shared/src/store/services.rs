@@ -28,7 +28,7 @@ use crate::domain::{Service, ServiceSid};
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::listing::SessionPosition;
-use crate::store::{Store, StoreError, StoreErrorKind, Transacted};
+use crate::store::{build, Store, StoreError, StoreErrorKind};
 
 pub(crate) const COUNT: &str = "number_count";
 const VERSION: &str = "version";
@@ -146,29 +146,11 @@ fn service_from(item: &Item) -> Result<StoredService, StoreError> {
 }
 
 /// A transaction part the SDK's builder refused.
-pub(crate) fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::request("TransactWriteItems", e))
-}
-
 pub(crate) fn contended(what: &'static str) -> StoreError {
     StoreError::gave_up(what, StoreErrorKind::Contended)
 }
 
 impl Store {
-    /// Sends a transaction: `None` when it committed, else which of its
-    /// items' conditions failed (all `false` when it lost to a concurrent
-    /// transaction).
-    pub(crate) async fn transact_conditions(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<Option<Vec<bool>>, StoreError> {
-        match self.transact(items).await {
-            Ok(Transacted::Written) => Ok(None),
-            Ok(Transacted::Cancelled(cancelled)) => Ok(Some(cancelled.failed_parts())),
-            Err(e) => Err(StoreError::sdk("TransactWriteItems", e)),
-        }
-    }
-
     /// Stores a new service with its unique name (or the default service,
     /// on its first update: it has no name item).
     pub async fn create_service(&self, svc: &Service) -> Result<SaveService, StoreError> {

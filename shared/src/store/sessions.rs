@@ -12,7 +12,7 @@ use crate::store::keys;
 use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::service_numbers::allocatable_condition;
-use crate::store::{Store, StoreError, StoreErrorKind, Transacted, NEW_ITEM};
+use crate::store::{build, Store, StoreError, StoreErrorKind, Transacted, NEW_ITEM};
 use crate::usecases::opening::NoticeStore;
 use crate::usecases::sessions::{CommitError, SessionStore};
 use crate::usecases::Port;
@@ -28,10 +28,6 @@ pub enum CloseSession {
 }
 
 /// A transaction part the SDK's builder refused.
-fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::request("TransactWriteItems", e))
-}
-
 impl Store {
     /// Numbers `participant` dials in unexpired sessions. Read from an index,
     /// so possibly a moment stale: the create transaction's conditions settle

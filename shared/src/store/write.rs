@@ -15,6 +15,12 @@ use crate::store::{Store, StoreError};
 /// The condition of a write that only creates: no item (pk, sk) yet.
 pub(crate) const NEW_ITEM: &str = "attribute_not_exists(pk)";
 
+/// A request builder's failure (a required field left out: our bug, never
+/// the caller's), reported as the transaction it was for.
+pub(crate) fn build<T>(r: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::request("TransactWriteItems", e))
+}
+
 /// A cancelled transaction's reason for a part whose condition failed.
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
@@ -163,6 +169,20 @@ impl Store {
                 Ok(Transacted::Cancelled(Cancelled(Box::new(e))))
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a transaction: `None` when it committed, else which of its
+    /// items' conditions failed (all `false` when it lost to a concurrent
+    /// transaction).
+    pub(crate) async fn transact_conditions(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<bool>>, StoreError> {
+        match self.transact(items).await {
+            Ok(Transacted::Written) => Ok(None),
+            Ok(Transacted::Cancelled(cancelled)) => Ok(Some(cancelled.failed_parts())),
+            Err(e) => Err(StoreError::sdk("TransactWriteItems", e)),
         }
     }
 }
