@@ -25,11 +25,14 @@ pub fn choose<'a>(
     busy: &HashSet<PhoneNumber>,
     country: &str,
 ) -> Option<&'a PoolNumber> {
-    let free = |p: &&PoolNumber| !busy.contains(&p.number);
-    pool.iter()
-        .filter(|p| p.country == country)
-        .find(free)
-        .or_else(|| pool.iter().find(free))
+    // Today's rule, as a policy: no number to stick to, and any country
+    // when the participant's has none free.
+    let policy = Policy {
+        selection: NumberSelection::PreferSticky,
+        last: None,
+        allow_foreign: true,
+    };
+    choose_for(pool, busy, country, policy)
 }
 
 /// A service's rules for choosing (Twilio Proxy's
