@@ -111,7 +111,7 @@ LOG_CAPTURE_DIR := $(abspath $(TARGET_DIR))/log-capture
 unit: $(VENV)/.installed
 	cargo test --workspace --lib --bins
 	rm -rf $(LOG_CAPTURE_DIR)
-	for t in emulator events voicemail metadata messaging lookups audio faults services; do \
+	for t in emulator events voicemail metadata messaging lookups audio faults services session_policies; do \
 		LOG_CAPTURE_DIR=$(LOG_CAPTURE_DIR) FAKE_PROVIDERS=1 $(PY) scripts/stack.py exec -- cargo test --workspace --test $$t || exit 1; \
 	done
 	$(PY) scripts/log_privacy.py $(LOG_CAPTURE_DIR)

@@ -45,7 +45,10 @@ async fn session_routes_both_ways_then_closes() {
     assert_eq!(ncco[0]["action"], "talk");
 
     let path = format!("/sessions/{}", s["id"].as_str().unwrap());
-    assert_eq!(t.get_json(&path).await["status"], "open");
+    // Calls were routed: in progress (Twilio Proxy's status), with when.
+    let shown = t.get_json(&path).await;
+    assert_eq!(shown["status"], "in-progress");
+    assert!(shown["last_interaction_at"].is_string());
     assert_eq!(t.delete(&path).await.status, 204);
     let ncco = t.answer(digits(&pa), digits(ALICE)).await;
     assert!(connect_of(&ncco).is_none(), "closed session still routes");

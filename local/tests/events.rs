@@ -69,7 +69,7 @@ async fn seeded() -> support::TestEnv {
     t.state
         .core
         .store
-        .create_session(&session, now)
+        .create_session(&session, now, &[])
         .await
         .expect("seed session");
     // Alice's second session uses the other Vonage number.

@@ -67,7 +67,7 @@ async fn webhooks_never_load_the_phone_metadata() {
         ),
     ] {
         let s = session(id, provider, legs);
-        store.create_session(&s, now).await.expect("session");
+        store.create_session(&s, now, &[]).await.expect("session");
     }
     let line = Line {
         owner: Owner {

@@ -42,10 +42,30 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 / ISO 8601 date-time with an offset, in Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn formats_utc() {
         assert_eq!(super::rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats_and_offsets() {
+        assert_eq!(
+            super::parse_rfc3339("2026-11-18T11:06:40Z"),
+            Some(1_795_000_000)
+        );
+        assert_eq!(
+            super::parse_rfc3339("2026-11-18T12:06:40+01:00"),
+            Some(1_795_000_000)
+        );
+        assert_eq!(super::parse_rfc3339("2026-11-18"), None);
     }
 }

@@ -23,17 +23,19 @@ use lambda_http::Request;
 use serde_json::{json, Value};
 
 use crate::api::http::{
-    empty, json, json_body, path_param, public_base_url, sub_resource, ApiError, HttpResponse,
+    empty, json, json_body, path_param, public_base_url, raw_query, sub_resource, ApiError,
+    HttpResponse,
 };
 use crate::clock::rfc3339;
 use crate::config::{MessagingConfig, NumberValidation};
 use crate::core::Core;
 use crate::domain::service::DEFAULT_UNIQUE_NAME;
-use crate::domain::{Session, SessionStatus};
+use crate::domain::session::valid_unique_name;
+use crate::domain::{Service, Session, NO_END};
 use crate::providers::Providers;
 use crate::store::CloseSession;
 use crate::usecases::opening::{OpenError, OpenSession, Opening, Policy};
-use crate::usecases::sessions::CreateError;
+use crate::usecases::sessions::{CreateError, Lifetime};
 
 /// What the `sessions` function holds.
 #[derive(Debug, Clone)]
@@ -68,7 +70,7 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
         _ if crate::api::calls::is_call_route(&req) => crate::api::calls::handle(core, &req).await,
         (Method::POST, None, _) => create(state, &req).await,
         (Method::GET, None, _) => crate::api::session_list::list(core, &req).await,
-        (Method::GET, Some(id), None) => show(core, &id).await,
+        (Method::GET, Some(id), None) => show(state, &req, &id).await,
         (Method::DELETE, Some(id), None) => close(core, &id).await,
         (Method::GET, Some(id), Some("calls")) => calls(core, &id).await,
         (Method::GET, Some(id), Some("messages")) => messages(core, &id).await,
@@ -88,16 +90,21 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
         .await?
         .ok_or_else(|| ApiError::not_found("no such service").with("field", "service"))?
         .service;
+    let now = core.clock.now();
     let request = OpenSession {
+        lifetime: lifetime(
+            &body,
+            &service,
+            core.config.default_session_ttl_seconds,
+            now,
+        )?,
         participants: body.participants,
         provider: body.provider.unwrap_or(core.config.default_provider),
-        ttl_seconds: body.ttl_seconds.unwrap_or(
-            service
-                .default_ttl
-                .unwrap_or(core.config.default_session_ttl_seconds),
-        ),
         notify: body.notify,
         service: service.sid,
+        cool_off: service.cool_off_seconds,
+        unique_name: body.unique_name,
+        mode: body.mode.unwrap_or_default(),
     };
     let webhooks = public_base_url(core.config.public_base_url.as_deref(), req);
     let policy = Policy {
@@ -111,7 +118,6 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
         providers: &state.providers,
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let now = core.clock.now();
     match opening.open(request, &policy, id, now).await {
         Ok(session) => Ok(json(201, &view(&session, now))),
         Err(e @ OpenError::InvalidNumber { participant, .. }) => Err(ApiError::invalid(
@@ -134,6 +140,9 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
             )
             .with("country", country))
         }
+        Err(e @ OpenError::Create(CreateError::NameTaken)) => {
+            Err(ApiError::new(409, "unique_name_taken", e.to_string()).with("field", "unique_name"))
+        }
         Err(OpenError::Create(CreateError::Busy)) => Err(ApiError::new(
             503,
             "busy",
@@ -143,9 +152,77 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
     }
 }
 
-async fn show(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
-    let session = find(state, id).await?;
-    Ok(json(200, &view(&session, state.clock.now())))
+/// How long the session lasts: `date_expiry` (fixed, overrides a TTL),
+/// `ttl` (sliding), `ttl_seconds` (fixed from creation), else the
+/// service's `default_ttl` (sliding); the default service keeps the
+/// deployment's fixed `DEFAULT_SESSION_TTL_SECONDS` unless the request
+/// says otherwise, so clients from before services see no change.
+fn lifetime(
+    body: &CreateSession,
+    service: &Service,
+    deployment_ttl: u64,
+    now: i64,
+) -> Result<Lifetime, ApiError> {
+    if let Some(at) = body.date_expiry {
+        if at <= now {
+            return Err(ApiError::invalid(
+                "invalid_date_expiry",
+                "date_expiry",
+                "date_expiry must be in the future",
+            ));
+        }
+        return Ok(Lifetime::Until(at));
+    }
+    Ok(match (body.ttl, body.ttl_seconds, service.default_ttl) {
+        (Some(ttl), _, _) => Lifetime::Sliding { ttl, until: None },
+        (None, Some(fixed), _) => Lifetime::Fixed(fixed),
+        (None, None, Some(ttl)) if !service.sid.is_default() => {
+            Lifetime::Sliding { ttl, until: None }
+        }
+        (None, None, default) => Lifetime::Fixed(default.unwrap_or(deployment_ttl)),
+    })
+}
+
+/// `GET /sessions/{id}`: by id, else by unique name in the service the
+/// query names (`?service=`, sid or unique name; the default service).
+async fn show(state: &SessionsState, req: &Request, id: &str) -> Result<HttpResponse, ApiError> {
+    let core = &state.core;
+    let by_id = match Session::valid_id(id) {
+        true => core.store.get_session(id).await?,
+        false => None,
+    };
+    let session = match by_id {
+        Some(session) => session,
+        None => named(state, req, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such session"))?,
+    };
+    Ok(json(200, &view(&session, core.clock.now())))
+}
+
+async fn named(
+    state: &SessionsState,
+    req: &Request,
+    name: &str,
+) -> Result<Option<Session>, ApiError> {
+    if !valid_unique_name(name) {
+        return Ok(None);
+    }
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(raw_query(req).as_bytes())
+        .into_owned()
+        .collect();
+    let service = match query.iter().find(|(k, _)| k == "service") {
+        Some((_, v)) => v.as_str(),
+        None => DEFAULT_UNIQUE_NAME,
+    };
+    let Some(service) = crate::api::services::resolve(state, service).await? else {
+        return Err(ApiError::not_found("no such service").with("field", "service"));
+    };
+    Ok(state
+        .core
+        .store
+        .session_named(&service.service.sid, name)
+        .await?)
 }
 
 async fn close(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
@@ -204,23 +281,33 @@ async fn find(state: &Core, id: &str) -> Result<Session, ApiError> {
         .ok_or_else(|| ApiError::not_found("no such session"))
 }
 
-/// The session as the API shows it. An expired session reads as closed,
-/// with the reason.
+/// The session as the API shows it: `expires_at` is when it ends if
+/// nothing more is routed (a sliding session's moves with each call);
+/// an expired session reads as closed, with the reason.
 pub fn view(s: &Session, now: i64) -> Value {
-    let (status, reason) = match s.status {
-        SessionStatus::Closed => ("closed", Some("closed")),
-        SessionStatus::Open if now >= s.expires_at => ("closed", Some("expired")),
-        SessionStatus::Open => ("open", None),
-    };
+    let (status, reason) = s.status_at(now);
     let mut v = json!({
         "id": s.id,
         "status": status,
         "provider": s.provider.as_str(),
         "service": s.service,
+        "mode": s.mode,
         "created_at": rfc3339(s.created_at),
-        "expires_at": rfc3339(s.expires_at),
+        "expires_at": rfc3339(s.ends_at()),
         "participants": s.participants,
     });
+    if let Some(name) = &s.unique_name {
+        v["unique_name"] = json!(name);
+    }
+    if let Some(ttl) = s.ttl {
+        v["ttl"] = json!(ttl);
+    }
+    if s.expires_at != NO_END {
+        v["date_expiry"] = json!(rfc3339(s.expires_at));
+    }
+    if let Some(at) = s.last_interaction_at {
+        v["last_interaction_at"] = json!(rfc3339(at));
+    }
     if let Some(reason) = reason {
         v["closed_reason"] = json!(reason);
     }

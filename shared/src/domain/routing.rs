@@ -59,10 +59,11 @@ impl RefuseReason {
     }
 }
 
-/// Decides from the one leg that storage returned for (proxy, caller).
+/// Decides from the one leg that storage returned for (proxy, caller): a
+/// session that has ended, or carries only texts, does not route calls.
 pub fn plan_for(leg: Option<Leg>, now: i64) -> CallPlan {
     match leg {
-        Some(leg) if leg.is_active(now) => CallPlan::Connect {
+        Some(leg) if leg.is_active(now) && leg.mode.calls() => CallPlan::Connect {
             to: leg.callee,
             caller_id: leg.caller_id,
             session_id: leg.session_id,
@@ -87,6 +88,8 @@ mod tests {
             session_id: "s1".into(),
             provider: Provider::Vonage,
             expires_at,
+            idle_until: None,
+            mode: crate::domain::Mode::default(),
         }
     }
 
@@ -108,5 +111,21 @@ mod tests {
             CallPlan::Refuse(RefuseReason::NoRoute)
         );
         assert_eq!(plan_for(None, 0), CallPlan::Refuse(RefuseReason::NoRoute));
+    }
+
+    #[test]
+    fn an_idle_or_message_only_leg_is_refused() {
+        let mut idle = leg(100);
+        idle.idle_until = Some(50);
+        assert_eq!(
+            plan_for(Some(idle), 50),
+            CallPlan::Refuse(RefuseReason::NoRoute)
+        );
+        let mut texts = leg(100);
+        texts.mode = crate::domain::Mode::MessageOnly;
+        assert_eq!(
+            plan_for(Some(texts), 0),
+            CallPlan::Refuse(RefuseReason::NoRoute)
+        );
     }
 }

@@ -59,7 +59,7 @@ pub fn plan_text(
     line: Option<&Line>,
     out_of_session_text: &str,
 ) -> TextPlan {
-    if let Some(leg) = leg.filter(|l| l.is_active(text.now)) {
+    if let Some(leg) = leg.filter(|l| l.is_active(text.now) && l.mode.texts()) {
         return TextPlan::Relay {
             session_id: leg.session_id.clone(),
             to: leg.callee.clone(),

@@ -57,6 +57,11 @@ pub fn order(idempotency_key: &str) -> String {
     format!("ORDER#{idempotency_key}")
 }
 
+/// The guard of a session's unique name within its service.
+pub fn session_name(service: &crate::domain::ServiceSid, name: &str) -> String {
+    format!("SESSNAME#{}#{name}", service.as_str())
+}
+
 pub fn session(id: &str) -> String {
     format!("SES#{id}")
 }

@@ -1,31 +1,18 @@
 //! The routing reads: what an inbound call or text to a proxy number finds,
-//! in exactly one request. `find_leg` (Vonage: the leg of (proxy, caller)),
-//! `find_leg_once` (the same read for a signed webhook, recording its token
-//! so a replay routes nothing) and `resolve_inbound` (Twilio: the leg and
-//! the number's line in one BatchGetItem).
-
-use std::ops::RangeInclusive;
-
-use aws_sdk_dynamodb::types::AttributeValue;
+//! in one round trip. `find_leg` (the leg of (proxy, caller), read only),
+//! [`Store::route_leg`] (`legs`: the leg read and moved, a signed
+//! webhook's token recorded), and `resolve_inbound` (Twilio: the leg and
+//! the number's line, side by side).
 
 use crate::domain::line::Line;
-use crate::domain::{Leg, PoolNumber, TokenId};
+use crate::domain::{Leg, Medium, PoolNumber};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
+use crate::store::legs::{leg_from, LegRead};
 use crate::store::lines::line_of;
 use crate::store::numbers::pool_number;
-use crate::store::sessions::leg_from;
-use crate::store::tokens::{prune_tokens, token_key, TOKENS};
 use crate::store::{Store, StoreError, StoreErrorKind};
-
-/// What the once-only routing read found.
-#[derive(Debug)]
-pub enum LegRead {
-    Leg(Option<Leg>),
-    /// The webhook's token was already used.
-    Replayed,
-}
 
 /// What one read returns for an inbound call to `to` from `from`.
 #[derive(Debug, Default)]
@@ -48,52 +35,41 @@ impl Store {
         item.as_ref().map(leg_from).transpose()
     }
 
-    /// The routing read of a signed call, still one request: an UpdateItem
-    /// of the leg that records the webhook token's id and returns the leg,
-    /// on the condition that the leg exists and has not seen the token. A
-    /// replayed token finds its own id there and routes nothing.
-    pub async fn find_leg_once(
+    /// The routing request of a verified inbound call or text: the leg
+    /// for (to, from) read and moved ([`Store::route_leg`]) beside a read
+    /// of the number's META item; two requests, one round trip.
+    pub async fn route_inbound(
         &self,
-        proxy: &PhoneNumber,
-        caller: &PhoneNumber,
-        token: &TokenId,
-        valid_iats: RangeInclusive<i64>,
-    ) -> Result<LegRead, StoreError> {
-        let token_id = token_key(token);
-        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-        use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
-        let res = self
-            .update(keys::number(proxy), keys::leg(caller))
-            .update_expression("ADD #tokens :id")
-            .condition_expression("attribute_exists(pk) AND NOT contains(#tokens, :idv)")
-            .expression_attribute_names("#tokens", TOKENS)
-            .expression_attribute_values(":id", AttributeValue::Ss(vec![token_id.clone()]))
-            .expression_attribute_values(":idv", s(token_id))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
-            Ok(out) => {
-                let Some(item) = out.attributes else {
-                    return Ok(LegRead::Leg(None));
-                };
-                prune_tokens(self, proxy, caller, &item, &valid_iats);
-                Ok(LegRead::Leg(Some(leg_from(&item)?)))
+        to: &PhoneNumber,
+        from: Option<&PhoneNumber>,
+        medium: Medium,
+        now: i64,
+    ) -> Result<Inbound, StoreError> {
+        let leg = async {
+            match from {
+                Some(from) => self.route_leg(to, from, None, medium, now).await,
+                None => Ok(LegRead::Leg(None)),
             }
-            Err(e) => match e.as_service_error() {
-                // The leg is there and has seen this token: a replay.
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) if c.item().is_some() => {
-                    Ok(LegRead::Replayed)
-                }
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(LegRead::Leg(None)),
-                _ => Err(StoreError::sdk("UpdateItem", e)),
+        };
+        let (leg, meta) = tokio::join!(leg, self.get_item(keys::number(to), keys::META));
+        let meta = meta?;
+        Ok(Inbound {
+            leg: match leg? {
+                LegRead::Leg(leg) => leg,
+                LegRead::Replayed => None,
             },
-        }
+            number: meta.as_ref().map(pool_number).transpose()?,
+            line: match &meta {
+                Some(item) => line_of(item)?,
+                None => None,
+            },
+        })
     }
 
-    /// The routing read for an inbound call: the session leg for
-    /// (to, from) and the number's META item, in one BatchGetItem.
+    /// The same read, not moving anything: for a request not verified yet
+    /// (a cold function reads beside fetching its token), in one
+    /// BatchGetItem. A live leg it finds is moved once the request checks
+    /// out ([`Store::extend_leg`]).
     pub async fn resolve_inbound(
         &self,
         to: &PhoneNumber,

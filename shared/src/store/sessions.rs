@@ -1,20 +1,19 @@
 //! Sessions and their legs.
 
-use std::collections::HashSet;
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
-
-use crate::domain::{Leg, Participant, Provider, Session, SessionStatus};
+use crate::domain::{Leg, Mode, Participant, Provider, Session, SessionStatus};
 use crate::domain::{Membership, PoolNumber, ServiceSid};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
+use crate::store::legs::{last_at, leg_from, leg_put};
 use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::service_numbers::allocatable_condition;
 use crate::store::{build, Store, StoreError, StoreErrorKind, Transacted, NEW_ITEM};
 use crate::usecases::opening::NoticeStore;
-use crate::usecases::sessions::{CommitError, SessionStore};
+use crate::usecases::sessions::{CommitError, Dialled, SessionStore};
 use crate::usecases::Port;
 
 /// Closed sessions are kept this long for lookups, then TTL removes them.
@@ -29,25 +28,29 @@ pub enum CloseSession {
 
 /// A transaction part the SDK's builder refused.
 impl Store {
-    /// Numbers `participant` dials in unexpired sessions. Read from an index,
-    /// so possibly a moment stale: the create transaction's conditions settle
-    /// any race.
+    /// Numbers `participant` dials in sessions not ended by `free_before`
+    /// (now less the cool-off), and the legs ended only by going idle on
+    /// this side. Read from an index, so possibly a moment stale: the
+    /// create transaction's conditions settle any race.
     pub async fn numbers_dialled_by(
         &self,
         participant: &PhoneNumber,
-        now: i64,
-    ) -> Result<HashSet<PhoneNumber>, StoreError> {
+        free_before: i64,
+    ) -> Result<Dialled, StoreError> {
         let index = [keys::PARTICIPANT_INDEX, keys::PARTICIPANT_PK];
         let items = self
             .query_index(index, keys::participant(participant))
             .await?;
-        let mut busy = HashSet::new();
+        let mut dialled = Dialled::default();
         for item in items {
-            if get_n(&item, "expires_at")? > now {
-                busy.insert(get_phone(&item, "proxy")?);
+            let leg = leg_from(&item)?;
+            if leg.is_active(free_before) {
+                dialled.busy.insert(leg.proxy);
+            } else if !leg.is_over(free_before) {
+                dialled.idle.push(leg);
             }
         }
-        Ok(busy)
+        Ok(dialled)
     }
 
     /// Writes the session and both legs in one transaction. Each leg is
@@ -56,10 +59,15 @@ impl Store {
     /// service and unreserved (so a number that moved, or a service deleted
     /// meanwhile, loses the race: a service is deleted only once it has no
     /// number).
-    pub async fn create_session(&self, session: &Session, now: i64) -> Result<(), CommitError> {
-        let ttl = session.expires_at + SESSION_RETENTION_SECONDS;
+    pub async fn create_session(
+        &self,
+        session: &Session,
+        now: i64,
+        idle: &[Leg],
+    ) -> Result<(), CommitError> {
+        let ttl = session.ends_at().saturating_add(session.cool_off) + SESSION_RETENTION_SECONDS;
         let [a, b] = &session.participants;
-        let mut items = Vec::with_capacity(5);
+        let mut items = Vec::with_capacity(8);
         let mut put = Put::builder()
             .table_name(&self.table)
             .item(keys::PK, s(keys::session(&session.id)))
@@ -67,12 +75,14 @@ impl Store {
             .item("provider", s(session.provider.as_str()))
             .item("service", s(session.service.as_str()))
             .item("status", s("open"))
+            .item("mode", s(session.mode.as_str()))
             .item("p0", s(a.number.e164()))
             .item("p0_proxy", s(a.proxy_number.e164()))
             .item("p1", s(b.number.e164()))
             .item("p1_proxy", s(b.proxy_number.e164()))
             .item("created_at", n(session.created_at))
             .item("expires_at", n(session.expires_at))
+            .item("cool_s", n(session.cool_off))
             .item(keys::TTL, n(ttl))
             .item(keys::SESSIONS_PK, s(keys::SESSIONS))
             .item(
@@ -80,6 +90,12 @@ impl Store {
                 s(keys::sessions_sort(session.created_at, &session.id)),
             )
             .condition_expression(NEW_ITEM);
+        if let Some(t) = session.ttl {
+            put = put.item("ttl_s", n(t));
+        }
+        if let Some(name) = &session.unique_name {
+            put = put.item("unique_name", s(name));
+        }
         for (i, p) in session.participants.iter().enumerate() {
             if let Some(label) = &p.label {
                 put = put.item(format!("p{i}_label"), s(label));
@@ -90,24 +106,15 @@ impl Store {
                 .put(build(put.build())?)
                 .build(),
         );
+        // A pair is free once its last session ended, fixed or idle, and
+        // cooled off.
+        let free_before = now.saturating_sub(session.cool_off);
         for leg in session.legs() {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .item(keys::PK, s(keys::number(&leg.proxy)))
-                .item(keys::SK, s(keys::leg(&leg.caller)))
-                .item("proxy", s(leg.proxy.e164()))
-                .item("caller", s(leg.caller.e164()))
-                .item("callee", s(leg.callee.e164()))
-                .item("caller_id", s(leg.caller_id.e164()))
-                .item("session_id", s(&leg.session_id))
-                .item("provider", s(leg.provider.as_str()))
-                .item("expires_at", n(leg.expires_at))
-                .item("caller_index", n(leg.caller_index.unwrap_or(0).into()))
-                .item(keys::TTL, n(leg.expires_at))
-                .item(keys::PARTICIPANT_PK, s(keys::participant(&leg.caller)))
-                .item(keys::PARTICIPANT_SK, s(keys::number(&leg.proxy)))
-                .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-                .expression_attribute_values(":now", n(now));
+            let put = leg_put(&self.table, &leg, session.ttl, session.cool_off, now)
+                .condition_expression(
+                    "attribute_not_exists(pk) OR expires_at <= :free OR idle_until <= :free",
+                )
+                .expression_attribute_values(":free", n(free_before));
             items.push(
                 TransactWriteItem::builder()
                     .put(build(put.build())?)
@@ -140,6 +147,49 @@ impl Store {
                     .build(),
             );
         }
+        let named = items.len();
+        if let Some(name) = &session.unique_name {
+            let guard = Put::builder()
+                .table_name(&self.table)
+                .item(keys::PK, s(keys::session_name(&session.service, name)))
+                .item(keys::SK, s(keys::META))
+                .item("session_id", s(&session.id))
+                .item(keys::TTL, n(ttl))
+                .condition_expression(NEW_ITEM);
+            items.push(
+                TransactWriteItem::builder()
+                    .put(build(guard.build())?)
+                    .build(),
+            );
+        }
+        // A replaced leg that went idle on its side: its session may still
+        // live through the other participant's leg, which must be idle too.
+        let new_legs = session.legs();
+        let replaced: Vec<&Leg> = idle
+            .iter()
+            .filter(|old| {
+                new_legs
+                    .iter()
+                    .any(|l| l.proxy == old.proxy && l.caller == old.caller)
+            })
+            .collect();
+        for old in &replaced {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::number(&old.caller_id)))
+                .key(keys::SK, s(keys::leg(&old.callee)))
+                .condition_expression(
+                    "attribute_not_exists(pk) OR session_id <> :old OR expires_at <= :free OR idle_until <= :free",
+                )
+                .expression_attribute_values(":old", s(&old.session_id))
+                .expression_attribute_values(":free", n(free_before));
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(build(check.build())?)
+                    .build(),
+            );
+        }
+        let reverse = named + usize::from(session.unique_name.is_some())..items.len();
         // Last, so the cancellation reasons above keep their positions.
         items.extend(listing::participant_entries(&self.table, session, ttl)?);
         let cancel = match self.transact(items).await {
@@ -158,9 +208,16 @@ impl Store {
                 ))
             }
         };
+        if session.unique_name.is_some() && cancel.failed(named) {
+            return Err(CommitError::NameTaken);
+        }
         let mut taken = Vec::new();
         for (i, p) in session.participants.iter().enumerate() {
-            if cancel.failed(1 + i) {
+            // Its leg, or the other side of the idle session it replaces.
+            let other_side = reverse.clone().zip(&replaced).any(|(at, old)| {
+                cancel.failed(at) && old.caller == p.number && old.proxy == p.proxy_number
+            });
+            if cancel.failed(1 + i) || other_side {
                 taken.push((i, p.proxy_number.clone()));
             }
         }
@@ -195,14 +252,50 @@ impl Store {
         .await
     }
 
+    /// A session as stored, with its last interaction (and so its sliding
+    /// end) read from its legs, which the routing request moves.
     pub async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
         let item = self.get_item(keys::session(id), keys::META).await?;
-        item.as_ref().map(|item| session_from(id, item)).transpose()
+        let Some(mut session) = item
+            .as_ref()
+            .map(|item| session_from(id, item))
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        let wanted: Vec<(String, String)> = session
+            .legs()
+            .iter()
+            .map(|l| (keys::number(&l.proxy), keys::leg(&l.caller)))
+            .collect();
+        let (legs, _) = self.batch_get(wanted).await?;
+        session.last_interaction_at = legs
+            .iter()
+            .filter(|leg| opt_s(leg, "session_id").as_deref() == Some(id))
+            .filter_map(last_at)
+            .max();
+        Ok(Some(session))
     }
 
-    /// Closes a session and deletes its legs in one transaction, so its
-    /// numbers stop routing at once. A leg another session reused after this
-    /// one expired is left alone.
+    /// The session a unique name names in a service.
+    pub async fn session_named(
+        &self,
+        service: &ServiceSid,
+        name: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        let guard = self
+            .get_item(keys::session_name(service, name), keys::META)
+            .await?;
+        match guard.as_ref().and_then(|g| opt_s(g, "session_id")) {
+            Some(id) => self.get_session(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Closes a session and ends its legs in one transaction, so its
+    /// numbers stop routing at once; the legs stay through the service's
+    /// cool-off, so creation sees the pairs as cooling. A leg another
+    /// session reused after this one expired is left alone.
     pub async fn close_session(&self, id: &str, now: i64) -> Result<CloseSession, StoreError> {
         let Some(session) = self.get_session(id).await? else {
             return Ok(CloseSession::NotFound);
@@ -226,15 +319,19 @@ impl Store {
                 .update(build(update.build())?)
                 .build()];
             for leg in &legs {
-                let delete = Delete::builder()
+                let end = Update::builder()
                     .table_name(&self.table)
                     .key(keys::PK, s(keys::number(&leg.proxy)))
                     .key(keys::SK, s(keys::leg(&leg.caller)))
-                    .condition_expression("session_id = :sid")
-                    .expression_attribute_values(":sid", s(id));
+                    .update_expression("SET expires_at = :now, #ttl = :gone")
+                    .condition_expression("session_id = :sid AND expires_at > :now")
+                    .expression_attribute_names("#ttl", keys::TTL)
+                    .expression_attribute_values(":sid", s(id))
+                    .expression_attribute_values(":now", n(now))
+                    .expression_attribute_values(":gone", n(now.saturating_add(session.cool_off)));
                 items.push(
                     TransactWriteItem::builder()
-                        .delete(build(delete.build())?)
+                        .update(build(end.build())?)
                         .build(),
                 );
             }
@@ -258,21 +355,6 @@ impl Store {
             StoreErrorKind::Contended,
         ))
     }
-}
-
-pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
-    let provider = get_s(item, "provider")?;
-    Ok(Leg {
-        proxy: get_phone(item, "proxy")?,
-        caller: get_phone(item, "caller")?,
-        callee: get_phone(item, "callee")?,
-        caller_id: get_phone(item, "caller_id")?,
-        session_id: get_s(item, "session_id")?.to_string(),
-        provider: Provider::parse(provider)
-            .ok_or_else(|| StoreError::malformed(format!("provider {provider}")))?,
-        expires_at: get_n(item, "expires_at")?,
-        caller_index: opt_n(item, "caller_index").and_then(|i| u8::try_from(i).ok()),
-    })
 }
 
 pub(crate) fn session_from(id: &str, item: &Item) -> Result<Session, StoreError> {
@@ -308,6 +390,13 @@ pub(crate) fn session_from(id: &str, item: &Item) -> Result<Session, StoreError>
         service: opt_s(item, "service")
             .and_then(|sid| ServiceSid::parse(&sid))
             .unwrap_or_default(),
+        ttl: opt_n(item, "ttl_s"),
+        last_interaction_at: None,
+        unique_name: opt_s(item, "unique_name"),
+        mode: opt_s(item, "mode")
+            .and_then(|m| Mode::parse(&m))
+            .unwrap_or_default(),
+        cool_off: opt_n(item, "cool_s").unwrap_or(0),
     })
 }
 
@@ -337,12 +426,17 @@ impl SessionStore for Store {
     async fn numbers_dialled_by(
         &self,
         participant: &PhoneNumber,
-        now: i64,
-    ) -> Port<HashSet<PhoneNumber>> {
-        Ok(Store::numbers_dialled_by(self, participant, now).await?)
+        free_before: i64,
+    ) -> Port<Dialled> {
+        Ok(Store::numbers_dialled_by(self, participant, free_before).await?)
     }
 
-    async fn create_session(&self, session: &Session, now: i64) -> Result<(), CommitError> {
-        Store::create_session(self, session, now).await
+    async fn create_session(
+        &self,
+        session: &Session,
+        now: i64,
+        idle: &[Leg],
+    ) -> Result<(), CommitError> {
+        Store::create_session(self, session, now, idle).await
     }
 }

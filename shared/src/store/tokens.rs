@@ -45,29 +45,6 @@ impl Store {
             .await;
         written("PutItem", res)
     }
-
-    /// Takes a token's id off a leg again: the routing read of a cold
-    /// function records it before the secret is at hand to check it, and a
-    /// token that then fails its check must leave nothing behind.
-    pub async fn forget_token(
-        &self,
-        proxy: &PhoneNumber,
-        caller: &PhoneNumber,
-        token: &TokenId,
-    ) -> Result<(), StoreError> {
-        self.update(keys::number(proxy), keys::leg(caller))
-            .update_expression("DELETE #tokens :id")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#tokens", TOKENS)
-            .expression_attribute_values(":id", AttributeValue::Ss(vec![token_key(token)]))
-            .send()
-            .await
-            .map(drop)
-            .or_else(|e| match e.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => Ok(()),
-                _ => Err(StoreError::sdk("UpdateItem", e)),
-            })
-    }
 }
 
 /// How a token's id is kept in a leg's set: `iat:jti`, so pruning can

@@ -492,25 +492,30 @@ impl crate::usecases::sessions::SessionStore for MemoryTable {
     async fn numbers_dialled_by(
         &self,
         participant: &crate::phone::PhoneNumber,
-        now: i64,
-    ) -> Port<std::collections::HashSet<crate::phone::PhoneNumber>> {
+        free_before: i64,
+    ) -> Port<crate::usecases::sessions::Dialled> {
         self.faults.check("dialled")?;
-        Ok(self
+        let busy = self
             .sessions
             .lock()
             .unwrap()
             .iter()
-            .filter(|s| s.expires_at > now)
+            .filter(|s| s.ends_at() > free_before)
             .flat_map(|s| s.participants.iter())
             .filter(|p| &p.number == participant)
             .map(|p| p.proxy_number.clone())
-            .collect())
+            .collect();
+        Ok(crate::usecases::sessions::Dialled {
+            busy,
+            idle: Vec::new(),
+        })
     }
 
     async fn create_session(
         &self,
         session: &crate::domain::Session,
         _now: i64,
+        _idle: &[crate::domain::Leg],
     ) -> Result<(), crate::usecases::sessions::CommitError> {
         use crate::usecases::sessions::CommitError;
         self.faults

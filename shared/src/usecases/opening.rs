@@ -7,11 +7,11 @@
 
 use std::future::Future;
 
-use crate::domain::{Notification, NotificationStatus, Provider, ServiceSid, Session};
+use crate::domain::{Mode, Notification, NotificationStatus, Provider, ServiceSid, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::pool::{NumberProvider, Order, Pool, PoolStore};
 use crate::usecases::relay::SmsSender;
-use crate::usecases::sessions::{create, CreateError, NewSession, SessionStore};
+use crate::usecases::sessions::{create, CreateError, Lifetime, NewSession, SessionStore};
 use crate::usecases::Port;
 
 /// What Number Insight made of a number.
@@ -53,10 +53,13 @@ pub struct Requested {
 pub struct OpenSession {
     pub participants: [Requested; 2],
     pub provider: Provider,
-    pub ttl_seconds: u64,
+    pub lifetime: Lifetime,
     pub notify: bool,
-    /// The service it opens in.
+    /// The service it opens in, and that service's cool-off.
     pub service: ServiceSid,
+    pub cool_off: u64,
+    pub unique_name: Option<String>,
+    pub mode: Mode,
 }
 
 /// The deployment's settings that shape an opening.
@@ -109,8 +112,11 @@ where
             participants: [a, b],
             labels: [p0.label.clone(), p1.label.clone()],
             provider: req.provider,
-            ttl_seconds: req.ttl_seconds,
+            lifetime: req.lifetime,
             service: req.service.clone(),
+            cool_off: req.cool_off,
+            unique_name: req.unique_name.clone(),
+            mode: req.mode,
         };
         let mut result = create(self.store, new.clone(), id.clone(), now).await;
         // A number bought joins the default service, so only its sessions

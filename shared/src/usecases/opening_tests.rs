@@ -53,7 +53,10 @@ impl World {
                 requested(b, "your driver", None),
             ],
             provider: Provider::Vonage,
-            ttl_seconds: 3600,
+            lifetime: crate::usecases::sessions::Lifetime::Fixed(3600),
+            cool_off: 0,
+            unique_name: None,
+            mode: Default::default(),
             notify,
             service: crate::domain::ServiceSid::default_service(),
         };

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use crate::domain::allocation::choose;
-use crate::domain::{Membership, PoolNumber, Provider, ServiceSid, Session};
+use crate::domain::{Leg, Membership, Mode, PoolNumber, Provider, ServiceSid, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::{Port, PortError};
 
@@ -17,18 +17,32 @@ pub trait SessionStore: Sync {
         &self,
         provider: Provider,
     ) -> impl Future<Output = Port<Vec<(PoolNumber, Membership)>>> + Send;
-    /// The proxy numbers `participant` dials in active sessions.
+    /// The proxy numbers `participant` dials in sessions that have not
+    /// ended by `free_before` (now, less the service's cool-off).
     fn numbers_dialled_by(
         &self,
         participant: &PhoneNumber,
-        now: i64,
-    ) -> impl Future<Output = Port<HashSet<PhoneNumber>>> + Send;
-    /// Writes the session and its legs in one conditional transaction.
+        free_before: i64,
+    ) -> impl Future<Output = Port<Dialled>> + Send;
+    /// Writes the session and its legs in one conditional transaction;
+    /// `idle`: the legs it may replace that ended only by going idle on
+    /// their side (the transaction checks the other side is idle too).
     fn create_session(
         &self,
         session: &Session,
         now: i64,
+        idle: &[Leg],
     ) -> impl Future<Output = Result<(), CommitError>> + Send;
+}
+
+/// What a participant dials, as allocation sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dialled {
+    /// Numbers in sessions still live or cooling off.
+    pub busy: HashSet<PhoneNumber>,
+    /// Legs of sliding sessions idle on this participant's side: free,
+    /// unless the other participant's side kept the session going.
+    pub idle: Vec<Leg>,
 }
 
 /// Why a session's transaction did not commit.
@@ -42,6 +56,8 @@ pub enum CommitError {
     },
     /// A conflicting transaction was in flight: try again.
     Contention,
+    /// The unique name is another session's.
+    NameTaken,
     Unavailable(PortError),
 }
 
@@ -54,9 +70,25 @@ pub struct NewSession {
     pub participants: [PhoneNumber; 2],
     pub labels: [Option<String>; 2],
     pub provider: Provider,
-    pub ttl_seconds: u64,
+    pub lifetime: Lifetime,
     /// Its numbers come from this service's, never a reserved one.
     pub service: ServiceSid,
+    /// The service's cool-off, in seconds.
+    pub cool_off: u64,
+    pub unique_name: Option<String>,
+    pub mode: Mode,
+}
+
+/// How long a session lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// Ends this many seconds after creation.
+    Fixed(u64),
+    /// Ends this many seconds after its last interaction, and at `until`
+    /// if given.
+    Sliding { ttl: u64, until: Option<i64> },
+    /// Ends at this time.
+    Until(i64),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +100,8 @@ pub enum CreateError {
     },
     #[error("too many concurrent changes for these participants; try again")]
     Busy,
+    #[error("a session of this service already has this unique name")]
+    NameTaken,
     #[error(transparent)]
     Unavailable(#[from] PortError),
 }
@@ -79,11 +113,12 @@ pub async fn create(
     now: i64,
 ) -> Result<Session, CreateError> {
     let [a, b] = &new.participants;
+    let free_before = now.saturating_sub(new.cool_off as i64);
     // Three independent reads: one round trip, not three.
-    let (pool, busy_a, busy_b) = tokio::join!(
+    let (pool, dialled_a, dialled_b) = tokio::join!(
         store.pool(new.provider),
-        store.numbers_dialled_by(a, now),
-        store.numbers_dialled_by(b, now)
+        store.numbers_dialled_by(a, free_before),
+        store.numbers_dialled_by(b, free_before)
     );
     // The service's unreserved numbers only; the store's transaction
     // checks each chosen number is still so.
@@ -92,7 +127,9 @@ pub async fn create(
         .filter(|(_, m)| m.allocatable_in(&new.service))
         .map(|(n, _)| n)
         .collect();
-    let mut busy = [busy_a?, busy_b?];
+    let (dialled_a, dialled_b) = (dialled_a?, dialled_b?);
+    let mut idle = [dialled_a.idle, dialled_b.idle];
+    let mut busy = [dialled_a.busy, dialled_b.busy];
     let countries = [a.country(), b.country()];
     for attempt in 0..MAX_ATTEMPTS {
         let pick = |i: usize, pool: &[PoolNumber], busy: &HashSet<PhoneNumber>| {
@@ -111,18 +148,31 @@ pub async fn create(
                 (b.clone(), pick(1, &pool, &busy[1])?),
             ],
             now,
-            new.ttl_seconds as i64,
+            0,
         );
+        match new.lifetime {
+            Lifetime::Fixed(ttl) => session.expires_at = now.saturating_add(ttl as i64),
+            Lifetime::Sliding { ttl, until } => {
+                session.ttl = Some(ttl as i64);
+                session.expires_at = until.unwrap_or(crate::domain::NO_END);
+            }
+            Lifetime::Until(at) => session.expires_at = at,
+        }
         session.service = new.service.clone();
+        session.cool_off = new.cool_off as i64;
+        session.unique_name = new.unique_name.clone();
+        session.mode = new.mode;
         for (p, label) in session.participants.iter_mut().zip(&new.labels) {
             p.label = label.clone();
         }
-        match store.create_session(&session, now).await {
+        let replaced: Vec<Leg> = idle.iter().flatten().cloned().collect();
+        match store.create_session(&session, now, &replaced).await {
             Ok(()) => {
                 report_headroom(&pool, &busy, &countries);
                 return Ok(session);
             }
             Err(CommitError::Unavailable(e)) => return Err(e.into()),
+            Err(CommitError::NameTaken) => return Err(CreateError::NameTaken),
             Err(CommitError::Lost { taken, gone }) => {
                 tracing::debug!(
                     attempt,
@@ -134,7 +184,10 @@ pub async fn create(
                 for (i, number) in taken {
                     // What committed meanwhile, plus the number we just lost
                     // (the index may not show it yet).
-                    busy[i] = store.numbers_dialled_by(&new.participants[i], now).await?;
+                    let dialled = store
+                        .numbers_dialled_by(&new.participants[i], free_before)
+                        .await?;
+                    (busy[i], idle[i]) = (dialled.busy, dialled.idle);
                     busy[i].insert(number);
                 }
             }

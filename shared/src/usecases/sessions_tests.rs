@@ -32,7 +32,10 @@ async fn open(
         participants: [n(a), n(b)],
         labels: [None, None],
         provider: Provider::Vonage,
-        ttl_seconds: 60,
+        lifetime: Lifetime::Fixed(60),
+        cool_off: 0,
+        unique_name: None,
+        mode: Default::default(),
         service: service.clone(),
     };
     create(t, new, id.into(), 0).await

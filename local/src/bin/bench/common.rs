@@ -53,7 +53,7 @@ pub async fn open_session(
         ttl_seconds,
     );
     store
-        .create_session(&session, now)
+        .create_session(&session, now, &[])
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(session)

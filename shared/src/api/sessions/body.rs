@@ -8,8 +8,10 @@ use serde_json::Value;
 
 use crate::api::body::{country, provider};
 use crate::api::http::ApiError;
+use crate::clock::parse_rfc3339;
 use crate::config::MAX_SESSION_TTL_SECONDS;
-use crate::domain::Provider;
+use crate::domain::session::{valid_unique_name, MAX_UNIQUE_NAME_CHARS};
+use crate::domain::{Mode, Provider};
 use crate::usecases::opening::Requested;
 
 /// Longest participant label.
@@ -28,6 +30,12 @@ pub struct CreateSessionBody {
     country: Option<Value>,
     /// The service's sid or unique name (absent: the default service).
     service: Option<Value>,
+    /// Sliding TTL: seconds after the last interaction.
+    ttl: Option<Value>,
+    /// A fixed end, RFC 3339; overrides any TTL.
+    date_expiry: Option<Value>,
+    mode: Option<Value>,
+    unique_name: Option<Value>,
 }
 
 /// A checked request.
@@ -41,6 +49,12 @@ pub struct CreateSession {
     pub notify: bool,
     /// The service's sid or unique name; `None`: the default service.
     pub service: Option<String>,
+    /// Sliding TTL in seconds.
+    pub ttl: Option<u64>,
+    /// A fixed end (Unix seconds); the API checks it is in the future.
+    pub date_expiry: Option<i64>,
+    pub mode: Option<Mode>,
+    pub unique_name: Option<String>,
 }
 
 impl TryFrom<CreateSessionBody> for CreateSession {
@@ -65,7 +79,11 @@ impl TryFrom<CreateSessionBody> for CreateSession {
         ];
         Ok(CreateSession {
             participants: [a, b],
-            ttl_seconds: ttl(body.ttl_seconds)?,
+            ttl_seconds: ttl(body.ttl_seconds, "ttl_seconds")?,
+            ttl: ttl(body.ttl, "ttl")?,
+            date_expiry: date_expiry(body.date_expiry)?,
+            mode: mode(body.mode)?,
+            unique_name: unique_name(body.unique_name)?,
             provider: provider(body.provider)?,
             notify: match body.notify {
                 None | Some(Value::Null) => false,
@@ -146,21 +164,61 @@ fn valid_label(l: &str) -> bool {
     !l.is_empty() && l.chars().count() <= MAX_LABEL_CHARS && !l.chars().any(char::is_control)
 }
 
-fn ttl(v: Option<Value>) -> Result<Option<u64>, ApiError> {
+pub(crate) fn ttl(v: Option<Value>, field: &str) -> Result<Option<u64>, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_u64() {
             Some(t) if (1..=MAX_SESSION_TTL_SECONDS).contains(&t) => Ok(Some(t)),
             _ => Err(ApiError::invalid(
                 "invalid_ttl",
-                "ttl_seconds",
-                format!("ttl_seconds must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"),
+                field,
+                format!("{field} must be a whole number from 1 to {MAX_SESSION_TTL_SECONDS}"),
             )),
         },
         Some(_) => Err(ApiError::invalid(
             "invalid_ttl",
-            "ttl_seconds",
-            "ttl_seconds must be a number",
+            field,
+            format!("{field} must be a number"),
+        )),
+    }
+}
+
+pub(crate) fn date_expiry(v: Option<Value>) -> Result<Option<i64>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(d)) => parse_rfc3339(&d).map(Some).ok_or_else(bad_date),
+        Some(_) => Err(bad_date()),
+    }
+}
+
+fn bad_date() -> ApiError {
+    ApiError::invalid(
+        "invalid_date_expiry",
+        "date_expiry",
+        "date_expiry must be an RFC 3339 date and time, e.g. 2026-12-31T23:00:00Z",
+    )
+}
+
+pub(crate) fn mode(v: Option<Value>) -> Result<Option<Mode>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(m)) if Mode::parse(&m).is_some() => Ok(Mode::parse(&m)),
+        Some(_) => Err(ApiError::invalid(
+            "invalid_mode",
+            "mode",
+            "mode must be voice-and-message, voice-only or message-only",
+        )),
+    }
+}
+
+fn unique_name(v: Option<Value>) -> Result<Option<String>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(n)) if valid_unique_name(&n) => Ok(Some(n)),
+        Some(_) => Err(ApiError::invalid(
+            "invalid_unique_name",
+            "unique_name",
+            format!("unique_name must be text of 1 to {MAX_UNIQUE_NAME_CHARS} characters"),
         )),
     }
 }
@@ -231,6 +289,26 @@ mod tests {
                 json!({"participants": ["+1", "+2"], "notify": "yes"}),
                 "invalid_notify",
                 "notify",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "ttl": -5}),
+                "invalid_ttl",
+                "ttl",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "date_expiry": "tomorrow"}),
+                "invalid_date_expiry",
+                "date_expiry",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "mode": "video"}),
+                "invalid_mode",
+                "mode",
+            ),
+            (
+                json!({"participants": ["+1", "+2"], "unique_name": " "}),
+                "invalid_unique_name",
+                "unique_name",
             ),
         ] {
             let e = check(body.clone()).unwrap_err();

@@ -19,7 +19,10 @@ use crate::aws;
 use crate::config::{ConfigError, TwilioConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::RefuseReason;
+use crate::domain::Medium;
+use crate::phone::PhoneNumber;
 use crate::secrets::{Secret, SecretError};
+use crate::store::{Inbound, StoreError};
 use crate::twilio::signature;
 use crate::twilio::twiml;
 use crate::twilio::webhook::Form;
@@ -68,6 +71,52 @@ pub struct Unverified {
     signed: Vec<(String, String)>,
     /// Those plus the query's (GET webhooks, and ours on action URLs).
     merged: Form,
+}
+
+/// The routing request of a call or text to `to` from `from`, with the
+/// verified form. Warm (the token at hand): verified first, then the leg
+/// read and moved beside the number's META read, one round trip. Cold: the
+/// token fetched beside a read that moves nothing; once verified, a live
+/// leg is moved (a second request, once per container, only for a leg).
+pub async fn route_verified(
+    state: &TwilioState,
+    req: &Request,
+    unverified: Unverified,
+    numbers: (Option<&PhoneNumber>, Option<&PhoneNumber>),
+    medium: Medium,
+    now: i64,
+) -> Result<(Form, Option<Result<Inbound, StoreError>>), Denied> {
+    let store = &state.core.store;
+    let (to, from) = numbers;
+    if let Some(at_hand) = state.auth_token.at_hand() {
+        let form = unverified.verify(state, req, Ok(at_hand))?;
+        let inbound = match to {
+            Some(to) => Some(store.route_inbound(to, from, medium, now).await),
+            None => None,
+        };
+        return Ok((form, inbound));
+    }
+    let read = async {
+        match to {
+            Some(to) => Some(store.resolve_inbound(to, from).await),
+            None => None,
+        }
+    };
+    let (fetched, read) = tokio::join!(state.auth_token.get(), read);
+    let form = unverified.verify(state, req, fetched)?;
+    let inbound = match read {
+        Some(Ok(mut inbound)) => {
+            if let Some(leg) = inbound.leg.take() {
+                inbound.leg = match store.extend_leg(&leg, medium, now).await {
+                    Ok(moved) => moved,
+                    Err(e) => return Ok((form, Some(Err(e)))),
+                };
+            }
+            Some(Ok(inbound))
+        }
+        other => other,
+    };
+    Ok((form, inbound))
 }
 
 /// Reads the parameters (POST body, or nothing for GET) and checks the

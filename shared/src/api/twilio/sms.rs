@@ -14,12 +14,12 @@ use lambda_http::Request;
 
 use crate::api::auto_reply::may_reply;
 use crate::api::http::{ApiError, HttpResponse};
-use crate::api::twilio::{read_form, twiml, TwilioState};
+use crate::api::twilio::{read_form, route_verified, twiml, TwilioState};
 use crate::config::{ConfigError, MessagingConfig};
 use crate::core::Denied;
 use crate::domain::text::{plan_text, InboundText, LineText, TextPlan};
 use crate::domain::MessageRecord;
-use crate::domain::Provider;
+use crate::domain::{Medium, Provider};
 use crate::phone::PhoneNumber;
 use crate::store::LineMessage;
 use crate::twilio::twiml::Response;
@@ -66,27 +66,25 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         // 405 and 413 as they are; nothing is relayed.
         Err(e) => return e.into_response(),
     };
-    // The routing read starts beside the token fetch; nothing is decided
-    // from it until the signature is checked.
     let to = unverified
         .peek("To")
         .and_then(|v| PhoneNumber::from_e164(v).ok());
     let from = unverified
         .peek("From")
         .and_then(|v| PhoneNumber::from_e164(v).ok());
-    let resolve = async {
-        match (&to, &from) {
-            (Some(to), Some(from)) => Some(t.core.store.resolve_inbound(to, Some(from)).await),
-            _ => None,
-        }
+    let now = t.core.clock.now();
+    // Without both numbers nothing is read.
+    let numbers = match (&to, &from) {
+        (Some(to), Some(from)) => (Some(to), Some(from)),
+        _ => (None, None),
     };
-    let (fetched, resolved) = tokio::join!(t.auth_token.get(), resolve);
-    let form = match unverified.verify(t, &req, fetched) {
-        Ok(f) => f,
-        // Twilio retries a 503 later: nothing is lost while the token is unreadable.
-        Err(Denied::SecretUnavailable) => return ApiError::unavailable().into_response(),
-        Err(d) => return d.into_response(),
-    };
+    let (form, resolved) =
+        match route_verified(t, &req, unverified, numbers, Medium::Text, now).await {
+            Ok(r) => r,
+            // Twilio retries a 503 later: nothing is lost while the token is unreadable.
+            Err(Denied::SecretUnavailable) => return ApiError::unavailable().into_response(),
+            Err(d) => return d.into_response(),
+        };
     let Some(sid) = form.get("MessageSid").filter(|s| valid_sid(s)) else {
         return ApiError::bad_request("invalid_message", "MessageSid is required").into_response();
     };
@@ -125,7 +123,6 @@ pub async fn handle(state: &SmsState, req: Request) -> HttpResponse {
         }
         None => return nothing(),
     };
-    let now = t.core.clock.now();
     let text = InboundText {
         message_id: sid,
         to: &to,

@@ -1,5 +1,6 @@
 //! `POST /twilio/voice`: a number's VoiceUrl. One storage round trip
-//! resolves the call: a private-session leg → `<Dial callerId=…>` to the
+//! resolves the call (and extends a sliding session): a private-session
+//! leg → `<Dial callerId=…>` to the
 //! other participant; a masked line → admit against plan and quota (one
 //! conditional update that also keeps the call's context by CallSid), then
 //! `<Dial action="/twilio/dial-status">` to the owner; else a polite
@@ -9,12 +10,12 @@ use lambda_http::Request;
 
 use crate::api::http::HttpResponse;
 use crate::api::twilio::{
-    base, call_flow_denied, call_flow_error, read_form, refuse, twiml, TwilioState,
+    base, call_flow_denied, call_flow_error, read_form, refuse, route_verified, twiml, TwilioState,
 };
 use crate::domain::line::CallerIdMode;
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
 use crate::domain::CallContext;
-use crate::domain::Provider;
+use crate::domain::{Medium, Provider};
 use crate::metrics;
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::store::Admission;
@@ -26,21 +27,15 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
         Ok(f) => f,
         Err(e) => return call_flow_error(e),
     };
-    // The routing read starts beside the token fetch; nothing is decided
-    // from it until the signature is checked.
     let to = unverified
         .peek("To")
         .and_then(|t| PhoneNumber::from_e164(t).ok());
     let from = PhoneNumber::from_e164(unverified.peek("From").unwrap_or("anonymous")).ok();
-    let resolve = async {
-        match &to {
-            Some(to) => Some(state.core.store.resolve_inbound(to, from.as_ref()).await),
-            None => None,
-        }
-    };
-    let (fetched, resolved) = tokio::join!(state.auth_token.get(), resolve);
-    let form = match unverified.verify(state, &req, fetched) {
-        Ok(f) => f,
+    let now = state.core.clock.now();
+    let numbers = (to.as_ref(), from.as_ref());
+    let routed = route_verified(state, &req, unverified, numbers, Medium::Call, now);
+    let (form, resolved) = match routed.await {
+        Ok(r) => r,
         Err(denied) => return call_flow_denied(denied),
     };
     let Some(call_sid) = form.get("CallSid").filter(|s| valid_sid(s)) else {
@@ -52,7 +47,6 @@ pub async fn handle(state: &TwilioState, req: Request) -> HttpResponse {
     };
     // A withheld caller (`anonymous`) can still reach a masked line.
     let raw_from = form.get("From").unwrap_or("anonymous").to_string();
-    let now = state.core.clock.now();
     let inbound = match resolved {
         Ok(i) => i,
         Err(e) => {

@@ -21,12 +21,12 @@ use crate::aws;
 use crate::config::{ConfigError, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::routing::{plan_for, CallPlan, RefuseReason};
-use crate::domain::Provider;
 use crate::domain::TokenId;
+use crate::domain::{Medium, Provider};
 use crate::metrics;
 use crate::phone::{mask_raw, PhoneNumber};
 use crate::secrets::Secret;
-use crate::store::LegRead;
+use crate::store::{LegRead, Once};
 use crate::vonage::ncco::{self, RenderOptions};
 use crate::vonage::signature::{self, session_tag, Payload};
 use crate::vonage::webhook::AnswerRequest;
@@ -155,27 +155,28 @@ pub async fn answer_call(
         ))
     });
     let now = state.core.clock.now();
-    // The routing read: a plain GetItem when webhooks are unsigned; when
-    // signed, one UpdateItem that also remembers the token (replays find it).
+    // The routing request: the leg read and moved (a sliding session is
+    // extended from now) in one UpdateItem, which also records a signed
+    // webhook's token so a replay routes nothing.
     let numbers = &numbers;
-    let find = |token: Option<TokenId>| async move {
+    let route = |token: Option<TokenId>| async move {
         let (to, from) = numbers.as_ref()?;
-        Some(match token {
-            None => state.core.store.find_leg(to, from).await.map(LegRead::Leg),
-            Some(t) => {
-                let valid_iats = signature::valid_iats(now);
-                state
-                    .core
-                    .store
-                    .find_leg_once(to, from, &t, valid_iats)
-                    .await
-            }
-        })
+        let once = token.as_ref().map(|token| Once {
+            token,
+            valid_iats: signature::valid_iats(now),
+        });
+        Some(
+            state
+                .core
+                .store
+                .route_leg(to, from, once.as_ref(), Medium::Call, now)
+                .await,
+        )
     };
     let token = signature::token_id(header(&req, "authorization"), now);
     let (secret, found) = match state.secret.at_hand() {
         // Warm (or a secret given as a value): verify first, so only a
-        // verified token is ever written.
+        // verified request moves anything.
         Some(at_hand) => {
             let secret = match signing_secret(&state.core, Ok(at_hand)) {
                 Ok(secret) => secret,
@@ -184,35 +185,34 @@ pub async fn answer_call(
             if let Err(denied) = authenticate(state, &req, secret.as_deref()) {
                 return denied.into_response();
             }
-            let found = find(token.filter(|_| secret.is_some())).await;
+            let found = route(token.filter(|_| secret.is_some())).await;
             (secret, found)
         }
-        // Cold: the secret and the read side by side, so the fetch adds no
-        // round trip; the read's outcome counts only once the token checks out.
+        // Cold: the secret fetched while the leg is read (nothing written),
+        // then, the request verified, the routing request itself: a second
+        // request, once per container, only when there is a leg to route.
         None => {
-            let (fetched, found) = tokio::join!(state.secret.get(), find(token.clone()));
+            let read = async {
+                let (to, from) = numbers.as_ref()?;
+                Some(state.core.store.find_leg(to, from).await)
+            };
+            let (fetched, read) = tokio::join!(state.secret.get(), read);
             let checked = signing_secret(&state.core, fetched).and_then(|secret| {
                 authenticate(state, &req, secret.as_deref())?;
                 Ok(secret)
             });
-            match checked {
-                Ok(secret) => (secret, found),
-                Err(denied) => {
-                    // The read recorded a token that did not check out:
-                    // take it off the leg, or forgers could fill it.
-                    if let (Some(token), Some((to, from)), Some(Ok(LegRead::Leg(Some(_))))) =
-                        (&token, numbers.as_ref(), &found)
-                    {
-                        if let Err(e) = state.core.store.forget_token(to, from, token).await {
-                            tracing::warn!(error = %crate::telemetry::chain(&e), "could not forget an unchecked webhook token");
-                        }
-                    }
-                    return match denied {
-                        Denied::SecretUnavailable => storage_down(None),
-                        denied => denied.into_response(),
-                    };
-                }
-            }
+            let secret = match checked {
+                Ok(secret) => secret,
+                Err(Denied::SecretUnavailable) => return storage_down(None),
+                Err(denied) => return denied.into_response(),
+            };
+            let found = match read {
+                Some(Ok(Some(_))) => route(token.filter(|_| secret.is_some())).await,
+                Some(Ok(None)) => Some(Ok(LegRead::Leg(None))),
+                Some(Err(e)) => Some(Err(e)),
+                None => None,
+            };
+            (secret, found)
         }
     };
     let secret = secret.as_deref();

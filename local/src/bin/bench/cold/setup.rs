@@ -130,7 +130,7 @@ async fn seed_row_tables(
         pool_number(&events_store, p, Provider::Vonage, "GB", now).await?;
     }
     events_store
-        .create_session(session, now)
+        .create_session(session, now, &[])
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok((event_table, sessions_table))

@@ -1,0 +1,320 @@
+//! A session's legs as stored (`NUM#<proxy>` / `LEG#<caller>`), and the
+//! one request that routes by a leg and moves the session's sliding end.
+//!
+//! A leg keeps the session's fixed end (`expires_at`), its mode, and, for a
+//! sliding session, `ttl_s` and the sliding end this leg has seen
+//! (`idle_until`). Routing a call or text is one conditional UpdateItem
+//! that sets `last_at = now`, `idle_until = ttl_s + now` and pushes the
+//! item's DynamoDB TTL out by `keep_s`, only while the leg is live: the
+//! item it returns decides the call, and the session reads as extended at
+//! once. A leg the other participant's calls kept alive (their leg moved,
+//! this one did not) is found idle: only then is that other leg read, and
+//! this one revived from it, so a session never ends early for the side
+//! that did not call.
+
+use std::ops::RangeInclusive;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use crate::domain::{Leg, Medium, Mode, Provider, TokenId, NO_END};
+use crate::phone::PhoneNumber;
+use crate::store::attr::*;
+use crate::store::keys;
+use crate::store::tokens::{prune_tokens, token_key, TOKENS};
+use crate::store::{Store, StoreError};
+
+const LAST_AT: &str = "last_at";
+const IDLE_UNTIL: &str = "idle_until";
+/// A sliding leg's TTL in seconds (absent on a fixed leg).
+const TTL_S: &str = "ttl_s";
+/// How far past a routed call the item's DynamoDB TTL is pushed.
+const KEEP_S: &str = "keep_s";
+
+/// An item outlives the end it last saw by this much. The other leg of a
+/// sliding session is moved in the background after each call (and read
+/// when this one looks idle), so this only bounds how long an item that
+/// background write missed may still serve.
+const KEEP_MARGIN_SECONDS: i64 = 30 * 24 * 3600;
+
+/// What the routing request found.
+#[derive(Debug)]
+pub enum LegRead {
+    /// The leg (live and moved, or ended: the caller decides from it), or
+    /// none.
+    Leg(Option<Leg>),
+    /// The webhook's token was already used.
+    Replayed,
+}
+
+/// A new leg's item: `ttl` is the session's sliding TTL, `cool_off` how
+/// long the item must outlive the session's end.
+pub(crate) fn leg_put(
+    table: &str,
+    leg: &Leg,
+    ttl: Option<i64>,
+    cool_off: i64,
+    now: i64,
+) -> aws_sdk_dynamodb::types::builders::PutBuilder {
+    let end = leg
+        .idle_until
+        .map_or(leg.expires_at, |i| i.min(leg.expires_at));
+    let keep = match ttl {
+        Some(ttl) => ttl,
+        None => leg.expires_at.saturating_sub(now).max(0),
+    };
+    let mut put = Put::builder()
+        .table_name(table)
+        .item(keys::PK, s(keys::number(&leg.proxy)))
+        .item(keys::SK, s(keys::leg(&leg.caller)))
+        .item("proxy", s(leg.proxy.e164()))
+        .item("caller", s(leg.caller.e164()))
+        .item("callee", s(leg.callee.e164()))
+        .item("caller_id", s(leg.caller_id.e164()))
+        .item("session_id", s(&leg.session_id))
+        .item("provider", s(leg.provider.as_str()))
+        .item("expires_at", n(leg.expires_at))
+        .item("mode", s(leg.mode.as_str()))
+        .item("caller_index", n(leg.caller_index.unwrap_or(0).into()))
+        .item(KEEP_S, n(keep + cool_off + KEEP_MARGIN_SECONDS))
+        .item(keys::TTL, n(end.saturating_add(cool_off)))
+        .item(keys::PARTICIPANT_PK, s(keys::participant(&leg.caller)))
+        .item(keys::PARTICIPANT_SK, s(keys::number(&leg.proxy)));
+    if let (Some(ttl), Some(idle)) = (ttl, leg.idle_until) {
+        put = put.item(TTL_S, n(ttl)).item(IDLE_UNTIL, n(idle));
+    }
+    put
+}
+
+/// A leg as stored; `idle_until` only where the session slides (a touch
+/// writes one on fixed legs too, far past any end).
+pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
+    let provider = get_s(item, "provider")?;
+    Ok(Leg {
+        proxy: get_phone(item, "proxy")?,
+        caller: get_phone(item, "caller")?,
+        callee: get_phone(item, "callee")?,
+        caller_id: get_phone(item, "caller_id")?,
+        session_id: get_s(item, "session_id")?.to_string(),
+        provider: Provider::parse(provider)
+            .ok_or_else(|| StoreError::malformed(format!("provider {provider}")))?,
+        expires_at: get_n(item, "expires_at")?,
+        idle_until: opt_n(item, TTL_S).and_then(|_| opt_n(item, IDLE_UNTIL)),
+        mode: opt_s(item, "mode")
+            .and_then(|m| Mode::parse(&m))
+            .unwrap_or_default(),
+        caller_index: opt_n(item, "caller_index").and_then(|i| u8::try_from(i).ok()),
+    })
+}
+
+/// The last routed call or text a leg saw.
+pub(crate) fn last_at(item: &Item) -> Option<i64> {
+    opt_n(item, LAST_AT)
+}
+
+/// What one touch found.
+enum Touch {
+    Moved(Item),
+    Missing,
+    Replayed,
+    /// Past its fixed end (or closed): routes nothing, revives nothing.
+    Over(Item),
+    /// Past its own sliding end: the other leg may say otherwise.
+    Idle(Item),
+}
+
+/// The webhook token a signed request records on the leg, and the `iat`s
+/// still valid (to prune the others).
+pub struct Once<'a> {
+    pub token: &'a TokenId,
+    pub valid_iats: RangeInclusive<i64>,
+}
+
+impl Store {
+    /// The routing request of a call or text from `caller` to `proxy`: a
+    /// live leg is returned moved (its session extended from `now`); with
+    /// `once`, the webhook token is recorded in the same request, and a
+    /// replayed one routes nothing.
+    pub async fn route_leg(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        once: Option<&Once<'_>>,
+        medium: Medium,
+        now: i64,
+    ) -> Result<LegRead, StoreError> {
+        let item = match self.touch(proxy, caller, once, medium, None, now).await? {
+            Touch::Moved(item) => item,
+            Touch::Missing => return Ok(LegRead::Leg(None)),
+            Touch::Replayed => return Ok(LegRead::Replayed),
+            Touch::Over(item) => return Ok(LegRead::Leg(Some(leg_from(&item)?))),
+            Touch::Idle(item) => return self.revive(leg_from(&item)?, once, medium, now).await,
+        };
+        if let Some(once) = once {
+            prune_tokens(self, proxy, caller, &item, &once.valid_iats);
+        }
+        let leg = leg_from(&item)?;
+        self.move_other_leg(&leg, now);
+        Ok(LegRead::Leg(Some(leg)))
+    }
+
+    /// Moves a leg already read (a cold function reads before it can check
+    /// the request): the same touch, without a token.
+    pub async fn extend_leg(
+        &self,
+        leg: &Leg,
+        medium: Medium,
+        now: i64,
+    ) -> Result<Option<Leg>, StoreError> {
+        match self
+            .route_leg(&leg.proxy, &leg.caller, None, medium, now)
+            .await?
+        {
+            LegRead::Leg(leg) => Ok(leg),
+            LegRead::Replayed => Ok(None),
+        }
+    }
+
+    /// This leg is idle, but the other participant's calls may have kept
+    /// the session going: read their leg (a second request, only here) and,
+    /// if it is live, move this one too.
+    async fn revive(
+        &self,
+        leg: Leg,
+        once: Option<&Once<'_>>,
+        medium: Medium,
+        now: i64,
+    ) -> Result<LegRead, StoreError> {
+        let other = self
+            .get_item(keys::number(&leg.caller_id), keys::leg(&leg.callee))
+            .await?
+            .as_ref()
+            .map(leg_from)
+            .transpose()?;
+        let live = other.is_some_and(|o| o.session_id == leg.session_id && o.is_active(now));
+        if !live {
+            return Ok(LegRead::Leg(Some(leg)));
+        }
+        match self
+            .touch(
+                &leg.proxy,
+                &leg.caller,
+                once,
+                medium,
+                Some(&leg.session_id),
+                now,
+            )
+            .await?
+        {
+            Touch::Moved(item) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
+            Touch::Replayed => Ok(LegRead::Replayed),
+            Touch::Missing => Ok(LegRead::Leg(None)),
+            Touch::Over(item) | Touch::Idle(item) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
+        }
+    }
+
+    /// After a routed call, the other participant's leg learns the new
+    /// sliding end too, off the call's path (best effort: if it misses,
+    /// [`Store::revive`] reads this leg when that one looks idle).
+    fn move_other_leg(&self, leg: &Leg, now: i64) {
+        if leg.idle_until.is_none() {
+            return;
+        }
+        let update = self
+            .update(keys::number(&leg.caller_id), keys::leg(&leg.callee))
+            .update_expression(format!(
+                "SET {IDLE_UNTIL} = {TTL_S} + :now, #ttl = {KEEP_S} + :now"
+            ))
+            .condition_expression(
+                "session_id = :sid AND expires_at > :now AND attribute_exists(ttl_s)",
+            )
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":sid", s(&leg.session_id));
+        tokio::spawn(async move {
+            if let Err(e) = update.send().await {
+                tracing::debug!(error = ?e, "could not move the other leg's sliding end");
+            }
+        });
+    }
+
+    /// The conditional UpdateItem. `revive`: the session whose other leg
+    /// is live (the idle check gives way to "still this session's leg").
+    async fn touch(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        once: Option<&Once<'_>>,
+        medium: Medium,
+        revive: Option<&str>,
+        now: i64,
+    ) -> Result<Touch, StoreError> {
+        let mut set = format!(
+            "SET {LAST_AT} = :now, {IDLE_UNTIL} = if_not_exists({TTL_S}, :fixed) + :now, #ttl = if_not_exists({KEEP_S}, :keep) + :now"
+        );
+        // A session that does not carry this medium is not moved by it.
+        let mut condition =
+            String::from("attribute_exists(pk) AND expires_at > :now AND (attribute_not_exists(#mode) OR #mode <> :barred)");
+        let barred = Mode::barring(medium);
+        let mut update = self
+            .update(keys::number(proxy), keys::leg(caller))
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_names("#mode", "mode")
+            .expression_attribute_values(":barred", s(barred.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":fixed", n(NO_END))
+            .expression_attribute_values(
+                ":keep",
+                n(crate::domain::service::MAX_TTL_SECONDS as i64 + KEEP_MARGIN_SECONDS),
+            );
+        match revive {
+            Some(session) => {
+                condition.push_str(" AND session_id = :sid");
+                update = update.expression_attribute_values(":sid", s(session));
+            }
+            None => condition.push_str(&format!(
+                " AND (attribute_not_exists({IDLE_UNTIL}) OR {IDLE_UNTIL} > :now)"
+            )),
+        }
+        let token = once.map(|o| token_key(o.token));
+        if let Some(id) = &token {
+            set.push_str(" ADD #tokens :id");
+            condition.push_str(" AND NOT contains(#tokens, :idv)");
+            update = update
+                .expression_attribute_names("#tokens", TOKENS)
+                .expression_attribute_values(":id", AttributeValue::Ss(vec![id.clone()]))
+                .expression_attribute_values(":idv", s(id));
+        }
+        let res = update
+            .update_expression(set)
+            .condition_expression(condition)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let old = match res {
+            Ok(out) => return Ok(out.attributes.map_or(Touch::Missing, Touch::Moved)),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                _ => return Err(StoreError::sdk("UpdateItem", e)),
+            },
+        };
+        let Some(old) = old else {
+            return Ok(Touch::Missing);
+        };
+        let seen = |id: &String| match old.get(TOKENS) {
+            Some(AttributeValue::Ss(ids)) => ids.contains(id),
+            _ => false,
+        };
+        Ok(if token.as_ref().is_some_and(seen) {
+            Touch::Replayed
+        } else if opt_n(&old, "expires_at").is_none_or(|end| end <= now)
+            || opt_s(&old, "mode").as_deref() == Some(barred.as_str())
+        {
+            Touch::Over(old)
+        } else {
+            Touch::Idle(old)
+        })
+    }
+}
