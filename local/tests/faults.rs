@@ -71,11 +71,12 @@ async fn a_call_is_answered_under_dynamodb_throttling() {
     assert!(!r.body.contains(digits(BOB)), "{}", r.body);
     assert_eq!(throughout.fired().await, 2 * SDK_ATTEMPTS);
 
-    // The session and its numbers are as they were.
+    // The session and its numbers are as they were (its calls routed:
+    // in progress).
     let id = s["id"].as_str().expect("id");
     assert_eq!(
         t.get_json(&format!("/sessions/{id}")).await["status"],
-        "open"
+        "in-progress"
     );
     connects(&t.answer(digits(&to), digits(from)).await);
 }
