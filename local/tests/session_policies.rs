@@ -303,3 +303,99 @@ async fn an_idle_sliding_session_cools_off_too() {
     advance(&t, 300);
     t.post_expect("/sessions", &again, 201).await;
 }
+
+/// A service of `P1` and `P2` with `settings`: its sid.
+async fn service_of_two(t: &TestEnv, settings: Value) -> String {
+    t.add_number(P2).await;
+    let sid = t.post_expect("/services", &settings, 201).await.json()["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for number in [P1, P2] {
+        let join = json!({"number": number});
+        t.post_expect(&format!("/services/{sid}/numbers"), &join, 200)
+            .await;
+    }
+    sid
+}
+
+/// Alice's number in a new session with `other` in `service`, then
+/// closed.
+async fn alices_number(t: &TestEnv, service: &str, other: &str) -> String {
+    let body = json!({"participants": [ALICE, other], "service": service});
+    let s = t.post_expect("/sessions", &body, 201).await.json();
+    assert_eq!(
+        t.delete(&format!("/sessions/{}", s["id"].as_str().unwrap()))
+            .await
+            .status,
+        204
+    );
+    proxy_of(&s, 0)
+}
+
+#[tokio::test]
+async fn prefer_sticky_gives_the_last_number_and_avoid_sticky_another() {
+    needs_emulator!();
+    let t = env_with("vonage").await;
+    let sticky = service_of_two(&t, json!({"unique_name": "sticky"})).await;
+    // Alice's first two sessions at once: P1, then P2 (P1 is hers already).
+    let both = |other: &str| json!({"participants": [ALICE, other], "service": sticky});
+    let first = t.post_expect("/sessions", &both(BOB), 201).await.json();
+    let second = t.post_expect("/sessions", &both(CAROL), 201).await.json();
+    assert_eq!(
+        (proxy_of(&first, 0), proxy_of(&second, 0)),
+        (P1.to_string(), P2.to_string())
+    );
+    for s in [&first, &second] {
+        t.delete(&format!("/sessions/{}", s["id"].as_str().unwrap()))
+            .await;
+    }
+    // Both free now; the lowest would be P1, but P2 was her last.
+    for _ in 0..5 {
+        assert_eq!(alices_number(&t, &sticky, BOB).await, P2);
+    }
+
+    let t = env_with("vonage").await;
+    let avoid = service_of_two(
+        &t,
+        json!({"unique_name": "avoid", "number_selection_behavior": "avoid-sticky"}),
+    )
+    .await;
+    let mut numbers = Vec::new();
+    for _ in 0..6 {
+        numbers.push(alices_number(&t, &avoid, BOB).await);
+    }
+    assert_eq!(
+        numbers,
+        [P1, P2, P1, P2, P1, P2],
+        "never the last one twice"
+    );
+}
+
+#[tokio::test]
+async fn a_number_of_another_country_only_where_the_service_allows_it() {
+    needs_emulator!();
+    const US: &str = "+14155550100";
+    let t = env_with("vonage").await;
+    // The default service is strict: a US participant and only GB numbers.
+    let body = json!({"participants": [ALICE, US]});
+    let r = t.post_expect("/sessions", &body, 409).await.json();
+    assert_eq!(
+        (r["error"]["code"].as_str(), r["error"]["country"].as_str()),
+        (Some("pool_exhausted"), Some("US"))
+    );
+    let open = json!({"unique_name": "abroad", "allow_foreign_numbers": true});
+    let sid = t.post_expect("/services", &open, 201).await.json()["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.post_expect(
+        &format!("/services/{sid}/numbers"),
+        &json!({"number": P1}),
+        200,
+    )
+    .await;
+    let body = json!({"participants": [ALICE, US], "service": sid});
+    let s = t.post_expect("/sessions", &body, 201).await.json();
+    assert_eq!(proxy_of(&s, 1), P1);
+}

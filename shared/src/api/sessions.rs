@@ -105,6 +105,8 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
         cool_off: service.cool_off_seconds,
         unique_name: body.unique_name,
         mode: body.mode.unwrap_or_default(),
+        selection: service.number_selection_behavior,
+        allow_foreign: service.allow_foreign_numbers,
     };
     let webhooks = public_base_url(core.config.public_base_url.as_deref(), req);
     let policy = Policy {

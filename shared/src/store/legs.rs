@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use crate::domain::{Leg, Medium, Mode, Provider, TokenId, NO_END};
+use crate::domain::{Leg, Medium, Mode, Provider, ServiceSid, TokenId, NO_END};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
@@ -26,6 +26,7 @@ use crate::store::tokens::{prune_tokens, token_key, TOKENS};
 use crate::store::{Store, StoreError};
 
 const LAST_AT: &str = "last_at";
+const SINCE: &str = "since";
 const IDLE_UNTIL: &str = "idle_until";
 /// A sliding leg's TTL in seconds (absent on a fixed leg).
 const TTL_S: &str = "ttl_s";
@@ -53,8 +54,8 @@ pub enum LegRead {
 pub(crate) fn leg_put(
     table: &str,
     leg: &Leg,
-    ttl: Option<i64>,
-    cool_off: i64,
+    service: &ServiceSid,
+    (ttl, cool_off): (Option<i64>, i64),
     now: i64,
 ) -> aws_sdk_dynamodb::types::builders::PutBuilder {
     let end = leg
@@ -77,6 +78,11 @@ pub(crate) fn leg_put(
         .item("expires_at", n(leg.expires_at))
         .item("mode", s(leg.mode.as_str()))
         .item("caller_index", n(leg.caller_index.unwrap_or(0).into()))
+        // For sticky numbers: which service gave this number, and when (in
+        // milliseconds of the machine's clock: two sessions of one
+        // participant in one second still have an order).
+        .item("service", s(service.as_str()))
+        .item(SINCE, n(given_at()))
         .item(KEEP_S, n(keep + cool_off + KEEP_MARGIN_SECONDS))
         .item(keys::TTL, n(end.saturating_add(cool_off)))
         .item(keys::PARTICIPANT_PK, s(keys::participant(&leg.caller)))
@@ -106,6 +112,24 @@ pub(crate) fn leg_from(item: &Item) -> Result<Leg, StoreError> {
             .unwrap_or_default(),
         caller_index: opt_n(item, "caller_index").and_then(|i| u8::try_from(i).ok()),
     })
+}
+
+/// Which service gave the leg's number, and when, in milliseconds (legs
+/// from before services: the default service, at their session's end).
+pub(crate) fn given(item: &Item) -> (ServiceSid, i64) {
+    let service = opt_s(item, "service")
+        .and_then(|sid| ServiceSid::parse(&sid))
+        .unwrap_or_default();
+    let at = opt_n(item, SINCE)
+        .or_else(|| opt_n(item, "expires_at").map(|s| s.saturating_mul(1000)))
+        .unwrap_or(0);
+    (service, at)
+}
+
+fn given_at() -> i64 {
+    std::time::UNIX_EPOCH
+        .elapsed()
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The last routed call or text a leg saw.

@@ -7,7 +7,7 @@ use crate::domain::{Membership, PoolNumber, ServiceSid};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::legs::{last_at, leg_from, leg_put};
+use crate::store::legs::{given, last_at, leg_from, leg_put};
 use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::service_numbers::allocatable_condition;
@@ -44,6 +44,8 @@ impl Store {
         let mut dialled = Dialled::default();
         for item in items {
             let leg = leg_from(&item)?;
+            let (service, since) = given(&item);
+            dialled.last.push((service, since, leg.proxy.clone()));
             if leg.is_active(free_before) {
                 dialled.busy.insert(leg.proxy);
             } else if !leg.is_over(free_before) {
@@ -110,7 +112,8 @@ impl Store {
         // cooled off.
         let free_before = now.saturating_sub(session.cool_off);
         for leg in session.legs() {
-            let put = leg_put(&self.table, &leg, session.ttl, session.cool_off, now)
+            let policy = (session.ttl, session.cool_off);
+            let put = leg_put(&self.table, &leg, &session.service, policy, now)
                 .condition_expression(
                     "attribute_not_exists(pk) OR expires_at <= :free OR idle_until <= :free",
                 )

@@ -507,7 +507,7 @@ impl crate::usecases::sessions::SessionStore for MemoryTable {
             .collect();
         Ok(crate::usecases::sessions::Dialled {
             busy,
-            idle: Vec::new(),
+            ..Default::default()
         })
     }
 

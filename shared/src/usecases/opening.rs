@@ -7,6 +7,7 @@
 
 use std::future::Future;
 
+use crate::domain::service::NumberSelection;
 use crate::domain::{Mode, Notification, NotificationStatus, Provider, ServiceSid, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::pool::{NumberProvider, Order, Pool, PoolStore};
@@ -60,6 +61,8 @@ pub struct OpenSession {
     pub cool_off: u64,
     pub unique_name: Option<String>,
     pub mode: Mode,
+    pub selection: NumberSelection,
+    pub allow_foreign: bool,
 }
 
 /// The deployment's settings that shape an opening.
@@ -117,6 +120,8 @@ where
             cool_off: req.cool_off,
             unique_name: req.unique_name.clone(),
             mode: req.mode,
+            selection: req.selection,
+            allow_foreign: req.allow_foreign,
         };
         let mut result = create(self.store, new.clone(), id.clone(), now).await;
         // A number bought joins the default service, so only its sessions

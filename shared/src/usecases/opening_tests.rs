@@ -57,6 +57,8 @@ impl World {
             cool_off: 0,
             unique_name: None,
             mode: Default::default(),
+            selection: Default::default(),
+            allow_foreign: true,
             notify,
             service: crate::domain::ServiceSid::default_service(),
         };

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 use std::future::Future;
 
-use crate::domain::allocation::choose;
+use crate::domain::allocation::{choose_for, Policy};
+use crate::domain::service::NumberSelection;
 use crate::domain::{Leg, Membership, Mode, PoolNumber, Provider, ServiceSid, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::{Port, PortError};
@@ -43,6 +44,19 @@ pub struct Dialled {
     /// Legs of sliding sessions idle on this participant's side: free,
     /// unless the other participant's side kept the session going.
     pub idle: Vec<Leg>,
+    /// The number each service last gave the participant, and when.
+    pub last: Vec<(ServiceSid, i64, PhoneNumber)>,
+}
+
+impl Dialled {
+    /// The number `service` last gave this participant (sticky numbers).
+    pub fn last_in(&self, service: &ServiceSid) -> Option<&PhoneNumber> {
+        self.last
+            .iter()
+            .filter(|(s, _, _)| s == service)
+            .max_by_key(|(_, at, _)| *at)
+            .map(|(_, _, n)| n)
+    }
 }
 
 /// Why a session's transaction did not commit.
@@ -77,6 +91,11 @@ pub struct NewSession {
     pub cool_off: u64,
     pub unique_name: Option<String>,
     pub mode: Mode,
+    /// The service's `number_selection_behavior`.
+    pub selection: NumberSelection,
+    /// The service lets a participant have a number of another country
+    /// when none of theirs is free.
+    pub allow_foreign: bool,
 }
 
 /// How long a session lasts.
@@ -128,12 +147,21 @@ pub async fn create(
         .map(|(n, _)| n)
         .collect();
     let (dialled_a, dialled_b) = (dialled_a?, dialled_b?);
+    let last = [
+        dialled_a.last_in(&new.service).cloned(),
+        dialled_b.last_in(&new.service).cloned(),
+    ];
     let mut idle = [dialled_a.idle, dialled_b.idle];
     let mut busy = [dialled_a.busy, dialled_b.busy];
     let countries = [a.country(), b.country()];
     for attempt in 0..MAX_ATTEMPTS {
         let pick = |i: usize, pool: &[PoolNumber], busy: &HashSet<PhoneNumber>| {
-            choose(pool, busy, &countries[i])
+            let policy = Policy {
+                selection: new.selection,
+                last: last[i].as_ref(),
+                allow_foreign: new.allow_foreign,
+            };
+            choose_for(pool, busy, &countries[i], policy)
                 .map(|p| p.number.clone())
                 .ok_or_else(|| CreateError::PoolExhausted {
                     provider: new.provider.as_str(),

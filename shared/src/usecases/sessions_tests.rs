@@ -36,6 +36,8 @@ async fn open(
         cool_off: 0,
         unique_name: None,
         mode: Default::default(),
+        selection: Default::default(),
+        allow_foreign: true,
         service: service.clone(),
     };
     create(t, new, id.into(), 0).await
