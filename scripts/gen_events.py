@@ -140,6 +140,11 @@ CASES = {
                                         400, ["invalid_participants"], []),
     "sessions/create-bad-ttl": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900300", "+447700900400"], "ttl_seconds": -5}),
                                 400, ["invalid_ttl"], []),
+    # Twilio Proxy's settings: a sliding ttl, a mode, a unique name.
+    "sessions/create-sliding": (event("POST", "/sessions", "/sessions",
+                                      {"participants": ["+447700900300", "+447700900400"], "ttl": 900,
+                                       "mode": "message-only", "unique_name": "order-1042"}),
+                                201, ['"ttl":900', '"mode":"message-only"', '"unique_name":"order-1042"'], []),
     # The seed has +447700900100 in two sessions already, one per Vonage number.
     "sessions/create-pool-exhausted": (event("POST", "/sessions", "/sessions", {"participants": ["+447700900100", "+447700900400"]}),
                                        409, ["pool_exhausted", "GB"], []),
@@ -178,8 +183,15 @@ CASES = {
     "sessions/call-unknown": (event("GET", "/calls/CA000000000000000000000000000000ff", "/calls/{id}",
                                     path_params={"id": "CA000000000000000000000000000000ff"}), 404, ["not_found"], []),
     "sessions/call-invalid": (event("GET", "/calls/a%20b", "/calls/{id}", path_params={"id": "a b"}), 404, ["not_found"], []),
-    "sessions/wrong-method": (event("PATCH", f"/sessions/{SESSION}", "/sessions/{id}", {}, path_params={"id": SESSION}),
+    "sessions/wrong-method": (event("PUT", f"/sessions/{SESSION}", "/sessions/{id}", {}, path_params={"id": SESSION}),
                               405, ["method_not_allowed"], []),
+    # PATCH (or POST) /sessions/{id}: a sliding TTL, a fixed end, a mode, or closed.
+    "sessions/update": (event("PATCH", f"/sessions/{SESSION}", "/sessions/{id}", {"ttl": 600, "mode": "voice-only"},
+                              path_params={"id": SESSION}), 200, ['"ttl":600', '"mode":"voice-only"'], []),
+    "sessions/update-close": (event("POST", f"/sessions/{SESSION}", "/sessions/{id}", {"status": "closed"},
+                                    path_params={"id": SESSION}), 200, ['"status":"closed"', '"closed_reason":"closed"'], []),
+    "sessions/update-invalid": (event("PATCH", f"/sessions/{SESSION}", "/sessions/{id}", {"status": "open"},
+                                      path_params={"id": SESSION}), 400, ["invalid_status"], []),
     # /services (the sessions function): the seed has only the default service, not yet stored.
     "sessions/service-create": (event("POST", "/services", "/services", {"unique_name": "rides", "default_ttl": 1800}),
                                 201, ['"unique_name":"rides"', '"sid":"KS', '"default_ttl":1800', '"numbers":0'], []),

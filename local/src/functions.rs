@@ -282,6 +282,7 @@ pub const ROUTES: &[Route] = routes! {
     Numbers: "GET" "/numbers", "POST" "/numbers", "POST" "/numbers/provision",
         "POST" "/numbers/import", "GET" "/numbers/{number}", "DELETE" "/numbers/{number}";
     Sessions: "POST" "/sessions", "GET" "/sessions/{id}", "DELETE" "/sessions/{id}",
+        "PATCH" "/sessions/{id}", "POST" "/sessions/{id}",
         "GET" "/sessions/{id}/calls", "GET" "/sessions/{id}/messages", "GET" "/sessions",
         "GET" "/calls/{id}", "POST" "/services", "GET" "/services", "GET" "/services/{id}",
         "POST" "/services/{id}", "DELETE" "/services/{id}", "POST" "/services/{id}/numbers",

@@ -399,3 +399,50 @@ async fn a_number_of_another_country_only_where_the_service_allows_it() {
     let s = t.post_expect("/sessions", &body, 201).await.json();
     assert_eq!(proxy_of(&s, 1), P1);
 }
+
+#[tokio::test]
+async fn an_update_changes_the_lifetime_and_mode_the_calls_see_at_once() {
+    needs_emulator!();
+    let t = env_with("vonage").await;
+    let s = open(&t, json!({"ttl_seconds": 100})).await;
+    let path = format!("/sessions/{}", s["id"].as_str().unwrap());
+    let pa = proxy_of(&s, 0);
+    let patch = |body: Value| {
+        let (t, path) = (&t, &path);
+        async move {
+            let body = body.to_string();
+            let headers = [("content-type", "application/json")];
+            t.request("PATCH", path, Some(&body), &headers).await
+        }
+    };
+    // From a fixed end to a sliding TTL: a call at 90 s keeps it past 100.
+    let r = patch(json!({"ttl": 60})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.json()["ttl"].as_i64(), r.json().get("date_expiry")),
+        (Some(60), None)
+    );
+    advance(&t, 50);
+    assert!(vonage_routes(&t, &pa, ALICE).await);
+    advance(&t, 55);
+    assert!(
+        vonage_routes(&t, &pa, ALICE).await,
+        "a sliding session ended at its old fixed end"
+    );
+    // Message-only from now on: calls refused.
+    assert_eq!(patch(json!({"mode": "message-only"})).await.status, 200);
+    assert!(!vonage_routes(&t, &pa, ALICE).await);
+    // Closed through the update, then nothing more can change.
+    let r = patch(json!({"status": "closed"})).await;
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (200, Some("closed"))
+    );
+    let r = patch(json!({"ttl": 600})).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (409, Some("session_closed"))
+    );
+    let r = patch(json!({"status": "open"})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}

@@ -6,6 +6,9 @@
 //! - `GET /sessions/{id}` → 200 / 404; `GET /sessions/{id}/calls` → its
 //!   calls; `GET /sessions/{id}/messages` → its relayed texts.
 //! - `DELETE /sessions/{id}` → 204 (closing twice is harmless), 404.
+//! - `PATCH` (or `POST`) `/sessions/{id}` `{"status": "closed"}` or
+//!   `{"ttl", "date_expiry", "mode"}` → 200 with the session; 409 when it
+//!   has ended.
 //! - `GET /sessions` → a page of sessions ([`crate::api::session_list`]);
 //!   `GET /calls/{id}` → one call ([`crate::api::calls`]); `/services`
 //!   ([`crate::api::services`]).
@@ -16,7 +19,9 @@
 
 mod body;
 
-pub use body::{CreateSession, CreateSessionBody, MAX_LABEL_CHARS};
+pub use body::{
+    CreateSession, CreateSessionBody, UpdateSession, UpdateSessionBody, MAX_LABEL_CHARS,
+};
 
 use http::Method;
 use lambda_http::Request;
@@ -31,7 +36,7 @@ use crate::config::{MessagingConfig, NumberValidation};
 use crate::core::Core;
 use crate::domain::service::DEFAULT_UNIQUE_NAME;
 use crate::domain::session::valid_unique_name;
-use crate::domain::{Service, Session, NO_END};
+use crate::domain::{ChangeError, Service, Session, NO_END};
 use crate::providers::Providers;
 use crate::store::CloseSession;
 use crate::usecases::opening::{OpenError, OpenSession, Opening, Policy};
@@ -72,12 +77,14 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
         (Method::GET, None, _) => crate::api::session_list::list(core, &req).await,
         (Method::GET, Some(id), None) => show(state, &req, &id).await,
         (Method::DELETE, Some(id), None) => close(core, &id).await,
+        // POST as Twilio's API updates, PATCH as a JSON API does.
+        (Method::PATCH | Method::POST, Some(id), None) => update(core, &req, &id).await,
         (Method::GET, Some(id), Some("calls")) => calls(core, &id).await,
         (Method::GET, Some(id), Some("messages")) => messages(core, &id).await,
         (_, Some(_), Some("calls" | "messages")) => Err(ApiError::method_not_allowed("GET")),
         (_, Some(_), Some(_)) => Err(ApiError::not_found("no such resource")),
         (_, None, _) => Err(ApiError::method_not_allowed("GET, POST")),
-        (_, Some(_), None) => Err(ApiError::method_not_allowed("GET, DELETE")),
+        (_, Some(_), None) => Err(ApiError::method_not_allowed("GET, PATCH, POST, DELETE")),
     };
     result.unwrap_or_else(ApiError::into_response)
 }
@@ -238,6 +245,39 @@ async fn close(state: &Core, id: &str) -> Result<HttpResponse, ApiError> {
         }
         CloseSession::AlreadyClosed => Ok(empty(204)),
         CloseSession::NotFound => Err(ApiError::not_found("no such session")),
+    }
+}
+
+/// `PATCH /sessions/{id}`: `{"status": "closed"}`, or a new `ttl`
+/// (sliding), `date_expiry` (fixed) or `mode`; 200 with the session.
+async fn update(state: &Core, req: &Request, id: &str) -> Result<HttpResponse, ApiError> {
+    let body: UpdateSession = json_body::<UpdateSessionBody>(req)?.try_into()?;
+    if !Session::valid_id(id) {
+        return Err(ApiError::not_found("no such session"));
+    }
+    let now = state.clock.now();
+    let changes = match body {
+        UpdateSession::Close => {
+            close(state, id).await?;
+            let session = find(state, id).await?;
+            return Ok(json(200, &view(&session, now)));
+        }
+        UpdateSession::Change(changes) => changes,
+    };
+    match state.store.update_session(id, &changes, now).await? {
+        None => Err(ApiError::not_found("no such session")),
+        Some(Ok(session)) => {
+            tracing::info!(session = %id, "session updated");
+            Ok(json(200, &view(&session, now)))
+        }
+        Some(Err(e @ ChangeError::Closed)) => {
+            Err(ApiError::new(409, "session_closed", e.to_string()))
+        }
+        Some(Err(e @ ChangeError::PastDate)) => Err(ApiError::invalid(
+            "invalid_date_expiry",
+            "date_expiry",
+            e.to_string(),
+        )),
     }
 }
 

@@ -18,8 +18,8 @@ pub use message::MessageRecord;
 pub use recording::AudioRecording;
 pub use service::{Membership, Service, ServiceSid};
 pub use session::{
-    Leg, Medium, Mode, Notification, NotificationStatus, Participant, Session, SessionStatus,
-    NO_END,
+    ChangeError, Leg, Medium, Mode, Notification, NotificationStatus, Participant, Session,
+    SessionChanges, SessionStatus, NO_END,
 };
 pub use voicemail::{Due, TextEmail, Voicemail, VoicemailStatus};
 

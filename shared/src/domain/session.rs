@@ -238,6 +238,44 @@ impl Session {
     }
 }
 
+/// Changes to an open session's lifetime or mode; `None` leaves a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionChanges {
+    /// A sliding TTL from now on (replacing any fixed end).
+    pub ttl: Option<i64>,
+    /// A fixed end (overrides a TTL given with it, and drops the sliding one).
+    pub date_expiry: Option<i64>,
+    pub mode: Option<Mode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("the session is closed")]
+    Closed,
+    #[error("date_expiry must be in the future")]
+    PastDate,
+}
+
+impl Session {
+    /// This session with `changes`, as of `now`.
+    pub fn change(&self, changes: &SessionChanges, now: i64) -> Result<Session, ChangeError> {
+        if !self.is_active(now) {
+            return Err(ChangeError::Closed);
+        }
+        let mut s = self.clone();
+        match (changes.date_expiry, changes.ttl) {
+            (Some(at), _) if at <= now => return Err(ChangeError::PastDate),
+            (Some(at), _) => (s.expires_at, s.ttl) = (at, None),
+            (None, Some(ttl)) => (s.expires_at, s.ttl) = (NO_END, Some(ttl)),
+            (None, None) => {}
+        }
+        if let Some(mode) = changes.mode {
+            s.mode = mode;
+        }
+        Ok(s)
+    }
+}
+
 /// A routing entry: a call from `caller` to `proxy` goes to `callee`, shown
 /// as coming from `caller_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,6 +353,36 @@ mod tests {
         s.last_interaction_at = Some(1590);
         assert_eq!(s.ends_at(), 1600);
         assert_eq!(s.legs()[0].idle_until, None);
+    }
+
+    #[test]
+    fn changes_replace_the_lifetime_and_never_touch_an_ended_session() {
+        let s = session(None, 600);
+        let slide = SessionChanges {
+            ttl: Some(30),
+            ..Default::default()
+        };
+        let slid = s.change(&slide, 1100).unwrap();
+        assert_eq!(
+            (slid.ttl, slid.expires_at, slid.ends_at()),
+            (Some(30), NO_END, 1030)
+        );
+        let fixed = SessionChanges {
+            ttl: Some(30),
+            date_expiry: Some(5000),
+            mode: Some(Mode::VoiceOnly),
+        };
+        let fixed = slid.change(&fixed, 1010).unwrap();
+        assert_eq!(
+            (fixed.ttl, fixed.ends_at(), fixed.mode),
+            (None, 5000, Mode::VoiceOnly)
+        );
+        let past = SessionChanges {
+            date_expiry: Some(1000),
+            ..Default::default()
+        };
+        assert_eq!(s.change(&past, 1100), Err(ChangeError::PastDate));
+        assert_eq!(s.change(&slide, 1600), Err(ChangeError::Closed));
     }
 
     #[test]

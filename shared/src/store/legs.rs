@@ -49,6 +49,44 @@ pub enum LegRead {
     Replayed,
 }
 
+/// The update that gives a live leg its session's new lifetime and mode
+/// (an update of the session): its fixed end, its sliding TTL and end
+/// (both legs the same), and how long its item is kept.
+pub(crate) fn leg_change(
+    table: &str,
+    leg: &Leg,
+    session: &crate::domain::Session,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let end = session.ends_at();
+    let keep = session.ttl.unwrap_or(0) + session.cool_off + KEEP_MARGIN_SECONDS;
+    let mut set = format!("SET expires_at = :end, #mode = :mode, {KEEP_S} = :keep, #ttl = :gone");
+    let mut update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .key(keys::PK, s(keys::number(&leg.proxy)))
+        .key(keys::SK, s(keys::leg(&leg.caller)))
+        .condition_expression("session_id = :sid")
+        .expression_attribute_names("#mode", "mode")
+        .expression_attribute_names("#ttl", keys::TTL)
+        .expression_attribute_values(":sid", s(&session.id))
+        .expression_attribute_values(":end", n(session.expires_at))
+        .expression_attribute_values(":mode", s(session.mode.as_str()))
+        .expression_attribute_values(":keep", n(keep))
+        .expression_attribute_values(
+            ":gone",
+            n(end.saturating_add(session.cool_off + KEEP_MARGIN_SECONDS)),
+        );
+    match (session.ttl, session.idle_until()) {
+        (Some(ttl), Some(idle)) => {
+            set.push_str(&format!(", {TTL_S} = :ttl_s, {IDLE_UNTIL} = :idle"));
+            update = update
+                .expression_attribute_values(":ttl_s", n(ttl))
+                .expression_attribute_values(":idle", n(idle));
+        }
+        _ => set.push_str(&format!(" REMOVE {TTL_S}, {IDLE_UNTIL}")),
+    }
+    update.update_expression(set)
+}
+
 /// A new leg's item: `ttl` is the session's sliding TTL, `cool_off` how
 /// long the item must outlive the session's end.
 pub(crate) fn leg_put(

@@ -2,12 +2,13 @@
 
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 
-use crate::domain::{Leg, Mode, Participant, Provider, Session, SessionStatus};
+use crate::domain::SessionStatus;
+use crate::domain::{ChangeError, Leg, Mode, Participant, Provider, Session, SessionChanges};
 use crate::domain::{Membership, PoolNumber, ServiceSid};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::legs::{given, last_at, leg_from, leg_put};
+use crate::store::legs::{given, last_at, leg_change, leg_from, leg_put};
 use crate::store::listing;
 use crate::store::numbers::active_condition;
 use crate::store::service_numbers::allocatable_condition;
@@ -293,6 +294,66 @@ impl Store {
             Some(id) => self.get_session(&id).await,
             None => Ok(None),
         }
+    }
+
+    /// Gives an open session `changes` ([`Session::change`]): the session
+    /// and both legs in one transaction, so the routing request sees the
+    /// new lifetime and mode at once.
+    pub async fn update_session(
+        &self,
+        id: &str,
+        changes: &SessionChanges,
+        now: i64,
+    ) -> Result<Option<Result<Session, ChangeError>>, StoreError> {
+        for _ in 0..4 {
+            let Some(session) = self.get_session(id).await? else {
+                return Ok(None);
+            };
+            let new = match session.change(changes, now) {
+                Ok(new) => new,
+                Err(e) => return Ok(Some(Err(e))),
+            };
+            let mut set = String::from("SET expires_at = :end, #mode = :mode");
+            let mut meta = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::session(id)))
+                .key(keys::SK, s(keys::META))
+                .condition_expression("#st = :open AND expires_at = :was")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_names("#mode", "mode")
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":was", n(session.expires_at))
+                .expression_attribute_values(":end", n(new.expires_at))
+                .expression_attribute_values(":mode", s(new.mode.as_str()));
+            match new.ttl {
+                Some(ttl) => {
+                    set.push_str(", ttl_s = :ttl");
+                    meta = meta.expression_attribute_values(":ttl", n(ttl));
+                }
+                None => set.push_str(" REMOVE ttl_s"),
+            }
+            let mut items = vec![TransactWriteItem::builder()
+                .update(build(meta.update_expression(set).build())?)
+                .build()];
+            for leg in new.legs() {
+                let change = leg_change(&self.table, &leg, &new);
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(build(change.build())?)
+                        .build(),
+                );
+            }
+            let sent = self.transact(items).await;
+            match sent.map_err(|e| StoreError::sdk("TransactWriteItems", e))? {
+                Transacted::Written => return Ok(Some(Ok(new))),
+                // Closed, changed or a leg taken meanwhile: read it again.
+                Transacted::Cancelled(_) => continue,
+            }
+        }
+        Err(StoreError::gave_up(
+            "updating a session",
+            StoreErrorKind::Contended,
+        ))
     }
 
     /// Closes a session and ends its legs in one transaction, so its

@@ -11,7 +11,7 @@ use crate::api::http::ApiError;
 use crate::clock::parse_rfc3339;
 use crate::config::MAX_SESSION_TTL_SECONDS;
 use crate::domain::session::{valid_unique_name, MAX_UNIQUE_NAME_CHARS};
-use crate::domain::{Mode, Provider};
+use crate::domain::{Mode, Provider, SessionChanges};
 use crate::usecases::opening::Requested;
 
 /// Longest participant label.
@@ -108,6 +108,58 @@ impl TryFrom<CreateSessionBody> for CreateSession {
                 }
             },
         })
+    }
+}
+
+/// `PATCH /sessions/{id}`'s body as sent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSessionBody {
+    status: Option<Value>,
+    ttl: Option<Value>,
+    date_expiry: Option<Value>,
+    mode: Option<Value>,
+}
+
+/// A checked update: close, or change the lifetime or mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateSession {
+    Close,
+    Change(SessionChanges),
+}
+
+impl TryFrom<UpdateSessionBody> for UpdateSession {
+    type Error = ApiError;
+
+    fn try_from(body: UpdateSessionBody) -> Result<Self, ApiError> {
+        let changes = SessionChanges {
+            ttl: ttl(body.ttl, "ttl")?.map(|t| t as i64),
+            date_expiry: date_expiry(body.date_expiry)?,
+            mode: mode(body.mode)?,
+        };
+        match body.status {
+            None | Some(Value::Null) if changes == SessionChanges::default() => {
+                Err(ApiError::invalid(
+                    "nothing_to_change",
+                    "status",
+                    "give status, ttl, date_expiry or mode",
+                ))
+            }
+            None | Some(Value::Null) => Ok(UpdateSession::Change(changes)),
+            Some(Value::String(s)) if s == "closed" && changes == SessionChanges::default() => {
+                Ok(UpdateSession::Close)
+            }
+            Some(Value::String(s)) if s == "closed" => Err(ApiError::invalid(
+                "invalid_status",
+                "status",
+                "closing a session changes nothing else",
+            )),
+            Some(_) => Err(ApiError::invalid(
+                "invalid_status",
+                "status",
+                "status can only be set to closed",
+            )),
+        }
     }
 }
 
@@ -227,6 +279,31 @@ fn unique_name(v: Option<Value>) -> Result<Option<String>, ApiError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn update(v: Value) -> Result<UpdateSession, ApiError> {
+        UpdateSession::try_from(serde_json::from_value::<UpdateSessionBody>(v).unwrap())
+    }
+
+    #[test]
+    fn an_update_closes_or_changes_and_says_what_is_wrong() {
+        assert_eq!(
+            update(json!({"status": "closed"})).unwrap(),
+            UpdateSession::Close
+        );
+        let UpdateSession::Change(c) = update(json!({"ttl": 60, "mode": "voice-only"})).unwrap()
+        else {
+            panic!("not a change")
+        };
+        assert_eq!((c.ttl, c.mode), (Some(60), Some(Mode::VoiceOnly)));
+        for (body, code) in [
+            (json!({}), "nothing_to_change"),
+            (json!({"status": "open"}), "invalid_status"),
+            (json!({"status": "closed", "ttl": 5}), "invalid_status"),
+            (json!({"ttl": 0}), "invalid_ttl"),
+        ] {
+            assert_eq!(update(body.clone()).unwrap_err().code, code, "{body}");
+        }
+    }
 
     fn check(v: Value) -> Result<CreateSession, ApiError> {
         CreateSession::try_from(serde_json::from_value::<CreateSessionBody>(v).unwrap())
