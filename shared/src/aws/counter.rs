@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -23,6 +24,11 @@ pub struct RequestCounter {
     /// took: `get() - operations()` is the retries.
     operations: Arc<AtomicU64>,
     by_operation: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Operations under way now, and how often that rose from none: a
+    /// round trip is a stretch with at least one request in flight, so
+    /// requests sent at once count once.
+    in_flight: Arc<AtomicU64>,
+    round_trips: Arc<AtomicU64>,
 }
 
 impl RequestCounter {
@@ -35,6 +41,11 @@ impl RequestCounter {
     /// retries of a timed-out or throttled attempt.
     pub fn operations(&self) -> u64 {
         self.operations.load(Ordering::SeqCst)
+    }
+
+    /// Storage round trips: requests that overlap count once.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::SeqCst)
     }
 
     /// Requests per operation name (`GetItem`, `TransactWriteItems`, ...).
@@ -57,6 +68,19 @@ impl Intercept for RequestCounter {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.operations.fetch_add(1, Ordering::SeqCst);
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.round_trips.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         Ok(())
     }
 

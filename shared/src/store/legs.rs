@@ -177,7 +177,8 @@ pub(crate) fn last_at(item: &Item) -> Option<i64> {
 
 /// What one touch found.
 enum Touch {
-    Moved(Item),
+    /// The leg as it is now, and when it last routed before.
+    Moved(Item, Option<i64>),
     Missing,
     Replayed,
     /// Past its fixed end (or closed): routes nothing, revives nothing.
@@ -206,8 +207,8 @@ impl Store {
         medium: Medium,
         now: i64,
     ) -> Result<LegRead, StoreError> {
-        let item = match self.touch(proxy, caller, once, medium, None, now).await? {
-            Touch::Moved(item) => item,
+        let (item, before) = match self.touch(proxy, caller, once, medium, None, now).await? {
+            Touch::Moved(item, before) => (item, before),
             Touch::Missing => return Ok(LegRead::Leg(None)),
             Touch::Replayed => return Ok(LegRead::Replayed),
             Touch::Over(item) => return Ok(LegRead::Leg(Some(leg_from(&item)?))),
@@ -217,7 +218,7 @@ impl Store {
             prune_tokens(self, proxy, caller, &item, &once.valid_iats);
         }
         let leg = leg_from(&item)?;
-        self.move_other_leg(&leg, now);
+        self.move_other_leg(&leg, before, now);
         Ok(LegRead::Leg(Some(leg)))
     }
 
@@ -269,7 +270,7 @@ impl Store {
             )
             .await?
         {
-            Touch::Moved(item) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
+            Touch::Moved(item, _) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
             Touch::Replayed => Ok(LegRead::Replayed),
             Touch::Missing => Ok(LegRead::Leg(None)),
             Touch::Over(item) | Touch::Idle(item) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
@@ -277,10 +278,15 @@ impl Store {
     }
 
     /// After a routed call, the other participant's leg learns the new
-    /// sliding end too, off the call's path (best effort: if it misses,
-    /// [`Store::revive`] reads this leg when that one looks idle).
-    fn move_other_leg(&self, leg: &Leg, now: i64) {
-        if leg.idle_until.is_none() {
+    /// sliding end too, off the call's path: when this leg had not routed
+    /// for half a TTL, so a busy leg adds no request per call (best
+    /// effort: where the other leg lags, [`Store::revive`] reads this one
+    /// when that one looks idle).
+    fn move_other_leg(&self, leg: &Leg, before: Option<i64>, now: i64) {
+        let Some(ttl) = leg.idle_until.map(|idle| idle - now) else {
+            return;
+        };
+        if before.is_some_and(|at| now - at < ttl / 2) {
             return;
         }
         let update = self
@@ -351,12 +357,25 @@ impl Store {
         let res = update
             .update_expression(set)
             .condition_expression(condition)
-            .return_values(ReturnValue::AllNew)
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         let old = match res {
-            Ok(out) => return Ok(out.attributes.map_or(Touch::Missing, Touch::Moved)),
+            // The item as the update left it, from the one before (ALL_OLD
+            // also says when it last routed).
+            Ok(out) => {
+                return Ok(match out.attributes {
+                    Some(mut item) => {
+                        let before = opt_n(&item, LAST_AT);
+                        item.insert(LAST_AT.into(), n(now));
+                        let ttl = opt_n(&item, TTL_S).unwrap_or(NO_END);
+                        item.insert(IDLE_UNTIL.into(), n(ttl.saturating_add(now)));
+                        Touch::Moved(item, before)
+                    }
+                    None => Touch::Missing,
+                })
+            }
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
                 _ => return Err(StoreError::sdk("UpdateItem", e)),

@@ -52,6 +52,34 @@ pub async fn open_session(
         now,
         ttl_seconds,
     );
+    create(store, session, now).await
+}
+
+/// The same, sliding: it ends `ttl` seconds after its last routed call,
+/// and its pairs cool off for a minute after it ends (Twilio Proxy's
+/// policies in force on the routing path).
+pub async fn open_sliding_session(
+    store: &Store,
+    id: &str,
+    provider: Provider,
+    legs: [(&str, &str); 2],
+    now: i64,
+    ttl: i64,
+) -> anyhow::Result<Session> {
+    let mut session = Session::open(
+        id.into(),
+        provider,
+        legs.map(|(participant, proxy)| (n(participant), n(proxy))),
+        now,
+        0,
+    );
+    session.expires_at = callmask::domain::NO_END;
+    session.ttl = Some(ttl);
+    session.cool_off = 60;
+    create(store, session, now).await
+}
+
+async fn create(store: &Store, session: Session, now: i64) -> anyhow::Result<Session> {
     store
         .create_session(&session, now, &[])
         .await

@@ -45,6 +45,10 @@ async fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("cost") {
         return cost::run().await;
     }
+    // `bench routing`: only the routed calls under a service's policies.
+    if args.first().map(String::as_str) == Some("routing") {
+        return routing::run().await;
+    }
     println!("# callmask benchmarks\n");
     routing::run().await?;
     twilio_line::run().await?;

@@ -7,7 +7,7 @@ use callmask::domain::{Provider, Session};
 use callmask::store::{schema, Store};
 
 use super::events::{PUBLIC, TWILIO_ACCOUNT, TWILIO_TOKEN, VONAGE_SECRET};
-use crate::common::{n, open_session, pool_number, uuid_like};
+use crate::common::{n, open_session, open_sliding_session, pool_number, uuid_like};
 use crate::fakes;
 
 /// Distinct Vonage callers the runs take turns with.
@@ -75,8 +75,8 @@ pub async fn world() -> anyhow::Result<World> {
     })
 }
 
-/// The pool, CALLERS sessions on the same proxy number (a leg sees a
-/// handful of calls, not hundreds; kept small: the emulator copies its
+/// The pool, CALLERS sliding sessions on the same proxy number (a leg sees
+/// a handful of calls, not hundreds; kept small: the emulator copies its
 /// tables on every transaction), and the session the events belong to.
 async fn seed_calls(store: &Store, now: i64) -> anyhow::Result<Session> {
     for (p, provider, country) in [
@@ -93,7 +93,8 @@ async fn seed_calls(store: &Store, now: i64) -> anyhow::Result<Session> {
             format!("+4477009{:05}", 20_000 + i),
         );
         let legs = [(a.as_str(), "+447700900001"), (b.as_str(), "+447700900002")];
-        open_session(
+        // Sliding, with a cool-off: the routing request moves the leg.
+        open_sliding_session(
             store,
             &format!("c{i:031}"),
             Provider::Vonage,
