@@ -97,10 +97,12 @@ def seeds() -> dict[str, list[bytes]]:
                 j = None
             if isinstance(j, dict):
                 numbers.update(str(j[k]) for k in ("to", "from", "msisdn") if k in j)
-        if folder in ("sessions", "numbers", "lines") and method in ("POST", "PUT"):
+        if folder in ("sessions", "numbers", "lines") and method in ("POST", "PUT", "PATCH"):
             which = {"sessions": 0, "lines": 4}.get(folder)
             if "/services" in path:
                 which = 6 if path.endswith("/numbers") else 5
+            elif path.startswith("/sessions/"):
+                which = 7
             if which is None:
                 which = 2 if path.endswith("/provision") else 3 if path.endswith("/import") else 1
             add("admin_json", bytes([which]) + body)

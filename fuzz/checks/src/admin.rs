@@ -8,10 +8,14 @@ use callmask::api::numbers::{
 };
 use callmask::api::services::body::{Join, JoinBody, ServiceBody};
 use callmask::api::session_list::{decode_next, encode_next, parse_list_query, MAX_LIMIT};
-use callmask::api::sessions::{CreateSession, CreateSessionBody, MAX_LABEL_CHARS};
+use callmask::api::sessions::{
+    CreateSession, CreateSessionBody, UpdateSession, UpdateSessionBody, MAX_LABEL_CHARS,
+};
 use callmask::domain::line::Line;
 use callmask::domain::service::{check_unique_name, ServiceChanges, ServiceSid};
+use callmask::domain::session::valid_unique_name;
 use callmask::domain::Service;
+use callmask::domain::{Provider, Session};
 use callmask::store::valid_cursor;
 use serde::de::DeserializeOwned;
 
@@ -45,15 +49,17 @@ where
 
 /// First byte: which body (`POST /sessions`, `POST /numbers`,
 /// `POST /numbers/provision`, `POST /numbers/import`, `PUT /lines/{n}`,
-/// `POST /services` or `/services/{sid}`, `POST /services/{sid}/numbers`);
-/// the rest is the body. What is accepted is within its documented bounds.
+/// `POST /services` or `/services/{sid}`, `POST /services/{sid}/numbers`,
+/// `PATCH /sessions/{id}`); the rest is the body. What is accepted is
+/// within its documented bounds.
 pub fn json_bodies(data: &[u8]) {
     let Some((&which, body)) = data.split_first() else {
         return;
     };
-    match which % 7 {
+    match which % 8 {
         0 => {
             if let Some(s) = checked::<CreateSessionBody, CreateSession>(body) {
+                assert!(s.unique_name.as_deref().is_none_or(valid_unique_name));
                 for p in &s.participants {
                     if let Some(label) = &p.label {
                         let n = label.chars().count();
@@ -93,6 +99,24 @@ pub fn json_bodies(data: &[u8]) {
                     assert!(check_unique_name(&s.unique_name).is_ok());
                 }
                 let _ = Service::default_service(3600, "").change(changes, now);
+            }
+        }
+        7 => {
+            // An update taken applies to an open session (or is refused)
+            // without a panic, whatever its numbers.
+            if let Some(UpdateSession::Change(changes)) =
+                checked::<UpdateSessionBody, UpdateSession>(body)
+            {
+                let n = |s: &str| callmask::phone::PhoneNumber::parse(s).expect("number");
+                let pairs = [
+                    (n("+447700900100"), n("+447700900001")),
+                    (n("+447700900200"), n("+447700900002")),
+                ];
+                let session = Session::open("s".into(), Provider::Vonage, pairs, 1_795_334_400, 60);
+                if let Ok(changed) = session.change(&changes, 1_795_334_410) {
+                    assert!(changed.ends_at() > 1_795_334_410);
+                    let _ = changed.legs();
+                }
             }
         }
         6 => {
