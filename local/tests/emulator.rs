@@ -541,6 +541,13 @@ async fn forged_tokens_are_never_remembered_on_a_leg() {
         _ => 0,
     };
     assert_eq!(kept, 0, "token ids kept on the leg");
+    // Nor did they move the session: the routing request of each was put
+    // back once it failed its check.
+    assert!(
+        !leg.contains_key("last_at"),
+        "a forged call moved the leg: {leg:?}"
+    );
+    assert!(!leg.contains_key("idle_until"), "{leg:?}");
     let r = signed_answer(&t, VONAGE_SECRET, digits(&pa), digits(ALICE)).await;
     assert!(connect_of(&r.json()).is_some(), "{}", r.body);
 }

@@ -177,8 +177,8 @@ pub(crate) fn last_at(item: &Item) -> Option<i64> {
 
 /// What one touch found.
 enum Touch {
-    /// The leg as it is now, and when it last routed before.
-    Moved(Item, Option<i64>),
+    /// The leg as it is now, and as it was.
+    Moved(Item, Item),
     Missing,
     Replayed,
     /// Past its fixed end (or closed): routes nothing, revives nothing.
@@ -194,6 +194,36 @@ pub struct Once<'a> {
     pub valid_iats: RangeInclusive<i64>,
 }
 
+/// What a routing request of a request not yet verified changed on a
+/// leg (its token, when it last routed, its sliding end, its item's TTL),
+/// to put back if the request then fails its check.
+#[derive(Debug, Clone)]
+pub struct Undo {
+    proxy: PhoneNumber,
+    caller: PhoneNumber,
+    token: Option<String>,
+    at: i64,
+    was: [(&'static str, Option<i64>); 3],
+}
+
+impl Undo {
+    fn of(
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        once: Option<&Once<'_>>,
+        old: &Item,
+        at: i64,
+    ) -> Self {
+        Self {
+            proxy: proxy.clone(),
+            caller: caller.clone(),
+            token: once.map(|o| token_key(o.token)),
+            at,
+            was: [LAST_AT, IDLE_UNTIL, keys::TTL].map(|name| (name, opt_n(old, name))),
+        }
+    }
+}
+
 impl Store {
     /// The routing request of a call or text from `caller` to `proxy`: a
     /// live leg is returned moved (its session extended from `now`); with
@@ -207,36 +237,93 @@ impl Store {
         medium: Medium,
         now: i64,
     ) -> Result<LegRead, StoreError> {
-        let (item, before) = match self.touch(proxy, caller, once, medium, None, now).await? {
-            Touch::Moved(item, before) => (item, before),
-            Touch::Missing => return Ok(LegRead::Leg(None)),
-            Touch::Replayed => return Ok(LegRead::Replayed),
-            Touch::Over(item) => return Ok(LegRead::Leg(Some(leg_from(&item)?))),
+        let (read, moved) = self.route(proxy, caller, once, medium, now).await?;
+        if let (LegRead::Leg(Some(leg)), Some(old)) = (&read, moved) {
+            self.move_other_leg(leg, last_at(&old), now);
+        }
+        Ok(read)
+    }
+
+    /// The same request for a webhook whose signature cannot be checked
+    /// yet (a cold function fetches its secret meanwhile), so the fetch
+    /// costs no round trip: what it changed comes back as an [`Undo`], for
+    /// [`Store::undo`] if the request fails its check.
+    pub async fn route_leg_unverified(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        once: Option<&Once<'_>>,
+        medium: Medium,
+        now: i64,
+    ) -> Result<(LegRead, Option<Undo>), StoreError> {
+        let (read, moved) = self.route(proxy, caller, once, medium, now).await?;
+        let undo = moved.map(|old| Undo::of(proxy, caller, once, &old, now));
+        Ok((read, undo))
+    }
+
+    /// Puts back what an unverified routing request changed, unless
+    /// another request routed by the leg since.
+    pub async fn undo(&self, undo: Undo) -> Result<(), StoreError> {
+        let (mut set, mut remove) = (Vec::new(), Vec::new());
+        let mut update = self
+            .update(keys::number(&undo.proxy), keys::leg(&undo.caller))
+            .condition_expression(format!("{LAST_AT} = :at"))
+            .expression_attribute_values(":at", n(undo.at));
+        for (i, (name, was)) in undo.was.iter().enumerate() {
+            let placeholder = format!("#a{i}");
+            update = update.expression_attribute_names(&placeholder, *name);
+            match was {
+                Some(v) => {
+                    set.push(format!("{placeholder} = :v{i}"));
+                    update = update.expression_attribute_values(format!(":v{i}"), n(*v));
+                }
+                None => remove.push(placeholder),
+            }
+        }
+        let mut expression = String::new();
+        if !set.is_empty() {
+            expression.push_str(&format!("SET {}", set.join(", ")));
+        }
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        if let Some(id) = &undo.token {
+            expression.push_str(" DELETE #tokens :id");
+            update = update
+                .expression_attribute_names("#tokens", TOKENS)
+                .expression_attribute_values(":id", AttributeValue::Ss(vec![id.clone()]));
+        }
+        update
+            .update_expression(expression.trim())
+            .send()
+            .await
+            .map(drop)
+            .or_else(|e| match e.as_service_error() {
+                Some(e) if e.is_conditional_check_failed_exception() => Ok(()),
+                _ => Err(StoreError::sdk("UpdateItem", e)),
+            })
+    }
+
+    /// The routing request, and the leg as it was when it moved it.
+    async fn route(
+        &self,
+        proxy: &PhoneNumber,
+        caller: &PhoneNumber,
+        once: Option<&Once<'_>>,
+        medium: Medium,
+        now: i64,
+    ) -> Result<(LegRead, Option<Item>), StoreError> {
+        let (item, old) = match self.touch(proxy, caller, once, medium, None, now).await? {
+            Touch::Moved(item, old) => (item, old),
+            Touch::Missing => return Ok((LegRead::Leg(None), None)),
+            Touch::Replayed => return Ok((LegRead::Replayed, None)),
+            Touch::Over(item) => return Ok((LegRead::Leg(Some(leg_from(&item)?)), None)),
             Touch::Idle(item) => return self.revive(leg_from(&item)?, once, medium, now).await,
         };
         if let Some(once) = once {
             prune_tokens(self, proxy, caller, &item, &once.valid_iats);
         }
-        let leg = leg_from(&item)?;
-        self.move_other_leg(&leg, before, now);
-        Ok(LegRead::Leg(Some(leg)))
-    }
-
-    /// Moves a leg already read (a cold function reads before it can check
-    /// the request): the same touch, without a token.
-    pub async fn extend_leg(
-        &self,
-        leg: &Leg,
-        medium: Medium,
-        now: i64,
-    ) -> Result<Option<Leg>, StoreError> {
-        match self
-            .route_leg(&leg.proxy, &leg.caller, None, medium, now)
-            .await?
-        {
-            LegRead::Leg(leg) => Ok(leg),
-            LegRead::Replayed => Ok(None),
-        }
+        Ok((LegRead::Leg(Some(leg_from(&item)?)), Some(old)))
     }
 
     /// This leg is idle, but the other participant's calls may have kept
@@ -248,7 +335,7 @@ impl Store {
         once: Option<&Once<'_>>,
         medium: Medium,
         now: i64,
-    ) -> Result<LegRead, StoreError> {
+    ) -> Result<(LegRead, Option<Item>), StoreError> {
         let other = self
             .get_item(keys::number(&leg.caller_id), keys::leg(&leg.callee))
             .await?
@@ -257,9 +344,9 @@ impl Store {
             .transpose()?;
         let live = other.is_some_and(|o| o.session_id == leg.session_id && o.is_active(now));
         if !live {
-            return Ok(LegRead::Leg(Some(leg)));
+            return Ok((LegRead::Leg(Some(leg)), None));
         }
-        match self
+        let touched = self
             .touch(
                 &leg.proxy,
                 &leg.caller,
@@ -268,13 +355,14 @@ impl Store {
                 Some(&leg.session_id),
                 now,
             )
-            .await?
-        {
-            Touch::Moved(item, _) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
-            Touch::Replayed => Ok(LegRead::Replayed),
-            Touch::Missing => Ok(LegRead::Leg(None)),
-            Touch::Over(item) | Touch::Idle(item) => Ok(LegRead::Leg(Some(leg_from(&item)?))),
-        }
+            .await?;
+        Ok(match touched {
+            // The other leg is live already: nothing to tell it.
+            Touch::Moved(item, _) => (LegRead::Leg(Some(leg_from(&item)?)), None),
+            Touch::Replayed => (LegRead::Replayed, None),
+            Touch::Missing => (LegRead::Leg(None), None),
+            Touch::Over(item) | Touch::Idle(item) => (LegRead::Leg(Some(leg_from(&item)?)), None),
+        })
     }
 
     /// After a routed call, the other participant's leg learns the new
@@ -366,12 +454,12 @@ impl Store {
             // also says when it last routed).
             Ok(out) => {
                 return Ok(match out.attributes {
-                    Some(mut item) => {
-                        let before = opt_n(&item, LAST_AT);
+                    Some(old) => {
+                        let mut item = old.clone();
                         item.insert(LAST_AT.into(), n(now));
                         let ttl = opt_n(&item, TTL_S).unwrap_or(NO_END);
                         item.insert(IDLE_UNTIL.into(), n(ttl.saturating_add(now)));
-                        Touch::Moved(item, before)
+                        Touch::Moved(item, old)
                     }
                     None => Touch::Missing,
                 })

@@ -38,7 +38,7 @@ pub use attr::Item;
 pub use call_history::{CallEventRecord, CallHistory, LineCall};
 pub use calls::{Claim, EventKept};
 pub use error::{StoreError, StoreErrorKind};
-pub use legs::{LegRead, Once};
+pub use legs::{LegRead, Once, Undo};
 pub use lines::{Admission, PutLine};
 pub use listing::{SessionFilter, SessionPosition, SessionsPage, StatusFilter};
 pub use messages::LineMessage;

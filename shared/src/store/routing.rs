@@ -1,18 +1,18 @@
 //! The routing reads: what an inbound call or text to a proxy number finds,
 //! in one round trip. `find_leg` (the leg of (proxy, caller), read only),
 //! [`Store::route_leg`] (`legs`: the leg read and moved, a signed
-//! webhook's token recorded), and `resolve_inbound` (Twilio: the leg and
-//! the number's line, side by side).
+//! webhook's token recorded), and `route_inbound` (Twilio: the leg read
+//! and moved beside the number's META read, for its line).
 
 use crate::domain::line::Line;
 use crate::domain::{Leg, Medium, PoolNumber};
 use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
-use crate::store::legs::{leg_from, LegRead};
+use crate::store::legs::{leg_from, LegRead, Undo};
 use crate::store::lines::line_of;
 use crate::store::numbers::pool_number;
-use crate::store::{Store, StoreError, StoreErrorKind};
+use crate::store::{Store, StoreError};
 
 /// What one read returns for an inbound call to `to` from `from`.
 #[derive(Debug, Default)]
@@ -20,6 +20,8 @@ pub struct Inbound {
     pub leg: Option<Leg>,
     pub number: Option<PoolNumber>,
     pub line: Option<Line>,
+    /// What the routing request of an unverified request changed.
+    pub undo: Option<Undo>,
 }
 
 impl Store {
@@ -52,51 +54,43 @@ impl Store {
             }
         };
         let (leg, meta) = tokio::join!(leg, self.get_item(keys::number(to), keys::META));
-        let meta = meta?;
-        Ok(Inbound {
-            leg: match leg? {
-                LegRead::Leg(leg) => leg,
-                LegRead::Replayed => None,
-            },
-            number: meta.as_ref().map(pool_number).transpose()?,
-            line: match &meta {
-                Some(item) => line_of(item)?,
-                None => None,
-            },
-        })
+        inbound(leg?, meta?, None)
     }
 
-    /// The same read, not moving anything: for a request not verified yet
-    /// (a cold function reads beside fetching its token), in one
-    /// BatchGetItem. A live leg it finds is moved once the request checks
-    /// out ([`Store::extend_leg`]).
-    pub async fn resolve_inbound(
+    /// The same for a request not verified yet (a cold function fetches
+    /// its token meanwhile): what the leg's request changed is in
+    /// `Inbound::undo`, for [`Store::undo`] if the request fails its check.
+    pub async fn route_inbound_unverified(
         &self,
         to: &PhoneNumber,
         from: Option<&PhoneNumber>,
+        medium: Medium,
+        now: i64,
     ) -> Result<Inbound, StoreError> {
-        let mut wanted = vec![(keys::number(to), keys::META.to_string())];
-        if let Some(from) = from {
-            wanted.push((keys::number(to), keys::leg(from)));
-        }
-        let (items, unread) = self.batch_get(wanted).await?;
-        if !unread.is_empty() {
-            // Say "unavailable", never "no route": a missing leg would refuse
-            // a call that should connect.
-            return Err(StoreError::gave_up(
-                "BatchGetItem",
-                StoreErrorKind::Throttled,
-            ));
-        }
-        let mut inbound = Inbound::default();
-        for item in &items {
-            if get_s(item, keys::SK)? == keys::META {
-                inbound.line = line_of(item)?;
-                inbound.number = Some(pool_number(item)?);
-            } else {
-                inbound.leg = Some(leg_from(item)?);
+        let leg = async {
+            match from {
+                Some(from) => self.route_leg_unverified(to, from, None, medium, now).await,
+                None => Ok((LegRead::Leg(None), None)),
             }
-        }
-        Ok(inbound)
+        };
+        let (leg, meta) = tokio::join!(leg, self.get_item(keys::number(to), keys::META));
+        let (leg, undo) = leg?;
+        inbound(leg, meta?, undo)
     }
+}
+
+/// What the leg's request and the META read found.
+fn inbound(leg: LegRead, meta: Option<Item>, undo: Option<Undo>) -> Result<Inbound, StoreError> {
+    Ok(Inbound {
+        leg: match leg {
+            LegRead::Leg(leg) => leg,
+            LegRead::Replayed => None,
+        },
+        number: meta.as_ref().map(pool_number).transpose()?,
+        line: match &meta {
+            Some(item) => line_of(item)?,
+            None => None,
+        },
+        undo,
+    })
 }

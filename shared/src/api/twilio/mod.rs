@@ -74,10 +74,10 @@ pub struct Unverified {
 }
 
 /// The routing request of a call or text to `to` from `from`, with the
-/// verified form. Warm (the token at hand): verified first, then the leg
-/// read and moved beside the number's META read, one round trip. Cold: the
-/// token fetched beside a read that moves nothing; once verified, a live
-/// leg is moved (a second request, once per container, only for a leg).
+/// verified form: the leg read and moved beside the number's META read,
+/// one round trip. Warm (the token at hand): verified first. Cold: the
+/// token fetched meanwhile, and what the request moved put back if it
+/// fails its check.
 pub async fn route_verified(
     state: &TwilioState,
     req: &Request,
@@ -96,25 +96,29 @@ pub async fn route_verified(
         };
         return Ok((form, inbound));
     }
-    let read = async {
+    // Cold: the token fetched while the routing request runs; what that
+    // request changed is put back if the request fails its check.
+    let routed = async {
         match to {
-            Some(to) => Some(store.resolve_inbound(to, from).await),
+            Some(to) => Some(store.route_inbound_unverified(to, from, medium, now).await),
             None => None,
         }
     };
-    let (fetched, read) = tokio::join!(state.auth_token.get(), read);
-    let form = unverified.verify(state, req, fetched)?;
-    let inbound = match read {
-        Some(Ok(mut inbound)) => {
-            if let Some(leg) = inbound.leg.take() {
-                inbound.leg = match store.extend_leg(&leg, medium, now).await {
-                    Ok(moved) => moved,
-                    Err(e) => return Ok((form, Some(Err(e)))),
-                };
+    let (fetched, mut inbound) = tokio::join!(state.auth_token.get(), routed);
+    let undo = match &mut inbound {
+        Some(Ok(found)) => found.undo.take(),
+        _ => None,
+    };
+    let form = match unverified.verify(state, req, fetched) {
+        Ok(form) => form,
+        Err(denied) => {
+            if let Some(undo) = undo {
+                if let Err(e) = store.undo(undo).await {
+                    tracing::warn!(error = %crate::telemetry::chain(&e), "could not undo an unverified routing request");
+                }
             }
-            Some(Ok(inbound))
+            return Err(denied);
         }
-        other => other,
     };
     Ok((form, inbound))
 }

@@ -26,11 +26,13 @@ use crate::api::http::{bounded_body, empty, header, raw_query, ApiError, HttpRes
 use crate::config::{ConfigError, MessagingConfig, VonageConfig};
 use crate::core::{signing_secret, Core, Denied};
 use crate::domain::text::{plan_text, InboundText, TextPlan};
+use crate::domain::Medium;
 use crate::domain::MessageRecord;
 use crate::domain::Provider;
 use crate::phone::PhoneNumber;
 use crate::providers::VonageSms;
 use crate::secrets::Secret;
+use crate::store::LegRead;
 use crate::usecases::relay::{relay, Relayed, Route};
 use crate::vonage::sms_signature;
 
@@ -113,6 +115,30 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The signature and its freshness, with the fetched secret.
+fn verified(
+    state: &InboundSmsState,
+    params: &[(String, String)],
+    fetched: Result<Option<Arc<str>>, crate::secrets::SecretError>,
+) -> Result<(), Denied> {
+    let Some(secret) = signing_secret(&state.core, fetched)? else {
+        return Ok(());
+    };
+    if !sms_signature::verify(params, &secret, state.messaging.sms_signature_method) {
+        tracing::warn!("rejected an unsigned or badly signed Vonage inbound SMS");
+        return Err(Denied::Unauthorized);
+    }
+    // A good signature is good forever: its timestamp bounds when the
+    // request may be presented, so a captured one cannot be replayed
+    // (each replay of a text outside any session was a reply we paid for).
+    let max_age = state.messaging.sms_signature_max_age_seconds;
+    if !sms_signature::fresh(params, state.core.clock.now(), max_age) {
+        tracing::warn!("rejected a Vonage inbound SMS signed too long ago or in the future");
+        return Err(Denied::Unauthorized);
+    }
+    Ok(())
+}
+
 pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
     let params = match read_params(&req) {
         Ok(p) => p,
@@ -127,30 +153,36 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
             .and_then(|v| PhoneNumber::from_e164(&format!("+{}", v.trim_start_matches('+'))).ok())
     };
     let (to, from) = (number("to"), number("msisdn"));
-    let read = async {
+    // The routing request (which also extends a sliding session) runs
+    // beside the secret fetch; what it changed is put back if the request
+    // fails its check.
+    let now = state.core.clock.now();
+    let routed = async {
         match (&to, &from) {
-            (Some(to), Some(from)) => Some(state.core.store.find_leg(to, from).await),
+            (Some(to), Some(from)) => Some(
+                state
+                    .core
+                    .store
+                    .route_leg_unverified(to, from, None, Medium::Text, now)
+                    .await,
+            ),
             _ => None,
         }
     };
-    let (fetched, leg) = tokio::join!(state.secret.get(), read);
-    let secret: Option<Arc<str>> = match signing_secret(&state.core, fetched) {
-        Ok(s) => s,
-        Err(d) => return d.into_response(),
+    let (fetched, routed) = tokio::join!(state.secret.get(), routed);
+    let (leg, undo) = match routed {
+        Some(Ok((LegRead::Leg(leg), undo))) => (Some(Ok(leg)), undo),
+        Some(Ok((LegRead::Replayed, undo))) => (Some(Ok(None)), undo),
+        Some(Err(e)) => (Some(Err(e)), None),
+        None => (None, None),
     };
-    if let Some(secret) = &secret {
-        if !sms_signature::verify(&params, secret, state.messaging.sms_signature_method) {
-            tracing::warn!("rejected an unsigned or badly signed Vonage inbound SMS");
-            return Denied::Unauthorized.into_response();
+    if let Err(denied) = verified(state, &params, fetched) {
+        if let Some(undo) = undo {
+            if let Err(e) = state.core.store.undo(undo).await {
+                tracing::warn!(error = %crate::telemetry::chain(&e), "could not undo an unverified routing request");
+            }
         }
-        // A good signature is good forever: its timestamp bounds when the
-        // request may be presented, so a captured one cannot be replayed
-        // (each replay of a text outside any session was a reply we paid for).
-        let max_age = state.messaging.sms_signature_max_age_seconds;
-        if !sms_signature::fresh(&params, state.core.clock.now(), max_age) {
-            tracing::warn!("rejected a Vonage inbound SMS signed too long ago or in the future");
-            return Denied::Unauthorized.into_response();
-        }
+        return denied.into_response();
     }
     let Some(message_id) = param(&params, "messageId").map(str::trim).filter(|id| {
         !id.is_empty()
@@ -180,7 +212,6 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
         )
         .into_response();
     }
-    let now = state.core.clock.now();
     let leg = match leg {
         Some(Ok(leg)) => leg,
         Some(Err(e)) => {

@@ -188,31 +188,42 @@ pub async fn answer_call(
             let found = route(token.filter(|_| secret.is_some())).await;
             (secret, found)
         }
-        // Cold: the secret fetched while the leg is read (nothing written),
-        // then, the request verified, the routing request itself: a second
-        // request, once per container, only when there is a leg to route.
+        // Cold: the secret fetched while the routing request runs, so the
+        // fetch adds no round trip; what that request changed is put back
+        // if the request then fails its check.
         None => {
-            let read = async {
+            let unverified = async {
                 let (to, from) = numbers.as_ref()?;
-                Some(state.core.store.find_leg(to, from).await)
+                let once = token.as_ref().map(|token| Once {
+                    token,
+                    valid_iats: signature::valid_iats(now),
+                });
+                let store = &state.core.store;
+                Some(
+                    store
+                        .route_leg_unverified(to, from, once.as_ref(), Medium::Call, now)
+                        .await,
+                )
             };
-            let (fetched, read) = tokio::join!(state.secret.get(), read);
+            let (fetched, routed) = tokio::join!(state.secret.get(), unverified);
             let checked = signing_secret(&state.core, fetched).and_then(|secret| {
                 authenticate(state, &req, secret.as_deref())?;
                 Ok(secret)
             });
-            let secret = match checked {
-                Ok(secret) => secret,
-                Err(Denied::SecretUnavailable) => return storage_down(None),
-                Err(denied) => return denied.into_response(),
-            };
-            let found = match read {
-                Some(Ok(Some(_))) => route(token.filter(|_| secret.is_some())).await,
-                Some(Ok(None)) => Some(Ok(LegRead::Leg(None))),
-                Some(Err(e)) => Some(Err(e)),
-                None => None,
-            };
-            (secret, found)
+            match checked {
+                Ok(secret) => (secret, routed.map(|r| r.map(|(read, _)| read))),
+                Err(denied) => {
+                    if let Some(Ok((_, Some(undo)))) = routed {
+                        if let Err(e) = state.core.store.undo(undo).await {
+                            tracing::warn!(error = %crate::telemetry::chain(&e), "could not undo an unverified routing request");
+                        }
+                    }
+                    return match denied {
+                        Denied::SecretUnavailable => storage_down(None),
+                        denied => denied.into_response(),
+                    };
+                }
+            }
         }
     };
     let secret = secret.as_deref();
