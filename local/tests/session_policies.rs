@@ -69,6 +69,18 @@ async fn env_with(provider: &str) -> TestEnv {
     t
 }
 
+/// A new service with `settings` and `numbers` in it: its sid.
+async fn service(t: &TestEnv, settings: Value, numbers: &[&str]) -> String {
+    let created = t.post_expect("/services", &settings, 201).await.json();
+    let sid = created["sid"].as_str().expect("sid").to_string();
+    for number in numbers {
+        let join = json!({"number": number});
+        t.post_expect(&format!("/services/{sid}/numbers"), &join, 200)
+            .await;
+    }
+    sid
+}
+
 fn advance(t: &TestEnv, seconds: i64) {
     t.state.core.clock.advance(seconds);
 }
@@ -248,18 +260,8 @@ async fn unique_names_are_unique_per_service_and_fetch_their_session() {
 async fn a_released_pair_cools_off_and_never_reaches_a_new_counterpart() {
     needs_emulator!();
     let t = env_with("vonage").await;
-    let svc = t
-        .post_expect(
-            "/services",
-            &json!({"unique_name": "cool", "cool_off_seconds": 300}),
-            201,
-        )
-        .await
-        .json();
-    let sid = svc["sid"].as_str().unwrap().to_string();
-    let join = json!({"number": P1});
-    t.post_expect(&format!("/services/{sid}/numbers"), &join, 200)
-        .await;
+    let settings = json!({"unique_name": "cool", "cool_off_seconds": 300});
+    let sid = service(&t, settings, &[P1]).await;
     let s = open(&t, json!({"service": sid, "ttl_seconds": 3600})).await;
     let pb = proxy_of(&s, 1);
     let path = format!("/sessions/{}", s["id"].as_str().unwrap());
@@ -284,17 +286,8 @@ async fn a_released_pair_cools_off_and_never_reaches_a_new_counterpart() {
 async fn an_idle_sliding_session_cools_off_too() {
     needs_emulator!();
     let t = env_with("vonage").await;
-    let svc = json!({"unique_name": "cool", "cool_off_seconds": 300});
-    let sid = t.post_expect("/services", &svc, 201).await.json()["sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.post_expect(
-        &format!("/services/{sid}/numbers"),
-        &json!({"number": P1}),
-        200,
-    )
-    .await;
+    let settings = json!({"unique_name": "cool", "cool_off_seconds": 300});
+    let sid = service(&t, settings, &[P1]).await;
     let s = open(&t, json!({"service": sid, "ttl": 60})).await;
     advance(&t, 61);
     let again = json!({"participants": [ALICE, CAROL], "service": sid, "ttl": 60});
@@ -307,16 +300,7 @@ async fn an_idle_sliding_session_cools_off_too() {
 /// A service of `P1` and `P2` with `settings`: its sid.
 async fn service_of_two(t: &TestEnv, settings: Value) -> String {
     t.add_number(P2).await;
-    let sid = t.post_expect("/services", &settings, 201).await.json()["sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    for number in [P1, P2] {
-        let join = json!({"number": number});
-        t.post_expect(&format!("/services/{sid}/numbers"), &join, 200)
-            .await;
-    }
-    sid
+    service(t, settings, &[P1, P2]).await
 }
 
 /// Alice's number in a new session with `other` in `service`, then
@@ -385,16 +369,7 @@ async fn a_number_of_another_country_only_where_the_service_allows_it() {
         (Some("pool_exhausted"), Some("US"))
     );
     let open = json!({"unique_name": "abroad", "allow_foreign_numbers": true});
-    let sid = t.post_expect("/services", &open, 201).await.json()["sid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.post_expect(
-        &format!("/services/{sid}/numbers"),
-        &json!({"number": P1}),
-        200,
-    )
-    .await;
+    let sid = service(&t, open, &[P1]).await;
     let body = json!({"participants": [ALICE, US], "service": sid});
     let s = t.post_expect("/sessions", &body, 201).await.json();
     assert_eq!(proxy_of(&s, 1), P1);

@@ -7,7 +7,6 @@
 use crate::domain::line::Line;
 use crate::domain::{Leg, Medium, PoolNumber};
 use crate::phone::PhoneNumber;
-use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::legs::{leg_from, LegRead, Undo};
 use crate::store::lines::line_of;
@@ -47,14 +46,7 @@ impl Store {
         medium: Medium,
         now: i64,
     ) -> Result<Inbound, StoreError> {
-        let leg = async {
-            match from {
-                Some(from) => self.route_leg(to, from, None, medium, now).await,
-                None => Ok(LegRead::Leg(None)),
-            }
-        };
-        let (leg, meta) = tokio::join!(leg, self.get_item(keys::number(to), keys::META));
-        inbound(leg?, meta?, None)
+        self.inbound(to, from, medium, now, true).await
     }
 
     /// The same for a request not verified yet (a cold function fetches
@@ -67,30 +59,39 @@ impl Store {
         medium: Medium,
         now: i64,
     ) -> Result<Inbound, StoreError> {
+        self.inbound(to, from, medium, now, false).await
+    }
+
+    async fn inbound(
+        &self,
+        to: &PhoneNumber,
+        from: Option<&PhoneNumber>,
+        medium: Medium,
+        now: i64,
+        verified: bool,
+    ) -> Result<Inbound, StoreError> {
         let leg = async {
             match from {
-                Some(from) => self.route_leg_unverified(to, from, None, medium, now).await,
                 None => Ok((LegRead::Leg(None), None)),
+                Some(from) if verified => {
+                    Ok((self.route_leg(to, from, None, medium, now).await?, None))
+                }
+                Some(from) => self.route_leg_unverified(to, from, None, medium, now).await,
             }
         };
         let (leg, meta) = tokio::join!(leg, self.get_item(keys::number(to), keys::META));
-        let (leg, undo) = leg?;
-        inbound(leg, meta?, undo)
+        let ((leg, undo), meta) = (leg?, meta?);
+        Ok(Inbound {
+            leg: match leg {
+                LegRead::Leg(leg) => leg,
+                LegRead::Replayed => None,
+            },
+            number: meta.as_ref().map(pool_number).transpose()?,
+            line: match &meta {
+                Some(item) => line_of(item)?,
+                None => None,
+            },
+            undo,
+        })
     }
-}
-
-/// What the leg's request and the META read found.
-fn inbound(leg: LegRead, meta: Option<Item>, undo: Option<Undo>) -> Result<Inbound, StoreError> {
-    Ok(Inbound {
-        leg: match leg {
-            LegRead::Leg(leg) => leg,
-            LegRead::Replayed => None,
-        },
-        number: meta.as_ref().map(pool_number).transpose()?,
-        line: match &meta {
-            Some(item) => line_of(item)?,
-            None => None,
-        },
-        undo,
-    })
 }
