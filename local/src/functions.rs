@@ -239,28 +239,37 @@ impl Function {
     }
 
     /// What the function's binary does with `req`, with its own state.
+    /// Each function's future is boxed: one state machine holding all of
+    /// them (as deep as the deepest) overflows a test thread's stack in a
+    /// debug build. A deployed function runs only its own.
     pub async fn handle(self, stack: &Stack, req: Request) -> HttpResponse {
-        match self {
-            Function::Numbers => numbers::handle(&stack.numbers, req).await,
-            Function::Sessions => sessions::handle(&stack.sessions, req).await,
-            Function::Lines => lines::handle(&stack.lines, req).await,
-            Function::VonageAnswer => vonage::answer::handle(&stack.vonage, req).await,
-            Function::VonageEvent => vonage::event::handle(&stack.vonage, req).await,
-            Function::VonageFallback => vonage::fallback::handle(&stack.vonage, req).await,
-            Function::TwilioVoice => twilio::voice::handle(&stack.twilio, req).await,
-            Function::TwilioDialStatus => twilio::dial_status::handle(&stack.twilio, req).await,
-            Function::TwilioRecording => twilio::recording::handle(&stack.twilio, req).await,
+        use std::future::Future;
+        use std::pin::Pin;
+        type Handling<'a> = Pin<Box<dyn Future<Output = HttpResponse> + Send + 'a>>;
+        let handling: Handling<'_> = match self {
+            Function::Numbers => Box::pin(numbers::handle(&stack.numbers, req)),
+            Function::Sessions => Box::pin(sessions::handle(&stack.sessions, req)),
+            Function::Lines => Box::pin(lines::handle(&stack.lines, req)),
+            Function::VonageAnswer => Box::pin(vonage::answer::handle(&stack.vonage, req)),
+            Function::VonageEvent => Box::pin(vonage::event::handle(&stack.vonage, req)),
+            Function::VonageFallback => Box::pin(vonage::fallback::handle(&stack.vonage, req)),
+            Function::TwilioVoice => Box::pin(twilio::voice::handle(&stack.twilio, req)),
+            Function::TwilioDialStatus => Box::pin(twilio::dial_status::handle(&stack.twilio, req)),
+            Function::TwilioRecording => Box::pin(twilio::recording::handle(&stack.twilio, req)),
             Function::TwilioTranscription => {
-                twilio::transcription::handle(&stack.twilio, req).await
+                Box::pin(twilio::transcription::handle(&stack.twilio, req))
             }
-            Function::TwilioStatus => twilio::status::handle(&stack.twilio, req).await,
-            Function::TwilioSms => twilio::sms::handle(&stack.twilio_sms, req).await,
-            Function::VonageInboundSms => vonage::inbound_sms::handle(&stack.vonage_sms, req).await,
+            Function::TwilioStatus => Box::pin(twilio::status::handle(&stack.twilio, req)),
+            Function::TwilioSms => Box::pin(twilio::sms::handle(&stack.twilio_sms, req)),
+            Function::VonageInboundSms => {
+                Box::pin(vonage::inbound_sms::handle(&stack.vonage_sms, req))
+            }
             Function::VonageAudioAnswer => {
-                vonage::audio_answer::handle(&stack.audio_answer, req).await
+                Box::pin(vonage::audio_answer::handle(&stack.audio_answer, req))
             }
-            Function::AudioRecordings => audio::handle(&stack.audio_recordings, req).await,
-        }
+            Function::AudioRecordings => Box::pin(audio::handle(&stack.audio_recordings, req)),
+        };
+        handling.await
     }
 }
 

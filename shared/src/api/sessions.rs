@@ -68,17 +68,21 @@ pub async fn handle(state: &SessionsState, req: Request) -> HttpResponse {
     let id = path_param(&req, "id", "sessions");
     let sub = sub_resource(&req, "sessions");
     let core = &state.core;
+    // Each route's future boxed: one state machine holding all of them
+    // overflows a thread's stack in a debug build.
     let result = match (req.method().clone(), id, sub.as_deref()) {
         _ if crate::api::services::is_service_route(&req) => {
-            crate::api::services::handle(state, &req).await
+            Box::pin(crate::api::services::handle(state, &req)).await
         }
-        _ if crate::api::calls::is_call_route(&req) => crate::api::calls::handle(core, &req).await,
-        (Method::POST, None, _) => create(state, &req).await,
-        (Method::GET, None, _) => crate::api::session_list::list(core, &req).await,
-        (Method::GET, Some(id), None) => show(state, &req, &id).await,
-        (Method::DELETE, Some(id), None) => close(core, &id).await,
+        _ if crate::api::calls::is_call_route(&req) => {
+            Box::pin(crate::api::calls::handle(core, &req)).await
+        }
+        (Method::POST, None, _) => Box::pin(create(state, &req)).await,
+        (Method::GET, None, _) => Box::pin(crate::api::session_list::list(core, &req)).await,
+        (Method::GET, Some(id), None) => Box::pin(show(state, &req, &id)).await,
+        (Method::DELETE, Some(id), None) => Box::pin(close(core, &id)).await,
         // POST as Twilio's API updates, PATCH as a JSON API does.
-        (Method::PATCH | Method::POST, Some(id), None) => update(core, &req, &id).await,
+        (Method::PATCH | Method::POST, Some(id), None) => Box::pin(update(core, &req, &id)).await,
         (Method::GET, Some(id), Some("calls")) => calls(core, &id).await,
         (Method::GET, Some(id), Some("messages")) => messages(core, &id).await,
         (_, Some(_), Some("calls" | "messages")) => Err(ApiError::method_not_allowed("GET")),
