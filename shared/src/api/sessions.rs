@@ -40,7 +40,7 @@ use crate::domain::{ChangeError, Service, Session, NO_END};
 use crate::providers::Providers;
 use crate::store::CloseSession;
 use crate::usecases::opening::{OpenError, OpenSession, Opening, Policy};
-use crate::usecases::sessions::{CreateError, Lifetime};
+use crate::usecases::sessions::{CreateError, Lifetime, Terms};
 
 /// What the `sessions` function holds.
 #[derive(Debug, Clone)]
@@ -102,22 +102,21 @@ async fn create(state: &SessionsState, req: &Request) -> Result<HttpResponse, Ap
         .ok_or_else(|| ApiError::not_found("no such service").with("field", "service"))?
         .service;
     let now = core.clock.now();
-    let request = OpenSession {
-        lifetime: lifetime(
-            &body,
-            &service,
-            core.config.default_session_ttl_seconds,
-            now,
-        )?,
-        participants: body.participants,
-        provider: body.provider.unwrap_or(core.config.default_provider),
-        notify: body.notify,
-        service: service.sid,
+    let deployment_ttl = core.config.default_session_ttl_seconds;
+    let terms = Terms {
+        lifetime: lifetime(&body, &service, deployment_ttl, now)?,
         cool_off: service.cool_off_seconds,
         unique_name: body.unique_name,
         mode: body.mode.unwrap_or_default(),
         selection: service.number_selection_behavior,
         allow_foreign: service.allow_foreign_numbers,
+        service: service.sid,
+    };
+    let request = OpenSession {
+        participants: body.participants,
+        provider: body.provider.unwrap_or(core.config.default_provider),
+        notify: body.notify,
+        terms,
     };
     let webhooks = public_base_url(core.config.public_base_url.as_deref(), req);
     let policy = Policy {

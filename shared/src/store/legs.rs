@@ -228,37 +228,31 @@ impl Store {
     /// The routing request of a call or text from `caller` to `proxy`: a
     /// live leg is returned moved (its session extended from `now`); with
     /// `once`, the webhook token is recorded in the same request, and a
-    /// replayed one routes nothing.
+    /// replayed one routes nothing. A request not `verified` yet (a cold
+    /// function fetches its secret meanwhile, so the fetch costs no round
+    /// trip) gets back what it changed as an [`Undo`], for [`Store::undo`]
+    /// if it fails its check; a verified one tells the other leg of a
+    /// sliding session its new end.
     pub async fn route_leg(
         &self,
         proxy: &PhoneNumber,
         caller: &PhoneNumber,
         once: Option<&Once<'_>>,
-        medium: Medium,
-        now: i64,
-    ) -> Result<LegRead, StoreError> {
-        let (read, moved) = self.route(proxy, caller, once, medium, now).await?;
-        if let (LegRead::Leg(Some(leg)), Some(old)) = (&read, moved) {
-            self.move_other_leg(leg, last_at(&old), now);
-        }
-        Ok(read)
-    }
-
-    /// The same request for a webhook whose signature cannot be checked
-    /// yet (a cold function fetches its secret meanwhile), so the fetch
-    /// costs no round trip: what it changed comes back as an [`Undo`], for
-    /// [`Store::undo`] if the request fails its check.
-    pub async fn route_leg_unverified(
-        &self,
-        proxy: &PhoneNumber,
-        caller: &PhoneNumber,
-        once: Option<&Once<'_>>,
-        medium: Medium,
-        now: i64,
+        (medium, now): (Medium, i64),
+        verified: bool,
     ) -> Result<(LegRead, Option<Undo>), StoreError> {
         let (read, moved) = self.route(proxy, caller, once, medium, now).await?;
-        let undo = moved.map(|old| Undo::of(proxy, caller, once, &old, now));
-        Ok((read, undo))
+        match (&read, moved) {
+            (LegRead::Leg(Some(leg)), Some(old)) if verified => {
+                self.move_other_leg(leg, last_at(&old), now);
+                Ok((read, None))
+            }
+            (_, Some(old)) if !verified => {
+                let undo = Undo::of(proxy, caller, once, &old, now);
+                Ok((read, Some(undo)))
+            }
+            _ => Ok((read, None)),
+        }
     }
 
     /// Puts back what an unverified routing request changed, unless

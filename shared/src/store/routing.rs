@@ -36,33 +36,11 @@ impl Store {
         item.as_ref().map(leg_from).transpose()
     }
 
-    /// The routing request of a verified inbound call or text: the leg
-    /// for (to, from) read and moved ([`Store::route_leg`]) beside a read
-    /// of the number's META item; two requests, one round trip.
+    /// The routing request of an inbound call or text: the leg for
+    /// (to, from) read and moved ([`Store::route_leg`]) beside a read of
+    /// the number's META item; two requests, one round trip. Unverified:
+    /// what the leg's request changed is in `Inbound::undo`.
     pub async fn route_inbound(
-        &self,
-        to: &PhoneNumber,
-        from: Option<&PhoneNumber>,
-        medium: Medium,
-        now: i64,
-    ) -> Result<Inbound, StoreError> {
-        self.inbound(to, from, medium, now, true).await
-    }
-
-    /// The same for a request not verified yet (a cold function fetches
-    /// its token meanwhile): what the leg's request changed is in
-    /// `Inbound::undo`, for [`Store::undo`] if the request fails its check.
-    pub async fn route_inbound_unverified(
-        &self,
-        to: &PhoneNumber,
-        from: Option<&PhoneNumber>,
-        medium: Medium,
-        now: i64,
-    ) -> Result<Inbound, StoreError> {
-        self.inbound(to, from, medium, now, false).await
-    }
-
-    async fn inbound(
         &self,
         to: &PhoneNumber,
         from: Option<&PhoneNumber>,
@@ -73,10 +51,10 @@ impl Store {
         let leg = async {
             match from {
                 None => Ok((LegRead::Leg(None), None)),
-                Some(from) if verified => {
-                    Ok((self.route_leg(to, from, None, medium, now).await?, None))
+                Some(from) => {
+                    self.route_leg(to, from, None, (medium, now), verified)
+                        .await
                 }
-                Some(from) => self.route_leg_unverified(to, from, None, medium, now).await,
             }
         };
         let (leg, meta) = tokio::join!(leg, self.get_item(keys::number(to), keys::META));

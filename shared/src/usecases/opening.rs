@@ -7,12 +7,11 @@
 
 use std::future::Future;
 
-use crate::domain::service::NumberSelection;
-use crate::domain::{Mode, Notification, NotificationStatus, Provider, ServiceSid, Session};
+use crate::domain::{Notification, NotificationStatus, Provider, Session};
 use crate::phone::PhoneNumber;
 use crate::usecases::pool::{NumberProvider, Order, Pool, PoolStore};
 use crate::usecases::relay::SmsSender;
-use crate::usecases::sessions::{create, CreateError, Lifetime, NewSession, SessionStore};
+use crate::usecases::sessions::{create, CreateError, NewSession, SessionStore, Terms};
 use crate::usecases::Port;
 
 /// What Number Insight made of a number.
@@ -54,15 +53,8 @@ pub struct Requested {
 pub struct OpenSession {
     pub participants: [Requested; 2],
     pub provider: Provider,
-    pub lifetime: Lifetime,
     pub notify: bool,
-    /// The service it opens in, and that service's cool-off.
-    pub service: ServiceSid,
-    pub cool_off: u64,
-    pub unique_name: Option<String>,
-    pub mode: Mode,
-    pub selection: NumberSelection,
-    pub allow_foreign: bool,
+    pub terms: Terms,
 }
 
 /// The deployment's settings that shape an opening.
@@ -115,18 +107,12 @@ where
             participants: [a, b],
             labels: [p0.label.clone(), p1.label.clone()],
             provider: req.provider,
-            lifetime: req.lifetime,
-            service: req.service.clone(),
-            cool_off: req.cool_off,
-            unique_name: req.unique_name.clone(),
-            mode: req.mode,
-            selection: req.selection,
-            allow_foreign: req.allow_foreign,
+            terms: req.terms.clone(),
         };
         let mut result = create(self.store, new.clone(), id.clone(), now).await;
         // A number bought joins the default service, so only its sessions
         // can grow the pool.
-        let grows = new.service.is_default();
+        let grows = new.terms.service.is_default();
         if let (true, Err(CreateError::PoolExhausted { country, .. })) = (grows, &result) {
             let order = Order {
                 deadline: None,

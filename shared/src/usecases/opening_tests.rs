@@ -53,14 +53,11 @@ impl World {
                 requested(b, "your driver", None),
             ],
             provider: Provider::Vonage,
-            lifetime: crate::usecases::sessions::Lifetime::Fixed(3600),
-            cool_off: 0,
-            unique_name: None,
-            mode: Default::default(),
-            selection: Default::default(),
-            allow_foreign: true,
             notify,
-            service: crate::domain::ServiceSid::default_service(),
+            terms: crate::usecases::sessions::Terms::fixed(
+                3600,
+                crate::domain::ServiceSid::default_service(),
+            ),
         };
         let policy = Policy {
             number_insight: self.number_insight,

@@ -84,6 +84,13 @@ pub struct NewSession {
     pub participants: [PhoneNumber; 2],
     pub labels: [Option<String>; 2],
     pub provider: Provider,
+    pub terms: Terms,
+}
+
+/// What a session is opened under: its lifetime, mode and name, and its
+/// service's policies.
+#[derive(Debug, Clone)]
+pub struct Terms {
     pub lifetime: Lifetime,
     /// Its numbers come from this service's, never a reserved one.
     pub service: ServiceSid,
@@ -99,6 +106,21 @@ pub struct NewSession {
 }
 
 /// How long a session lasts.
+impl Terms {
+    /// A fixed lifetime in `service`, today's policies (tests, tools).
+    pub fn fixed(ttl: u64, service: ServiceSid) -> Self {
+        Self {
+            lifetime: Lifetime::Fixed(ttl),
+            service,
+            cool_off: 0,
+            unique_name: None,
+            mode: Mode::default(),
+            selection: NumberSelection::default(),
+            allow_foreign: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lifetime {
     /// Ends this many seconds after creation.
@@ -132,7 +154,7 @@ pub async fn create(
     now: i64,
 ) -> Result<Session, CreateError> {
     let [a, b] = &new.participants;
-    let free_before = now.saturating_sub(new.cool_off as i64);
+    let free_before = now.saturating_sub(new.terms.cool_off as i64);
     // Three independent reads: one round trip, not three.
     let (pool, dialled_a, dialled_b) = tokio::join!(
         store.pool(new.provider),
@@ -143,13 +165,13 @@ pub async fn create(
     // checks each chosen number is still so.
     let mut pool: Vec<PoolNumber> = pool?
         .into_iter()
-        .filter(|(_, m)| m.allocatable_in(&new.service))
+        .filter(|(_, m)| m.allocatable_in(&new.terms.service))
         .map(|(n, _)| n)
         .collect();
     let (dialled_a, dialled_b) = (dialled_a?, dialled_b?);
     let last = [
-        dialled_a.last_in(&new.service).cloned(),
-        dialled_b.last_in(&new.service).cloned(),
+        dialled_a.last_in(&new.terms.service).cloned(),
+        dialled_b.last_in(&new.terms.service).cloned(),
     ];
     let mut idle = [dialled_a.idle, dialled_b.idle];
     let mut busy = [dialled_a.busy, dialled_b.busy];
@@ -157,9 +179,9 @@ pub async fn create(
     for attempt in 0..MAX_ATTEMPTS {
         let pick = |i: usize, pool: &[PoolNumber], busy: &HashSet<PhoneNumber>| {
             let policy = Policy {
-                selection: new.selection,
+                selection: new.terms.selection,
                 last: last[i].as_ref(),
-                allow_foreign: new.allow_foreign,
+                allow_foreign: new.terms.allow_foreign,
             };
             choose_for(pool, busy, &countries[i], policy)
                 .map(|p| p.number.clone())
@@ -178,7 +200,7 @@ pub async fn create(
             now,
             0,
         );
-        match new.lifetime {
+        match new.terms.lifetime {
             Lifetime::Fixed(ttl) => session.expires_at = now.saturating_add(ttl as i64),
             Lifetime::Sliding { ttl, until } => {
                 session.ttl = Some(ttl as i64);
@@ -186,10 +208,10 @@ pub async fn create(
             }
             Lifetime::Until(at) => session.expires_at = at,
         }
-        session.service = new.service.clone();
-        session.cool_off = new.cool_off as i64;
-        session.unique_name = new.unique_name.clone();
-        session.mode = new.mode;
+        session.service = new.terms.service.clone();
+        session.cool_off = new.terms.cool_off as i64;
+        session.unique_name = new.terms.unique_name.clone();
+        session.mode = new.terms.mode;
         for (p, label) in session.participants.iter_mut().zip(&new.labels) {
             p.label = label.clone();
         }

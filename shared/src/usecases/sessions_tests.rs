@@ -32,13 +32,7 @@ async fn open(
         participants: [n(a), n(b)],
         labels: [None, None],
         provider: Provider::Vonage,
-        lifetime: Lifetime::Fixed(60),
-        cool_off: 0,
-        unique_name: None,
-        mode: Default::default(),
-        selection: Default::default(),
-        allow_foreign: true,
-        service: service.clone(),
+        terms: Terms::fixed(60, service.clone()),
     };
     create(t, new, id.into(), 0).await
 }

@@ -45,14 +45,12 @@ pub async fn open_session(
     now: i64,
     ttl_seconds: i64,
 ) -> anyhow::Result<Session> {
-    let session = Session::open(
-        id.into(),
-        provider,
-        legs.map(|(participant, proxy)| (n(participant), n(proxy))),
-        now,
-        ttl_seconds,
-    );
+    let session = Session::open(id.into(), provider, pairs(legs), now, ttl_seconds);
     create(store, session, now).await
+}
+
+fn pairs(legs: [(&str, &str); 2]) -> [(PhoneNumber, PhoneNumber); 2] {
+    legs.map(|(participant, proxy)| (n(participant), n(proxy)))
 }
 
 /// The same, sliding: it ends `ttl` seconds after its last routed call,
@@ -66,13 +64,7 @@ pub async fn open_sliding_session(
     now: i64,
     ttl: i64,
 ) -> anyhow::Result<Session> {
-    let mut session = Session::open(
-        id.into(),
-        provider,
-        legs.map(|(participant, proxy)| (n(participant), n(proxy))),
-        now,
-        0,
-    );
+    let mut session = Session::open(id.into(), provider, pairs(legs), now, 0);
     session.expires_at = callmask::domain::NO_END;
     session.ttl = Some(ttl);
     session.cool_off = 60;

@@ -91,7 +91,7 @@ pub async fn route_verified(
     if let Some(at_hand) = state.auth_token.at_hand() {
         let form = unverified.verify(state, req, Ok(at_hand))?;
         let inbound = match to {
-            Some(to) => Some(store.route_inbound(to, from, medium, now).await),
+            Some(to) => Some(store.route_inbound(to, from, medium, now, true).await),
             None => None,
         };
         return Ok((form, inbound));
@@ -100,7 +100,7 @@ pub async fn route_verified(
     // request changed is put back if the request fails its check.
     let routed = async {
         match to {
-            Some(to) => Some(store.route_inbound_unverified(to, from, medium, now).await),
+            Some(to) => Some(store.route_inbound(to, from, medium, now, false).await),
             None => None,
         }
     };

@@ -163,7 +163,7 @@ pub async fn handle(state: &InboundSmsState, req: Request) -> HttpResponse {
                 state
                     .core
                     .store
-                    .route_leg_unverified(to, from, None, Medium::Text, now)
+                    .route_leg(to, from, None, (Medium::Text, now), false)
                     .await,
             ),
             _ => None,

@@ -169,8 +169,9 @@ pub async fn answer_call(
             state
                 .core
                 .store
-                .route_leg(to, from, once.as_ref(), Medium::Call, now)
-                .await,
+                .route_leg(to, from, once.as_ref(), (Medium::Call, now), true)
+                .await
+                .map(|(read, _)| read),
         )
     };
     let token = signature::token_id(header(&req, "authorization"), now);
@@ -201,7 +202,7 @@ pub async fn answer_call(
                 let store = &state.core.store;
                 Some(
                     store
-                        .route_leg_unverified(to, from, once.as_ref(), Medium::Call, now)
+                        .route_leg(to, from, once.as_ref(), (Medium::Call, now), false)
                         .await,
                 )
             };
