@@ -23,7 +23,7 @@ use crate::phone::PhoneNumber;
 use crate::store::attr::*;
 use crate::store::keys;
 use crate::store::tokens::{prune_tokens, token_key, TOKENS};
-use crate::store::{Store, StoreError};
+use crate::store::{written, Store, StoreError};
 
 const LAST_AT: &str = "last_at";
 const SINCE: &str = "since";
@@ -287,15 +287,9 @@ impl Store {
                 .expression_attribute_names("#tokens", TOKENS)
                 .expression_attribute_values(":id", AttributeValue::Ss(vec![id.clone()]));
         }
-        update
-            .update_expression(expression.trim())
-            .send()
-            .await
-            .map(drop)
-            .or_else(|e| match e.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => Ok(()),
-                _ => Err(StoreError::sdk("UpdateItem", e)),
-            })
+        // A leg routed since (or gone) keeps what it has.
+        let res = update.update_expression(expression.trim()).send().await;
+        written("UpdateItem", res).map(drop)
     }
 
     /// The routing request, and the leg as it was when it moved it.
